@@ -1,0 +1,47 @@
+import { dependencies } from '#lib/dependencies.ts';
+import { ValidationError } from '#lib/domain/errors.ts';
+import { httpHandler } from '#lib/http/http-handler.ts';
+import { jobDocument } from '#lib/http/job-document.ts';
+import { callerOf, header, parseWith } from '#lib/http/request.ts';
+import { json } from '#lib/http/responses.ts';
+import { createJobBody } from '#lib/http/schemas.ts';
+
+export const handler = httpHandler(
+  async (event) => {
+    const { service } = await dependencies();
+    const body = parseWith(createJobBody, event.body, 'the request body');
+    const idempotencyKey = idempotencyKeyOf(body.idempotencyKey, header(event, 'idempotency-key'));
+    const { created, job } = await service.submit(
+      {
+        profile: body.profile ?? 'default',
+        command: body.command,
+        env: body.env ?? {},
+        labels: body.labels ?? {},
+        ...(body.timeoutSeconds === undefined ? {} : { timeoutSeconds: body.timeoutSeconds }),
+        ...(body.publicIp === undefined ? {} : { publicIp: body.publicIp }),
+        ...(body.cpu === undefined ? {} : { cpu: body.cpu }),
+        ...(body.memory === undefined ? {} : { memory: body.memory }),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      },
+      callerOf(event),
+    );
+    const document = jobDocument(job);
+    return json(created ? 202 : 200, document, { location: document.links.self });
+  },
+  { jsonBody: true, logger: async () => (await dependencies()).logger },
+);
+
+/** The key may come in the body or the Idempotency-Key header; both at once must agree. */
+function idempotencyKeyOf(fromBody: string | undefined, fromHeader: string | undefined): string | undefined {
+  if (fromHeader !== undefined && !/^[\x21-\x7e]{1,255}$/.test(fromHeader)) {
+    throw new ValidationError('the Idempotency-Key header is not valid', [
+      { path: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' },
+    ]);
+  }
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new ValidationError('idempotencyKey and the Idempotency-Key header differ', [
+      { path: 'idempotencyKey', message: 'must match the Idempotency-Key header' },
+    ]);
+  }
+  return fromBody ?? fromHeader;
+}

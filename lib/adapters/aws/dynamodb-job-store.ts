@@ -1,0 +1,226 @@
+/**
+ * The JobStore port on DynamoDB (single table). Used on AWS and, through dynalite, in local mode and
+ * the tests: one code path. dynalite has no transactions and ignores
+ * ReturnValuesOnConditionCheckFailure, so every guarded write is a single conditional write followed,
+ * when the condition fails, by a consistent read.
+ */
+import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
+import { JobNotFoundError } from '#lib/domain/errors.ts';
+import { statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
+import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
+
+/** The index that lists jobs newest first: every job shares one partition, sorted by creation time. */
+export const JOBS_BY_CREATED_INDEX = 'jobsByCreatedAt';
+const LIST_PARTITION = 'JOBS';
+/** How many items one Query reads when a filter may discard some of them. */
+const FILTERED_QUERY_PAGE = 100;
+
+interface JobKey {
+  pk: string;
+  sk: string;
+}
+
+interface JobItem extends Job, JobKey {
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+type ListKey = Pick<JobItem, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'>;
+
+export function jobKey(jobId: string): JobKey {
+  return { pk: `JOB#${jobId}`, sk: 'JOB' };
+}
+
+export class DynamoDbJobStore implements JobStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+
+  constructor(options: { client: DynamoDBClient; tableName: string; now?: () => Date }) {
+    this.#documents = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#tableName = options.tableName;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async create(job: Job): Promise<CreateJobResult> {
+    const item: JobItem = {
+      ...job,
+      ...jobKey(job.id),
+      gsi1pk: LIST_PARTITION,
+      gsi1sk: `${job.createdAt}#${job.id}`,
+    };
+    try {
+      await this.#documents.send(
+        new PutCommand({ TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return { created: true, job };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(job.id);
+      if (!existing) throw error;
+      return { created: false, job: existing };
+    }
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#tableName, Key: jobKey(jobId), ConsistentRead: true }),
+    );
+    return Item ? toJob(Item as JobItem) : undefined;
+  }
+
+  async transition(jobId: string, status: JobStatus, patch: JobPatch = {}): Promise<TransitionResult> {
+    const allowedFrom = statusesThatMayBecome(status);
+    const update = buildUpdate({ ...patch, status, updatedAt: this.#now().toISOString() });
+    const fromValues = Object.fromEntries(allowedFrom.map((from, index) => [`:from${index}`, from]));
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: update.expression,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(fromValues).join(', ')})`,
+          ExpressionAttributeNames: { ...update.names, '#status': 'status' },
+          ExpressionAttributeValues: { ...update.values, ...fromValues },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { applied: true, job: toJob(Attributes as JobItem) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(jobId);
+      if (!current) throw new JobNotFoundError(jobId);
+      return { applied: false, job: current };
+    }
+  }
+
+  async update(jobId: string, patch: JobPatch): Promise<Job> {
+    const update = buildUpdate({ ...patch, updatedAt: this.#now().toISOString() });
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: update.expression,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toJob(Attributes as JobItem);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new JobNotFoundError(jobId);
+      throw error;
+    }
+  }
+
+  async list(query: ListJobsQuery): Promise<JobPage> {
+    const filters = Object.entries({ status: query.status, profile: query.profile }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    );
+    const filter =
+      filters.length === 0
+        ? {}
+        : {
+            FilterExpression: filters.map(([name]) => `#${name} = :${name}`).join(' AND '),
+            ExpressionAttributeNames: Object.fromEntries(filters.map(([name]) => [`#${name}`, name])),
+            ExpressionAttributeValues: Object.fromEntries(filters.map(([name, value]) => [`:${name}`, value])),
+          };
+
+    const jobs: JobItem[] = [];
+    let startKey: ListKey | undefined = query.cursor ? decodeCursor(query.cursor, isListKey) : undefined;
+    let more = false;
+    while (jobs.length < query.limit) {
+      const remaining = query.limit - jobs.length;
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: JOBS_BY_CREATED_INDEX,
+          KeyConditionExpression: 'gsi1pk = :partition',
+          ScanIndexForward: false,
+          Limit: filters.length === 0 ? remaining : Math.max(remaining, FILTERED_QUERY_PAGE),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ...filter,
+          ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': LIST_PARTITION },
+        }),
+      );
+      const items = (page.Items ?? []) as JobItem[];
+      jobs.push(...items.slice(0, remaining));
+      more = items.length > remaining || page.LastEvaluatedKey !== undefined;
+      if (!page.LastEvaluatedKey) break;
+      startKey = page.LastEvaluatedKey as ListKey;
+    }
+    // The cursor resumes after the last job returned, not where DynamoDB stopped reading.
+    const last = jobs.at(-1);
+    return {
+      jobs: jobs.map(toJob),
+      nextCursor: more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }) : null,
+    };
+  }
+}
+
+function isListKey(value: unknown): value is ListKey {
+  const key = value as Partial<ListKey> | null;
+  return (
+    typeof key === 'object' &&
+    key !== null &&
+    Object.keys(key).length === 4 &&
+    typeof key.pk === 'string' &&
+    key.pk.startsWith('JOB#') &&
+    key.sk === 'JOB' &&
+    key.gsi1pk === LIST_PARTITION &&
+    typeof key.gsi1sk === 'string'
+  );
+}
+
+function toJob(item: JobItem): Job {
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...job } = item;
+  return job;
+}
+
+/** `SET #f0 = :v0, ...` for every defined field, with placeholder names so reserved words are safe. */
+function buildUpdate(fields: Record<string, unknown>): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  return {
+    expression: `SET ${entries.map((_entry, index) => `#f${index} = :v${index}`).join(', ')}`,
+    names: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
+    values: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
+  };
+}
+
+/** The table's keys and index, shared by the local store set-up and (through the tests) serverless.yml. */
+export function jobTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: JOBS_BY_CREATED_INDEX,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * An embedded DynamoDB-compatible store (dynalite, LevelDB on disk) on a loopback port, so the local
+ * mode and the tests use the very DynamoDB adapter that runs on AWS.
+ */
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+
+export interface EmbeddedDynamoDb {
+  client: DynamoDBClient;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite; with `path` its data persists there, without it lives in memory. */
+export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    client,
+    endpoint,
+    async close() {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+/** Creates the job table unless it exists (its data survives restarts on disk). */
+export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  try {
+    await client.send(new CreateTableCommand(jobTableDefinition(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}

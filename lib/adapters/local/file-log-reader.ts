@@ -1,0 +1,103 @@
+/**
+ * The LogReader port in local mode: each job's output is a JSON-lines file written by the process
+ * task runner. The cursor is the byte offset of the next unread line.
+ */
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
+import type { Job } from '#lib/domain/job.ts';
+import type { LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
+
+const READ_CHUNK_BYTES = 64 * 1024;
+const TAIL_WINDOW_BYTES = 256 * 1024;
+
+export function logFilePath(dataDir: string, jobId: string): string {
+  return join(dataDir, 'logs', `${jobId}.log`);
+}
+
+interface FileCursor {
+  offset: number;
+}
+
+function isFileCursor(value: unknown): value is FileCursor {
+  const offset = (value as FileCursor | null)?.offset;
+  return typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0;
+}
+
+export class FileLogReader implements LogReader {
+  readonly #dataDir: string;
+
+  constructor(dataDir: string) {
+    this.#dataDir = dataDir;
+  }
+
+  async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
+    const start = options.cursor ? decodeCursor(options.cursor, isFileCursor).offset : 0;
+    const path = logFilePath(this.#dataDir, job.id);
+    const size = await fileSize(path);
+    if (size === undefined || start >= size) {
+      return { lines: [], nextCursor: encodeCursor({ offset: Math.min(start, size ?? 0) }), atEnd: true };
+    }
+
+    const lines: LogLine[] = [];
+    let offset = start;
+    const file = await open(path, 'r');
+    try {
+      let pending = Buffer.alloc(0);
+      let position = start;
+      while (lines.length < options.limit && position < size) {
+        const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, size - position));
+        const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+        let newline: number;
+        while (lines.length < options.limit && (newline = pending.indexOf(0x0a)) !== -1) {
+          lines.push(parseLine(pending.subarray(0, newline).toString('utf8')));
+          offset += newline + 1;
+          pending = pending.subarray(newline + 1);
+        }
+      }
+    } finally {
+      await file.close();
+    }
+    // A partly written last line is left for the next read.
+    return { lines, nextCursor: encodeCursor({ offset }), atEnd: offset >= size };
+  }
+
+  async tail(job: Job, count: number): Promise<string[]> {
+    const path = logFilePath(this.#dataDir, job.id);
+    const size = await fileSize(path);
+    if (!size || count <= 0) return [];
+    const start = Math.max(0, size - TAIL_WINDOW_BYTES);
+    const file = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(size - start);
+      await file.read(buffer, 0, buffer.length, start);
+      const text = buffer.toString('utf8');
+      // When the window starts mid-file, its first line is probably cut: drop it.
+      const complete = (start > 0 ? text.slice(text.indexOf('\n') + 1) : text).split('\n').filter(Boolean);
+      return complete.slice(-count).map((line) => parseLine(line).message);
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+function parseLine(text: string): LogLine {
+  try {
+    const line = JSON.parse(text) as LogLine;
+    return { timestamp: line.timestamp, message: line.message, ...(line.stream ? { stream: line.stream } : {}) };
+  } catch {
+    return { timestamp: new Date(0).toISOString(), message: text };
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

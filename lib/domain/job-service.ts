@@ -1,0 +1,189 @@
+/**
+ * The use cases behind the HTTP API. Handlers parse and respond; this decides.
+ */
+import { createHash } from 'node:crypto';
+import { ConflictError, JobNotFoundError, ProfileRejectedError } from './errors.ts';
+import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
+import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
+import type { JobPage, JobStore, LogLine, LogReader, TaskRunner, Workflow } from './ports.ts';
+import { resolveJobRequest, type Profile } from './profile.ts';
+import type { Logger } from './logger.ts';
+
+export interface SubmitJobInput {
+  profile: string;
+  command: string[] | string;
+  env: Record<string, string>;
+  cpu?: number;
+  memory?: number;
+  timeoutSeconds?: number;
+  publicIp?: boolean;
+  labels: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+export interface SubmitJobResult {
+  /** false when an earlier request with the same idempotency key created the job. */
+  created: boolean;
+  job: Job;
+}
+
+export interface JobLogs {
+  lines: LogLine[];
+  nextCursor: string;
+  /** true only once the job is terminal, finalized, and every line has been returned. */
+  complete: boolean;
+}
+
+export interface JobServiceDependencies {
+  store: JobStore;
+  taskRunner: TaskRunner;
+  logReader: LogReader;
+  workflow: Workflow;
+  profiles: ReadonlyMap<string, Profile>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class JobService {
+  readonly #deps: JobServiceDependencies;
+  readonly #now: () => Date;
+
+  constructor(deps: JobServiceDependencies) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async submit(input: SubmitJobInput, caller: string): Promise<SubmitJobResult> {
+    const profile = this.#deps.profiles.get(input.profile);
+    if (!profile) {
+      throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
+    }
+    const resolved = resolveJobRequest(profile, input);
+    const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
+    const now = this.#now().toISOString();
+    const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller, input.idempotencyKey) : newJobId(this.#now());
+    const job: Job = {
+      id,
+      profile: profile.name,
+      command: resolved.command,
+      env: resolved.env,
+      publicIp: resolved.publicIp,
+      ...(input.cpu === undefined ? {} : { cpu: input.cpu }),
+      ...(input.memory === undefined ? {} : { memory: input.memory }),
+      timeoutSeconds: resolved.timeoutSeconds,
+      labels: input.labels,
+      status: 'QUEUED',
+      createdAt: now,
+      updatedAt: now,
+      exitCode: null,
+      logTail: [],
+      submittedBy: caller,
+      requestHash,
+      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    };
+
+    const { created, job: stored } = await this.#deps.store.create(job);
+    if (!created && stored.requestHash !== requestHash) {
+      throw new ConflictError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `idempotency key '${input.idempotencyKey}' was already used for a different request (job ${stored.id})`,
+      );
+    }
+    // A replay of a job still QUEUED starts the workflow again: starting is idempotent per job id,
+    // and it recovers a first attempt that stored the job but failed to start its workflow.
+    if (created || stored.status === 'QUEUED') await this.#startWorkflow(stored);
+    return { created, job: created ? stored : ((await this.#deps.store.get(stored.id)) ?? stored) };
+  }
+
+  async get(jobId: string): Promise<Job> {
+    const job = isJobId(jobId) ? await this.#deps.store.get(jobId) : undefined;
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  list(query: { status?: JobStatus; profile?: string; limit: number; cursor?: string }): Promise<JobPage> {
+    return this.#deps.store.list(query);
+  }
+
+  async readLogs(jobId: string, options: { cursor?: string; limit: number }): Promise<JobLogs> {
+    const job = await this.get(jobId);
+    const page = await this.#deps.logReader.read(job, options);
+    return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
+  }
+
+  /** Cancels a job that has not finished: records CANCELLED first, then stops its task. */
+  async cancel(jobId: string, caller: string): Promise<Job> {
+    const job = await this.get(jobId);
+    if (isTerminal(job.status)) throw alreadyFinished(job);
+    const message = `cancelled by ${caller}`;
+    const { applied, job: cancelled } = await this.#deps.store.transition(jobId, 'CANCELLED', {
+      failure: { category: 'CANCELLED', message },
+      // Without a task there is nothing left to stop or drain: the job is final now.
+      ...(job.taskArn ? {} : { stoppedAt: this.#now().toISOString() }),
+    });
+    if (!applied) throw alreadyFinished(cancelled);
+    if (cancelled.taskArn) await this.#deps.taskRunner.stopTask(cancelled.taskArn, message);
+    return cancelled;
+  }
+
+  /**
+   * Marks jobs that were active when their runner died (e.g. the local server stopped) as failed, so
+   * that no job is left RUNNING forever. Returns how many were marked.
+   */
+  async failInterruptedJobs(message: string): Promise<number> {
+    let marked = 0;
+    for (const status of ACTIVE_STATUSES) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.#deps.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const job of page.jobs) {
+          const { applied } = await this.#deps.store.transition(job.id, 'FAILED', {
+            failure: { category: 'INTERNAL', message },
+            stoppedAt: this.#now().toISOString(),
+          });
+          if (applied) marked += 1;
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    return marked;
+  }
+
+  async #startWorkflow(job: Job): Promise<void> {
+    try {
+      await this.#deps.workflow.start(job.id);
+    } catch (error) {
+      this.#deps.logger.error('workflow could not be started', { jobId: job.id, error });
+      await this.#deps.store.transition(job.id, 'FAILED', {
+        failure: { category: 'INTERNAL', message: 'the job could not be started; submit it again (with a new idempotency key if it had one)' },
+        stoppedAt: this.#now().toISOString(),
+      });
+      throw error;
+    }
+  }
+}
+
+/** Terminal and done with: the workflow (or cancel) has recorded when it stopped. */
+export function isFinalized(job: Job): boolean {
+  return isTerminal(job.status) && job.stoppedAt !== undefined;
+}
+
+function alreadyFinished(job: Job): ConflictError {
+  return new ConflictError('JOB_ALREADY_FINISHED', `job '${job.id}' has already finished with status ${job.status}`);
+}
+
+/** A stable hash of a request: same fields and values give the same hash whatever the key order. */
+export function hashRequest(request: object): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,106 @@
+/**
+ * The job model: what a job is, the statuses it moves through and which moves are allowed.
+ * Policy lives here so that every adapter (DynamoDB, local) enforces the same rules.
+ */
+
+export const JOB_STATUSES = [
+  'QUEUED',
+  'PROVISIONING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'CANCELLED',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'PROVISIONING', 'RUNNING'];
+
+export const FAILURE_CATEGORIES = [
+  'IMAGE_PULL',
+  'RESOURCE_INIT',
+  'CAPACITY',
+  'START_FAILED',
+  'SPOT_INTERRUPTED',
+  'OOM',
+  'USER_EXIT',
+  'TIMEOUT',
+  'CANCELLED',
+  'INTERNAL',
+] as const;
+export type FailureCategory = (typeof FAILURE_CATEGORIES)[number];
+
+export interface JobFailure {
+  category: FailureCategory;
+  message: string;
+  stopCode?: string;
+  stoppedReason?: string;
+}
+
+export interface JobNetwork {
+  eniId?: string;
+  privateIp?: string;
+  publicIp?: string | null;
+}
+
+export interface Job {
+  id: string;
+  profile: string;
+  command: string[];
+  env: Record<string, string>;
+  cpu?: number;
+  memory?: number;
+  publicIp: boolean;
+  timeoutSeconds: number;
+  labels: Record<string, string>;
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  /** The watched container's exit code; null while running and when it never ran — never 0 by default. */
+  exitCode: number | null;
+  failure?: JobFailure;
+  taskArn?: string;
+  network?: JobNetwork;
+  connect?: { ssh?: string };
+  logTail: string[];
+  /** Who submitted the job (token name, Slack user, `local`). */
+  submittedBy: string;
+  idempotencyKey?: string;
+  /** Hash of the normalized request, to tell a replay from a different request under the same key. */
+  requestHash: string;
+}
+
+/** Fields a step or use case may change besides the status. */
+export type JobPatch = Partial<
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'network' | 'connect' | 'logTail'>
+>;
+
+const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  QUEUED: ['PROVISIONING', 'RUNNING', ...TERMINAL_STATUSES],
+  PROVISIONING: ['RUNNING', ...TERMINAL_STATUSES],
+  RUNNING: TERMINAL_STATUSES,
+  SUCCEEDED: [],
+  FAILED: [],
+  TIMED_OUT: [],
+  CANCELLED: [],
+};
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+/** The statuses a job may be in for a move to `to` to be allowed: the condition of a conditional write. */
+export function statusesThatMayBecome(to: JobStatus): JobStatus[] {
+  return JOB_STATUSES.filter((from) => canTransition(from, to));
+}
+
+export function isJobStatus(value: string): value is JobStatus {
+  return (JOB_STATUSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,106 @@
+/**
+ * The ports the domain speaks through. AWS and local adapters implement the same interfaces;
+ * `lib/dependencies.ts` picks one set. Nothing here knows about an SDK.
+ */
+import type { Job, JobFailure, JobNetwork, JobPatch, JobStatus } from './job.ts';
+import type { StoppedTask } from './classify-stop.ts';
+
+export interface CreateJobResult {
+  /** false when a job with this id already existed (an idempotent replay); `job` is then the stored one. */
+  created: boolean;
+  job: Job;
+}
+
+export interface TransitionResult {
+  /** false when the job's current status does not allow the move (e.g. it is already terminal). */
+  applied: boolean;
+  job: Job;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  profile?: string;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextCursor: string | null;
+}
+
+export interface JobStore {
+  /** Conditional create: never overwrites an existing job. */
+  create(job: Job): Promise<CreateJobResult>;
+  get(jobId: string): Promise<Job | undefined>;
+  /** Moves the job to `status` only if its current status allows it (a conditional write). */
+  transition(jobId: string, status: JobStatus, patch?: JobPatch): Promise<TransitionResult>;
+  /** Changes fields other than the status of an existing job. */
+  update(jobId: string, patch: JobPatch): Promise<Job>;
+  /** Newest first. */
+  list(query: ListJobsQuery): Promise<JobPage>;
+}
+
+export interface RunTaskRequest {
+  jobId: string;
+  profile: string;
+  command: string[];
+  env: Record<string, string>;
+  cpu?: number;
+  memory?: number;
+  publicIp: boolean;
+}
+
+export type RunTaskResult =
+  | { started: true; taskArn: string }
+  | { started: false; failure: JobFailure };
+
+export type TaskLastStatus =
+  | 'PROVISIONING'
+  | 'PENDING'
+  | 'ACTIVATING'
+  | 'RUNNING'
+  | 'DEACTIVATING'
+  | 'STOPPING'
+  | 'DEPROVISIONING'
+  | 'STOPPED';
+
+export interface TaskSnapshot extends StoppedTask {
+  taskArn: string;
+  lastStatus: TaskLastStatus;
+  /** Present once the task's network interface is attached (and, with a public IP, resolved). */
+  network?: JobNetwork;
+  startedAt?: string;
+  stoppedAt?: string;
+}
+
+export interface TaskRunner {
+  runTask(request: RunTaskRequest): Promise<RunTaskResult>;
+  describeTask(taskArn: string): Promise<TaskSnapshot>;
+  stopTask(taskArn: string, reason: string): Promise<void>;
+}
+
+export interface LogLine {
+  timestamp: string;
+  message: string;
+  stream?: 'stdout' | 'stderr';
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  nextCursor: string;
+  /** true when the reader has returned everything written so far. */
+  atEnd: boolean;
+}
+
+export interface LogReader {
+  read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage>;
+  /** The last `count` lines, once the task has stopped and its logs are flushed. */
+  tail(job: Job, count: number): Promise<string[]>;
+}
+
+export interface Workflow {
+  /** Starts the run-job workflow for a stored job; idempotent per job id. */
+  start(jobId: string): Promise<void>;
+}

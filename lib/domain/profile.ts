@@ -1,0 +1,87 @@
+/**
+ * Profiles are the security boundary: clients name a profile, never a cluster, image, role or
+ * network. A profile decides which commands may run and within which limits.
+ */
+import { ProfileRejectedError, ValidationError } from './errors.ts';
+
+/** An allowed command: argv starting with exactly these elements, or argv matching one anchored pattern per element. */
+export type CommandRule = { prefix: string[] } | { patterns: string[] };
+
+export interface Profile {
+  name: string;
+  description: string;
+  /** `any` runs any argv (local mode's own-machine profile); otherwise the first matching rule allows it. */
+  commands: 'any' | CommandRule[];
+  /** Whether a command given as a string runs through `/bin/sh -c`. */
+  shell: boolean;
+  /** Environment variable names a job may set; `any` for no restriction. */
+  envNames: 'any' | string[];
+  timeoutSeconds: { default: number; max: number };
+  publicIp: 'never' | 'optional' | 'always';
+}
+
+export interface JobRequest {
+  command: string[] | string;
+  env: Record<string, string>;
+  timeoutSeconds?: number;
+  publicIp?: boolean;
+}
+
+export interface ResolvedJobRequest {
+  command: string[];
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  publicIp: boolean;
+}
+
+/** Applies a profile to a request: fills defaults and refuses what the profile does not allow. */
+export function resolveJobRequest(profile: Profile, request: JobRequest): ResolvedJobRequest {
+  const command = resolveCommand(profile, request.command);
+  if (!isCommandAllowed(profile, command)) {
+    throw new ProfileRejectedError(
+      'COMMAND_NOT_ALLOWED',
+      `profile '${profile.name}' does not allow command '${command[0]}' with these arguments`,
+    );
+  }
+  for (const name of Object.keys(request.env)) {
+    if (profile.envNames !== 'any' && !profile.envNames.includes(name)) {
+      throw new ProfileRejectedError('ENV_NOT_ALLOWED', `profile '${profile.name}' does not allow environment variable '${name}'`);
+    }
+  }
+  const timeoutSeconds = request.timeoutSeconds ?? profile.timeoutSeconds.default;
+  if (timeoutSeconds > profile.timeoutSeconds.max) {
+    throw new ProfileRejectedError(
+      'TIMEOUT_TOO_LONG',
+      `timeoutSeconds ${timeoutSeconds} is over profile '${profile.name}' maximum of ${profile.timeoutSeconds.max}`,
+    );
+  }
+  return { command, env: request.env, timeoutSeconds, publicIp: resolvePublicIp(profile, request.publicIp) };
+}
+
+function resolveCommand(profile: Profile, command: string[] | string): string[] {
+  if (Array.isArray(command)) return command;
+  if (!profile.shell) {
+    throw new ValidationError(`profile '${profile.name}' takes the command as an array of arguments, not a shell string`, [
+      { path: 'command', message: 'expected an array of strings' },
+    ]);
+  }
+  return ['/bin/sh', '-c', command];
+}
+
+export function isCommandAllowed(profile: Profile, argv: readonly string[]): boolean {
+  if (profile.commands === 'any') return true;
+  return profile.commands.some((rule) =>
+    'prefix' in rule
+      ? rule.prefix.length <= argv.length && rule.prefix.every((element, index) => argv[index] === element)
+      : rule.patterns.length === argv.length &&
+        rule.patterns.every((pattern, index) => new RegExp(`^(?:${pattern})$`).test(argv[index] ?? '')),
+  );
+}
+
+function resolvePublicIp(profile: Profile, requested: boolean | undefined): boolean {
+  if (profile.publicIp === 'always') return true;
+  if (requested && profile.publicIp === 'never') {
+    throw new ProfileRejectedError('PUBLIC_IP_NOT_ALLOWED', `profile '${profile.name}' does not allow a public IP`);
+  }
+  return requested ?? false;
+}

@@ -1,0 +1,62 @@
+/**
+ * The middy stack every HTTP handler shares: JSON bodies parsed where a route takes one, client
+ * errors answered in the `{ error: { code, message } }` shape, everything else logged with the
+ * request id and answered as a generic 500 that shows nothing internal.
+ */
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ClientError } from '#lib/domain/errors.ts';
+import type { Logger } from '#lib/domain/logger.ts';
+import { errorBody, type HttpResponse } from './responses.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpCore = (event: HttpEvent) => Promise<HttpResponse>;
+
+interface HttpHandlerOptions {
+  /** Parse the body as JSON (415 for another content type, 400 for malformed JSON). */
+  jsonBody?: boolean;
+  logger: () => Promise<Logger>;
+}
+
+/** Errors raised by middy's own middlewares: a status and a message, no code of ours. */
+interface MiddyHttpError extends Error {
+  statusCode?: number;
+}
+
+const MIDDY_ERROR_CODES: Record<number, [string, string]> = {
+  415: ['UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
+  422: ['INVALID_JSON', 'the body is not valid JSON'],
+};
+
+export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
+  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) => core(event));
+  if (options.jsonBody) handler.use(httpJsonBodyParser({ disableContentTypeError: false }));
+  // http-error-handler renders the error that errorShape (which runs first) has put in our shape.
+  handler.use(httpErrorHandler({ logger: false }));
+  handler.use({
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId;
+      request.error = toHttpError(request.error, requestId, await options.logger());
+    },
+  });
+  return handler;
+}
+
+function toHttpError(error: unknown, requestId: string | undefined, logger: Logger) {
+  if (error instanceof ClientError) {
+    return exposed(error.statusCode, errorBody(error.code, error.message, error.details));
+  }
+  const status = (error as MiddyHttpError | undefined)?.statusCode;
+  const known = status === undefined ? undefined : MIDDY_ERROR_CODES[status];
+  if (status !== undefined && known) {
+    return exposed(status === 422 ? 400 : status, errorBody(known[0], known[1]));
+  }
+  logger.error('request failed', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error });
+  return exposed(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, requestId));
+}
+
+function exposed(statusCode: number, body: unknown) {
+  return Object.assign(new Error(JSON.stringify(body)), { statusCode, expose: true });
+}

@@ -1,0 +1,54 @@
+/** What the API accepts. Unknown fields are refused, not ignored: a typo must not silently change a job. */
+import * as z from 'zod/mini';
+import { JOB_STATUSES } from '#lib/domain/job.ts';
+
+const MAX_ARGUMENT_LENGTH = 8192;
+const noNul = (value: string) => !value.includes('\u0000');
+const text = (max: number) =>
+  z.string().check(z.maxLength(max), z.refine(noNul, { message: 'must not contain NUL characters' }));
+
+export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
+
+export const createJobBody = z.strictObject({
+  profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
+  command: z.union(
+    [
+      z.array(text(MAX_ARGUMENT_LENGTH)).check(z.minLength(1, { message: 'must have at least one element' }), z.maxLength(1000)),
+      text(MAX_ARGUMENT_LENGTH).check(z.minLength(1, { message: 'must not be empty' })),
+    ],
+    { error: 'must be an array of strings (argv), or a string where the profile allows a shell' },
+  ),
+  env: z.optional(
+    z.record(z.string().check(z.regex(ENV_NAME)), text(MAX_ARGUMENT_LENGTH)).check(
+      z.refine((env) => Object.keys(env).length <= 100, { message: 'at most 100 variables' }),
+    ),
+  ),
+  cpu: z.optional(z.int().check(z.positive())),
+  memory: z.optional(z.int().check(z.positive())),
+  timeoutSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(86_400))),
+  publicIp: z.optional(z.boolean()),
+  labels: z.optional(
+    z.record(z.string().check(z.regex(LABEL_KEY)), text(256)).check(
+      z.refine((labels) => Object.keys(labels).length <= 50, { message: 'at most 50 labels' }),
+    ),
+  ),
+  idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' }))),
+});
+export type CreateJobBody = z.infer<typeof createJobBody>;
+
+const limit = (max: number) =>
+  z.optional(z.string().check(z.regex(/^[1-9][0-9]*$/, { message: 'must be a positive whole number' }), z.refine((value) => Number(value) <= max, { message: `must be at most ${max}` })));
+
+export const listJobsQuery = z.strictObject({
+  status: z.optional(z.enum(JOB_STATUSES)),
+  profile: z.optional(z.string().check(z.regex(PROFILE_NAME))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  limit: limit(100),
+});
+
+export const jobLogsQuery = z.strictObject({
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  limit: limit(10_000),
+});

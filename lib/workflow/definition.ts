@@ -1,0 +1,31 @@
+/**
+ * Loads `statemachine/run-job.asl.json`, the one definition both AWS Step Functions and the local
+ * engine run. On AWS, `${XFunctionArn}` placeholders are filled by DefinitionSubstitutions; locally
+ * every Task is overridden by its step function, so placeholders only need to be valid ARNs.
+ */
+import { readFileSync } from 'node:fs';
+
+export const DEFINITION_PATH = new URL('../../statemachine/run-job.asl.json', import.meta.url);
+
+/** The Task states and the step each one runs; the names match `handlers/steps/*.ts`. */
+export const TASK_STATES = {
+  StartTask: 'startTask',
+  PollTask: 'pollTask',
+  StopTask: 'stopTask',
+  FinalizeJob: 'finalizeJob',
+  MarkFailed: 'markFailed',
+} as const;
+export type TaskStateName = keyof typeof TASK_STATES;
+
+export function readDefinitionText(): string {
+  return readFileSync(DEFINITION_PATH, 'utf8');
+}
+
+/** The definition with each `${Name}` placeholder replaced by a syntactically valid Lambda ARN. */
+export function loadLocalDefinition(): unknown {
+  const text = readDefinitionText().replace(
+    /\$\{([A-Za-z0-9]+)\}/g,
+    (_match, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+  );
+  return JSON.parse(text) as unknown;
+}
