@@ -42,15 +42,8 @@ export interface JobStore {
   list(query: ListJobsQuery): Promise<JobPage>;
 }
 
-export interface RunTaskRequest {
-  jobId: string;
-  profile: string;
-  command: string[];
-  env: Record<string, string>;
-  cpu?: number;
-  memory?: number;
-  publicIp: boolean;
-}
+/** What a task is started from: the job's own settings (the profile decides the rest). */
+export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string };
 
 export type RunTaskResult =
   | { started: true; taskArn: string }

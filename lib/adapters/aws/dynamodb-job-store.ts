@@ -74,22 +74,14 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async transition(jobId: string, status: JobStatus, patch: JobPatch = {}): Promise<TransitionResult> {
-    const allowedFrom = statusesThatMayBecome(status);
-    const update = buildUpdate({ ...patch, status, updatedAt: this.#now().toISOString() });
-    const fromValues = Object.fromEntries(allowedFrom.map((from, index) => [`:from${index}`, from]));
+    const fromValues = Object.fromEntries(statusesThatMayBecome(status).map((from, index) => [`:from${index}`, from]));
     try {
-      const { Attributes } = await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: jobKey(jobId),
-          UpdateExpression: update.expression,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(fromValues).join(', ')})`,
-          ExpressionAttributeNames: { ...update.names, '#status': 'status' },
-          ExpressionAttributeValues: { ...update.values, ...fromValues },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { applied: true, job: toJob(Attributes as JobItem) };
+      const job = await this.#updateItem(jobId, { ...patch, status }, {
+        expression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+        names: { '#status': 'status' },
+        values: fromValues,
+      });
+      return { applied: true, job };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.get(jobId);
@@ -99,24 +91,33 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async update(jobId: string, patch: JobPatch): Promise<Job> {
-    const update = buildUpdate({ ...patch, updatedAt: this.#now().toISOString() });
     try {
-      const { Attributes } = await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: jobKey(jobId),
-          UpdateExpression: update.expression,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toJob(Attributes as JobItem);
+      return await this.#updateItem(jobId, patch);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new JobNotFoundError(jobId);
       throw error;
     }
+  }
+
+  /** Sets `fields` (and updatedAt) on an existing job, if `condition` holds; returns the new job. */
+  async #updateItem(
+    jobId: string,
+    fields: JobPatch & { status?: JobStatus },
+    condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<Job> {
+    const update = buildUpdate({ ...fields, updatedAt: this.#now().toISOString() });
+    const { Attributes } = await this.#documents.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: update.expression,
+        ConditionExpression: condition ? `attribute_exists(pk) AND ${condition.expression}` : 'attribute_exists(pk)',
+        ExpressionAttributeNames: { ...update.names, ...condition?.names },
+        ExpressionAttributeValues: { ...update.values, ...condition?.values },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toJob(Attributes as JobItem);
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
