@@ -58,7 +58,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const token = readOrCreateToken(tokenFile);
   const deps = await createLocalDependencies(options);
   useDependencies(deps);
-  const interruptedJobs = await deps.service.failInterruptedJobs(
+  const interruptedJobs = await deps.service.recoverInterruptedJobs(
     'the local server stopped while this job was active; its process did not survive',
   );
 

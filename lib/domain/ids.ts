@@ -18,7 +18,8 @@ export function newJobId(now: Date = new Date()): string {
  * conditional create the idempotency check: one write, no second record to keep in step.
  */
 export function jobIdForIdempotencyKey(caller: string, key: string): string {
-  const digest = createHash('sha256').update(`${caller}\n${key}`).digest('hex');
+  // JSON keeps the pair unambiguous whatever characters caller and key contain.
+  const digest = createHash('sha256').update(JSON.stringify([caller, key])).digest('hex');
   return `job-${encodeBase32(BigInt(`0x${digest.slice(0, 33)}`), ID_BODY_LENGTH)}`;
 }
 

@@ -111,15 +111,17 @@ export class JobService {
     return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
   }
 
-  /** Cancels a job that has not finished: records CANCELLED first, then stops its task. */
+  /**
+   * Cancels a job that has not finished: records CANCELLED first, then stops its task. The job is
+   * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
+   * (or at once if it never started one), so a client following the logs misses nothing.
+   */
   async cancel(jobId: string, caller: string): Promise<Job> {
     const job = await this.get(jobId);
     if (isTerminal(job.status)) throw alreadyFinished(job);
     const message = `cancelled by ${caller}`;
     const { applied, job: cancelled } = await this.#deps.store.transition(jobId, 'CANCELLED', {
       failure: { category: 'CANCELLED', message },
-      // Without a task there is nothing left to stop or drain: the job is final now.
-      ...(job.taskArn ? {} : { stoppedAt: this.#now().toISOString() }),
     });
     if (!applied) throw alreadyFinished(cancelled);
     if (cancelled.taskArn) await this.#deps.taskRunner.stopTask(cancelled.taskArn, message);
@@ -127,26 +129,35 @@ export class JobService {
   }
 
   /**
-   * Marks jobs that were active when their runner died (e.g. the local server stopped) as failed, so
-   * that no job is left RUNNING forever. Returns how many were marked.
+   * After the runner died (e.g. the local server stopped), marks the jobs that were active FAILED and
+   * finalizes the cancelled ones whose workflow never recorded the stop, so that no job is left
+   * RUNNING or unfinished forever. Returns how many active jobs were marked FAILED.
    */
-  async failInterruptedJobs(message: string): Promise<number> {
+  async recoverInterruptedJobs(message: string): Promise<number> {
+    const stoppedAt = this.#now().toISOString();
     let marked = 0;
-    for (const status of ACTIVE_STATUSES) {
+    for await (const job of this.#jobsWithStatus(ACTIVE_STATUSES)) {
+      const { applied } = await this.#deps.store.transition(job.id, 'FAILED', {
+        failure: { category: 'INTERNAL', message },
+        stoppedAt,
+      });
+      if (applied) marked += 1;
+    }
+    for await (const job of this.#jobsWithStatus(['CANCELLED'])) {
+      if (job.stoppedAt === undefined) await this.#deps.store.update(job.id, { stoppedAt });
+    }
+    return marked;
+  }
+
+  async *#jobsWithStatus(statuses: readonly JobStatus[]): AsyncGenerator<Job> {
+    for (const status of statuses) {
       let cursor: string | undefined;
       do {
         const page = await this.#deps.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
-        for (const job of page.jobs) {
-          const { applied } = await this.#deps.store.transition(job.id, 'FAILED', {
-            failure: { category: 'INTERNAL', message },
-            stoppedAt: this.#now().toISOString(),
-          });
-          if (applied) marked += 1;
-        }
+        yield* page.jobs;
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
     }
-    return marked;
   }
 
   async #startWorkflow(job: Job): Promise<void> {

@@ -93,8 +93,11 @@ export function createSteps(deps: StepDependencies): Steps {
   return {
     async startTask({ jobId }) {
       const job = await loadJob(jobId);
-      // Cancelled before its task was started: nothing to run.
-      if (isTerminal(job.status)) return notStarted(job);
+      // Cancelled before its task was started: nothing to run, and nothing to wait for.
+      if (isTerminal(job.status)) {
+        if (job.stoppedAt === undefined) await deps.store.update(job.id, { stoppedAt: now().toISOString() });
+        return notStarted(job);
+      }
 
       const result = await deps.taskRunner.runTask({
         jobId: job.id,

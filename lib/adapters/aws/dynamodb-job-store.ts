@@ -74,7 +74,9 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async transition(jobId: string, status: JobStatus, patch: JobPatch = {}): Promise<TransitionResult> {
-    const fromValues = Object.fromEntries(statusesThatMayBecome(status).map((from, index) => [`:from${index}`, from]));
+    const allowedFrom = statusesThatMayBecome(status);
+    if (allowedFrom.length === 0) return this.#refused(jobId);
+    const fromValues = Object.fromEntries(allowedFrom.map((from, index) => [`:from${index}`, from]));
     try {
       const job = await this.#updateItem(jobId, { ...patch, status }, {
         expression: `#status IN (${Object.keys(fromValues).join(', ')})`,
@@ -84,10 +86,15 @@ export class DynamoDbJobStore implements JobStore {
       return { applied: true, job };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.get(jobId);
-      if (!current) throw new JobNotFoundError(jobId);
-      return { applied: false, job: current };
+      return this.#refused(jobId);
     }
+  }
+
+  /** A transition the job's status did not allow: nothing written, the job as it is. */
+  async #refused(jobId: string): Promise<TransitionResult> {
+    const current = await this.get(jobId);
+    if (!current) throw new JobNotFoundError(jobId);
+    return { applied: false, job: current };
   }
 
   async update(jobId: string, patch: JobPatch): Promise<Job> {
@@ -135,16 +142,17 @@ export class DynamoDbJobStore implements JobStore {
 
     const jobs: JobItem[] = [];
     let startKey: ListKey | undefined = query.cursor ? decodeCursor(query.cursor, isListKey) : undefined;
-    let more = false;
-    while (jobs.length < query.limit) {
+    let more: boolean;
+    for (;;) {
       const remaining = query.limit - jobs.length;
+      // One item more than needed tells whether there is a next page without returning an empty one.
       const page = await this.#documents.send(
         new QueryCommand({
           TableName: this.#tableName,
           IndexName: JOBS_BY_CREATED_INDEX,
           KeyConditionExpression: 'gsi1pk = :partition',
           ScanIndexForward: false,
-          Limit: filters.length === 0 ? remaining : Math.max(remaining, FILTERED_QUERY_PAGE),
+          Limit: filters.length === 0 ? remaining + 1 : Math.max(remaining + 1, FILTERED_QUERY_PAGE),
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...filter,
           ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': LIST_PARTITION },
@@ -152,8 +160,10 @@ export class DynamoDbJobStore implements JobStore {
       );
       const items = (page.Items ?? []) as JobItem[];
       jobs.push(...items.slice(0, remaining));
-      more = items.length > remaining || page.LastEvaluatedKey !== undefined;
-      if (!page.LastEvaluatedKey) break;
+      if (items.length > remaining || !page.LastEvaluatedKey) {
+        more = items.length > remaining;
+        break;
+      }
       startKey = page.LastEvaluatedKey as ListKey;
     }
     // The cursor resumes after the last job returned, not where DynamoDB stopped reading.

@@ -3,9 +3,13 @@
  * mode and the tests use the very DynamoDB adapter that runs on AWS.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { setTimeout as delay } from 'node:timers/promises';
 import { jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+
+const TABLE_ACTIVE_ATTEMPTS = 200;
+const TABLE_ACTIVE_POLL_MS = 10;
 
 export interface EmbeddedDynamoDb {
   client: DynamoDBClient;
@@ -41,14 +45,17 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
 /** Creates the job table unless it exists (its data survives restarts on disk). */
 export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-  }
-  try {
     await client.send(new CreateTableCommand(jobTableDefinition(tableName)));
   } catch (error) {
+    // It exists already: its data survived a restart.
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  // A new table takes writes only once ACTIVE, a moment after CreateTable answers.
+  for (let attempt = 0; attempt < TABLE_ACTIVE_ATTEMPTS; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await delay(TABLE_ACTIVE_POLL_MS);
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
 }

@@ -1,0 +1,661 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClientError } from '#lib/domain/errors.ts';
+import { JOB_ID_PATTERN, newJobId } from '#lib/domain/ids.ts';
+import type { Job, JobStatus } from '#lib/domain/job.ts';
+import { JobService, type SubmitJobInput } from '#lib/domain/job-service.ts';
+import { silentLogger } from '#lib/domain/logger.ts';
+import type {
+  JobStore,
+  LogPage,
+  LogReader,
+  RunTaskResult,
+  TaskRunner,
+  TaskSnapshot,
+  Workflow,
+} from '#lib/domain/ports.ts';
+import type { Profile } from '#lib/domain/profile.ts';
+import { aJob } from '../helpers/jobs.ts';
+import { createTestStore, type TestStore } from '../helpers/store.ts';
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs/0f3c1a9e2b7d4c5e8f6a1b2c3d4e5f60';
+
+const profiles: ReadonlyMap<string, Profile> = new Map([
+  [
+    'default',
+    {
+      name: 'default',
+      description: 'Runs any command.',
+      commands: 'any',
+      shell: true,
+      envNames: 'any',
+      timeoutSeconds: { default: 3600, max: 86_400 },
+      publicIp: 'optional',
+    },
+  ],
+  [
+    'build',
+    {
+      name: 'build',
+      description: 'Runs the vetted build commands.',
+      commands: [{ prefix: ['npm', 'run'] }],
+      shell: false,
+      envNames: ['LOG_LEVEL'],
+      timeoutSeconds: { default: 900, max: 3600 },
+      publicIp: 'never',
+    },
+  ],
+]);
+
+/** Records every start; throws `failure` when one is set, as a throttled StartExecution would. */
+class RecordingWorkflow implements Workflow {
+  starts: string[] = [];
+  failure: Error | undefined;
+
+  async start(jobId: string): Promise<void> {
+    this.starts.push(jobId);
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Records stops; the service never runs or describes tasks itself (the workflow does). */
+class RecordingTaskRunner implements TaskRunner {
+  stops: Array<{ taskArn: string; reason: string }> = [];
+
+  async runTask(): Promise<RunTaskResult> {
+    throw new Error('JobService should not run tasks');
+  }
+
+  async describeTask(): Promise<TaskSnapshot> {
+    throw new Error('JobService should not describe tasks');
+  }
+
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    this.stops.push({ taskArn, reason });
+  }
+}
+
+/** Returns `page` for every read and records what was asked. */
+class FakeLogReader implements LogReader {
+  page: LogPage = { lines: [], nextCursor: 'cursor-0', atEnd: true };
+  reads: Array<{ jobId: string; cursor: string | undefined; limit: number }> = [];
+
+  async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
+    this.reads.push({ jobId: job.id, cursor: options.cursor, limit: options.limit });
+    return this.page;
+  }
+
+  async tail(): Promise<string[]> {
+    return [];
+  }
+}
+
+/** A JobStore that forwards every call to `target`; spread it and override one method to inject a race. */
+function delegatingTo(target: JobStore): JobStore {
+  return {
+    create: (job) => target.create(job),
+    get: (jobId) => target.get(jobId),
+    transition: (jobId, status, patch) => target.transition(jobId, status, patch),
+    update: (jobId, patch) => target.update(jobId, patch),
+    list: (query) => target.list(query),
+  };
+}
+
+/** Lets other pending work run first, so concurrent calls interleave differently from round to round. */
+function staggered(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+function aSubmission(overrides: Partial<SubmitJobInput> = {}): SubmitJobInput {
+  return { profile: 'default', command: ['npm', 'run', 'migrate'], env: {}, labels: {}, ...overrides };
+}
+
+/** Asserts that `promise` rejects with a client error carrying this status and code; returns the error. */
+async function assertClientError(promise: Promise<unknown>, statusCode: number, code: string): Promise<ClientError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(caught instanceof ClientError, `expected a ClientError, got ${String(caught)}`);
+  assert.equal(caught.statusCode, statusCode, caught.message);
+  assert.equal(caught.code, code, caught.message);
+  return caught;
+}
+
+describe('JobService', () => {
+  const clock = new Date('2025-06-01T12:00:00.000Z');
+  let testStore: TestStore;
+  let store: JobStore;
+  let workflow: RecordingWorkflow;
+  let taskRunner: RecordingTaskRunner;
+  let logReader: FakeLogReader;
+  let service: JobService;
+
+  beforeEach(async () => {
+    testStore = await createTestStore();
+    store = testStore.store;
+    workflow = new RecordingWorkflow();
+    taskRunner = new RecordingTaskRunner();
+    logReader = new FakeLogReader();
+    service = new JobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+  });
+
+  afterEach(async () => {
+    await testStore.close();
+  });
+
+  async function allJobs(): Promise<Job[]> {
+    return (await store.list({ limit: 1000 })).jobs;
+  }
+
+  /** A service like `service` but on `jobStore`, for tests that put a racing write between two store calls. */
+  function serviceOn(jobStore: JobStore): JobService {
+    return new JobService({ store: jobStore, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+  }
+
+  describe('submit', () => {
+    it('stores a QUEUED job and starts its workflow once', async () => {
+      // Prepare
+      const input = aSubmission({ env: { LOG_LEVEL: 'debug' }, labels: { team: 'platform' } });
+
+      // Act
+      const { created, job } = await service.submit(input, 'alice');
+
+      // Assess
+      assert.equal(created, true);
+      assert.match(job.id, JOB_ID_PATTERN);
+      assert.equal(job.status, 'QUEUED');
+      assert.equal(job.exitCode, null);
+      assert.equal(job.submittedBy, 'alice');
+      assert.deepEqual(job.command, ['npm', 'run', 'migrate']);
+      assert.deepEqual(job.env, { LOG_LEVEL: 'debug' });
+      assert.deepEqual(job.labels, { team: 'platform' });
+      assert.equal(job.createdAt, clock.toISOString());
+      assert.deepEqual(await store.get(job.id), job);
+      assert.deepEqual(workflow.starts, [job.id]);
+    });
+
+    it("fills timeoutSeconds and publicIp from the profile's defaults", async () => {
+      // Act
+      const { job: onDefault } = await service.submit(aSubmission(), 'alice');
+      const { job: onBuild } = await service.submit(aSubmission({ profile: 'build' }), 'alice');
+
+      // Assess
+      assert.equal(onDefault.timeoutSeconds, 3600);
+      assert.equal(onBuild.timeoutSeconds, 900);
+      assert.equal(onBuild.publicIp, false);
+    });
+
+    it('runs a shell string through /bin/sh -c where the profile allows a shell', async () => {
+      // Act
+      const { job } = await service.submit(aSubmission({ command: 'make build && make test' }), 'alice');
+
+      // Assess
+      assert.deepEqual(job.command, ['/bin/sh', '-c', 'make build && make test']);
+    });
+
+    it('refuses an unknown profile with 400 UNKNOWN_PROFILE and stores nothing', async () => {
+      // Act
+      const error = await assertClientError(service.submit(aSubmission({ profile: 'prod-admin' }), 'alice'), 400, 'UNKNOWN_PROFILE');
+
+      // Assess
+      assert.equal(error.message, "profile 'prod-admin' does not exist");
+      assert.deepEqual(await allJobs(), []);
+      assert.deepEqual(workflow.starts, []);
+    });
+
+    it('refuses a command the profile does not allow and stores nothing', async () => {
+      // Act
+      const error = await assertClientError(
+        service.submit(aSubmission({ profile: 'build', command: ['rm', '-rf', '/'] }), 'alice'),
+        400,
+        'COMMAND_NOT_ALLOWED',
+      );
+
+      // Assess
+      assert.match(error.message, /^profile 'build' does not allow command 'rm'/);
+      assert.deepEqual(await allJobs(), []);
+      assert.deepEqual(workflow.starts, []);
+    });
+
+    it('gives every submission without an idempotency key its own job', async () => {
+      // Act
+      const first = await service.submit(aSubmission(), 'alice');
+      const second = await service.submit(aSubmission(), 'alice');
+
+      // Assess
+      assert.notEqual(first.job.id, second.job.id);
+      assert.equal((await allJobs()).length, 2);
+    });
+
+    describe('with an idempotency key', () => {
+      it('returns the original job for a replay with the same body, and restarts the workflow while QUEUED', async () => {
+        // Prepare
+        const input = aSubmission({ idempotencyKey: 'migrate-2025-06-01' });
+        const original = await service.submit(input, 'ci');
+
+        // Act
+        const replay = await service.submit({ ...input }, 'ci');
+
+        // Assess
+        assert.equal(original.created, true);
+        assert.equal(replay.created, false);
+        assert.equal(replay.job.id, original.job.id);
+        assert.deepEqual(replay.job, original.job);
+        assert.equal((await allJobs()).length, 1);
+        assert.deepEqual(workflow.starts, [original.job.id, original.job.id]);
+      });
+
+      it('does not start the workflow again once the job has left QUEUED, and returns its current state', async () => {
+        // Prepare
+        const input = aSubmission({ idempotencyKey: 'migrate-2025-06-01' });
+        const original = await service.submit(input, 'ci');
+        await store.transition(original.job.id, 'RUNNING', { taskArn: TASK_ARN, startedAt: clock.toISOString() });
+
+        // Act
+        const replay = await service.submit(input, 'ci');
+
+        // Assess
+        assert.equal(replay.created, false);
+        assert.equal(replay.job.id, original.job.id);
+        assert.equal(replay.job.status, 'RUNNING');
+        assert.equal(replay.job.taskArn, TASK_ARN);
+        assert.deepEqual(workflow.starts, [original.job.id]);
+      });
+
+      it('treats the same body with its fields in another order as a replay', async () => {
+        // Prepare
+        await service.submit(
+          { idempotencyKey: 'k1', profile: 'default', command: ['env'], env: { A: '1', B: '2' }, labels: { x: 'y' } },
+          'ci',
+        );
+
+        // Act
+        const replay = await service.submit(
+          { labels: { x: 'y' }, env: { B: '2', A: '1' }, command: ['env'], profile: 'default', idempotencyKey: 'k1' },
+          'ci',
+        );
+
+        // Assess
+        assert.equal(replay.created, false);
+      });
+
+      it('refuses the same key with a different body with 409 IDEMPOTENCY_KEY_REUSED and keeps the original', async () => {
+        // Prepare
+        const original = await service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01' }), 'ci');
+
+        // Act
+        const error = await assertClientError(
+          service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01', command: ['npm', 'run', 'seed'] }), 'ci'),
+          409,
+          'IDEMPOTENCY_KEY_REUSED',
+        );
+
+        // Assess
+        assert.match(error.message, /idempotency key 'migrate-2025-06-01' was already used for a different request/);
+        assert.ok(error.message.includes(original.job.id), 'the message names the original job');
+        assert.deepEqual((await store.get(original.job.id))?.command, ['npm', 'run', 'migrate']);
+        assert.deepEqual(workflow.starts, [original.job.id]);
+      });
+
+      it('gives different callers using the same key different jobs', async () => {
+        // Prepare
+        const input = aSubmission({ idempotencyKey: 'retry-1' });
+
+        // Act
+        const alice = await service.submit(input, 'alice');
+        const bob = await service.submit(input, 'bob');
+
+        // Assess
+        assert.equal(alice.created, true);
+        assert.equal(bob.created, true);
+        assert.notEqual(alice.job.id, bob.job.id);
+        assert.equal(bob.job.submittedBy, 'bob');
+        assert.equal((await allJobs()).length, 2);
+      });
+    });
+
+    it('marks the job FAILED INTERNAL and passes the error on when its workflow cannot be started', async () => {
+      // Prepare
+      const startFailure = new Error('Rate exceeded');
+      workflow.failure = startFailure;
+
+      // Act
+      await assert.rejects(service.submit(aSubmission(), 'alice'), (error: unknown) => error === startFailure);
+
+      // Assess
+      const [job, ...others] = await allJobs();
+      assert.deepEqual(others, []);
+      assert.ok(job);
+      assert.equal(job.status, 'FAILED');
+      assert.equal(job.failure?.category, 'INTERNAL');
+      assert.match(job.failure?.message ?? '', /submit it again/);
+      assert.equal(job.stoppedAt, clock.toISOString());
+      assert.equal(job.exitCode, null);
+    });
+  });
+
+  describe('get', () => {
+    it('returns a stored job', async () => {
+      // Prepare
+      const { job } = await service.submit(aSubmission(), 'alice');
+
+      // Act
+      const found = await service.get(job.id);
+
+      // Assess
+      assert.deepEqual(found, job);
+    });
+
+    for (const jobId of ['../../etc/passwd', 'job-123', '', 'JOB-01HZX3K8Q2V7N4M5P6R7S8T9VW']) {
+      it(`answers 404 JOB_NOT_FOUND for the malformed id '${jobId}'`, async () => {
+        // Act
+        const error = await assertClientError(service.get(jobId), 404, 'JOB_NOT_FOUND');
+
+        // Assess
+        assert.equal(error.message, `job '${jobId}' does not exist`);
+      });
+    }
+
+    it('answers 404 JOB_NOT_FOUND for a well-formed id that was never created', async () => {
+      // Prepare
+      const jobId = newJobId();
+
+      // Act
+      const error = await assertClientError(service.get(jobId), 404, 'JOB_NOT_FOUND');
+
+      // Assess
+      assert.equal(error.message, `job '${jobId}' does not exist`);
+    });
+  });
+
+  describe('cancel', () => {
+    it('cancels a QUEUED job that has no task yet: CANCELLED at once, nothing to stop, finalized by its workflow', async () => {
+      // Prepare
+      const { job } = await service.submit(aSubmission(), 'alice');
+
+      // Act
+      const cancelled = await service.cancel(job.id, 'alice');
+
+      // Assess
+      assert.equal(cancelled.status, 'CANCELLED');
+      assert.equal(cancelled.stoppedAt, undefined, 'only the workflow (StartTask) records when it stopped');
+      assert.deepEqual(cancelled.failure, { category: 'CANCELLED', message: 'cancelled by alice' });
+      assert.deepEqual(await store.get(job.id), cancelled);
+      assert.deepEqual(taskRunner.stops, []);
+    });
+
+    it("cancels a RUNNING job and stops its task with the canceller's name as reason", async () => {
+      // Prepare
+      const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+
+      // Act
+      const cancelled = await service.cancel(job.id, 'bob');
+
+      // Assess
+      assert.equal(cancelled.status, 'CANCELLED');
+      assert.deepEqual(cancelled.failure, { category: 'CANCELLED', message: 'cancelled by bob' });
+      assert.deepEqual(taskRunner.stops, [{ taskArn: TASK_ARN, reason: 'cancelled by bob' }]);
+      assert.equal((await store.get(job.id))?.status, 'CANCELLED');
+    });
+
+    it('leaves a cancelled job with a task unfinished until the workflow has drained its logs', async () => {
+      // Prepare
+      const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+
+      // Act
+      const cancelled = await service.cancel(job.id, 'bob');
+      const logs = await service.readLogs(job.id, { limit: 100 });
+
+      // Assess
+      assert.equal(cancelled.stoppedAt, undefined);
+      assert.equal(logs.complete, false);
+    });
+
+    for (const status of ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'] satisfies JobStatus[]) {
+      it(`refuses to cancel a ${status} job with 409 JOB_ALREADY_FINISHED and changes nothing`, async () => {
+        // Prepare
+        const job = aJob({ status, taskArn: TASK_ARN, stoppedAt: clock.toISOString(), exitCode: status === 'SUCCEEDED' ? 0 : 1 });
+        await store.create(job);
+
+        // Act
+        const error = await assertClientError(service.cancel(job.id, 'alice'), 409, 'JOB_ALREADY_FINISHED');
+
+        // Assess
+        assert.equal(error.message, `job '${job.id}' has already finished with status ${status}`);
+        assert.deepEqual(await store.get(job.id), job);
+        assert.deepEqual(taskRunner.stops, []);
+      });
+    }
+
+    it('answers 404 JOB_NOT_FOUND for a job that does not exist', async () => {
+      // Act + Assess
+      await assertClientError(service.cancel(newJobId(), 'alice'), 404, 'JOB_NOT_FOUND');
+      assert.deepEqual(taskRunner.stops, []);
+    });
+
+    it('ends a cancel racing a finish in exactly one terminal status, and the loser is told', async () => {
+      // The finish starts a little later in some rounds, so that either side wins some of the races.
+      for (let round = 0; round < 12; round += 1) {
+        // Prepare
+        const job = aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-${round}`, startedAt: clock.toISOString() });
+        await store.create(job);
+        taskRunner.stops = [];
+
+        // Act
+        const [cancel, finish] = await Promise.allSettled([
+          service.cancel(job.id, 'alice'),
+          staggered(round % 4).then(() => store.transition(job.id, 'SUCCEEDED', { exitCode: 0, stoppedAt: clock.toISOString() })),
+        ]);
+
+        // Assess
+        const stored = await store.get(job.id);
+        assert.equal(finish.status, 'fulfilled', 'the finishing write never throws');
+        if (finish.status !== 'fulfilled') return;
+        if (stored?.status === 'CANCELLED') {
+          assert.equal(cancel.status, 'fulfilled');
+          assert.equal(finish.value.applied, false, 'the finish lost, so it must not be applied');
+          assert.equal(finish.value.job.status, 'CANCELLED');
+          assert.equal(taskRunner.stops.length, 1);
+        } else {
+          assert.equal(stored?.status, 'SUCCEEDED', `round ${round}: unexpected status ${stored?.status}`);
+          assert.equal(finish.value.applied, true);
+          assert.equal(cancel.status, 'rejected');
+          if (cancel.status !== 'rejected') return;
+          const error: unknown = cancel.reason;
+          assert.ok(error instanceof ClientError);
+          assert.equal(error.statusCode, 409);
+          assert.equal(error.code, 'JOB_ALREADY_FINISHED');
+          assert.deepEqual(taskRunner.stops, []);
+          assert.equal(stored.failure, undefined, 'a finished job carries no cancel failure');
+        }
+      }
+    });
+
+    it('answers 409 and stops nothing when the job finishes between the cancel reading it and writing', async () => {
+      // Prepare: the store hands cancel a RUNNING job, then the workflow records its finish before cancel writes.
+      const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+      const racingService = serviceOn({
+        ...delegatingTo(store),
+        async get(jobId) {
+          const seen = await store.get(jobId);
+          await store.transition(jobId, 'SUCCEEDED', { exitCode: 0, stoppedAt: clock.toISOString() });
+          return seen;
+        },
+      });
+
+      // Act
+      const error = await assertClientError(racingService.cancel(job.id, 'alice'), 409, 'JOB_ALREADY_FINISHED');
+
+      // Assess
+      assert.match(error.message, /has already finished with status SUCCEEDED/);
+      const stored = await store.get(job.id);
+      assert.equal(stored?.status, 'SUCCEEDED');
+      assert.equal(stored?.exitCode, 0);
+      assert.equal(stored?.failure, undefined);
+      assert.deepEqual(taskRunner.stops, []);
+    });
+
+    it('keeps CANCELLED when the workflow tries to record a finish after the cancel', async () => {
+      // Prepare
+      const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+      await service.cancel(job.id, 'alice');
+
+      // Act
+      const finish = await store.transition(job.id, 'SUCCEEDED', { exitCode: 0 });
+
+      // Assess
+      assert.equal(finish.applied, false);
+      assert.equal(finish.job.status, 'CANCELLED');
+      assert.equal((await store.get(job.id))?.status, 'CANCELLED');
+    });
+
+    it('does not finalize a job whose task was started while the cancel was in flight', async () => {
+      // Prepare: the store hands cancel a QUEUED job, then StartTask records the task before cancel writes.
+      const { job } = await service.submit(aSubmission(), 'alice');
+      const racingService = serviceOn({
+        ...delegatingTo(store),
+        async get(jobId) {
+          const seen = await store.get(jobId);
+          await store.transition(jobId, 'PROVISIONING', { taskArn: TASK_ARN });
+          return seen;
+        },
+      });
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+
+      // Act
+      const cancelled = await racingService.cancel(job.id, 'alice');
+      const logs = await service.readLogs(job.id, { limit: 100 });
+
+      // Assess
+      assert.equal(cancelled.status, 'CANCELLED');
+      assert.deepEqual(taskRunner.stops, [{ taskArn: TASK_ARN, reason: 'cancelled by alice' }]);
+      assert.equal(logs.complete, false, 'the task just stopped: its logs are not drained yet');
+    });
+  });
+
+  describe('readLogs', () => {
+    const finishedAt = '2025-06-01T12:05:00.000Z';
+    const cases: Array<{ name: string; job: Partial<Job>; atEnd: boolean; complete: boolean }> = [
+      { name: 'terminal, finalized and read to the end', job: { status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt }, atEnd: true, complete: true },
+      { name: 'terminal and finalized but with lines left', job: { status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt }, atEnd: false, complete: false },
+      { name: 'terminal but not yet finalized', job: { status: 'CANCELLED', taskArn: TASK_ARN }, atEnd: true, complete: false },
+      { name: 'still running, read to the end so far', job: { status: 'RUNNING', taskArn: TASK_ARN }, atEnd: true, complete: false },
+      { name: 'still queued', job: { status: 'QUEUED' }, atEnd: true, complete: false },
+    ];
+
+    for (const testCase of cases) {
+      it(`reports complete=${testCase.complete} for a job ${testCase.name}`, async () => {
+        // Prepare
+        const job = aJob(testCase.job);
+        await store.create(job);
+        logReader.page = {
+          lines: [{ timestamp: '2025-06-01T12:01:00.000Z', message: 'migrating 42 tables' }],
+          nextCursor: 'cursor-7',
+          atEnd: testCase.atEnd,
+        };
+
+        // Act
+        const logs = await service.readLogs(job.id, { cursor: 'cursor-6', limit: 50 });
+
+        // Assess
+        assert.equal(logs.complete, testCase.complete);
+        assert.deepEqual(logs.lines, [{ timestamp: '2025-06-01T12:01:00.000Z', message: 'migrating 42 tables' }]);
+        assert.equal(logs.nextCursor, 'cursor-7');
+        assert.deepEqual(logReader.reads, [{ jobId: job.id, cursor: 'cursor-6', limit: 50 }]);
+      });
+    }
+
+    it('answers 404 JOB_NOT_FOUND for an unknown job without reading any log', async () => {
+      // Act + Assess
+      await assertClientError(service.readLogs(newJobId(), { limit: 10 }), 404, 'JOB_NOT_FOUND');
+      assert.deepEqual(logReader.reads, []);
+    });
+  });
+
+  describe('recoverInterruptedJobs', () => {
+    it('marks QUEUED, PROVISIONING and RUNNING jobs FAILED INTERNAL and leaves finished ones alone', async () => {
+      // Prepare
+      const active = [
+        aJob({ status: 'QUEUED' }),
+        aJob({ status: 'PROVISIONING', taskArn: `${TASK_ARN}-1` }),
+        aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-2`, startedAt: clock.toISOString() }),
+      ];
+      const finished = [
+        aJob({ status: 'SUCCEEDED', exitCode: 0, stoppedAt: clock.toISOString() }),
+        aJob({ status: 'FAILED', exitCode: 3, stoppedAt: clock.toISOString(), failure: { category: 'USER_EXIT', message: 'the command exited with code 3' } }),
+        aJob({ status: 'TIMED_OUT', exitCode: 143, stoppedAt: clock.toISOString() }),
+        aJob({ status: 'CANCELLED', stoppedAt: clock.toISOString() }),
+      ];
+      for (const job of [...active, ...finished]) await store.create(job);
+
+      // Act
+      const marked = await service.recoverInterruptedJobs('the local server stopped while the job was active');
+
+      // Assess
+      assert.equal(marked, 3);
+      for (const job of active) {
+        const stored = await store.get(job.id);
+        assert.equal(stored?.status, 'FAILED', `${job.status} job should be FAILED`);
+        assert.deepEqual(stored?.failure, { category: 'INTERNAL', message: 'the local server stopped while the job was active' });
+        assert.equal(stored?.stoppedAt, clock.toISOString());
+        assert.equal(stored?.exitCode, null);
+      }
+      for (const job of finished) {
+        assert.deepEqual(await store.get(job.id), job, `${job.status} job should be unchanged`);
+      }
+    });
+
+    it('marks every active job when there are more than fit in one page', async () => {
+      // Prepare
+      const jobs = Array.from({ length: 105 }, (_, index) =>
+        aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-${index}`, createdAt: new Date(clock.getTime() + index).toISOString() }),
+      );
+      await Promise.all(jobs.map((job) => store.create(job)));
+
+      // Act
+      const marked = await service.recoverInterruptedJobs('interrupted');
+
+      // Assess
+      assert.equal(marked, 105);
+      const stillActive = (await allJobs()).filter((job) => job.status !== 'FAILED');
+      assert.deepEqual(stillActive, []);
+    });
+
+    it('finalizes a cancelled job whose workflow died before recording the stop', async () => {
+      // Prepare
+      const unfinished = aJob({ status: 'CANCELLED', taskArn: TASK_ARN, failure: { category: 'CANCELLED', message: 'cancelled by bob' } });
+      await store.create(unfinished);
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+
+      // Act
+      const marked = await service.recoverInterruptedJobs('interrupted');
+      const logs = await service.readLogs(unfinished.id, { limit: 100 });
+
+      // Assess
+      assert.equal(marked, 0);
+      const stored = await store.get(unfinished.id);
+      assert.equal(stored?.status, 'CANCELLED');
+      assert.deepEqual(stored?.failure, unfinished.failure);
+      assert.equal(stored?.stoppedAt, clock.toISOString());
+      assert.equal(logs.complete, true);
+    });
+
+    it('marks nothing when no job is active', async () => {
+      // Prepare
+      await store.create(aJob({ status: 'SUCCEEDED', exitCode: 0, stoppedAt: clock.toISOString() }));
+
+      // Act
+      const marked = await service.recoverInterruptedJobs('interrupted');
+
+      // Assess
+      assert.equal(marked, 0);
+    });
+  });
+});
