@@ -43,6 +43,7 @@ const STREAM_DRAIN_MS = 2000;
 export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
   readonly #options: ProcessTaskRunnerOptions;
   readonly #tasks = new Map<string, LocalTask>();
+  readonly #starting = new Map<string, Promise<RunTaskResult>>();
 
   constructor(options: ProcessTaskRunnerOptions) {
     this.#options = options;
@@ -50,11 +51,19 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     mkdirSync(join(options.dataDir, 'work'), { recursive: true });
   }
 
-  async runTask(request: RunTaskRequest): Promise<RunTaskResult> {
+  /** Like RunTask's clientToken: starting the same job again, even while it starts, gives the same task. */
+  runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     const taskArn = localTaskArn(request.jobId);
-    // Like RunTask's clientToken: starting the same job twice returns the task already started.
-    if (this.#tasks.has(taskArn)) return { started: true, taskArn };
+    if (this.#tasks.has(taskArn)) return Promise.resolve({ started: true, taskArn });
+    let starting = this.#starting.get(taskArn);
+    if (!starting) {
+      starting = this.#start(request, taskArn).finally(() => this.#starting.delete(taskArn));
+      this.#starting.set(taskArn, starting);
+    }
+    return starting;
+  }
 
+  async #start(request: RunTaskRequest, taskArn: string): Promise<RunTaskResult> {
     const [file, ...args] = request.command;
     if (!file) return { started: false, failure: { category: 'START_FAILED', message: 'the command is empty' } };
     const cwd = join(this.#options.dataDir, 'work', request.jobId);

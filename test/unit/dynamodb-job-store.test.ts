@@ -1,0 +1,513 @@
+/**
+ * The DynamoDB job store, run for real against dynalite: conditional create, guarded status
+ * transitions, updates, newest-first listing with opaque cursors, and persistence on disk.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { ensureJobTable, startEmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { encodeCursor } from '#lib/domain/cursor.ts';
+import { JobNotFoundError, ValidationError } from '#lib/domain/errors.ts';
+import { newJobId } from '#lib/domain/ids.ts';
+import type { Job, JobStatus } from '#lib/domain/job.ts';
+import type { JobStore } from '#lib/domain/ports.ts';
+import { aJob } from '../helpers/jobs.ts';
+import { createTestStore, type TestStore } from '../helpers/store.ts';
+
+/** A clock that moves one second per reading, so every write gets a distinct, known updatedAt. */
+function steppingClock(start = Date.UTC(2030, 0, 1)): { now: () => Date; readings: string[] } {
+  let next = start;
+  const readings: string[] = [];
+  return {
+    readings,
+    now() {
+      const reading = new Date(next);
+      next += 1000;
+      readings.push(reading.toISOString());
+      return reading;
+    },
+  };
+}
+
+/** `count` jobs created one minute apart (oldest first), each shaped by `shape(index)`. */
+function jobsCreatedInOrder(count: number, shape: (index: number) => Partial<Job> = () => ({})): Job[] {
+  const base = Date.UTC(2024, 0, 1);
+  return Array.from({ length: count }, (_unused, index) => {
+    const createdAt = new Date(base + index * 60_000);
+    return aJob({ id: newJobId(createdAt), createdAt: createdAt.toISOString(), updatedAt: createdAt.toISOString(), ...shape(index) });
+  });
+}
+
+async function createAll(store: JobStore, jobs: Job[]): Promise<void> {
+  for (const job of jobs) await store.create(job);
+}
+
+/** Follows nextCursor from the first page to the last; returns every page. */
+async function allPages(
+  store: JobStore,
+  query: { limit: number; status?: JobStatus; profile?: string },
+): Promise<{ jobs: Job[]; nextCursor: string | null }[]> {
+  const pages: { jobs: Job[]; nextCursor: string | null }[] = [];
+  let cursor: string | undefined;
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const page = await store.list({ ...query, ...(cursor ? { cursor } : {}) });
+    pages.push(page);
+    if (page.nextCursor === null) return pages;
+    cursor = page.nextCursor;
+  }
+  throw new Error('listing did not end after 200 pages');
+}
+
+function ids(jobs: Job[]): string[] {
+  return jobs.map((job) => job.id);
+}
+
+function newestFirst(jobs: Job[]): Job[] {
+  return [...jobs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Polls (bounded) until the table reports ACTIVE. */
+async function untilTableActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${tableName} never became ACTIVE`);
+}
+
+describe('DynamoDbJobStore', () => {
+  describe('create and get', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('stores a new job and reads it back unchanged', async () => {
+      // Prepare
+      const job = aJob({ labels: { team: 'platform' }, env: { STAGE: 'dev' }, cpu: 256 });
+
+      // Act
+      const result = await testStore.store.create(job);
+      const stored = await testStore.store.get(job.id);
+
+      // Assess
+      assert.equal(result.created, true);
+      assert.deepEqual(result.job, job);
+      assert.deepEqual(stored, job);
+    });
+
+    it('never overwrites: a second create with the same id returns created:false and the original job', async () => {
+      // Prepare
+      const original = aJob({ command: ['echo', 'first'], requestHash: 'first-hash' });
+      await testStore.store.create(original);
+      const replay = { ...original, command: ['echo', 'second'], requestHash: 'second-hash', status: 'RUNNING' as const };
+
+      // Act
+      const result = await testStore.store.create(replay);
+
+      // Assess
+      assert.equal(result.created, false);
+      assert.deepEqual(result.job, original);
+      assert.deepEqual(await testStore.store.get(original.id), original);
+    });
+
+    it('returns undefined for an id that was never stored', async () => {
+      // Act
+      const missing = await testStore.store.get(newJobId());
+
+      // Assess
+      assert.equal(missing, undefined);
+    });
+  });
+
+  describe('transition', () => {
+    let testStore: TestStore;
+    let clock: ReturnType<typeof steppingClock>;
+    before(async () => {
+      clock = steppingClock();
+      testStore = await createTestStore({ now: clock.now });
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('moves a job along an allowed path and returns the new job with a new updatedAt', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+
+      // Act
+      const provisioning = await testStore.store.transition(job.id, 'PROVISIONING', { taskArn: 'arn:task/1' });
+      const running = await testStore.store.transition(job.id, 'RUNNING', { startedAt: '2030-01-01T00:00:00.000Z' });
+
+      // Assess
+      assert.equal(provisioning.applied, true);
+      assert.equal(provisioning.job.status, 'PROVISIONING');
+      assert.equal(provisioning.job.taskArn, 'arn:task/1');
+      assert.notEqual(provisioning.job.updatedAt, job.updatedAt);
+      assert.equal(running.applied, true);
+      assert.equal(running.job.status, 'RUNNING');
+      assert.equal(running.job.startedAt, '2030-01-01T00:00:00.000Z');
+      assert.equal(running.job.updatedAt, clock.readings.at(-1));
+      assert.notEqual(running.job.updatedAt, provisioning.job.updatedAt);
+      assert.equal(running.job.createdAt, job.createdAt);
+      assert.deepEqual(await testStore.store.get(job.id), running.job);
+    });
+
+    it('refuses a move the current status does not allow and leaves the record unchanged', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+      const { job: running } = await testStore.store.transition(job.id, 'RUNNING');
+
+      // Act
+      const backwards = await testStore.store.transition(job.id, 'PROVISIONING', { taskArn: 'arn:task/late' });
+
+      // Assess
+      assert.equal(backwards.applied, false);
+      assert.deepEqual(backwards.job, running);
+      assert.deepEqual(await testStore.store.get(job.id), running);
+    });
+
+    it('refuses a move back to QUEUED (no status may become QUEUED) without an error', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+
+      // Act
+      const result = await testStore.store.transition(job.id, 'QUEUED');
+
+      // Assess
+      assert.equal(result.applied, false);
+      assert.deepEqual(result.job, job);
+    });
+
+    it('never overwrites a terminal job: RUNNING or SUCCEEDED after CANCELLED is not applied', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+      const { job: cancelled } = await testStore.store.transition(job.id, 'CANCELLED', {
+        failure: { category: 'CANCELLED', message: 'cancelled by test' },
+      });
+
+      // Act
+      const toRunning = await testStore.store.transition(job.id, 'RUNNING', { startedAt: '2030-02-01T00:00:00.000Z' });
+      const toSucceeded = await testStore.store.transition(job.id, 'SUCCEEDED', { exitCode: 0 });
+
+      // Assess
+      assert.equal(cancelled.status, 'CANCELLED');
+      assert.equal(toRunning.applied, false);
+      assert.equal(toSucceeded.applied, false);
+      assert.deepEqual(toSucceeded.job, cancelled);
+      const stored = await testStore.store.get(job.id);
+      assert.deepEqual(stored, cancelled);
+      assert.equal(stored?.exitCode, null);
+      assert.equal(stored?.startedAt, undefined);
+    });
+
+    it('refuses every move out of each terminal status', async () => {
+      // Prepare
+      const terminal: JobStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
+      const targets: JobStatus[] = ['PROVISIONING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
+      const refused: string[] = [];
+      const applied: string[] = [];
+
+      // Act
+      for (const from of terminal) {
+        for (const to of targets) {
+          const job = aJob();
+          await testStore.store.create(job);
+          await testStore.store.transition(job.id, from);
+          const result = await testStore.store.transition(job.id, to, { exitCode: 99 });
+          const stored = await testStore.store.get(job.id);
+          (result.applied || stored?.status !== from || stored.exitCode === 99 ? applied : refused).push(`${from}->${to}`);
+        }
+      }
+
+      // Assess
+      assert.deepEqual(applied, []);
+      assert.equal(refused.length, terminal.length * targets.length);
+    });
+
+    it('lets exactly one of two concurrent terminal transitions win', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+      await testStore.store.transition(job.id, 'RUNNING');
+
+      // Act
+      const [finish, cancel] = await Promise.all([
+        testStore.store.transition(job.id, 'SUCCEEDED', { exitCode: 0 }),
+        testStore.store.transition(job.id, 'CANCELLED', { failure: { category: 'CANCELLED', message: 'cancelled' } }),
+      ]);
+
+      // Assess
+      assert.equal([finish, cancel].filter((result) => result.applied).length, 1);
+      const winner = finish.applied ? finish : cancel;
+      const loser = finish.applied ? cancel : finish;
+      const stored = await testStore.store.get(job.id);
+      assert.deepEqual(stored, winner.job);
+      assert.equal(loser.job.status, winner.job.status);
+      if (stored?.status === 'CANCELLED') assert.equal(stored.exitCode, null);
+      else assert.equal(stored?.failure, undefined);
+    });
+
+    it('throws JobNotFoundError for a job that does not exist', async () => {
+      // Prepare
+      const missingId = newJobId();
+
+      // Act and assess
+      await assert.rejects(testStore.store.transition(missingId, 'RUNNING'), JobNotFoundError);
+      assert.equal(await testStore.store.get(missingId), undefined);
+    });
+  });
+
+  describe('update', () => {
+    let testStore: TestStore;
+    let clock: ReturnType<typeof steppingClock>;
+    before(async () => {
+      clock = steppingClock();
+      testStore = await createTestStore({ now: clock.now });
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('changes the given fields, keeps the status and the rest, and sets updatedAt', async () => {
+      // Prepare
+      const job = aJob();
+      await testStore.store.create(job);
+      const { job: running } = await testStore.store.transition(job.id, 'RUNNING');
+
+      // Act
+      const updated = await testStore.store.update(job.id, {
+        network: { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: '203.0.113.7' },
+        connect: { ssh: 'ssh -p 22 user@203.0.113.7' },
+        logTail: ['line 1', 'line 2'],
+      });
+
+      // Assess
+      assert.equal(updated.status, 'RUNNING');
+      assert.deepEqual(updated.network, { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: '203.0.113.7' });
+      assert.deepEqual(updated.connect, { ssh: 'ssh -p 22 user@203.0.113.7' });
+      assert.deepEqual(updated.logTail, ['line 1', 'line 2']);
+      assert.deepEqual(updated.command, job.command);
+      assert.equal(updated.updatedAt, clock.readings.at(-1));
+      assert.notEqual(updated.updatedAt, running.updatedAt);
+      assert.deepEqual(await testStore.store.get(job.id), updated);
+    });
+
+    it('throws JobNotFoundError for a job that does not exist and creates nothing', async () => {
+      // Prepare
+      const missingId = newJobId();
+
+      // Act and assess
+      await assert.rejects(testStore.store.update(missingId, { logTail: ['x'] }), JobNotFoundError);
+      assert.equal(await testStore.store.get(missingId), undefined);
+    });
+  });
+
+  describe('list', () => {
+    let testStore: TestStore;
+    let jobs: Job[];
+    before(async () => {
+      testStore = await createTestStore();
+      // 30 jobs; only 3 are FAILED and only 3 (others) use the 'build' profile.
+      jobs = jobsCreatedInOrder(30, (index) => ({
+        status: index % 10 === 4 ? 'FAILED' : 'SUCCEEDED',
+        profile: index % 10 === 7 ? 'build' : 'default',
+      }));
+      await createAll(testStore.store, jobs);
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('returns jobs newest first', async () => {
+      // Act
+      const page = await testStore.store.list({ limit: 5 });
+
+      // Assess
+      assert.deepEqual(ids(page.jobs), ids(newestFirst(jobs).slice(0, 5)));
+    });
+
+    it('pages through every job with limit and nextCursor, without duplicates or gaps', async () => {
+      // Act
+      const pages = await allPages(testStore.store, { limit: 7 });
+
+      // Assess
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [7, 7, 7, 7, 2],
+      );
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(newestFirst(jobs)));
+      assert.equal(pages.at(-1)?.nextCursor, null);
+      assert.ok(pages.slice(0, -1).every((page) => typeof page.nextCursor === 'string'));
+    });
+
+    it('ends with nextCursor null on the page holding the last job when the count is a multiple of the limit', async () => {
+      // Act
+      const pages = await allPages(testStore.store, { limit: 10 });
+
+      // Assess
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [10, 10, 10],
+      );
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(newestFirst(jobs)));
+    });
+
+    it('filters by status across pages where most jobs do not match', async () => {
+      // Prepare
+      const failed = newestFirst(jobs.filter((job) => job.status === 'FAILED'));
+
+      // Act
+      const pages = await allPages(testStore.store, { status: 'FAILED', limit: 2 });
+
+      // Assess
+      assert.equal(failed.length, 3);
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [2, 1],
+      );
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(failed));
+      assert.equal(pages.at(-1)?.nextCursor, null);
+    });
+
+    it('filters by profile across pages where most jobs do not match', async () => {
+      // Prepare
+      const build = newestFirst(jobs.filter((job) => job.profile === 'build'));
+
+      // Act
+      const pages = await allPages(testStore.store, { profile: 'build', limit: 2 });
+
+      // Assess
+      assert.equal(build.length, 3);
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(build));
+      assert.ok(pages.flatMap((page) => page.jobs).every((job) => job.profile === 'build'));
+      assert.equal(pages.at(-1)?.nextCursor, null);
+    });
+
+    it('combines the status and profile filters', async () => {
+      // Act
+      const pages = await allPages(testStore.store, { status: 'SUCCEEDED', profile: 'build', limit: 2 });
+
+      // Assess
+      const expected = newestFirst(jobs.filter((job) => job.status === 'SUCCEEDED' && job.profile === 'build'));
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(expected));
+    });
+
+    it('returns an empty page with nextCursor null when nothing matches', async () => {
+      // Act
+      const page = await testStore.store.list({ status: 'TIMED_OUT', limit: 5 });
+
+      // Assess
+      assert.deepEqual(page, { jobs: [], nextCursor: null });
+    });
+
+    it('rejects a cursor that is random text with a ValidationError (400)', async () => {
+      // Act and assess
+      await assert.rejects(testStore.store.list({ limit: 5, cursor: 'not a cursor!' }), (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.statusCode, 400);
+        return true;
+      });
+    });
+
+    it('rejects a cursor that is valid base64 of the wrong JSON with a ValidationError (400)', async () => {
+      // Prepare
+      const wrongShapes = [
+        encodeCursor({ offset: 10 }),
+        encodeCursor({ pk: 'JOB#x', sk: 'JOB', gsi1pk: 'OTHER', gsi1sk: '2024' }),
+        encodeCursor(['JOB#x']),
+        encodeCursor(null),
+      ];
+
+      // Act and assess
+      for (const cursor of wrongShapes) {
+        await assert.rejects(testStore.store.list({ limit: 5, cursor }), (error: unknown) => {
+          assert.ok(error instanceof ValidationError, `cursor ${cursor}`);
+          assert.equal(error.statusCode, 400);
+          return true;
+        });
+      }
+    });
+  });
+
+  describe('on disk', () => {
+    let dataDir: string;
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'fargate-jobs-store-'));
+    });
+    after(async () => {
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('keeps jobs across a restart of the embedded database', async () => {
+      // Prepare
+      const path = join(dataDir, 'db');
+      const tableName = 'jobs';
+      const first = await startEmbeddedDynamoDb({ path });
+      let written: Job;
+      try {
+        await ensureJobTable(first.client, tableName);
+        // Readiness right after ensureJobTable is the next test's subject; this one is about the restart.
+        await untilTableActive(first.client, tableName);
+        const store = new DynamoDbJobStore({ client: first.client, tableName });
+        const job = aJob({ labels: { keep: 'me' } });
+        await store.create(job);
+        written = (await store.transition(job.id, 'RUNNING', { taskArn: 'arn:task/persisted' })).job;
+      } finally {
+        await first.close();
+      }
+
+      // Act
+      const second = await startEmbeddedDynamoDb({ path });
+      try {
+        await ensureJobTable(second.client, tableName);
+        const store = new DynamoDbJobStore({ client: second.client, tableName });
+        const readBack = await store.get(written.id);
+        const listed = await store.list({ limit: 10 });
+
+        // Assess
+        assert.deepEqual(readBack, written);
+        assert.deepEqual(ids(listed.jobs), [written.id]);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('takes writes as soon as ensureJobTable resolves on a fresh database (first start)', async () => {
+      // Prepare: dynalite marks a new table ACTIVE a moment after CreateTable answers, so the race is
+      // timing-dependent; several fresh starts make it show up reliably.
+      const attempts = 25;
+      const failures: string[] = [];
+
+      // Act
+      for (let attempt = 0; attempt < attempts; attempt += 1) {
+        const database = await startEmbeddedDynamoDb({ path: join(dataDir, `fresh-${attempt}`) });
+        try {
+          await ensureJobTable(database.client, 'jobs');
+          const store = new DynamoDbJobStore({ client: database.client, tableName: 'jobs' });
+          await store.create(aJob());
+          await store.list({ limit: 1 });
+        } catch (error) {
+          failures.push(`start ${attempt}: ${(error as Error).name}`);
+        } finally {
+          await database.close();
+        }
+      }
+
+      // Assess
+      assert.deepEqual(failures, []);
+    });
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * The local log reader on JSON-lines files as the process task runner writes them
+ * (`<dataDir>/logs/<jobId>.log`, one {"timestamp","stream","message"} per line).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileLogReader, logFilePath } from '#lib/adapters/local/file-log-reader.ts';
+import { encodeCursor } from '#lib/domain/cursor.ts';
+import { ValidationError } from '#lib/domain/errors.ts';
+import type { Job } from '#lib/domain/job.ts';
+import type { LogLine, LogPage } from '#lib/domain/ports.ts';
+import { aJob } from '../helpers/jobs.ts';
+
+const TAIL_WINDOW_BYTES = 256 * 1024;
+
+function logLine(index: number, message = `line ${index}`): LogLine & { stream: 'stdout' | 'stderr' } {
+  return {
+    timestamp: new Date(Date.UTC(2024, 0, 1) + index).toISOString(),
+    stream: index % 3 === 0 ? 'stderr' : 'stdout',
+    message,
+  };
+}
+
+function serialize(lines: LogLine[]): string {
+  return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
+}
+
+describe('FileLogReader', () => {
+  let dataDir: string;
+  let reader: FileLogReader;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'fargate-jobs-logs-'));
+    await mkdir(join(dataDir, 'logs'), { recursive: true });
+    reader = new FileLogReader(dataDir);
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** A job whose log file holds `lines` (as the task runner writes them). */
+  async function jobWithLog(lines: LogLine[]): Promise<Job> {
+    const job = aJob();
+    await writeFile(logFilePath(dataDir, job.id), serialize(lines));
+    return job;
+  }
+
+  /** Reads page after page from the start until atEnd; returns every page. */
+  async function readAll(job: Job, limit: number): Promise<LogPage[]> {
+    const pages: LogPage[] = [];
+    let cursor: string | undefined;
+    for (let attempt = 0; attempt < 10_000; attempt += 1) {
+      const page = await reader.read(job, { limit, ...(cursor ? { cursor } : {}) });
+      pages.push(page);
+      if (page.atEnd) return pages;
+      cursor = page.nextCursor;
+    }
+    throw new Error('the log never reached its end');
+  }
+
+  describe('read', () => {
+    it('pages through 2,500 lines in order with no loss or duplication; atEnd only on the last page', async () => {
+      // Prepare: some multi-byte messages, so byte offsets and chunk boundaries are exercised.
+      const written = Array.from({ length: 2500 }, (_unused, index) =>
+        logLine(index, index % 7 === 0 ? `línea ${index} — ✓ 🚀` : `line ${index}`),
+      );
+      const job = await jobWithLog(written);
+
+      // Act
+      const pages = await readAll(job, 300);
+
+      // Assess
+      assert.deepEqual(
+        pages.map((page) => page.lines.length),
+        [300, 300, 300, 300, 300, 300, 300, 300, 100],
+      );
+      assert.deepEqual(
+        pages.map((page) => page.atEnd),
+        [false, false, false, false, false, false, false, false, true],
+      );
+      assert.deepEqual(
+        pages.flatMap((page) => page.lines),
+        written,
+      );
+    });
+
+    it('returns each line with its timestamp, stream and message', async () => {
+      // Prepare
+      const job = await jobWithLog([
+        { timestamp: '2024-05-01T10:00:00.000Z', stream: 'stdout', message: 'hello' },
+        { timestamp: '2024-05-01T10:00:01.000Z', stream: 'stderr', message: 'oops: {"not":"json"}' },
+      ]);
+
+      // Act
+      const page = await reader.read(job, { limit: 10 });
+
+      // Assess
+      assert.deepEqual(page.lines, [
+        { timestamp: '2024-05-01T10:00:00.000Z', stream: 'stdout', message: 'hello' },
+        { timestamp: '2024-05-01T10:00:01.000Z', stream: 'stderr', message: 'oops: {"not":"json"}' },
+      ]);
+      assert.equal(page.atEnd, true);
+    });
+
+    it('reports atEnd when the last page ends exactly at the end of the file', async () => {
+      // Prepare
+      const written = Array.from({ length: 10 }, (_unused, index) => logLine(index));
+      const job = await jobWithLog(written);
+
+      // Act
+      const first = await reader.read(job, { limit: 5 });
+      const second = await reader.read(job, { limit: 5, cursor: first.nextCursor });
+
+      // Assess
+      assert.equal(first.atEnd, false);
+      assert.equal(second.atEnd, true);
+      assert.deepEqual([...first.lines, ...second.lines], written);
+    });
+
+    it('returns lines appended after the end when read again with the last cursor', async () => {
+      // Prepare
+      const job = await jobWithLog([logLine(0), logLine(1)]);
+      const drained = await reader.read(job, { limit: 10 });
+      const empty = await reader.read(job, { limit: 10, cursor: drained.nextCursor });
+
+      // Act
+      await appendFile(logFilePath(dataDir, job.id), serialize([logLine(2), logLine(3)]));
+      const more = await reader.read(job, { limit: 10, cursor: empty.nextCursor });
+
+      // Assess
+      assert.deepEqual(empty.lines, []);
+      assert.equal(empty.atEnd, true);
+      assert.deepEqual(more.lines, [logLine(2), logLine(3)]);
+      assert.equal(more.atEnd, true);
+    });
+
+    it('returns no lines and atEnd for a job that has no log file yet', async () => {
+      // Prepare
+      const job = aJob();
+
+      // Act
+      const page = await reader.read(job, { limit: 10 });
+
+      // Assess
+      assert.deepEqual(page.lines, []);
+      assert.equal(page.atEnd, true);
+    });
+
+    it('keeps a partly written last line back until it is complete, then returns it once', async () => {
+      // Prepare
+      const complete = [logLine(0), logLine(1)];
+      const partial = logLine(2, 'written in two parts');
+      const partialText = JSON.stringify(partial);
+      const job = await jobWithLog(complete);
+      await appendFile(logFilePath(dataDir, job.id), partialText.slice(0, 30));
+
+      // Act
+      const before = await reader.read(job, { limit: 10 });
+      await appendFile(logFilePath(dataDir, job.id), `${partialText.slice(30)}\n`);
+      const afterCompletion = await reader.read(job, { limit: 10, cursor: before.nextCursor });
+
+      // Assess
+      assert.deepEqual(before.lines, complete);
+      assert.deepEqual(afterCompletion.lines, [partial]);
+      assert.equal(afterCompletion.atEnd, true);
+    });
+
+    it('rejects a cursor that is random text with a ValidationError (400)', async () => {
+      // Prepare
+      const job = await jobWithLog([logLine(0)]);
+
+      // Act and assess
+      await assert.rejects(reader.read(job, { limit: 10, cursor: 'not a cursor!' }), (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.statusCode, 400);
+        return true;
+      });
+    });
+
+    it('rejects a cursor that is valid base64 of the wrong JSON with a ValidationError (400)', async () => {
+      // Prepare
+      const job = await jobWithLog([logLine(0)]);
+      const wrongShapes = [
+        encodeCursor({ offset: -1 }),
+        encodeCursor({ offset: 1.5 }),
+        encodeCursor({ offset: '10' }),
+        encodeCursor({ pk: 'JOB#x' }),
+        encodeCursor(null),
+      ];
+
+      // Act and assess
+      for (const cursor of wrongShapes) {
+        await assert.rejects(reader.read(job, { limit: 10, cursor }), (error: unknown) => {
+          assert.ok(error instanceof ValidationError, `cursor ${cursor}`);
+          assert.equal(error.statusCode, 400);
+          return true;
+        });
+      }
+    });
+  });
+
+  describe('tail', () => {
+    it('returns the last n messages in order', async () => {
+      // Prepare
+      const job = await jobWithLog(Array.from({ length: 20 }, (_unused, index) => logLine(index)));
+
+      // Act
+      const tail = await reader.tail(job, 3);
+
+      // Assess
+      assert.deepEqual(tail, ['line 17', 'line 18', 'line 19']);
+    });
+
+    it('returns every message when the log is shorter than n', async () => {
+      // Prepare
+      const job = await jobWithLog([logLine(0), logLine(1)]);
+
+      // Act
+      const tail = await reader.tail(job, 10);
+
+      // Assess
+      assert.deepEqual(tail, ['line 0', 'line 1']);
+    });
+
+    it('returns the last n messages of a log larger than the tail window', async () => {
+      // Prepare
+      const written = Array.from({ length: 10_000 }, (_unused, index) => logLine(index, `message number ${index} ${'x'.repeat(40)}`));
+      const job = await jobWithLog(written);
+      assert.ok(Buffer.byteLength(serialize(written)) > 3 * TAIL_WINDOW_BYTES);
+
+      // Act
+      const tail = await reader.tail(job, 25);
+
+      // Assess
+      assert.deepEqual(
+        tail,
+        written.slice(-25).map((line) => line.message),
+      );
+    });
+
+    it('returns nothing for a job without a log file', async () => {
+      // Act
+      const tail = await reader.tail(aJob(), 5);
+
+      // Assess
+      assert.deepEqual(tail, []);
+    });
+  });
+});

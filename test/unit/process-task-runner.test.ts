@@ -1,0 +1,375 @@
+/**
+ * The local task runner: a job's argv runs as a child process with no shell, in its own work
+ * directory, with its output timestamped into the job's log file; stops are SIGTERM then SIGKILL.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { logFilePath } from '#lib/adapters/local/file-log-reader.ts';
+import { localTaskArn, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { newJobId } from '#lib/domain/ids.ts';
+import { silentLogger } from '#lib/domain/logger.ts';
+import type { RunTaskRequest, TaskSnapshot } from '#lib/domain/ports.ts';
+
+const POLL_INTERVAL_MS = 20;
+/** Generous: a slow machine only makes the polls run longer, never fail. */
+const POLL_ATTEMPTS = 1500;
+
+interface WrittenLine {
+  timestamp: string;
+  stream: 'stdout' | 'stderr';
+  message: string;
+}
+
+function aRequest(command: string[], env: Record<string, string> = {}): RunTaskRequest {
+  return { jobId: newJobId(), profile: 'default', command, env, publicIp: false };
+}
+
+/** Polls `check` until it returns a value other than undefined, a bounded number of times. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt += 1) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await delay(POLL_INTERVAL_MS);
+  }
+  throw new Error(`gave up waiting: ${what}`);
+}
+
+async function untilStopped(runner: ProcessTaskRunner, taskArn: string): Promise<TaskSnapshot> {
+  return eventually(`task ${taskArn} to stop`, async () => {
+    const snapshot = await runner.describeTask(taskArn);
+    return snapshot.lastStatus === 'STOPPED' ? snapshot : undefined;
+  });
+}
+
+function isoTimestamp(value: string): boolean {
+  return !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+}
+
+/** A process is gone once it no longer exists or is only a zombie waiting to be reaped. */
+function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+describe('ProcessTaskRunner', () => {
+  let dataDir: string;
+  let runner: ProcessTaskRunner;
+  /** Kills 300 ms after SIGTERM, for the process that ignores it. */
+  let impatientRunner: ProcessTaskRunner;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'fargate-jobs-runner-'));
+    runner = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+    impatientRunner = new ProcessTaskRunner({ dataDir, logger: silentLogger, stopGraceMs: 300 });
+  });
+  after(async () => {
+    await runner.stopAll('test cleanup');
+    await impatientRunner.stopAll('test cleanup');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function logOf(jobId: string): Promise<WrittenLine[]> {
+    const text = await readFile(logFilePath(dataDir, jobId), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as WrittenLine);
+  }
+
+  async function messagesOf(jobId: string): Promise<string[]> {
+    return (await logOf(jobId)).map((line) => line.message);
+  }
+
+  async function untilLogged(jobId: string, message: string): Promise<void> {
+    await eventually(`'${message}' in the log of ${jobId}`, async () =>
+      (await messagesOf(jobId)).includes(message) ? true : undefined,
+    );
+  }
+
+  /** Starts a request that must start; returns its task ARN. */
+  async function started(taskRunner: ProcessTaskRunner, request: RunTaskRequest): Promise<string> {
+    const result = await taskRunner.runTask(request);
+    assert.equal(result.started, true, `expected ${request.command.join(' ')} to start`);
+    return result.started ? result.taskArn : '';
+  }
+
+  /** sh that prints "ready", then waits until a file named `go` appears in its work dir, then exits 4. */
+  const WAIT_FOR_GO = ['sh', '-c', 'echo ready; while [ ! -f go ]; do sleep 0.05; done; exit 4'];
+
+  async function sayGo(jobId: string): Promise<void> {
+    await writeFile(join(dataDir, 'work', jobId, 'go'), '');
+  }
+
+  describe('running a command', () => {
+    it('runs the argv with no shell: shell syntax reaches the program as literal text', async () => {
+      // Prepare
+      const request = aRequest(['echo', '$HOME; rm -rf /']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      const stopped = await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.equal(stopped.exitCode, 0);
+      assert.deepEqual(await messagesOf(request.jobId), ['$HOME; rm -rf /']);
+    });
+
+    it('runs in the per-job work directory <dataDir>/work/<jobId>', async () => {
+      // Prepare
+      const request = aRequest(['touch', 'made-by-the-job']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.equal(existsSync(join(dataDir, 'work', request.jobId, 'made-by-the-job')), true);
+      assert.equal(existsSync(join(dataDir, 'made-by-the-job')), false);
+    });
+
+    it("passes the job's environment variables", async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo "$GREETING, $NAME"'], { GREETING: 'hi', NAME: 'local job' });
+
+      // Act
+      const taskArn = await started(runner, request);
+      await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.deepEqual(await messagesOf(request.jobId), ['hi, local job']);
+    });
+
+    it('writes stdout and stderr lines to the log file, each timestamped with its stream', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo to-stdout; echo to-stderr >&2']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      await untilStopped(runner, taskArn);
+
+      // Assess
+      const lines = await logOf(request.jobId);
+      assert.equal(lines.length, 2);
+      const stdout = lines.find((line) => line.message === 'to-stdout');
+      const stderr = lines.find((line) => line.message === 'to-stderr');
+      assert.equal(stdout?.stream, 'stdout');
+      assert.equal(stderr?.stream, 'stderr');
+      assert.ok(lines.every((line) => isoTimestamp(line.timestamp)), JSON.stringify(lines));
+    });
+
+    it('has every output line in the log, in order, once the task is STOPPED', async () => {
+      // Prepare
+      const request = aRequest(['seq', '1', '2000']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.deepEqual(
+        await messagesOf(request.jobId),
+        Array.from({ length: 2000 }, (_unused, index) => String(index + 1)),
+      );
+    });
+
+    it('keeps a last line that has no trailing newline', async () => {
+      // Prepare
+      const request = aRequest(['printf', 'first\\nno newline at the end']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.deepEqual(await messagesOf(request.jobId), ['first', 'no newline at the end']);
+    });
+
+    it('reports the exit code once STOPPED, with stopCode EssentialContainerExited', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'exit 3']);
+
+      // Act
+      const taskArn = await started(runner, request);
+      const stopped = await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.equal(stopped.taskArn, taskArn);
+      assert.equal(stopped.exitCode, 3);
+      assert.equal(stopped.stopCode, 'EssentialContainerExited');
+      assert.ok(stopped.startedAt && isoTimestamp(stopped.startedAt));
+      assert.ok(stopped.stoppedAt && isoTimestamp(stopped.stoppedAt));
+    });
+
+    it('reports a command that does not exist as START_FAILED, naming the command', async () => {
+      // Prepare
+      const request = aRequest(['no-such-command-fargate-jobs', '--flag']);
+
+      // Act
+      const result = await runner.runTask(request);
+
+      // Assess
+      assert.equal(result.started, false);
+      if (result.started) return;
+      assert.equal(result.failure.category, 'START_FAILED');
+      assert.match(result.failure.message, /no-such-command-fargate-jobs/);
+      await assert.rejects(runner.describeTask(localTaskArn(request.jobId)), { name: 'TaskNotFound' });
+    });
+
+    it('starts one process when runTask is called twice for the same job, and returns the same taskArn', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo run >> runs.txt']);
+
+      // Act
+      const first = await runner.runTask(request);
+      const second = await runner.runTask(request);
+      const firstArn = first.started ? first.taskArn : 'not started';
+      await untilStopped(runner, firstArn);
+
+      // Assess
+      assert.deepEqual(second, first);
+      assert.equal(await readFile(join(dataDir, 'work', request.jobId, 'runs.txt'), 'utf8'), 'run\n');
+    });
+
+    it('starts one process when runTask is called twice at once for the same job', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo run >> runs.txt']);
+
+      // Act
+      const [first, second] = await Promise.all([runner.runTask(request), runner.runTask(request)]);
+      const firstArn = first.started ? first.taskArn : 'not started';
+      await untilStopped(runner, firstArn);
+
+      // Assess
+      assert.deepEqual(second, first);
+      assert.equal(await readFile(join(dataDir, 'work', request.jobId, 'runs.txt'), 'utf8'), 'run\n');
+    });
+
+    it('reports STOPPED when the main process exits, even if a background child keeps stdout open; the child is ended', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'sleep 1000 & echo $! > background.pid; echo main-done']);
+      let backgroundPid: number | undefined;
+
+      try {
+        // Act
+        const taskArn = await started(runner, request);
+        const stopped = await untilStopped(runner, taskArn);
+        backgroundPid = Number(await readFile(join(dataDir, 'work', request.jobId, 'background.pid'), 'utf8'));
+        const pid = backgroundPid;
+
+        // Assess
+        assert.equal(stopped.exitCode, 0);
+        assert.deepEqual(await messagesOf(request.jobId), ['main-done']);
+        await eventually(`background process ${pid} to be gone`, () => (processGone(pid) ? true : undefined));
+      } finally {
+        if (backgroundPid && !processGone(backgroundPid)) process.kill(backgroundPid, 'SIGKILL');
+      }
+    });
+  });
+
+  describe('stopping a task', () => {
+    it('sends SIGTERM: a trap runs and its exit code is reported, with stopCode UserInitiated and the reason', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.05; done']);
+      const taskArn = await started(runner, request);
+      await untilLogged(request.jobId, 'ready');
+
+      // Act
+      await runner.stopTask(taskArn, 'cancelled by alice');
+      const stopped = await untilStopped(runner, taskArn);
+
+      // Assess
+      assert.equal(stopped.exitCode, 7);
+      assert.equal(stopped.stopCode, 'UserInitiated');
+      assert.equal(stopped.stoppedReason, 'cancelled by alice');
+      const messages = await messagesOf(request.jobId);
+      assert.equal(messages[0], 'ready');
+      assert.equal(messages.at(-1), 'got-term');
+    });
+
+    it('SIGKILLs a process that ignores SIGTERM once the grace period is over (exit code 137)', async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 0.05; done']);
+      const taskArn = await started(impatientRunner, request);
+      await untilLogged(request.jobId, 'ready');
+
+      // Act
+      await impatientRunner.stopTask(taskArn, 'timed out');
+      const stopped = await untilStopped(impatientRunner, taskArn);
+
+      // Assess
+      assert.equal(stopped.exitCode, 137);
+      assert.equal(stopped.stopCode, 'UserInitiated');
+      assert.equal(stopped.stoppedReason, 'timed out');
+    });
+  });
+
+  describe('waitUntilStopped', () => {
+    it('resolves as soon as the process exits, long before its timeout', async () => {
+      // Prepare
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(runner, request);
+      await untilLogged(request.jobId, 'ready');
+      let resolved = false;
+      const waiting = runner.waitUntilStopped(taskArn, 120_000).then(() => {
+        resolved = true;
+      });
+      const resolvedWhileRunning = resolved || (await runner.describeTask(taskArn)).lastStatus === 'STOPPED';
+
+      // Act
+      await sayGo(request.jobId);
+      await eventually('waitUntilStopped to resolve', () => (resolved ? true : undefined));
+      await waiting;
+
+      // Assess
+      assert.equal(resolvedWhileRunning, false);
+      const snapshot = await runner.describeTask(taskArn);
+      assert.equal(snapshot.lastStatus, 'STOPPED');
+      assert.equal(snapshot.exitCode, 4);
+    });
+
+    it('resolves at the timeout when the process keeps running', async () => {
+      // Prepare
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(runner, request);
+      await untilLogged(request.jobId, 'ready');
+
+      try {
+        // Act
+        let resolved = false;
+        const waiting = runner.waitUntilStopped(taskArn, 100).then(() => {
+          resolved = true;
+        });
+        await eventually('waitUntilStopped to time out', () => (resolved ? true : undefined));
+        await waiting;
+
+        // Assess
+        const snapshot = await runner.describeTask(taskArn);
+        assert.equal(snapshot.lastStatus, 'RUNNING');
+        assert.equal(snapshot.exitCode, undefined);
+      } finally {
+        await sayGo(request.jobId);
+        await untilStopped(runner, taskArn);
+      }
+    });
+  });
+
+  describe('unknown tasks', () => {
+    it("describeTask and stopTask of an unknown task ARN fail with 'TaskNotFound'", async () => {
+      // Prepare
+      const unknownArn = localTaskArn(newJobId());
+
+      // Act and assess
+      await assert.rejects(runner.describeTask(unknownArn), { name: 'TaskNotFound' });
+      await assert.rejects(runner.stopTask(unknownArn, 'cancelled'), { name: 'TaskNotFound' });
+    });
+  });
+});
