@@ -141,20 +141,22 @@ export function createSteps(deps: StepDependencies): Steps {
       await recordProgress(job, task);
 
       const current = now();
-      const running = RUNNING_OR_LATER.has(task.lastStatus);
+      const running = hasRun(task);
       const deadline =
         state.deadline ??
         (running ? new Date(Date.parse(task.startedAt ?? current.toISOString()) + state.timeoutSeconds * 1000).toISOString() : null);
       const activeDeadline = running ? deadline : state.provisioningDeadline;
       const deadlinePassed = activeDeadline !== null && current.getTime() >= Date.parse(activeDeadline);
       const stopNeeded = task.lastStatus !== 'STOPPED' && state.stopRequest === null && deadlinePassed;
-      const attempt = state.pollAttempt + 1;
+      // The WaitForStop backoff counts only polls made once the network is ready, so a slow start
+      // does not push the first stop poll out to the 60 s cap.
+      const attempt = state.networkReady ? state.pollAttempt + 1 : 1;
 
       return {
         ...state,
         deadline,
         taskStatus: task.lastStatus,
-        networkReady: state.networkReady || running || task.network !== undefined,
+        networkReady: state.networkReady || RUNNING_OR_LATER.has(task.lastStatus) || task.network !== undefined,
         stopNeeded,
         stopRequest: stopNeeded ? (running ? 'TIMEOUT' : 'PROVISIONING_TIMEOUT') : state.stopRequest,
         pollAttempt: attempt,
@@ -216,12 +218,17 @@ export function createSteps(deps: StepDependencies): Steps {
   /** Writes what changed since the last poll: RUNNING with its start time, and the network once known. */
   async function recordProgress(job: Job, task: TaskSnapshot): Promise<void> {
     const network = task.network && !sameNetwork(job.network, task.network) ? { network: task.network } : {};
-    if (RUNNING_OR_LATER.has(task.lastStatus) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
+    if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
       await deps.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? now().toISOString(), ...network });
     } else if (network.network && !isTerminal(job.status)) {
       await deps.store.update(job.id, network);
     }
   }
+}
+
+/** The task reached RUNNING at some point: a task stopped before it ever ran has no start time. */
+function hasRun(task: TaskSnapshot): boolean {
+  return task.lastStatus === 'RUNNING' || task.startedAt !== undefined;
 }
 
 function requireTaskArn(state: WorkflowState): string {

@@ -1,0 +1,171 @@
+/**
+ * A scripted TaskRunner, a fixed LogReader and a fake clock for the workflow tests.
+ *
+ * A scenario describes its task as data — a `TaskScript`: how RunTask answers and what each
+ * DescribeTasks reports — and never reaches into this fake. The fake plays the script back; an AWS
+ * variant can play the same script through the ECS adapter on mocked SDK clients (RunTask and
+ * DescribeTasks responses built from the same entries) and reuse the scenarios unchanged.
+ */
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import type { Job, JobFailure } from '#lib/domain/job.ts';
+import type { LogLine, LogPage, LogReader, RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+
+/** A call scripted to fail; `name` is what the state machine's `ErrorEquals` matches. */
+export interface ScriptedError {
+  throws: { name: string; message: string };
+}
+
+/** What the task reports at one describe. The runner adds taskArn, and startedAt/stoppedAt unless given. */
+export type ScriptedSnapshot = Omit<TaskSnapshot, 'taskArn'>;
+
+export interface TaskScript {
+  /** How RunTask answers: the task starts (when absent), does not start, or the call throws. */
+  run?: { started: false; failure: JobFailure } | ScriptedError;
+  /** One entry per DescribeTasks call, in order; the last entry repeats. */
+  describe: Array<ScriptedSnapshot | ScriptedError>;
+}
+
+/** What a container that had started reports after StopTask: killed by SIGTERM. */
+export const STOPPED_BY_SIGNAL_EXIT_CODE = 143;
+
+export interface ScriptedTaskRunnerOptions {
+  now?: () => Date;
+  /** Runs as each RunTask begins, e.g. to cancel the job while its task is being started. */
+  beforeRunTask?: (request: RunTaskRequest) => Promise<void> | void;
+  /** Runs as each DescribeTasks begins (count is 1-based per task), e.g. to move a clock or to cancel. */
+  beforeDescribe?: (call: { jobId: string; taskArn: string; count: number }) => Promise<void> | void;
+}
+
+interface PlayedTask {
+  jobId: string;
+  script: TaskScript;
+  describeCount: number;
+  startedAt?: string;
+  /** Once set, every describe reports this: a stopped task stays stopped. */
+  stopped?: TaskSnapshot;
+}
+
+export class ScriptedTaskRunner implements TaskRunner {
+  readonly runTaskCalls: RunTaskRequest[] = [];
+  readonly stopTaskCalls: Array<{ taskArn: string; reason: string }> = [];
+  readonly #options: ScriptedTaskRunnerOptions;
+  readonly #now: () => Date;
+  readonly #scripts = new Map<string, TaskScript>();
+  readonly #tasks = new Map<string, PlayedTask>();
+
+  constructor(options: ScriptedTaskRunnerOptions = {}) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Gives the task of job `jobId` its script. */
+  script(jobId: string, script: TaskScript): this {
+    this.#scripts.set(jobId, script);
+    return this;
+  }
+
+  /** How many times the task of job `jobId` was described. */
+  describeCount(jobId: string): number {
+    return [...this.#tasks.values()].find((task) => task.jobId === jobId)?.describeCount ?? 0;
+  }
+
+  async runTask(request: RunTaskRequest): Promise<RunTaskResult> {
+    this.runTaskCalls.push(request);
+    await this.#options.beforeRunTask?.(request);
+    const script = this.#scripts.get(request.jobId);
+    if (!script) throw new Error(`no task script for job ${request.jobId}`);
+    if (script.run && 'throws' in script.run) throw scriptedError(script.run);
+    if (script.run) return { started: false, failure: script.run.failure };
+
+    const taskArn = `arn:aws:ecs:us-east-1:000000000000:task/fargate-jobs/${request.jobId}`;
+    this.#tasks.set(taskArn, { jobId: request.jobId, script, describeCount: 0 });
+    return { started: true, taskArn };
+  }
+
+  async describeTask(taskArn: string): Promise<TaskSnapshot> {
+    const task = this.#task(taskArn);
+    task.describeCount += 1;
+    await this.#options.beforeDescribe?.({ jobId: task.jobId, taskArn, count: task.describeCount });
+    if (task.stopped) return task.stopped;
+
+    const { describe } = task.script;
+    const entry = describe[Math.min(task.describeCount, describe.length) - 1];
+    if (!entry) throw new Error(`the task script for job ${task.jobId} has no describe entries`);
+    if ('throws' in entry) throw scriptedError(entry);
+
+    const at = this.#now().toISOString();
+    if (entry.lastStatus === 'RUNNING' && task.startedAt === undefined) task.startedAt = entry.startedAt ?? at;
+    const startedAt = entry.startedAt ?? task.startedAt;
+    const snapshot: TaskSnapshot = {
+      ...entry,
+      taskArn,
+      ...(startedAt === undefined ? {} : { startedAt }),
+      ...(entry.lastStatus === 'STOPPED' ? { stoppedAt: entry.stoppedAt ?? at } : {}),
+    };
+    if (snapshot.lastStatus === 'STOPPED') task.stopped = snapshot;
+    return snapshot;
+  }
+
+  /** As ECS does: the task stops, stop code UserInitiated, the reason given here as stoppedReason. */
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    this.stopTaskCalls.push({ taskArn, reason });
+    const task = this.#task(taskArn);
+    if (task.stopped) return;
+    task.stopped = {
+      taskArn,
+      lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedReason: reason,
+      // A container that never started has no exit code.
+      exitCode: task.startedAt === undefined ? null : STOPPED_BY_SIGNAL_EXIT_CODE,
+      ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
+      stoppedAt: this.#now().toISOString(),
+    };
+  }
+
+  #task(taskArn: string): PlayedTask {
+    const task = this.#tasks.get(taskArn);
+    if (!task) throw new TaskNotFoundError(taskArn);
+    return task;
+  }
+}
+
+function scriptedError({ throws }: ScriptedError): Error {
+  const error = new Error(throws.message);
+  error.name = throws.name;
+  return error;
+}
+
+/** A LogReader whose every job logged the same lines. */
+export class FixedLogReader implements LogReader {
+  readonly #lines: LogLine[];
+
+  constructor(messages: string[]) {
+    this.#lines = messages.map((message, index) => ({ timestamp: new Date(Date.UTC(2030, 0, 1, 0, 0, index)).toISOString(), message }));
+  }
+
+  async read(_job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
+    const start = options.cursor ? Number(options.cursor) : 0;
+    const end = Math.min(start + options.limit, this.#lines.length);
+    return { lines: this.#lines.slice(start, end), nextCursor: String(end), atEnd: end >= this.#lines.length };
+  }
+
+  async tail(_job: Job, count: number): Promise<string[]> {
+    return count > 0 ? this.#lines.slice(-count).map((line) => line.message) : [];
+  }
+}
+
+/** Time that moves only when a test says so. */
+export class FakeClock {
+  #time: number;
+
+  constructor(start = '2030-01-01T00:00:00.000Z') {
+    this.#time = Date.parse(start);
+  }
+
+  readonly now = (): Date => new Date(this.#time);
+
+  advance(seconds: number): void {
+    this.#time += seconds * 1000;
+  }
+}

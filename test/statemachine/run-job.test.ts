@@ -1,0 +1,659 @@
+/**
+ * The run-job state machine, checked as a definition and then run: the real ASL on
+ * aws-local-stepfunctions, the real steps, the real DynamoDB store (on dynalite), and a scripted task.
+ * Each path is a scenario written as data — the task's script and what the user then reads.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-workflow.ts';
+import { JobService } from '#lib/domain/job-service.ts';
+import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
+import { silentLogger } from '#lib/domain/logger.ts';
+import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
+import { createSteps, type Steps, type WorkflowState } from '#lib/workflow/steps.ts';
+import {
+  FakeClock,
+  FixedLogReader,
+  ScriptedTaskRunner,
+  STOPPED_BY_SIGNAL_EXIT_CODE,
+  type ScriptedSnapshot,
+  type TaskScript,
+} from '../helpers/fake-task-runner.ts';
+import { aJob } from '../helpers/jobs.ts';
+import { createTestStore, type TestStore } from '../helpers/store.ts';
+
+// asl-validator is CommonJS and ships no types: load it through require and type what is used.
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText(separator?: string): string };
+const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+interface AslRetrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+}
+interface AslState {
+  Type: string;
+  Next?: string;
+  TimeoutSeconds?: number;
+  Retry?: AslRetrier[];
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+}
+interface AslDefinition {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, AslState>;
+}
+
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+const STEP_HANDLERS_DIR = new URL('../../handlers/steps/', import.meta.url);
+
+function readDefinition(): AslDefinition {
+  return JSON.parse(readDefinitionText()) as AslDefinition;
+}
+
+function taskStates(definition: AslDefinition): Array<[string, AslState]> {
+  return Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+}
+
+function kebabCase(pascalCase: string): string {
+  return pascalCase.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+describe('run-job definition', () => {
+  test('is valid Amazon States Language', () => {
+    const result = validateAsl(readDefinition());
+    assert.equal(result.isValid, true, result.errorsText());
+
+    // The validator is really looking: a transition to a missing state is reported.
+    const broken = readDefinition();
+    broken.States['WaitForStop'] = { ...broken.States['WaitForStop'], Type: 'Wait', Next: 'NoSuchState' };
+    assert.equal(validateAsl(broken).isValid, false);
+  });
+
+  test('sets an execution timeout and starts with StartTask', () => {
+    const definition = readDefinition();
+    assert.equal(definition.StartAt, 'StartTask');
+    assert.equal(typeof definition.TimeoutSeconds, 'number');
+  });
+
+  test('every Task state retries Lambda service errors (2 s, 6 attempts, backoff 2) and has an explicit timeout', () => {
+    const tasks = taskStates(readDefinition());
+    assert.ok(tasks.length >= 5);
+    for (const [name, state] of tasks) {
+      const retrier = state.Retry?.find((candidate) => LAMBDA_SERVICE_ERRORS.every((error) => candidate.ErrorEquals.includes(error)));
+      assert.ok(retrier, `${name} has no Retry on ${LAMBDA_SERVICE_ERRORS.join(', ')}`);
+      assert.deepEqual(
+        { IntervalSeconds: retrier.IntervalSeconds, MaxAttempts: retrier.MaxAttempts, BackoffRate: retrier.BackoffRate },
+        { IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
+        name,
+      );
+      // aws-local-stepfunctions (and a forgotten setting on AWS) would otherwise impose a default.
+      assert.equal(typeof state.TimeoutSeconds, 'number', `${name} has no TimeoutSeconds`);
+    }
+  });
+
+  test('every Task state but MarkFailed catches all errors into MarkFailed, keeping its input', () => {
+    for (const [name, state] of taskStates(readDefinition())) {
+      if (name === 'MarkFailed') {
+        assert.equal(state.Catch, undefined, 'MarkFailed must not catch into itself');
+        continue;
+      }
+      const catcher = state.Catch?.find((candidate) => candidate.ErrorEquals.includes('States.ALL'));
+      assert.ok(catcher, `${name} has no Catch on States.ALL`);
+      assert.equal(catcher.Next, 'MarkFailed', name);
+      // The error goes beside the state (not over it), so MarkFailed still knows the taskArn to stop.
+      assert.equal(catcher.ResultPath, '$.error', name);
+    }
+  });
+
+  test('Task state names match the step handlers (StartTask ↔ handlers/steps/start-task.ts)', () => {
+    const names = taskStates(readDefinition()).map(([name]) => name);
+    assert.deepEqual(names.toSorted(), Object.keys(TASK_STATES).toSorted(), 'TASK_STATES lists exactly the Task states');
+
+    const handlerFiles = readdirSync(STEP_HANDLERS_DIR).filter((file) => file.endsWith('.ts'));
+    assert.deepEqual(handlerFiles.toSorted(), names.map((name) => `${kebabCase(name)}.ts`).toSorted());
+    for (const [name, step] of Object.entries(TASK_STATES)) {
+      const file = new URL(`${kebabCase(name)}.ts`, STEP_HANDLERS_DIR);
+      assert.ok(existsSync(file), `${name} has no handler file`);
+      assert.match(readFileSync(file, 'utf8'), new RegExp(`export const handler\\b[\\s\\S]*\\.steps\\.${step}\\(`), `${file.pathname} runs steps.${step}`);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Running it
+
+/** What the user reads back with GET /jobs/{id} once the workflow is over. */
+interface ExpectedRecord {
+  status: JobStatus;
+  exitCode: number | null;
+  failureCategory: FailureCategory | null;
+  failureMessage?: RegExp;
+  logTail: string[];
+  startedAt: 'set' | 'absent';
+  stoppedAt: 'set' | 'absent';
+  network?: JobNetwork;
+}
+
+/** The job and its task, as data: what the fake (or a mocked AWS) plays back. */
+interface TaskSetup {
+  job?: Partial<Job>;
+  task: TaskScript;
+  /** Seconds the clock moves on at each DescribeTasks (1 when absent). */
+  secondsPerDescribe?: number;
+  /** When a user cancels the job (DELETE /jobs/{id}). */
+  cancel?: 'beforeStart' | 'whileStarting' | { atDescribe: number };
+}
+
+interface Scenario extends TaskSetup {
+  name: string;
+  expect: {
+    execution: ExecutionOutcome['status'];
+    /** The states entered, in order (a retried state is entered once). */
+    states: string[];
+    record: ExpectedRecord;
+    runTaskCalls: number;
+    /** The reasons given to StopTask, in order: none when the task was left to finish. */
+    stopReasons: RegExp[];
+    describeCalls?: number;
+  };
+}
+
+const LOG_LINES = ['starting', 'migrated 42 rows', 'done'];
+const NETWORK: JobNetwork = { eniId: 'eni-0a1b2c3d', privateIp: '10.0.1.23', publicIp: '1.2.3.4' };
+const CANCELLING_USER = 'alice';
+
+const RUNNING: ScriptedSnapshot = { lastStatus: 'RUNNING' };
+const exited = (exitCode: number): ScriptedSnapshot => ({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode });
+const throws = (name: string, message: string) => ({ throws: { name, message } });
+
+const START = ['StartTask', 'TaskStarted'];
+/** One PollTask and the state its verdict leads to. */
+const poll = (next: string) => ['PollTask', 'TaskState', next];
+const pollTimes = (next: string, times: number) => Array.from({ length: times }, () => poll(next)).flat();
+/** The last poll sees the task STOPPED and the job is finalized. */
+const FINISH = ['PollTask', 'TaskState', 'FinalizeJob'];
+const MARK_FAILED = ['MarkFailed', 'JobFailed'];
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'success: exit 0 → SUCCEEDED with exit code 0, network and log tail',
+    task: {
+      describe: [{ lastStatus: 'PROVISIONING' }, { lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)],
+    },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...poll('WaitForNetwork'), ...poll('WaitForStop'), ...poll('WaitForStop'), ...FINISH],
+      record: {
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        failureCategory: null,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+        network: NETWORK,
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'non-zero exit: exit 3 → FAILED USER_EXIT with exit code 3',
+    task: { describe: [RUNNING, exited(3)] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      record: {
+        status: 'FAILED',
+        exitCode: 3,
+        failureCategory: 'USER_EXIT',
+        failureMessage: /exited with code 3/,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'start failure: RunTask reports no capacity → FAILED CAPACITY, no exit code, never polled',
+    task: {
+      run: { started: false, failure: { category: 'CAPACITY', message: 'RESOURCE:FARGATE: no Fargate capacity in the subnets' } },
+      describe: [RUNNING],
+    },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, 'NotStarted'],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'CAPACITY',
+        logTail: [],
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+      describeCalls: 0,
+    },
+  },
+  {
+    name: 'task fails to start later: CannotPullContainerError → FAILED IMAGE_PULL, no exit code',
+    task: {
+      describe: [
+        { lastStatus: 'PROVISIONING' },
+        { lastStatus: 'PENDING' },
+        {
+          lastStatus: 'STOPPED',
+          stopCode: 'TaskFailedToStart',
+          stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): registry.example/app:nope: not found',
+        },
+      ],
+    },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...pollTimes('WaitForNetwork', 2), ...FINISH],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'IMAGE_PULL',
+        failureMessage: /CannotPullContainerError/,
+        logTail: LOG_LINES,
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'timeout: still RUNNING past timeoutSeconds → StopTask, TIMED_OUT',
+    job: { timeoutSeconds: 60 },
+    // Seen RUNNING at t+30 s (its start), so the 60 s deadline passes at the third poll (t+90 s).
+    secondsPerDescribe: 30,
+    task: { describe: [RUNNING] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...pollTimes('WaitForStop', 2), ...poll('StopTask'), 'WaitForStop', ...FINISH],
+      record: {
+        status: 'TIMED_OUT',
+        exitCode: STOPPED_BY_SIGNAL_EXIT_CODE,
+        failureCategory: 'TIMEOUT',
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [/timeout/],
+    },
+  },
+  {
+    name: 'provisioning limit: still PROVISIONING after 600 s → StopTask, FAILED START_FAILED',
+    secondsPerDescribe: 120,
+    task: { describe: [{ lastStatus: 'PROVISIONING' }] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...pollTimes('WaitForNetwork', 4), ...poll('StopTask'), 'WaitForStop', ...FINISH],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'START_FAILED',
+        logTail: LOG_LINES,
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [/provisioning/],
+    },
+  },
+  {
+    name: 'cancel while running: the record ends CANCELLED, and Finalize still adds exit code, log tail and stoppedAt',
+    task: { describe: [RUNNING] },
+    cancel: { atDescribe: 3 },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...pollTimes('WaitForStop', 2), ...FINISH],
+      record: {
+        status: 'CANCELLED',
+        exitCode: STOPPED_BY_SIGNAL_EXIT_CODE,
+        failureCategory: 'CANCELLED',
+        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER}`),
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER}`)],
+    },
+  },
+  {
+    name: 'cancel before StartTask: NotStarted, no task is started',
+    task: { describe: [RUNNING] },
+    cancel: 'beforeStart',
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, 'NotStarted'],
+      record: {
+        status: 'CANCELLED',
+        exitCode: null,
+        failureCategory: 'CANCELLED',
+        logTail: [],
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 0,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'cancel while RunTask is under way: the new task is stopped and the job stays CANCELLED',
+    task: { describe: [RUNNING] },
+    cancel: 'whileStarting',
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...FINISH],
+      record: {
+        status: 'CANCELLED',
+        exitCode: null,
+        failureCategory: 'CANCELLED',
+        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER}`),
+        logTail: LOG_LINES,
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER}`)],
+    },
+  },
+  {
+    name: 'a step error (DescribeTasks throws) → MarkFailed: FAILED INTERNAL, stoppedAt set, task stopped',
+    task: { describe: [RUNNING, throws('Error', 'connect ECONNRESET ecs.us-east-1.amazonaws.com')] },
+    expect: {
+      execution: 'FAILED',
+      states: [...START, ...poll('WaitForStop'), 'PollTask', ...MARK_FAILED],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'INTERNAL',
+        logTail: [],
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [/internal error/],
+    },
+  },
+  {
+    name: 'a RunTask error → MarkFailed: FAILED INTERNAL, nothing to stop',
+    task: { run: throws('Error', 'AccessDeniedException: not authorized to perform ecs:RunTask'), describe: [RUNNING] },
+    expect: {
+      execution: 'FAILED',
+      states: ['StartTask', ...MARK_FAILED],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'INTERNAL',
+        logTail: [],
+        startedAt: 'absent',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'a transient Lambda.ServiceException is retried and the job still SUCCEEDS',
+    task: { describe: [RUNNING, throws('Lambda.ServiceException', 'Lambda is unavailable'), exited(0)] },
+    expect: {
+      execution: 'SUCCEEDED',
+      // The retried PollTask is entered once; its second attempt sees the task stopped.
+      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      record: {
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        failureCategory: null,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+      // 1 RUNNING, 1 failed, 1 retried (STOPPED), 1 in FinalizeJob.
+      describeCalls: 4,
+    },
+  },
+  {
+    name: 'a Lambda.ServiceException that persists is retried 6 times, then the job is marked FAILED INTERNAL',
+    task: { describe: [RUNNING, throws('Lambda.ServiceException', 'Lambda is unavailable')] },
+    expect: {
+      execution: 'FAILED',
+      states: [...START, ...poll('WaitForStop'), 'PollTask', ...MARK_FAILED],
+      record: {
+        status: 'FAILED',
+        exitCode: null,
+        failureCategory: 'INTERNAL',
+        logTail: [],
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [/internal error/],
+      // 1 RUNNING, then the failing poll: 1 attempt + 6 retries.
+      describeCalls: 8,
+    },
+  },
+];
+
+let testStore: TestStore;
+const logReader = new FixedLogReader(LOG_LINES);
+
+before(async () => {
+  testStore = await createTestStore();
+});
+
+after(async () => {
+  await testStore.close();
+});
+
+interface Run {
+  jobId: string;
+  outcome: ExecutionOutcome;
+  record: Job;
+  runner: ScriptedTaskRunner;
+  /** The job record as read at the start of each DescribeTasks (after any cancel at that call). */
+  observed: Job[];
+  /** The input of each PollTask call, in order. */
+  pollInputs: WorkflowState[];
+}
+
+async function readJob(jobId: string): Promise<Job> {
+  const job = await testStore.store.get(jobId);
+  assert.ok(job, `job ${jobId} is in the store`);
+  return job;
+}
+
+/** Stores the job, runs the real state machine on it and reads back what a user would. */
+async function run(setup: TaskSetup): Promise<Run> {
+  const { store } = testStore;
+  const clock = new FakeClock();
+  const job = aJob(setup.job);
+  await store.create(job);
+
+  const observed: Job[] = [];
+  const cancel = async () => {
+    await service.cancel(job.id, CANCELLING_USER);
+  };
+  const runner = new ScriptedTaskRunner({
+    now: clock.now,
+    beforeRunTask: async () => {
+      if (setup.cancel === 'whileStarting') await cancel();
+    },
+    beforeDescribe: async ({ count }) => {
+      clock.advance(setup.secondsPerDescribe ?? 1);
+      if (typeof setup.cancel === 'object' && setup.cancel.atDescribe === count) await cancel();
+      observed.push(await readJob(job.id));
+    },
+  }).script(job.id, setup.task);
+  // The real cancel use case (DELETE /jobs/{id}): records CANCELLED, then stops the task.
+  const service = new JobService({
+    store,
+    taskRunner: runner,
+    logReader,
+    workflow: { start: async () => {} },
+    profiles: new Map(),
+    logger: silentLogger,
+    now: clock.now,
+  });
+  if (setup.cancel === 'beforeStart') await cancel();
+
+  const steps = createSteps({ store, taskRunner: runner, logReader, logger: silentLogger, now: clock.now });
+  const pollInputs: WorkflowState[] = [];
+  const recordingSteps: Steps = {
+    ...steps,
+    pollTask: (state) => {
+      pollInputs.push(structuredClone(state));
+      return steps.pollTask(state);
+    },
+  };
+  const workflow = new LocalWorkflow({
+    steps: recordingSteps,
+    logger: silentLogger,
+    waitOverrides: { WaitForNetwork: 0, WaitForStop: 0 },
+    retryIntervalMs: 0,
+  });
+  const outcome = await workflow.execute(job.id);
+  return { jobId: job.id, outcome, record: await readJob(job.id), runner, observed, pollInputs };
+}
+
+function assertRecord(record: Job, expected: ExpectedRecord): void {
+  assert.equal(record.status, expected.status, 'status');
+  assert.equal(record.exitCode, expected.exitCode, 'exitCode');
+  assert.equal(record.failure?.category ?? null, expected.failureCategory, 'failure.category');
+  if (expected.failureMessage) assert.match(record.failure?.message ?? '', expected.failureMessage, 'failure.message');
+  assert.deepEqual(record.logTail, expected.logTail, 'logTail');
+  if (expected.network) assert.deepEqual(record.network, expected.network, 'network');
+  assert.equal(record.stoppedAt === undefined ? 'absent' : 'set', expected.stoppedAt, 'stoppedAt');
+  assert.equal(record.startedAt === undefined ? 'absent' : 'set', expected.startedAt, 'startedAt');
+  if (record.startedAt !== undefined && record.stoppedAt !== undefined) {
+    assert.ok(Date.parse(record.stoppedAt) >= Date.parse(record.startedAt), `stoppedAt ${record.stoppedAt} is not before startedAt ${record.startedAt}`);
+  }
+}
+
+/** Once a job is terminal it stays so, with one verdict: a cancel racing the finish never flips it. */
+function assertOneTerminalStatus({ observed, record }: Run): void {
+  const statuses = [...observed.map((job) => job.status), record.status];
+  const firstTerminal = statuses.findIndex(isTerminal);
+  assert.notEqual(firstTerminal, -1, 'the job ends terminal');
+  assert.deepEqual(statuses.slice(firstTerminal), statuses.slice(firstTerminal).map(() => record.status), `statuses seen: ${statuses.join(' → ')}`);
+}
+
+describe('run-job paths', () => {
+  for (const scenario of SCENARIOS) {
+    test(scenario.name, async () => {
+      const result = await run(scenario);
+      const { outcome, record, runner } = result;
+      const expected = scenario.expect;
+
+      assert.equal(outcome.status, expected.execution, `execution ${outcome.status}: ${JSON.stringify(outcome.error)}`);
+      assert.deepEqual(outcome.states, expected.states);
+      assert.equal(runner.runTaskCalls.length, expected.runTaskCalls, 'RunTask calls');
+      assert.equal(runner.stopTaskCalls.length, expected.stopReasons.length, `StopTask calls: ${JSON.stringify(runner.stopTaskCalls)}`);
+      expected.stopReasons.forEach((reason, index) => assert.match(runner.stopTaskCalls[index]?.reason ?? '', reason));
+      if (expected.describeCalls !== undefined) assert.equal(runner.describeCount(result.jobId), expected.describeCalls, 'DescribeTasks calls');
+      if (outcome.status === 'SUCCEEDED' && outcome.states.includes('FinalizeJob')) {
+        assert.deepEqual(outcome.output, { jobId: record.id, status: record.status, exitCode: record.exitCode }, 'execution output');
+      }
+      assertRecord(record, expected.record);
+      assertOneTerminalStatus(result);
+    });
+  }
+});
+
+/** The waits WaitForStop chose, in order: the nextPollSeconds of each PollTask entered from it. */
+function waitForStopDelays({ outcome, pollInputs }: Run): number[] {
+  const enteredFrom = outcome.states.flatMap((name, index) => (name === 'PollTask' ? [outcome.states[index - 1]] : []));
+  assert.equal(pollInputs.length, enteredFrom.length, 'one PollTask call per PollTask state (no retries here)');
+  return pollInputs.flatMap((input, index) => (enteredFrom[index] === 'WaitForStop' ? [input.nextPollSeconds] : []));
+}
+
+describe('run-job while it runs', () => {
+  test('the network is recorded as soon as it is known, before RUNNING; WaitForNetwork loops until then', async () => {
+    const result = await run({
+      job: { publicIp: true },
+      task: {
+        describe: [{ lastStatus: 'PROVISIONING' }, { lastStatus: 'PENDING' }, { lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)],
+      },
+    });
+
+    assert.deepEqual(result.outcome.states, [
+      ...START,
+      ...pollTimes('WaitForNetwork', 2),
+      ...pollTimes('WaitForStop', 2),
+      ...FINISH,
+    ]);
+    // observed[n] is the record as the (n+1)-th describe begins, i.e. after n polls.
+    const [, , afterPending, afterNetwork] = result.observed;
+    assert.equal(afterPending?.network, undefined, 'no network while the ENI is not attached');
+    assert.equal(afterNetwork?.status, 'PROVISIONING');
+    assert.deepEqual(afterNetwork?.network, NETWORK, 'network recorded while still PENDING');
+    assert.deepEqual(result.record.network, NETWORK);
+    assert.equal(result.record.status, 'SUCCEEDED');
+  });
+
+  test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {
+    const result = await run(SCENARIOS[0]!);
+
+    // Read as each describe begins: after StartTask, after the PROVISIONING, PENDING and RUNNING polls,
+    // and after the STOPPED poll (FinalizeJob's describe).
+    assert.deepEqual(
+      result.observed.map((job) => job.status),
+      ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'RUNNING'],
+    );
+    const runningRecord = result.observed[3];
+    assert.ok(runningRecord?.startedAt, 'startedAt recorded with RUNNING');
+    assert.ok(runningRecord.taskArn, 'taskArn recorded');
+    assert.equal(runningRecord.exitCode, null, 'no exit code while running');
+    assert.equal(result.record.startedAt, runningRecord.startedAt, 'startedAt is kept at the end');
+    assert.equal(result.record.status, 'SUCCEEDED');
+  });
+
+  test('WaitForStop backs off 5, 10, 20, 40, 60, 60 s for a long-running task', async () => {
+    const result = await run({
+      job: { timeoutSeconds: 3600 },
+      secondsPerDescribe: 0,
+      task: { describe: [...Array.from({ length: 6 }, () => RUNNING), exited(0)] },
+    });
+
+    assert.deepEqual(waitForStopDelays(result), [5, 10, 20, 40, 60, 60]);
+    assert.equal(result.record.status, 'SUCCEEDED');
+  });
+
+  test('WaitForStop starts its backoff at 5 s once the task is up, however many network polls it took', async () => {
+    const result = await run({
+      job: { timeoutSeconds: 3600 },
+      secondsPerDescribe: 0,
+      task: {
+        describe: [
+          { lastStatus: 'PROVISIONING' },
+          { lastStatus: 'PENDING' },
+          { lastStatus: 'PENDING', network: NETWORK },
+          ...Array.from({ length: 5 }, () => RUNNING),
+          exited(0),
+        ],
+      },
+    });
+
+    assert.deepEqual(result.outcome.states.filter((name) => name === 'WaitForNetwork').length, 2);
+    // A job that finishes soon after starting is seen stopped within seconds, not a minute later.
+    assert.deepEqual(waitForStopDelays(result), [5, 10, 20, 40, 60, 60]);
+  });
+});
