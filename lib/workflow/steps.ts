@@ -185,15 +185,20 @@ export function createSteps(deps: StepDependencies): Steps {
       const job = await loadJob(state.jobId);
       const outcome = classifyStop(task, state.stopRequest ?? undefined);
       const logTail = await deps.logReader.tail({ ...job, taskArn }, logTailLines);
-      const stoppedAt = task.stoppedAt ?? now().toISOString();
-      const { applied, job: finished } = await deps.store.transition(job.id, outcome.status, {
+      const reported = {
         exitCode: outcome.exitCode,
-        stoppedAt,
+        stoppedAt: task.stoppedAt ?? now().toISOString(),
         logTail,
+        // A job cancelled before any poll saw it running still gets its start time and network.
+        ...(job.startedAt === undefined && hasRun(task) && task.startedAt ? { startedAt: task.startedAt } : {}),
+        ...(job.network === undefined && task.network ? { network: task.network } : {}),
+      };
+      const { applied, job: finished } = await deps.store.transition(job.id, outcome.status, {
+        ...reported,
         ...(outcome.failure ? { failure: outcome.failure } : {}),
       });
       // Already terminal (cancelled while running): keep that verdict, add what the task reported.
-      const final = applied ? finished : await deps.store.update(job.id, { exitCode: outcome.exitCode, stoppedAt, logTail });
+      const final = applied ? finished : await deps.store.update(job.id, reported);
       deps.logger.info('job finished', { jobId: job.id, status: final.status, exitCode: final.exitCode });
       return { jobId: final.id, status: final.status, exitCode: final.exitCode };
     },
