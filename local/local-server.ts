@@ -14,7 +14,8 @@ import { handler as getJobLogs } from '#handlers/http/get-job-logs.ts';
 import { handler as getJob } from '#handlers/http/get-job.ts';
 import { handler as health } from '#handlers/http/health.ts';
 import { handler as listJobs } from '#handlers/http/list-jobs.ts';
-import { createLocalDependencies, useDependencies, type LocalDependencies, type LocalOptions } from '#lib/dependencies.ts';
+import { useDependencies } from '#lib/dependencies.ts';
+import { createLocalDependencies, type LocalDependencies, type LocalOptions } from './local-dependencies.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { matchRoute } from '#lib/http/routes.ts';
 

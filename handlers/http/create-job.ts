@@ -4,7 +4,7 @@ import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
 import { callerOf, header, parseWith } from '#lib/http/request.ts';
 import { json } from '#lib/http/responses.ts';
-import { createJobBody } from '#lib/http/schemas.ts';
+import { createJobBody, IDEMPOTENCY_KEY } from '#lib/http/schemas.ts';
 
 export const handler = httpHandler(
   async (event) => {
@@ -33,7 +33,7 @@ export const handler = httpHandler(
 
 /** The key may come in the body or the Idempotency-Key header; both at once must agree. */
 function idempotencyKeyOf(fromBody: string | undefined, fromHeader: string | undefined): string | undefined {
-  if (fromHeader !== undefined && !/^[\x21-\x7e]{1,255}$/.test(fromHeader)) {
+  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
     throw new ValidationError('the Idempotency-Key header is not valid', [
       { path: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' },
     ]);

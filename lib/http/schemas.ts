@@ -10,6 +10,8 @@ const text = (max: number) =>
 export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
+/** In the body or the Idempotency-Key header alike. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export const createJobBody = z.strictObject({
   profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
@@ -34,7 +36,7 @@ export const createJobBody = z.strictObject({
       z.refine((labels) => Object.keys(labels).length <= 50, { message: 'at most 50 labels' }),
     ),
   ),
-  idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' }))),
+  idempotencyKey: z.optional(z.string().check(z.regex(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 printable ASCII characters without spaces' }))),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
