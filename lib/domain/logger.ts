@@ -12,3 +12,12 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 };
+
+/** Last-resort logger (JSON lines on stderr) for when the configured one cannot be had. */
+export const stderrLogger: Logger = Object.fromEntries(
+  (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+    level,
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      console.error(JSON.stringify({ level: level.toUpperCase(), message, ...Object.assign({}, ...extra) })),
+  ]),
+) as unknown as Logger;

@@ -8,7 +8,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ClientError } from '#lib/domain/errors.ts';
-import type { Logger } from '#lib/domain/logger.ts';
+import { stderrLogger, type Logger } from '#lib/domain/logger.ts';
 import { errorBody, type HttpResponse } from './responses.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -38,7 +38,9 @@ export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
   handler.use({
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId;
-      request.error = toHttpError(request.error, requestId, await options.logger());
+      // Even when the wiring itself failed, the client gets the error shape, not a crash.
+      const logger = await options.logger().catch(() => stderrLogger);
+      request.error = toHttpError(request.error, requestId, logger);
     },
   });
   return handler;

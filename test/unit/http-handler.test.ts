@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ConflictError } from '#lib/domain/errors.ts';
+import type { Logger } from '#lib/domain/logger.ts';
+import { httpHandler, type HttpCore } from '#lib/http/http-handler.ts';
+import { json } from '#lib/http/responses.ts';
+
+function anEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'POST /jobs',
+    rawPath: '/jobs',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    body: '{"command":["true"]}',
+    isBase64Encoded: false,
+    requestContext: { requestId: 'request-1' },
+    ...overrides,
+  } as APIGatewayProxyEventV2;
+}
+
+function recordingLogger(): Logger & { errors: Array<Record<string, unknown>> } {
+  const errors: Array<Record<string, unknown>> = [];
+  return {
+    errors,
+    debug() {},
+    info() {},
+    warn() {},
+    error(_message, ...extra) {
+      errors.push(Object.assign({}, ...extra));
+    },
+  };
+}
+
+async function call(core: HttpCore, event: APIGatewayProxyEventV2, logger: () => Promise<Logger>) {
+  const handler = httpHandler(core, { jsonBody: true, logger });
+  const response = await handler(event, {} as Context);
+  return { ...response, json: JSON.parse(response.body ?? 'null') as unknown };
+}
+
+describe('httpHandler', () => {
+  it('answers a client error with its status and the error shape', async () => {
+    // Prepare
+    const core: HttpCore = async () => {
+      throw new ConflictError('JOB_ALREADY_FINISHED', "job 'x' has already finished");
+    };
+
+    // Act
+    const response = await call(core, anEvent(), async () => recordingLogger());
+
+    // Assess
+    assert.equal(response.statusCode, 409);
+    assert.deepEqual(response.json, { error: { code: 'JOB_ALREADY_FINISHED', message: "job 'x' has already finished" } });
+  });
+
+  it('hides an internal error behind a generic 500 with the request id, and logs the detail', async () => {
+    // Prepare
+    const logger = recordingLogger();
+    const core: HttpCore = async () => {
+      throw new Error('connection to 10.0.0.7:8000 refused');
+    };
+
+    // Act
+    const response = await call(core, anEvent(), async () => logger);
+
+    // Assess
+    assert.equal(response.statusCode, 500);
+    assert.deepEqual(response.json, {
+      error: { code: 'INTERNAL', message: 'internal error; quote the request id when reporting it', requestId: 'request-1' },
+    });
+    assert.doesNotMatch(response.body ?? '', /10\.0\.0\.7/);
+    assert.equal(logger.errors[0]?.requestId, 'request-1');
+  });
+
+  it('still answers a clean 500 when the dependencies (and so the logger) cannot be had', async () => {
+    // Prepare
+    const core: HttpCore = async () => {
+      throw new Error('no adapters configured');
+    };
+    const originalConsoleError = console.error;
+    const logged: string[] = [];
+    console.error = (line: string) => logged.push(line);
+
+    // Act
+    let response;
+    try {
+      response = await call(core, anEvent(), () => Promise.reject(new Error('no adapters configured')));
+    } finally {
+      console.error = originalConsoleError;
+    }
+
+    // Assess
+    assert.equal(response.statusCode, 500);
+    assert.equal((response.json as { error: { code: string } }).error.code, 'INTERNAL');
+    assert.match(logged.join('\n'), /no adapters configured/);
+  });
+
+  it('answers malformed JSON with 400 INVALID_JSON and another content type with 415', async () => {
+    // Prepare
+    const core: HttpCore = async () => json(200, {});
+
+    // Act
+    const malformed = await call(core, anEvent({ body: '{"command":' }), async () => recordingLogger());
+    const wrongType = await call(core, anEvent({ headers: { 'content-type': 'text/plain' } }), async () => recordingLogger());
+
+    // Assess
+    assert.equal(malformed.statusCode, 400);
+    assert.equal((malformed.json as { error: { code: string } }).error.code, 'INVALID_JSON');
+    assert.equal(wrongType.statusCode, 415);
+    assert.equal((wrongType.json as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+});
