@@ -99,15 +99,8 @@ export function createSteps(deps: StepDependencies): Steps {
         return notStarted(job);
       }
 
-      const result = await deps.taskRunner.runTask({
-        jobId: job.id,
-        profile: job.profile,
-        command: job.command,
-        env: job.env,
-        publicIp: job.publicIp,
-        ...(job.cpu === undefined ? {} : { cpu: job.cpu }),
-        ...(job.memory === undefined ? {} : { memory: job.memory }),
-      });
+      const { profile, command, env, publicIp, cpu, memory } = job;
+      const result = await deps.taskRunner.runTask({ jobId: job.id, profile, command, env, publicIp, cpu, memory });
       if (!result.started) {
         await deps.store.transition(job.id, 'FAILED', {
           failure: result.failure,
