@@ -3,6 +3,8 @@
  * Restrictive profiles list their commands; `default` in local mode runs any argv because it is the
  * user's own machine, behind the user's own token.
  */
+import type { AwsProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { AwsStageSettings } from '#lib/config.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 
 export const localProfiles: Profile[] = [
@@ -16,3 +18,51 @@ export const localProfiles: Profile[] = [
     publicIp: 'optional',
   },
 ];
+
+/** Where the watched containers log; serverless.yml's task definitions use the same prefix. */
+export const LOG_STREAM_PREFIX = 'jobs';
+
+/**
+ * The profiles a deployment serves. Their task definitions (`<prefix>-default`, `<prefix>-ssh`) are
+ * created by serverless.yml; containers are named `job` and `sshd` there too.
+ */
+export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
+  const network = { cluster: stage.cluster, subnets: stage.subnets, securityGroups: stage.securityGroups };
+  const logs = { logGroup: stage.logGroup, logStreamPrefix: LOG_STREAM_PREFIX };
+  return [
+    {
+      name: 'default',
+      description: 'Runs a command in a small Linux container (Alpine) in the stage VPC.',
+      commands: 'any',
+      shell: true,
+      envNames: 'any',
+      timeoutSeconds: { default: 3600, max: 86_400 },
+      publicIp: 'optional',
+      aws: {
+        ...network,
+        ...logs,
+        taskDefinition: `${stage.taskDefinitionPrefix}-default`,
+        container: 'job',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      },
+    },
+    {
+      name: 'ssh',
+      description: 'A throw-away OpenSSH server with a public IP, reachable with your key while `sleep N` runs.',
+      // The image's init starts sshd, then runs the command: the job lasts as long as the sleep.
+      commands: [{ patterns: ['sleep', '[1-9][0-9]{0,4}'] }],
+      shell: false,
+      envNames: [],
+      timeoutSeconds: { default: 3600, max: 43_200 },
+      publicIp: 'always',
+      interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
+      aws: {
+        ...network,
+        ...logs,
+        taskDefinition: `${stage.taskDefinitionPrefix}-ssh`,
+        container: 'sshd',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+      },
+    },
+  ];
+}

@@ -18,6 +18,8 @@ export interface Profile {
   envNames: 'any' | string[];
   timeoutSeconds: { default: number; max: number };
   publicIp: 'never' | 'optional' | 'always';
+  /** Jobs one connects to (an sshd container): the caller's key goes in `publicKeyEnv`, the hint names port and user. */
+  interactive?: { port: number; user: string; publicKeyEnv: string };
 }
 
 export interface JobRequest {

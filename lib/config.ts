@@ -1,0 +1,47 @@
+/**
+ * Deployment settings, read from the environment the first time they are needed and validated once.
+ * A missing or malformed variable fails fast with a message that names it.
+ */
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** A comma-separated list with at least one element. */
+export function requiredList(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const values = requiredEnv(name, env)
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  if (values.length === 0) throw new ConfigError(`environment variable ${name} lists nothing`);
+  return values;
+}
+
+/** The settings the AWS profiles are built from (see config/profiles.ts). */
+export interface AwsStageSettings {
+  cluster: string;
+  subnets: string[];
+  securityGroups: string[];
+  logGroup: string;
+  /** Task definition families are `<prefix>-<profile>`. */
+  taskDefinitionPrefix: string;
+}
+
+export function readAwsStageSettings(env: NodeJS.ProcessEnv = process.env): AwsStageSettings {
+  return {
+    cluster: requiredEnv('ECS_CLUSTER', env),
+    subnets: requiredList('TASK_SUBNETS', env),
+    securityGroups: requiredList('TASK_SECURITY_GROUPS', env),
+    logGroup: requiredEnv('TASK_LOG_GROUP', env),
+    taskDefinitionPrefix: requiredEnv('TASK_DEFINITION_PREFIX', env),
+  };
+}
