@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: local-mode throughput and latency. Starts the local server in this process on a
+ * `npm run bench:local` (part of `npm run bench`): local-mode throughput and latency. Starts the local server in this process on a
  * free port with a throw-away data dir, submits trivial jobs over HTTP a few at a time, follows each
  * to its terminal status, and reports jobs per second, POST→terminal latency and the state
  * transitions the local Step Functions engine ran per job.
  *
- *   npm run bench -- --jobs 200 --concurrency 8 --command true
+ *   npm run bench:local -- --jobs 200 --concurrency 8 --command true
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -16,9 +16,11 @@ import { JobService } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
-import { createSteps } from '#lib/workflow/steps.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
 export interface LocalDependencies extends Dependencies {
+  service: JobService;
+  steps: Steps;
   workflow: LocalWorkflow;
   taskRunner: ProcessTaskRunner;
   database: EmbeddedDynamoDb;
@@ -53,17 +55,20 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
   });
   const logReader = new FileLogReader(options.dataDir);
-  const steps = createSteps({ store, taskRunner, logReader, logger });
-  const workflow = new LocalWorkflow({ steps, logger, stopWatcher: taskRunner });
   const profiles = new Map((options.profiles ?? localProfiles).map((profile) => [profile.name, profile]));
+  const steps = createSteps({ store, taskRunner, logReader, profiles, logger });
+  const workflow = new LocalWorkflow({ steps, logger, stopWatcher: taskRunner });
   const service = new JobService({ store, taskRunner, logReader, workflow, profiles, logger });
 
   return {
-    service,
-    steps,
-    logger,
+    store,
     workflow,
     taskRunner,
+    logReader,
+    profiles,
+    logger,
+    service,
+    steps,
     database,
     async close() {
       await taskRunner.stopAll('fargate-jobs: the local server is shutting down');

@@ -1,4 +1,6 @@
-import { dependencies } from '#lib/dependencies.ts';
+import { awsJobStore, awsLogger, awsProfileMap, awsWorkflow } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { JobService } from '#lib/domain/job-service.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
@@ -6,9 +8,11 @@ import { callerOf, header, parseWith } from '#lib/http/request.ts';
 import { json } from '#lib/http/responses.ts';
 import { createJobBody, IDEMPOTENCY_KEY } from '#lib/http/schemas.ts';
 
+const dependencies = wire({ store: awsJobStore, workflow: awsWorkflow, profiles: awsProfileMap, logger: awsLogger });
+const service = new JobService(dependencies);
+
 export const handler = httpHandler(
   async (event) => {
-    const { service } = await dependencies();
     const body = parseWith(createJobBody, event.body, 'the request body');
     const idempotencyKey = idempotencyKeyOf(body.idempotencyKey, header(event, 'idempotency-key'));
     const { created, job } = await service.submit(
@@ -19,6 +23,7 @@ export const handler = httpHandler(
         labels: body.labels ?? {},
         ...(body.timeoutSeconds === undefined ? {} : { timeoutSeconds: body.timeoutSeconds }),
         ...(body.publicIp === undefined ? {} : { publicIp: body.publicIp }),
+        ...(body.sshPublicKey === undefined ? {} : { sshPublicKey: body.sshPublicKey }),
         ...(body.cpu === undefined ? {} : { cpu: body.cpu }),
         ...(body.memory === undefined ? {} : { memory: body.memory }),
         ...(idempotencyKey ? { idempotencyKey } : {}),
@@ -28,7 +33,7 @@ export const handler = httpHandler(
     const document = jobDocument(job);
     return json(created ? 202 : 200, document, { location: document.links.self });
   },
-  { jsonBody: true, logger: async () => (await dependencies()).logger },
+  { jsonBody: true, logger: async () => dependencies.logger },
 );
 
 /** The key may come in the body or the Idempotency-Key header; both at once must agree. */

@@ -1,13 +1,17 @@
-import { dependencies } from '#lib/dependencies.ts';
+import { awsJobStore, awsLogger } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { JobService } from '#lib/domain/job-service.ts';
 import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
 import { json } from '#lib/http/responses.ts';
 
+const dependencies = wire({ store: awsJobStore, logger: awsLogger });
+const service = new JobService(dependencies);
+
 export const handler = httpHandler(
   async (event) => {
-    const { service } = await dependencies();
     const job = await service.get(event.pathParameters?.id ?? '');
     return json(200, jobDocument(job));
   },
-  { logger: async () => (await dependencies()).logger },
+  { logger: async () => dependencies.logger },
 );

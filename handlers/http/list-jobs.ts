@@ -1,4 +1,6 @@
-import { dependencies } from '#lib/dependencies.ts';
+import { awsJobStore, awsLogger } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { JobService } from '#lib/domain/job-service.ts';
 import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
 import { parseWith } from '#lib/http/request.ts';
@@ -7,9 +9,11 @@ import { listJobsQuery } from '#lib/http/schemas.ts';
 
 const DEFAULT_PAGE_SIZE = 20;
 
+const dependencies = wire({ store: awsJobStore, logger: awsLogger });
+const service = new JobService(dependencies);
+
 export const handler = httpHandler(
   async (event) => {
-    const { service } = await dependencies();
     const query = parseWith(listJobsQuery, event.queryStringParameters ?? {}, 'the query string');
     const page = await service.list({
       limit: query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE,
@@ -19,5 +23,5 @@ export const handler = httpHandler(
     });
     return json(200, { jobs: page.jobs.map(jobDocument), nextCursor: page.nextCursor });
   },
-  { logger: async () => (await dependencies()).logger },
+  { logger: async () => dependencies.logger },
 );

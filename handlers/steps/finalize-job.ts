@@ -1,5 +1,7 @@
-import { dependencies } from '#lib/dependencies.ts';
-import type { Steps } from '#lib/workflow/steps.ts';
+import { awsJobStore, awsLogReader, awsLogger, awsProfileMap, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
-export const handler = async (input: Parameters<Steps['finalizeJob']>[0]): ReturnType<Steps['finalizeJob']> =>
-  (await dependencies()).steps.finalizeJob(input);
+const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, logReader: awsLogReader, profiles: awsProfileMap, logger: awsLogger }));
+
+export const handler = (input: Parameters<Steps['finalizeJob']>[0]): ReturnType<Steps['finalizeJob']> => steps.finalizeJob(input);

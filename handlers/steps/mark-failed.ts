@@ -1,5 +1,7 @@
-import { dependencies } from '#lib/dependencies.ts';
-import type { Steps } from '#lib/workflow/steps.ts';
+import { awsJobStore, awsLogger, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
-export const handler = async (input: Parameters<Steps['markFailed']>[0]): ReturnType<Steps['markFailed']> =>
-  (await dependencies()).steps.markFailed(input);
+const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, logger: awsLogger }));
+
+export const handler = (input: Parameters<Steps['markFailed']>[0]): ReturnType<Steps['markFailed']> => steps.markFailed(input);

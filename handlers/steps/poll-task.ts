@@ -1,5 +1,7 @@
-import { dependencies } from '#lib/dependencies.ts';
-import type { Steps } from '#lib/workflow/steps.ts';
+import { awsJobStore, awsLogger, awsProfileMap, awsTaskRunnerWithNetwork } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
-export const handler = async (input: Parameters<Steps['pollTask']>[0]): ReturnType<Steps['pollTask']> =>
-  (await dependencies()).steps.pollTask(input);
+const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunnerWithNetwork, profiles: awsProfileMap, logger: awsLogger }));
+
+export const handler = (input: Parameters<Steps['pollTask']>[0]): ReturnType<Steps['pollTask']> => steps.pollTask(input);

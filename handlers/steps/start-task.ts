@@ -1,5 +1,7 @@
-import { dependencies } from '#lib/dependencies.ts';
-import type { Steps } from '#lib/workflow/steps.ts';
+import { awsJobStore, awsLogger, awsProfileMap, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
-export const handler = async (input: Parameters<Steps['startTask']>[0]): ReturnType<Steps['startTask']> =>
-  (await dependencies()).steps.startTask(input);
+const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, profiles: awsProfileMap, logger: awsLogger }));
+
+export const handler = (input: Parameters<Steps['startTask']>[0]): ReturnType<Steps['startTask']> => steps.startTask(input);

@@ -1,5 +1,7 @@
-import { dependencies } from '#lib/dependencies.ts';
-import type { Steps } from '#lib/workflow/steps.ts';
+import { awsLogger, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
+import { wire } from '#lib/dependencies.ts';
+import { createSteps, type Steps } from '#lib/workflow/steps.ts';
 
-export const handler = async (input: Parameters<Steps['stopTask']>[0]): ReturnType<Steps['stopTask']> =>
-  (await dependencies()).steps.stopTask(input);
+const steps = createSteps(wire({ taskRunner: awsTaskRunner, logger: awsLogger }));
+
+export const handler = (input: Parameters<Steps['stopTask']>[0]): ReturnType<Steps['stopTask']> => steps.stopTask(input);

@@ -17,6 +17,7 @@ export interface SubmitJobInput {
   memory?: number;
   timeoutSeconds?: number;
   publicIp?: boolean;
+  sshPublicKey?: string;
   labels: Record<string, string>;
   idempotencyKey?: string;
 }

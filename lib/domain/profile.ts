@@ -27,6 +27,8 @@ export interface JobRequest {
   env: Record<string, string>;
   timeoutSeconds?: number;
   publicIp?: boolean;
+  /** For interactive profiles: the OpenSSH public key that may log in. */
+  sshPublicKey?: string;
 }
 
 export interface ResolvedJobRequest {
@@ -50,6 +52,7 @@ export function resolveJobRequest(profile: Profile, request: JobRequest): Resolv
       throw new ProfileRejectedError('ENV_NOT_ALLOWED', `profile '${profile.name}' does not allow environment variable '${name}'`);
     }
   }
+  const env = withPublicKey(profile, request.env, request.sshPublicKey);
   const timeoutSeconds = request.timeoutSeconds ?? profile.timeoutSeconds.default;
   if (timeoutSeconds > profile.timeoutSeconds.max) {
     throw new ProfileRejectedError(
@@ -57,7 +60,7 @@ export function resolveJobRequest(profile: Profile, request: JobRequest): Resolv
       `timeoutSeconds ${timeoutSeconds} is over profile '${profile.name}' maximum of ${profile.timeoutSeconds.max}`,
     );
   }
-  return { command, env: request.env, timeoutSeconds, publicIp: resolvePublicIp(profile, request.publicIp) };
+  return { command, env, timeoutSeconds, publicIp: resolvePublicIp(profile, request.publicIp) };
 }
 
 function resolveCommand(profile: Profile, command: string[] | string): string[] {
@@ -86,4 +89,19 @@ function resolvePublicIp(profile: Profile, requested: boolean | undefined): bool
     throw new ProfileRejectedError('PUBLIC_IP_NOT_ALLOWED', `profile '${profile.name}' does not allow a public IP`);
   }
   return requested ?? false;
+}
+
+/** The key goes into the variable the profile's image reads; only interactive profiles take one. */
+function withPublicKey(profile: Profile, env: Record<string, string>, sshPublicKey: string | undefined): Record<string, string> {
+  if (sshPublicKey === undefined) return env;
+  if (!profile.interactive) {
+    throw new ProfileRejectedError('NOT_INTERACTIVE', `profile '${profile.name}' does not take an sshPublicKey`);
+  }
+  return { ...env, [profile.interactive.publicKeyEnv]: sshPublicKey };
+}
+
+/** How to reach an interactive job, e.g. `ssh -p 2222 jobs@203.0.113.7`. */
+export function connectHint(profile: Profile, publicIp: string): { ssh: string } | undefined {
+  if (!profile.interactive) return undefined;
+  return { ssh: `ssh -p ${profile.interactive.port} ${profile.interactive.user}@${publicIp}` };
 }

@@ -10,6 +10,8 @@ const text = (max: number) =>
 export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
+/** One OpenSSH public key line: type, base64 body, optional comment. */
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n\u0000]{0,256})?$/;
 /** In the body or the Idempotency-Key header alike. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -31,6 +33,9 @@ export const createJobBody = z.strictObject({
   memory: z.optional(z.int().check(z.positive())),
   timeoutSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(86_400))),
   publicIp: z.optional(z.boolean()),
+  sshPublicKey: z.optional(
+    z.string().check(z.maxLength(16_384), z.regex(SSH_PUBLIC_KEY, { message: 'must be one OpenSSH public key line (ssh-ed25519 AAAA… comment)' })),
+  ),
   labels: z.optional(
     z.record(z.string().check(z.regex(LABEL_KEY)), text(256)).check(
       z.refine((labels) => Object.keys(labels).length <= 50, { message: 'at most 50 labels' }),

@@ -9,6 +9,7 @@ import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { DEFAULT_PROVISIONING_TIMEOUT_SECONDS, pollDelayBefore, FIRST_STOP_POLL_SECONDS } from '#lib/domain/polling.ts';
 import type { JobStore, LogReader, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import { connectHint, type Profile } from '#lib/domain/profile.ts';
 
 /** The JSON that flows between states. Every field the Choice states read is always present. */
 export interface WorkflowState {
@@ -45,6 +46,8 @@ export interface StepDependencies {
   store: JobStore;
   taskRunner: TaskRunner;
   logReader: LogReader;
+  /** For the connect hint of interactive profiles. */
+  profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
   now?: () => Date;
   logTailLines?: number;
@@ -177,14 +180,18 @@ export function createSteps(deps: StepDependencies): Steps {
       const task = await deps.taskRunner.describeTask(taskArn);
       const job = await loadJob(state.jobId);
       const outcome = classifyStop(task, state.stopRequest ?? undefined);
-      const logTail = await deps.logReader.tail({ ...job, taskArn }, logTailLines);
+      // The verdict comes from the task; logs that cannot be read must not turn it into a failure.
+      const logTail = await deps.logReader.tail({ ...job, taskArn }, logTailLines).catch((error: unknown) => {
+        deps.logger.warn('could not read the log tail', { jobId: job.id, error: String(error) });
+        return [];
+      });
       const reported = {
         exitCode: outcome.exitCode,
         stoppedAt: task.stoppedAt ?? now().toISOString(),
         logTail,
         // A job cancelled before any poll saw it running still gets its start time and network.
         ...(job.startedAt === undefined && hasRun(task) && task.startedAt ? { startedAt: task.startedAt } : {}),
-        ...(job.network === undefined && task.network ? { network: task.network } : {}),
+        ...(job.network === undefined && task.network ? networkPatch(job, task.network) : {}),
       };
       const { applied, job: finished } = await deps.store.transition(job.id, outcome.status, {
         ...reported,
@@ -213,14 +220,21 @@ export function createSteps(deps: StepDependencies): Steps {
     },
   };
 
-  /** Writes what changed since the last poll: RUNNING with its start time, and the network once known. */
+  /** Writes what changed since the last poll: RUNNING with its start time, and the network (and connect hint) once known. */
   async function recordProgress(job: Job, task: TaskSnapshot): Promise<void> {
-    const network = task.network && !sameNetwork(job.network, task.network) ? { network: task.network } : {};
+    const network: Partial<ReturnType<typeof networkPatch>> =
+      task.network && !sameNetwork(job.network, task.network) ? networkPatch(job, task.network) : {};
     if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
       await deps.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? now().toISOString(), ...network });
     } else if (network.network && !isTerminal(job.status)) {
       await deps.store.update(job.id, network);
     }
+  }
+
+  function networkPatch(job: Job, network: JobNetwork): { network: JobNetwork; connect?: Job['connect'] } {
+    const profile = deps.profiles.get(job.profile);
+    const connect = profile && network.publicIp ? connectHint(profile, network.publicIp) : undefined;
+    return { network, ...(connect ? { connect } : {}) };
   }
 }
 

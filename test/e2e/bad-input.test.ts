@@ -58,6 +58,13 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'timeoutSeconds 100000', ...post({ command: ['true'], timeoutSeconds: 100_000 }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'timeoutSeconds' },
   { name: 'cpu -1', ...post({ command: ['true'], cpu: -1 }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'cpu' },
   { name: 'publicIp "yes"', ...post({ command: ['true'], publicIp: 'yes' }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'publicIp' },
+  { name: 'an sshPublicKey that is not a key', ...post({ command: ['true'], sshPublicKey: 'hunter2' }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'sshPublicKey' },
+  {
+    name: 'an sshPublicKey for a profile that is not interactive',
+    ...post({ command: ['true'], sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqIRx2rNwvZyYz3x9PmAqJ4m2s2yqfXh9p3Q5yO7c1l' }),
+    status: 400,
+    code: 'NOT_INTERACTIVE',
+  },
   { name: 'a label with a non-string value', ...post({ command: ['true'], labels: { team: 7 } }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'labels.team' },
   { name: 'an unknown profile', ...post({ command: ['true'], profile: 'nope' }), status: 400, code: 'UNKNOWN_PROFILE' },
   { name: 'a profile name with a space and capitals', ...post({ command: ['true'], profile: 'Bad Name' }), status: 400, code: 'VALIDATION_FAILED', detailPath: 'profile' },

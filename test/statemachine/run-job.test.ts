@@ -11,6 +11,7 @@ import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-
 import { JobService } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
+import type { Profile } from '#lib/domain/profile.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
 import { createSteps, type Steps, type WorkflowState } from '#lib/workflow/steps.ts';
 import {
@@ -123,7 +124,7 @@ describe('run-job definition', () => {
     for (const [name, step] of Object.entries(TASK_STATES)) {
       const file = new URL(`${kebabCase(name)}.ts`, STEP_HANDLERS_DIR);
       assert.ok(existsSync(file), `${name} has no handler file`);
-      assert.match(readFileSync(file, 'utf8'), new RegExp(`export const handler\\b[\\s\\S]*\\.steps\\.${step}\\(`), `${file.pathname} runs steps.${step}`);
+      assert.match(readFileSync(file, 'utf8'), new RegExp(`export const handler\\b[\\s\\S]*\\bsteps\\.${step}\\(`), `${file.pathname} runs steps.${step}`);
     }
   });
 });
@@ -170,6 +171,22 @@ interface Scenario extends TaskSetup {
 const LOG_LINES = ['starting', 'migrated 42 rows', 'done'];
 const NETWORK: JobNetwork = { eniId: 'eni-0a1b2c3d', privateIp: '10.0.1.23', publicIp: '1.2.3.4' };
 const CANCELLING_USER = 'alice';
+/** The profiles the steps know: an interactive one gets a connect hint once its public IP is known. */
+const PROFILES: ReadonlyMap<string, Profile> = new Map(
+  [
+    { name: 'default', description: 'any command', commands: 'any', shell: true, envNames: 'any', timeoutSeconds: { default: 60, max: 3600 }, publicIp: 'optional' },
+    {
+      name: 'ssh',
+      description: 'sshd',
+      commands: 'any',
+      shell: false,
+      envNames: [],
+      timeoutSeconds: { default: 60, max: 3600 },
+      publicIp: 'always',
+      interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
+    },
+  ].map((profile): [string, Profile] => [profile.name, profile as Profile]),
+);
 
 const RUNNING: ScriptedSnapshot = { lastStatus: 'RUNNING' };
 const exited = (exitCode: number): ScriptedSnapshot => ({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode });
@@ -432,6 +449,25 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'ECS throttling (TaskRunnerThrottled) is retried with backoff and the job still SUCCEEDS',
+    task: { describe: [RUNNING, throws('TaskRunnerThrottled', 'Rate exceeded'), exited(0)] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      record: {
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        failureCategory: null,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+      describeCalls: 4,
+    },
+  },
+  {
     name: 'a Lambda.ServiceException that persists is retried 6 times, then the job is marked FAILED INTERNAL',
     task: { describe: [RUNNING, throws('Lambda.ServiceException', 'Lambda is unavailable')] },
     expect: {
@@ -515,7 +551,7 @@ async function run(setup: TaskSetup): Promise<Run> {
   });
   if (setup.cancel === 'beforeStart') await cancel();
 
-  const steps = createSteps({ store, taskRunner: runner, logReader, logger: silentLogger, now: clock.now });
+  const steps = createSteps({ store, taskRunner: runner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
   const pollInputs: WorkflowState[] = [];
   const recordingSteps: Steps = {
     ...steps,
@@ -607,6 +643,20 @@ describe('run-job while it runs', () => {
     assert.deepEqual(afterNetwork?.network, NETWORK, 'network recorded while still PENDING');
     assert.deepEqual(result.record.network, NETWORK);
     assert.equal(result.record.status, 'SUCCEEDED');
+  });
+
+  test('an interactive job gets its ssh connect hint as soon as its public IP is known; other jobs get none', async () => {
+    const script = { describe: [{ lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)] } satisfies TaskSetup['task'];
+
+    const interactive = await run({ job: { profile: 'ssh', publicIp: true }, task: script });
+    const plain = await run({ job: { profile: 'default', publicIp: true }, task: script });
+
+    const [, afterNetwork] = interactive.observed;
+    assert.equal(afterNetwork?.status, 'PROVISIONING');
+    assert.deepEqual(afterNetwork?.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' }, 'hint recorded while still PENDING');
+    assert.deepEqual(interactive.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+    assert.equal(plain.record.connect, undefined);
+    assert.deepEqual(plain.record.network, NETWORK);
   });
 
   test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {

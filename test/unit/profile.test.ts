@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientError } from '#lib/domain/errors.ts';
-import { isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
+import { connectHint, isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
 
 /** A restrictive profile like one a platform team would configure for CI builds. */
 function buildProfile(overrides: Partial<Profile> = {}): Profile {
@@ -332,5 +332,38 @@ describe('resolveJobRequest', () => {
 
     // Assess
     assert.deepEqual(resolved.command, ['rm', '-rf', 'build']);
+  });
+});
+
+describe('interactive profiles', () => {
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqIRx2rNwvZyYz3x9PmAqJ4m2s2yqfXh9p3Q5yO7c1l alice@laptop';
+  const sshProfile = buildProfile({
+    name: 'ssh',
+    commands: [{ patterns: ['sleep', '[1-9][0-9]{0,4}'] }],
+    envNames: [],
+    publicIp: 'always',
+    interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
+  });
+
+  it("puts the caller's public key in the variable the profile's image reads", () => {
+    // Act
+    const resolved = resolveJobRequest(sshProfile, aRequest({ command: ['sleep', '3600'], sshPublicKey: KEY }));
+
+    // Assess
+    assert.deepEqual(resolved.env, { PUBLIC_KEY: KEY });
+    assert.equal(resolved.publicIp, true);
+  });
+
+  it('refuses a public key for a profile that is not interactive', () => {
+    assertRejected(() => resolveJobRequest(buildProfile(), aRequest({ sshPublicKey: KEY })), {
+      statusCode: 400,
+      code: 'NOT_INTERACTIVE',
+      message: "profile 'build' does not take an sshPublicKey",
+    });
+  });
+
+  it('names port, user and address in the connect hint, and gives none for other profiles', () => {
+    assert.deepEqual(connectHint(sshProfile, '203.0.113.7'), { ssh: 'ssh -p 2222 jobs@203.0.113.7' });
+    assert.equal(connectHint(buildProfile(), '203.0.113.7'), undefined);
   });
 });

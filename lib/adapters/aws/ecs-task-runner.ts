@@ -1,0 +1,294 @@
+/**
+ * The TaskRunner port on ECS Fargate: a job's task is started with RunTask (idempotent per job
+ * through clientToken), watched with DescribeTasks and stopped with StopTask. The profile's
+ * settings decide where and how the task runs; the request brings only the job's own values.
+ */
+import {
+  DescribeTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Container,
+  type ECSClient,
+  type Failure,
+  type RunTaskCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
+import type { Logger } from '#lib/domain/logger.ts';
+import type { RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+
+export interface EcsTaskRunnerOptions {
+  client: ECSClient;
+  settings: AwsTaskSettingsByProfile;
+  /** Resolves public IPs through EC2; without it a snapshot's network carries only the private IP. */
+  network?: Ec2NetworkResolver;
+  logger: Logger;
+}
+
+/** RunTask's `startedBy`: lets an operator tell this runner's tasks from any others in the cluster. */
+export const STARTED_BY = 'fargate-jobs';
+export const JOB_ID_TAG = 'fargate-jobs:job-id';
+export const PROFILE_TAG = 'fargate-jobs:profile';
+/** StopTask refuses a longer reason. */
+export const MAX_STOP_REASON_LENGTH = 255;
+
+const ENI_ATTACHMENT_TYPE = 'ElasticNetworkInterface';
+/** RunTask's failure reason when Fargate (or Fargate Spot) has no room for the task right now. */
+const CAPACITY_UNAVAILABLE = /capacity is unavailable/i;
+/** Error names of calls that may well succeed if made again a little later. */
+const TRANSIENT_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  // EC2's throttling code, met when resolving a task's public IP.
+  'RequestLimitExceeded',
+  // The SDK's retry strategy classes this as throttling too.
+  'LimitExceededException',
+  'ServerException',
+]);
+/** Refusals of a RunTask request that no retry can change (e.g. an unknown task definition). */
+const REFUSED_RUN_ERRORS = new Set([
+  'ClientException',
+  'InvalidParameterException',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'UnsupportedFeatureException',
+]);
+const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/[^/]+$/;
+
+/**
+ * ECS is throttling (or briefly failing) the runner's calls. The state machine retries this error
+ * name with backoff; a retried RunTask reuses the job id as clientToken, so it cannot start a
+ * second task.
+ */
+export class TaskRunnerThrottledError extends Error {
+  constructor(operation: string, cause: unknown) {
+    super(`${operation} was throttled or temporarily unavailable: ${messageOf(cause)}`, { cause });
+    this.name = 'TaskRunnerThrottled';
+  }
+}
+
+export class EcsTaskRunner implements TaskRunner {
+  readonly #client: ECSClient;
+  readonly #settings: AwsTaskSettingsByProfile;
+  readonly #network: Ec2NetworkResolver | undefined;
+  readonly #logger: Logger;
+
+  constructor(options: EcsTaskRunnerOptions) {
+    this.#client = options.client;
+    this.#settings = options.settings;
+    this.#network = options.network;
+    this.#logger = options.logger;
+  }
+
+  async runTask(request: RunTaskRequest): Promise<RunTaskResult> {
+    const settings = this.#settings.get(request.profile);
+    if (!settings) throw new Error(`no AWS task settings for profile '${request.profile}': check config/profiles.ts`);
+
+    let response;
+    try {
+      response = await this.#client.send(new RunTaskCommand(runTaskInput(request, settings)));
+    } catch (error) {
+      if (isTransient(error)) throw new TaskRunnerThrottledError('RunTask', error);
+      if (error instanceof Error && REFUSED_RUN_ERRORS.has(error.name)) {
+        this.#logger.warn('RunTask refused the task', { jobId: request.jobId, error: error.name, message: error.message });
+        return { started: false, failure: { category: categoryOf([error.message]), message: `ECS refused to start the task: ${error.message}` } };
+      }
+      throw error;
+    }
+
+    const failures = response.failures ?? [];
+    const taskArn = response.tasks?.[0]?.taskArn;
+    if (failures.length === 0 && taskArn) return { started: true, taskArn };
+
+    if (taskArn) {
+      // Not expected for a single task; logged so that a task started anyway can be found and stopped.
+      this.#logger.warn('RunTask reported failures along with a task', { jobId: request.jobId, taskArn, failures });
+    }
+    const failure = startFailure(failures);
+    this.#logger.info('RunTask did not start the task', { jobId: request.jobId, failure });
+    return { started: false, failure };
+  }
+
+  async describeTask(taskArn: string): Promise<TaskSnapshot> {
+    const cluster = clusterOf(taskArn);
+    const response = await throttleAware('DescribeTasks', () =>
+      this.#client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] })),
+    );
+    // A task unknown to ECS (or gone since it stopped) comes back as a failure with reason MISSING.
+    const task = response.tasks?.[0];
+    if (!task) throw new TaskNotFoundError(taskArn);
+
+    const network = await this.#networkOf(task);
+    return snapshotOf(taskArn, task, network);
+  }
+
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    const cluster = clusterOf(taskArn);
+    try {
+      await this.#client.send(new StopTaskCommand({ cluster, task: taskArn, reason: truncate(reason, MAX_STOP_REASON_LENGTH) }));
+    } catch (error) {
+      if (isTaskGone(error)) {
+        this.#logger.info('task to stop is already gone', { taskArn, message: messageOf(error) });
+        return;
+      }
+      if (isTransient(error)) throw new TaskRunnerThrottledError('StopTask', error);
+      throw error;
+    }
+  }
+
+  async #networkOf(task: Task): Promise<JobNetwork | undefined> {
+    const eni = eniOf(task);
+    if (!eni) return undefined;
+    if (!this.#network) return { ...eni, publicIp: null };
+    const resolver = this.#network;
+    const resolved = await throttleAware('DescribeNetworkInterfaces', () => resolver.resolve(eni.eniId, eni.privateIp));
+    return { eniId: eni.eniId, ...resolved };
+  }
+}
+
+function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTaskCommandInput {
+  return {
+    cluster: settings.cluster,
+    taskDefinition: settings.taskDefinition,
+    // Makes RunTask idempotent: a retried StartTask gets the job's task, never a second one.
+    clientToken: request.jobId,
+    startedBy: STARTED_BY,
+    tags: [
+      { key: JOB_ID_TAG, value: request.jobId },
+      { key: PROFILE_TAG, value: request.profile },
+    ],
+    capacityProviderStrategy: settings.capacityProviderStrategy.map(({ capacityProvider, weight, base }) => ({
+      capacityProvider,
+      weight,
+      ...(base === undefined ? {} : { base }),
+    })),
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: [...settings.subnets],
+        securityGroups: [...settings.securityGroups],
+        assignPublicIp: request.publicIp ? 'ENABLED' : 'DISABLED',
+      },
+    },
+    overrides: {
+      containerOverrides: [
+        {
+          name: settings.container,
+          command: [...request.command],
+          environment: Object.entries(request.env).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      ...(request.cpu === undefined ? {} : { cpu: String(request.cpu) }),
+      ...(request.memory === undefined ? {} : { memory: String(request.memory) }),
+    },
+  };
+}
+
+function startFailure(failures: Failure[]): JobFailure {
+  if (failures.length === 0) {
+    return { category: 'START_FAILED', message: 'ECS accepted RunTask but returned no task' };
+  }
+  const reasons = failures.map(describeFailure);
+  return {
+    category: categoryOf(failures.map((failure) => failure.reason ?? '')),
+    message: `the task could not be started: ${reasons.join('; ')}`,
+  };
+}
+
+function describeFailure(failure: Failure): string {
+  const reason = failure.reason ?? 'unknown reason';
+  const detail = failure.detail ? ` (${failure.detail})` : '';
+  const arn = failure.arn ? ` [${failure.arn}]` : '';
+  return `${reason}${detail}${arn}`;
+}
+
+function categoryOf(reasons: string[]): FailureCategory {
+  return reasons.some((reason) => CAPACITY_UNAVAILABLE.test(reason)) ? 'CAPACITY' : 'START_FAILED';
+}
+
+function snapshotOf(taskArn: string, task: Task, network: JobNetwork | undefined): TaskSnapshot {
+  const watched = watchedContainer(task);
+  return {
+    taskArn: task.taskArn ?? taskArn,
+    // ECS may add statuses; an unknown one is passed on, and the workflow keeps polling until STOPPED.
+    lastStatus: (task.lastStatus ?? 'PROVISIONING') as TaskLastStatus,
+    ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),
+    ...(task.stoppedAt ? { stoppedAt: task.stoppedAt.toISOString() } : {}),
+    ...(task.stopCode ? { stopCode: task.stopCode } : {}),
+    ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+    // The job's exit code is the watched container's, never a sidecar's; null until it has one.
+    exitCode: typeof watched?.exitCode === 'number' ? watched.exitCode : null,
+    ...(watched?.reason ? { containerReason: watched.reason } : {}),
+    ...(network ? { network } : {}),
+  };
+}
+
+/** The container RunTask gave the command to: the one named in the task's container override. */
+function watchedContainer(task: Task): Container | undefined {
+  const containers = task.containers ?? [];
+  const name = task.overrides?.containerOverrides?.[0]?.name;
+  if (name !== undefined) return containers.find((container) => container.name === name);
+  // A task started without overrides (not by this runner): only an only container is unambiguous.
+  return containers.length === 1 ? containers[0] : undefined;
+}
+
+/** The task's network interface, once ECS has created it (a PRECREATED attachment has no id yet). */
+function eniOf(task: Task): { eniId: string; privateIp?: string } | undefined {
+  const attachment = task.attachments?.find((candidate) => candidate.type === ENI_ATTACHMENT_TYPE);
+  const details = new Map((attachment?.details ?? []).map((detail) => [detail.name, detail.value]));
+  const eniId = details.get('networkInterfaceId');
+  if (!eniId) return undefined;
+  const privateIp = details.get('privateIPv4Address');
+  return { eniId, ...(privateIp ? { privateIp } : {}) };
+}
+
+/** The cluster a task runs in, from its ARN: `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`. */
+function clusterOf(taskArn: string): string {
+  const cluster = TASK_ARN_PATTERN.exec(taskArn)?.[1];
+  if (!cluster) {
+    throw new Error(`'${taskArn}' is not an ECS task ARN of the form arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`);
+  }
+  return cluster;
+}
+
+async function throttleAware<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw isTransient(error) ? new TaskRunnerThrottledError(operation, error) : error;
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_ERRORS.has(error.name)) return true;
+  if ((error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true) return true;
+  // ECS wraps a throttled internal call (e.g. reading the subnets) in a client error: "… Rate exceeded".
+  return /rate exceeded/i.test(error.message);
+}
+
+/** StopTask's answer for a task ECS no longer knows: "The referenced task was not found." */
+function isTaskGone(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ClusterNotFoundException') return true;
+  const refused = error.name === 'InvalidParameterException' || error.name === 'ClientException';
+  return refused && /not found|already stopped/i.test(error.message);
+}
+
+/** At most `maxLength` UTF-16 units, never cutting a character (a surrogate pair) in half. */
+function truncate(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  let truncated = '';
+  for (const character of text) {
+    if (truncated.length + character.length > maxLength) break;
+    truncated += character;
+  }
+  return truncated;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

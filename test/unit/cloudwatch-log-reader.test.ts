@@ -1,0 +1,528 @@
+/**
+ * The CloudWatch log reader against a simulated log stream that behaves as GetLogEvents is
+ * documented to: pages of at most `limit` events, forward tokens, the token sent coming back
+ * unchanged at the end of the stream, pages that may be short or empty before the end, and
+ * ResourceNotFoundException while the stream does not exist. Time is fake: no test waits.
+ */
+import { beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CloudWatchLogsClient,
+  CloudWatchLogsServiceException,
+  GetLogEventsCommand,
+  InvalidParameterException,
+  ResourceNotFoundException,
+  type GetLogEventsCommandInput,
+  type GetLogEventsCommandOutput,
+  type OutputLogEvent,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
+import { encodeCursor } from '#lib/domain/cursor.ts';
+import { ValidationError } from '#lib/domain/errors.ts';
+import type { Job } from '#lib/domain/job.ts';
+import type { LogPage } from '#lib/domain/ports.ts';
+import { aJob } from '../helpers/jobs.ts';
+
+const logs = mockClient(CloudWatchLogsClient);
+
+const TASK_ID = '0f8e3c2a9b7d4e61a5c3b2d1e0f9a8b7';
+const TASK_ARN = `arn:aws:ecs:eu-west-1:123456789012:task/jobs-cluster/${TASK_ID}`;
+const BASE_TIME = Date.UTC(2030, 0, 1, 12, 0, 0);
+
+function taskSettings(overrides: Partial<AwsTaskSettings>): AwsTaskSettings {
+  return {
+    cluster: 'jobs-cluster',
+    taskDefinition: 'jobs-runner',
+    container: 'runner',
+    subnets: ['subnet-1'],
+    securityGroups: ['sg-1'],
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+    logGroup: '/fargate-jobs/dev/default',
+    logStreamPrefix: 'jobs',
+    ...overrides,
+  };
+}
+
+const SETTINGS: AwsTaskSettingsByProfile = new Map([
+  ['default', taskSettings({})],
+  ['build', taskSettings({ container: 'builder', logGroup: '/fargate-jobs/dev/build', logStreamPrefix: 'ci' })],
+]);
+
+const DEFAULT_STREAM = `jobs/runner/${TASK_ID}`;
+
+function event(index: number, message = `line ${index}`): OutputLogEvent {
+  return { timestamp: BASE_TIME + index, message, ingestionTime: BASE_TIME + index + 500 };
+}
+
+function events(count: number, from = 0): OutputLogEvent[] {
+  return Array.from({ length: count }, (_unused, offset) => event(from + offset));
+}
+
+/**
+ * One log stream as GetLogEvents serves it. Forward tokens carry the position and a serial number,
+ * so an empty page before the end still hands out a new token, as CloudWatch's do.
+ */
+class SimulatedStream {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  events: OutputLogEvent[] = [];
+  exists = true;
+  /** At most this many events on the n-th forward page (0-based); undefined: as many as asked. */
+  pageSize: (call: number) => number | undefined = () => undefined;
+  /** Runs before every request is answered, e.g. to let the driver flush more events. */
+  beforeEachCall: (call: number) => void = () => {};
+  calls = 0;
+  #forwardPages = 0;
+  #serial = 0;
+
+  constructor(logGroupName: string, logStreamName: string) {
+    this.logGroupName = logGroupName;
+    this.logStreamName = logStreamName;
+  }
+
+  answer(input: GetLogEventsCommandInput): Partial<GetLogEventsCommandOutput> {
+    this.beforeEachCall(this.calls);
+    this.calls += 1;
+    if (input.logGroupName !== this.logGroupName || input.logStreamName !== this.logStreamName || !this.exists) {
+      throw new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: { httpStatusCode: 400 } });
+    }
+    const limit = input.limit ?? 10_000;
+    if (input.startFromHead !== true) {
+      assert.equal(input.nextToken, undefined, 'a forward token needs startFromHead: true');
+      const latest = this.events.slice(Math.max(0, this.events.length - limit));
+      return this.#response(latest, this.events.length);
+    }
+
+    const start = input.nextToken === undefined ? 0 : this.#position(input.nextToken);
+    if (start >= this.events.length && input.nextToken !== undefined) {
+      return { events: [], nextForwardToken: input.nextToken, nextBackwardToken: `b/${start}/${this.#serial}` };
+    }
+    const cap = this.pageSize(this.#forwardPages);
+    this.#forwardPages += 1;
+    const page = this.events.slice(start, start + Math.min(limit, cap ?? limit));
+    return this.#response(page, start + page.length);
+  }
+
+  #response(page: OutputLogEvent[], nextPosition: number): Partial<GetLogEventsCommandOutput> {
+    this.#serial += 1;
+    return {
+      events: page.map((entry) => ({ ...entry })),
+      nextForwardToken: `f/${String(nextPosition).padStart(56, '0')}/${this.#serial}`,
+      nextBackwardToken: `b/${String(nextPosition - page.length).padStart(56, '0')}/${this.#serial}`,
+    };
+  }
+
+  #position(token: string): number {
+    const match = /^f\/(\d+)\/\d+$/.exec(token);
+    if (!match?.[1]) throw new InvalidParameterException({ message: 'The specified nextToken is invalid.', $metadata: { httpStatusCode: 400 } });
+    return Number(match[1]);
+  }
+}
+
+/** Serves `stream` to the mocked client. */
+function serve(stream: SimulatedStream): void {
+  logs.on(GetLogEventsCommand).callsFake((input: GetLogEventsCommandInput) => stream.answer(input));
+}
+
+function defaultStream(): SimulatedStream {
+  return new SimulatedStream('/fargate-jobs/dev/default', DEFAULT_STREAM);
+}
+
+function getLogEventsInputs(): GetLogEventsCommandInput[] {
+  return logs.commandCalls(GetLogEventsCommand).map((call) => call.args[0].input);
+}
+
+/** A clock that moves only when the reader sleeps. */
+function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void>; elapsed: () => number } {
+  let current = BASE_TIME;
+  return {
+    now: () => current,
+    sleep: async (ms) => {
+      current += ms;
+    },
+    elapsed: () => current - BASE_TIME,
+  };
+}
+
+function runningJob(overrides: Partial<Job> = {}): Job {
+  return aJob({ status: 'RUNNING', taskArn: TASK_ARN, ...overrides });
+}
+
+/** Reads page after page from the start until atEnd (bounded). */
+async function readAll(reader: CloudWatchLogReader, job: Job, limit: number, cursor?: string): Promise<LogPage[]> {
+  const pages: LogPage[] = [];
+  let next = cursor;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const page = await reader.read(job, { limit, ...(next ? { cursor: next } : {}) });
+    pages.push(page);
+    if (page.atEnd) return pages;
+    next = page.nextCursor;
+  }
+  throw new Error('the reader never reached the end of the stream');
+}
+
+describe('CloudWatchLogReader.read', () => {
+  let reader: CloudWatchLogReader;
+
+  beforeEach(() => {
+    logs.reset();
+    reader = new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings: SETTINGS });
+  });
+
+  it("reads the watched container's stream in the log group of the job's profile", async () => {
+    // Prepare
+    const stream = new SimulatedStream('/fargate-jobs/dev/build', `ci/builder/${TASK_ID}`);
+    stream.events = [event(0, 'compiling'), event(1, 'done')];
+    serve(stream);
+
+    // Act
+    const page = await reader.read(runningJob({ profile: 'build' }), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(page.lines, [
+      { timestamp: new Date(BASE_TIME).toISOString(), message: 'compiling' },
+      { timestamp: new Date(BASE_TIME + 1).toISOString(), message: 'done' },
+    ]);
+    const [first] = getLogEventsInputs();
+    assert.equal(first?.logGroupName, '/fargate-jobs/dev/build');
+    assert.equal(first?.logStreamName, `ci/builder/${TASK_ID}`);
+    assert.equal(first?.startFromHead, true);
+  });
+
+  it('pages through 2,500 events in order, with no line lost or repeated, and reaches the end only at the repeated token', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(2500);
+    serve(stream);
+
+    // Act
+    const pages = await readAll(reader, runningJob(), 1000);
+
+    // Assess
+    assert.deepEqual(
+      pages.map((page) => page.lines.length),
+      [1000, 1000, 500],
+    );
+    assert.deepEqual(
+      pages.map((page) => page.atEnd),
+      [false, false, true],
+    );
+    const messages = pages.flatMap((page) => page.lines.map((line) => line.message));
+    assert.deepEqual(messages, stream.events.map((entry) => entry.message));
+    // The last page saw its token come back unchanged: that, not a short page, is the end.
+    const inputs = getLogEventsInputs();
+    assert.equal(inputs.length, 4);
+    assert.equal(inputs[0]?.nextToken, undefined);
+    for (const input of inputs.slice(1)) assert.match(input.nextToken ?? '', /^f\//);
+  });
+
+  it('follows a running job: the last cursor returns only the lines written after it', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(3);
+    serve(stream);
+    const [caughtUp] = await readAll(reader, runningJob(), 100);
+    stream.events.push(...events(2, 3));
+
+    // Act
+    const page = await reader.read(runningJob(), { limit: 100, cursor: caughtUp?.nextCursor ?? '' });
+
+    // Assess
+    assert.deepEqual(
+      page.lines.map((line) => line.message),
+      ['line 3', 'line 4'],
+    );
+    assert.equal(page.atEnd, true);
+  });
+
+  it('keeps reading past short and empty pages until the page is full', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(25);
+    const sizes = [0, 3, 0, 4];
+    stream.pageSize = (call) => sizes[call];
+    serve(stream);
+
+    // Act
+    const page = await reader.read(runningJob(), { limit: 10 });
+
+    // Assess
+    assert.deepEqual(
+      page.lines.map((line) => line.message),
+      events(10).map((entry) => entry.message),
+    );
+    assert.equal(page.atEnd, false);
+    const rest = await readAll(reader, runningJob(), 10, page.nextCursor);
+    assert.deepEqual(
+      [...page.lines, ...rest.flatMap((next) => next.lines)].map((line) => line.message),
+      stream.events.map((entry) => entry.message),
+    );
+  });
+
+  it('keeps reading past a short page until the end when fewer lines than the limit remain', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(7);
+    stream.pageSize = (call) => (call === 0 ? 2 : undefined);
+    serve(stream);
+
+    // Act
+    const page = await reader.read(runningJob(), { limit: 100 });
+
+    // Assess
+    assert.equal(page.lines.length, 7);
+    assert.equal(page.atEnd, true);
+  });
+
+  it('answers a stream that keeps returning empty pages after a bounded number of calls, not at the end', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(5);
+    stream.pageSize = () => 0;
+    serve(stream);
+
+    // Act
+    const page = await reader.read(runningJob(), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(page.lines, []);
+    assert.equal(page.atEnd, false);
+    assert.equal(stream.calls, 5);
+  });
+
+  it('treats a stream that does not exist yet as no lines so far, at the end, with the cursor unchanged', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.exists = false;
+    serve(stream);
+    const cursor = encodeCursor({ forwardToken: null });
+
+    // Act
+    const withoutCursor = await reader.read(runningJob(), { limit: 100 });
+    const withCursor = await reader.read(runningJob(), { limit: 100, cursor });
+
+    // Assess
+    assert.deepEqual(withoutCursor.lines, []);
+    assert.equal(withoutCursor.atEnd, true);
+    assert.equal(withCursor.nextCursor, cursor);
+    assert.equal(withCursor.atEnd, true);
+  });
+
+  it('loses no line when the stream appears after a read found none', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.exists = false;
+    serve(stream);
+    const before = await reader.read(runningJob(), { limit: 100 });
+    stream.exists = true;
+    stream.events = events(3);
+
+    // Act
+    const after = await reader.read(runningJob(), { limit: 100, cursor: before.nextCursor });
+
+    // Assess
+    assert.deepEqual(
+      after.lines.map((line) => line.message),
+      ['line 0', 'line 1', 'line 2'],
+    );
+  });
+
+  it('returns no lines for a job whose task has not been started, without calling CloudWatch', async () => {
+    // Prepare
+    serve(defaultStream());
+
+    // Act
+    const page = await reader.read(aJob({ status: 'QUEUED' }), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(page.lines, []);
+    assert.equal(page.atEnd, true);
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
+  });
+
+  for (const [label, cursor] of [
+    ['not base64 JSON', '%%%not-a-cursor'],
+    ['a cursor of the file reader', encodeCursor({ offset: 12 })],
+    ['an empty token', encodeCursor({ forwardToken: '' })],
+    ['a JSON null', encodeCursor(null)],
+    ['an array', encodeCursor(['f/1'])],
+  ] as const) {
+    it(`rejects a malformed cursor (${label}) as a 400`, async () => {
+      // Prepare
+      serve(defaultStream());
+
+      // Act
+      const reading = reader.read(runningJob(), { limit: 100, cursor });
+
+      // Assess
+      await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && error.statusCode === 400);
+      assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
+    });
+  }
+
+  it('answers a cursor whose token CloudWatch no longer accepts (older than 24 h) with a 400', async () => {
+    // Prepare
+    serve(defaultStream());
+    const expired = encodeCursor({ forwardToken: 'f/expired-token' });
+
+    // Act
+    const reading = reader.read(runningJob(), { limit: 100, cursor: expired });
+
+    // Assess
+    await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && /expired/.test(error.message));
+  });
+
+  it('does not hide other CloudWatch errors as an empty log', async () => {
+    // Prepare
+    const denied = new CloudWatchLogsServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'User is not authorized to perform: logs:GetLogEvents',
+    });
+    logs.on(GetLogEventsCommand).rejects(denied);
+
+    // Act
+    const reading = reader.read(runningJob(), { limit: 100 });
+
+    // Assess
+    await assert.rejects(reading, { name: 'AccessDeniedException' });
+  });
+});
+
+describe('CloudWatchLogReader.tail', () => {
+  let time: ReturnType<typeof fakeTime>;
+  let reader: CloudWatchLogReader;
+
+  beforeEach(() => {
+    logs.reset();
+    time = fakeTime();
+    reader = new CloudWatchLogReader({
+      client: new CloudWatchLogsClient({ region: 'eu-west-1' }),
+      settings: SETTINGS,
+      now: time.now,
+      sleep: time.sleep,
+    });
+  });
+
+  it('returns the last lines in order, read from the tail of the stream', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(2500);
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob({ status: 'SUCCEEDED' }), 20);
+
+    // Assess
+    assert.deepEqual(
+      tail,
+      events(20, 2480).map((entry) => entry.message),
+    );
+    const [first] = getLogEventsInputs();
+    assert.equal(first?.logStreamName, DEFAULT_STREAM);
+    assert.equal(first?.startFromHead, false);
+    assert.equal(first?.limit, 20);
+  });
+
+  it('includes lines the driver flushes after the task stopped', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(3);
+    let lastFlushAt = 0;
+    stream.beforeEachCall = (call) => {
+      if (call === 1 || call === 2) {
+        stream.events.push(event(stream.events.length, `flushed late ${call}`));
+        lastFlushAt = time.elapsed();
+      }
+    };
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 10);
+
+    // Assess
+    assert.deepEqual(tail, ['line 0', 'line 1', 'line 2', 'flushed late 1', 'flushed late 2']);
+    assert.ok(time.elapsed() - lastFlushAt >= 10_000, 'returned before the stream was quiet for 10 s');
+  });
+
+  it('returns once the stream has been quiet for 10 s, not later', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(5);
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 3);
+
+    // Assess
+    assert.deepEqual(tail, ['line 2', 'line 3', 'line 4']);
+    assert.ok(time.elapsed() >= 10_000, `returned after ${time.elapsed()} ms`);
+    assert.ok(time.elapsed() < 12_000, `waited ${time.elapsed()} ms for a stream that never changed`);
+  });
+
+  it('gives up after maxDrainMs on a stream that keeps changing and returns the newest lines it saw', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(2);
+    stream.beforeEachCall = () => {
+      stream.events.push(event(stream.events.length));
+    };
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 2);
+
+    // Assess
+    assert.equal(time.elapsed(), 60_000);
+    const newest = stream.events.slice(-2).map((entry) => entry.message ?? '');
+    assert.deepEqual(tail, newest);
+  });
+
+  it('returns no lines for a stream that never existed', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.exists = false;
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob({ status: 'FAILED' }), 20);
+
+    // Assess
+    assert.deepEqual(tail, []);
+    assert.ok(time.elapsed() < 60_000, 'waited the whole drain for a stream that never existed');
+  });
+
+  it('includes the lines of a stream that appears while the logs drain', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.exists = false;
+    stream.beforeEachCall = (call) => {
+      if (call === 2) {
+        stream.exists = true;
+        stream.events = [event(0, 'started'), event(1, 'exiting')];
+      }
+    };
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 20);
+
+    // Assess
+    assert.deepEqual(tail, ['started', 'exiting']);
+  });
+
+  it('returns no lines for a job whose task never started, without calling CloudWatch', async () => {
+    // Prepare
+    serve(defaultStream());
+
+    // Act
+    const tail = await reader.tail(aJob({ status: 'FAILED' }), 20);
+
+    // Assess
+    assert.deepEqual(tail, []);
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
+  });
+});

@@ -1,0 +1,846 @@
+/**
+ * The ECS task runner on mocked SDK clients. Requests are checked field by field (they decide where a
+ * job runs and whether a retry can start a second task); responses follow the real shapes of
+ * RunTask, DescribeTasks and DescribeNetworkInterfaces for a Fargate task through its life
+ * (PROVISIONING → PENDING → RUNNING → STOPPED), and the stopped ones are classified as the workflow
+ * classifies them.
+ */
+import { beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ClientException,
+  DescribeTasksCommand,
+  ECSClient,
+  ECSServiceException,
+  InvalidParameterException,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Attachment,
+  type Container,
+  type DescribeTasksCommandOutput,
+  type RunTaskCommandOutput,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import {
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+  EC2ServiceException,
+  type DescribeNetworkInterfacesCommandOutput,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { taskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
+import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
+import { awsProfiles } from '#config/profiles.ts';
+import { classifyStop } from '#lib/domain/classify-stop.ts';
+import { silentLogger } from '#lib/domain/logger.ts';
+import type { RunTaskRequest } from '#lib/domain/ports.ts';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const CLUSTER = 'fargate-jobs-test';
+const TASK_ID = 'a5e5f2d474c340868ab587abe5045bcf';
+const TASK_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${TASK_ID}`;
+const JOB_ID = 'job-01jb8y3k5d9x2m7q4r6t8v0w1z';
+const ENI_ID = 'eni-0ba0ed95e5ad11f24';
+const PRIVATE_IP = '10.0.1.163';
+const PUBLIC_IP = '203.0.113.25';
+const SUBNETS = ['subnet-07ed9813fb2c11702', 'subnet-0d0eab1bb38d5ca64'];
+const SECURITY_GROUPS = ['sg-0a1b2c3d4e5f60718'];
+
+/** The shipped profiles of a test stage: `default` runs container `job` on FARGATE, `ssh` runs `sshd` on FARGATE_SPOT. */
+const settings = taskSettingsByProfile(
+  awsProfiles({
+    cluster: CLUSTER,
+    subnets: SUBNETS,
+    securityGroups: SECURITY_GROUPS,
+    logGroup: '/fargate-jobs/test/jobs',
+    taskDefinitionPrefix: 'fargate-jobs-test',
+  }),
+);
+
+function aRequest(overrides: Partial<RunTaskRequest> = {}): RunTaskRequest {
+  return {
+    jobId: JOB_ID,
+    profile: 'default',
+    command: ['sh', '-c', 'echo hello && exit 3'],
+    env: {},
+    publicIp: false,
+    ...overrides,
+  };
+}
+
+// --- Responses, shaped as ECS and EC2 send them (the SDK turns epoch seconds into Dates) ---------
+
+const CREATED_AT = new Date('2030-01-01T00:00:00.000Z');
+const STARTED_AT = new Date('2030-01-01T00:00:40.528Z');
+const STOPPED_AT = new Date('2030-01-01T00:05:12.310Z');
+
+function container(overrides: Partial<Container> = {}): Container {
+  return {
+    containerArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:container/${CLUSTER}/${TASK_ID}/ebc1fd0f-6a54-4973-94bb-1bcc4877c874`,
+    taskArn: TASK_ARN,
+    name: 'job',
+    image: 'public.ecr.aws/docker/library/alpine:3.20',
+    lastStatus: 'PENDING',
+    networkBindings: [],
+    networkInterfaces: [],
+    healthStatus: 'UNKNOWN',
+    cpu: '0',
+    ...overrides,
+  };
+}
+
+/** The ENI attachment before ECS has created the interface: only the subnet is known. */
+function precreatedEni(): Attachment {
+  return {
+    id: '14187ccb-7643-436c-aa3e-40186ac3d6a7',
+    type: 'ElasticNetworkInterface',
+    status: 'PRECREATED',
+    details: [{ name: 'subnetId', value: SUBNETS[0] }],
+  };
+}
+
+function eniAttachment(status: 'ATTACHED' | 'DELETED'): Attachment {
+  return {
+    id: '14187ccb-7643-436c-aa3e-40186ac3d6a7',
+    type: 'ElasticNetworkInterface',
+    status,
+    details: [
+      { name: 'subnetId', value: SUBNETS[0] },
+      { name: 'networkInterfaceId', value: ENI_ID },
+      { name: 'macAddress', value: '0e:2e:35:d2:59:4f' },
+      { name: 'privateDnsName', value: 'ip-10-0-1-163.eu-west-1.compute.internal' },
+      { name: 'privateIPv4Address', value: PRIVATE_IP },
+    ],
+  };
+}
+
+/** A task of the `default` profile as DescribeTasks reports it; every stage overrides what it changes. */
+function fargateTask(overrides: Partial<Task> = {}): Task {
+  return {
+    attachments: [precreatedEni()],
+    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
+    availabilityZone: 'eu-west-1a',
+    capacityProviderName: 'FARGATE',
+    clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`,
+    containers: [container()],
+    cpu: '256',
+    createdAt: CREATED_AT,
+    desiredStatus: 'RUNNING',
+    enableExecuteCommand: false,
+    group: 'family:fargate-jobs-test-default',
+    healthStatus: 'UNKNOWN',
+    lastStatus: 'PROVISIONING',
+    launchType: 'FARGATE',
+    memory: '512',
+    overrides: {
+      containerOverrides: [{ name: 'job', command: ['sh', '-c', 'echo hello && exit 3'], environment: [] }],
+      inferenceAcceleratorOverrides: [],
+    },
+    platformVersion: '1.4.0',
+    platformFamily: 'Linux',
+    startedBy: 'fargate-jobs',
+    tags: [],
+    taskArn: TASK_ARN,
+    taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/fargate-jobs-test-default:7`,
+    version: 1,
+    ephemeralStorage: { sizeInGiB: 20 },
+    ...overrides,
+  };
+}
+
+function runningTask(overrides: Partial<Task> = {}): Task {
+  return fargateTask({
+    attachments: [eniAttachment('ATTACHED')],
+    containers: [container({ lastStatus: 'RUNNING', runtimeId: `${TASK_ID}-1497048990` })],
+    lastStatus: 'RUNNING',
+    pullStartedAt: new Date('2030-01-01T00:00:15.765Z'),
+    pullStoppedAt: new Date('2030-01-01T00:00:25.149Z'),
+    startedAt: STARTED_AT,
+    version: 3,
+    ...overrides,
+  });
+}
+
+/** A task whose containers ran and stopped; the interface is deleted by then. */
+function stoppedTask(containers: Container[], overrides: Partial<Task> = {}): Task {
+  return runningTask({
+    attachments: [eniAttachment('DELETED')],
+    containers,
+    desiredStatus: 'STOPPED',
+    lastStatus: 'STOPPED',
+    stopCode: 'EssentialContainerExited',
+    stoppedReason: 'Essential container in task exited',
+    stoppingAt: new Date(STOPPED_AT.getTime() - 30_000),
+    executionStoppedAt: new Date(STOPPED_AT.getTime() - 40_000),
+    stoppedAt: STOPPED_AT,
+    version: 5,
+    ...overrides,
+  });
+}
+
+/** A task that stopped before its container ever ran: no start time, no exit code. */
+function failedToStartTask(stoppedReason: string, containerReason?: string): Task {
+  return fargateTask({
+    attachments: [eniAttachment('DELETED')],
+    containers: [container({ lastStatus: 'STOPPED', ...(containerReason ? { reason: containerReason } : {}) })],
+    desiredStatus: 'STOPPED',
+    lastStatus: 'STOPPED',
+    stopCode: 'TaskFailedToStart',
+    stoppedReason,
+    stoppingAt: STOPPED_AT,
+    stoppedAt: STOPPED_AT,
+  });
+}
+
+function exited(exitCode: number, overrides: Partial<Container> = {}): Container {
+  return container({ lastStatus: 'STOPPED', exitCode, ...overrides });
+}
+
+function describeTasksResponse(tasks: Task[]): DescribeTasksCommandOutput {
+  return { $metadata: { httpStatusCode: 200 }, tasks, failures: [] };
+}
+
+function runTaskResponse(response: Omit<RunTaskCommandOutput, '$metadata'>): RunTaskCommandOutput {
+  return { $metadata: { httpStatusCode: 200 }, ...response };
+}
+
+function publicInterface(): DescribeNetworkInterfacesCommandOutput {
+  const association = { IpOwnerId: 'amazon', PublicDnsName: 'ec2-203-0-113-25.eu-west-1.compute.amazonaws.com', PublicIp: PUBLIC_IP };
+  return {
+    $metadata: { httpStatusCode: 200 },
+    NetworkInterfaces: [
+      {
+        Association: association,
+        Description: `arn:aws:ecs:${REGION}:${ACCOUNT}:attachment/14187ccb-7643-436c-aa3e-40186ac3d6a7`,
+        InterfaceType: 'interface',
+        NetworkInterfaceId: ENI_ID,
+        PrivateIpAddress: PRIVATE_IP,
+        PrivateIpAddresses: [{ Association: association, Primary: true, PrivateIpAddress: PRIVATE_IP }],
+        RequesterManaged: true,
+        Status: 'in-use',
+        SubnetId: SUBNETS[0],
+      },
+    ],
+  };
+}
+
+/** ECS models no ThrottlingException: the SDK raises its base exception under the wire's error code. */
+function throttled(): ECSServiceException {
+  return new ECSServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: 'Rate exceeded',
+  });
+}
+
+describe('EcsTaskRunner', () => {
+  const ecsMock = mockClient(ECSClient);
+  const ec2Mock = mockClient(EC2Client);
+  const ecs = new ECSClient({ region: REGION });
+  const runner = new EcsTaskRunner({
+    client: ecs,
+    settings,
+    network: new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) }),
+    logger: silentLogger,
+  });
+
+  beforeEach(() => {
+    ecsMock.reset();
+    ec2Mock.reset();
+  });
+
+  function runTaskInputs() {
+    return ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
+  }
+
+  describe('runTask', () => {
+    it("starts the profile's task definition in its cluster, idempotent per job, tagged, with the job's command, env and size", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+      const request = aRequest({ env: { GREETING: 'hello', LEVEL: 'debug' }, cpu: 512, memory: 1024 });
+
+      // Act
+      const result = await runner.runTask(request);
+
+      // Assess
+      assert.deepEqual(result, { started: true, taskArn: TASK_ARN });
+      assert.deepEqual(runTaskInputs(), [
+        {
+          cluster: CLUSTER,
+          taskDefinition: 'fargate-jobs-test-default',
+          clientToken: JOB_ID,
+          startedBy: 'fargate-jobs',
+          tags: [
+            { key: 'fargate-jobs:job-id', value: JOB_ID },
+            { key: 'fargate-jobs:profile', value: 'default' },
+          ],
+          capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: SUBNETS, securityGroups: SECURITY_GROUPS, assignPublicIp: 'DISABLED' },
+          },
+          overrides: {
+            containerOverrides: [
+              {
+                name: 'job',
+                command: ['sh', '-c', 'echo hello && exit 3'],
+                environment: [
+                  { name: 'GREETING', value: 'hello' },
+                  { name: 'LEVEL', value: 'debug' },
+                ],
+              },
+            ],
+            cpu: '512',
+            memory: '1024',
+          },
+        },
+      ]);
+    });
+
+    it("asks for a public IP when the job wants one, on the profile's own container and capacity (ssh: sshd on Spot)", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+      const request = aRequest({ profile: 'ssh', command: ['sleep', '600'], publicIp: true });
+
+      // Act
+      await runner.runTask(request);
+
+      // Assess
+      const [input] = runTaskInputs();
+      assert.equal(input?.taskDefinition, 'fargate-jobs-test-ssh');
+      assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.assignPublicIp, 'ENABLED');
+      assert.deepEqual(input?.capacityProviderStrategy, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+      assert.deepEqual(input?.tags, [
+        { key: 'fargate-jobs:job-id', value: JOB_ID },
+        { key: 'fargate-jobs:profile', value: 'ssh' },
+      ]);
+      // No cpu/memory asked for: the task definition's own size stands.
+      assert.deepEqual(input?.overrides, {
+        containerOverrides: [{ name: 'sshd', command: ['sleep', '600'], environment: [] }],
+      });
+    });
+
+    it('refuses a profile it has no settings for, without calling ECS', async () => {
+      // Prepare
+      const request = aRequest({ profile: 'no-such-profile' });
+
+      // Act
+      const running = runner.runTask(request);
+
+      // Assess
+      await assert.rejects(running, /no-such-profile/);
+      assert.equal(ecsMock.commandCalls(RunTaskCommand).length, 0);
+    });
+
+    it('reports "capacity is unavailable" in failures[] as a CAPACITY start failure, never a success', async () => {
+      // Prepare
+      const reason = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [], failures: [{ reason }] }));
+
+      // Act
+      const result = await runner.runTask(aRequest());
+
+      // Assess
+      assert.equal(result.started, false);
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'CAPACITY');
+      assert.match(result.failure.message, /Capacity is unavailable at this time/);
+    });
+
+    it('reports any other failure as START_FAILED with its reason, detail and ARN', async () => {
+      // Prepare
+      const failure = {
+        arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/fargate-jobs-test-default:7`,
+        reason: 'The requested CPU configuration is above your limit',
+        detail: 'cpu 16384',
+      };
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [], failures: [failure] }));
+
+      // Act
+      const result = await runner.runTask(aRequest({ cpu: 16384, memory: 32768 }));
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'START_FAILED');
+      assert.match(result.failure.message, /The requested CPU configuration is above your limit/);
+      assert.match(result.failure.message, /cpu 16384/);
+      assert.ok(result.failure.message.includes(failure.arn));
+    });
+
+    it('reports a response with neither a task nor failures as START_FAILED', async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [], failures: [] }));
+
+      // Act
+      const result = await runner.runTask(aRequest());
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'START_FAILED');
+    });
+
+    it("throws 'TaskRunnerThrottled' when ECS throttles RunTask, for the state machine to retry", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).rejects(throttled());
+
+      // Act
+      const running = runner.runTask(aRequest());
+
+      // Assess
+      await assert.rejects(running, { name: 'TaskRunnerThrottled' });
+    });
+
+    it("throws 'TaskRunnerThrottled' for a client error that only wraps a throttled internal call", async () => {
+      // Prepare
+      const wrapped = new InvalidParameterException({
+        $metadata: { httpStatusCode: 400 },
+        message: `Error retrieving subnet information for [${SUBNETS[0]}]: Rate exceeded (ErrorCode: Throttling)`,
+      });
+      ecsMock.on(RunTaskCommand).rejects(wrapped);
+
+      // Act
+      const running = runner.runTask(aRequest());
+
+      // Assess
+      await assert.rejects(running, { name: 'TaskRunnerThrottled' });
+    });
+
+    it("reports an InvalidParameterException as START_FAILED with ECS's message: retrying cannot help", async () => {
+      // Prepare
+      const message = 'Network Configuration must be provided when networkMode \'awsvpc\' is specified.';
+      ecsMock.on(RunTaskCommand).rejects(new InvalidParameterException({ $metadata: { httpStatusCode: 400 }, message }));
+
+      // Act
+      const result = await runner.runTask(aRequest());
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'START_FAILED');
+      assert.ok(result.failure.message.includes(message));
+    });
+
+    it('reports a missing task definition (ClientException) as START_FAILED with its message', async () => {
+      // Prepare
+      const message = 'TaskDefinition not found.';
+      ecsMock.on(RunTaskCommand).rejects(new ClientException({ $metadata: { httpStatusCode: 400 }, message }));
+
+      // Act
+      const result = await runner.runTask(aRequest());
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'START_FAILED');
+      assert.ok(result.failure.message.includes(message));
+    });
+  });
+
+  describe('describeTask', () => {
+    it('asks DescribeTasks for the task in the cluster named by its ARN', async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([fargateTask()]));
+
+      // Act
+      await runner.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(
+        ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input),
+        [{ cluster: CLUSTER, tasks: [TASK_ARN] }],
+      );
+    });
+
+    it('reports a PROVISIONING task whose interface is not created yet without a network, and without asking EC2', async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([fargateTask()]));
+
+      // Act
+      const snapshot = await runner.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(snapshot, { taskArn: TASK_ARN, lastStatus: 'PROVISIONING', exitCode: null });
+      assert.equal(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).length, 0);
+    });
+
+    it('reports a PENDING task with its interface: eni id, private IP and the public IP EC2 resolves', async () => {
+      // Prepare
+      const pending = fargateTask({
+        attachments: [eniAttachment('ATTACHED')],
+        lastStatus: 'PENDING',
+        pullStartedAt: new Date('2030-01-01T00:00:15.765Z'),
+      });
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([pending]));
+      ec2Mock.on(DescribeNetworkInterfacesCommand).resolves(publicInterface());
+
+      // Act
+      const snapshot = await runner.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(snapshot, {
+        taskArn: TASK_ARN,
+        lastStatus: 'PENDING',
+        exitCode: null,
+        network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
+      });
+      assert.deepEqual(
+        ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).map((call) => call.args[0].input),
+        [{ NetworkInterfaceIds: [ENI_ID] }],
+      );
+    });
+
+    it('reports a RUNNING task with its start time and no exit code yet', async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([runningTask()]));
+      ec2Mock.on(DescribeNetworkInterfacesCommand).resolves(publicInterface());
+
+      // Act
+      const snapshot = await runner.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(snapshot, {
+        taskArn: TASK_ARN,
+        lastStatus: 'RUNNING',
+        startedAt: '2030-01-01T00:00:40.528Z',
+        exitCode: null,
+        network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
+      });
+    });
+
+    it('without an EC2 resolver reports the private IP from the attachment and publicIp null', async () => {
+      // Prepare
+      const privateOnly = new EcsTaskRunner({ client: ecs, settings, logger: silentLogger });
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([runningTask()]));
+
+      // Act
+      const snapshot = await privateOnly.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(snapshot.network, { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: null });
+      assert.equal(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).length, 0);
+    });
+
+    it('reports a normal exit 0 as STOPPED with both times and exit code 0, which classifies as SUCCEEDED', async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([stoppedTask([exited(0)])]));
+      ec2Mock.on(DescribeNetworkInterfacesCommand).rejects(
+        new EC2ServiceException({
+          name: 'InvalidNetworkInterfaceID.NotFound',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: `The networkInterface ID '${ENI_ID}' does not exist`,
+        }),
+      );
+
+      // Act
+      const snapshot = await runner.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(snapshot, {
+        taskArn: TASK_ARN,
+        lastStatus: 'STOPPED',
+        startedAt: '2030-01-01T00:00:40.528Z',
+        stoppedAt: '2030-01-01T00:05:12.310Z',
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        exitCode: 0,
+        // The interface is deleted by now: what the attachment said stands.
+        network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: null },
+      });
+      assert.deepEqual(classifyStop(snapshot), { status: 'SUCCEEDED', exitCode: 0 });
+    });
+
+    it('reports exit code 3 of the watched container, which classifies as USER_EXIT', async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([stoppedTask([exited(3)])]));
+
+      // Act
+      const snapshot = await new EcsTaskRunner({ client: ecs, settings, logger: silentLogger }).describeTask(TASK_ARN);
+
+      // Assess
+      assert.equal(snapshot.exitCode, 3);
+      const outcome = classifyStop(snapshot);
+      assert.equal(outcome.status, 'FAILED');
+      assert.equal(outcome.exitCode, 3);
+      assert.equal(outcome.failure?.category, 'USER_EXIT');
+    });
+
+    it("takes the exit code of the watched container, not a sidecar's: sidecar 1, watched 0 is SUCCEEDED", async () => {
+      // Prepare
+      const sidecar = exited(1, { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable' });
+      const task = stoppedTask([sidecar, exited(0)]);
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([task]));
+
+      // Act
+      const snapshot = await new EcsTaskRunner({ client: ecs, settings, logger: silentLogger }).describeTask(TASK_ARN);
+
+      // Assess
+      assert.equal(snapshot.exitCode, 0);
+      assert.equal(classifyStop(snapshot).status, 'SUCCEEDED');
+    });
+
+    it("takes the watched container's exit code even when the sidecar succeeded and the watched one failed", async () => {
+      // Prepare
+      const sidecar = exited(0, { name: 'log-router' });
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([stoppedTask([sidecar, exited(2)])]));
+
+      // Act
+      const snapshot = await new EcsTaskRunner({ client: ecs, settings, logger: silentLogger }).describeTask(TASK_ARN);
+
+      // Assess
+      assert.equal(snapshot.exitCode, 2);
+      assert.equal(classifyStop(snapshot).failure?.category, 'USER_EXIT');
+    });
+
+    describe('classifies real stop shapes as the workflow does', () => {
+      const privateOnly = new EcsTaskRunner({ client: ecs, settings, logger: silentLogger });
+
+      async function snapshotOf(task: Task) {
+        ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([task]));
+        return privateOnly.describeTask(TASK_ARN);
+      }
+
+      it('an image that cannot be pulled → IMAGE_PULL, exit code null', async () => {
+        // Prepare
+        const reason =
+          'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ' +
+          'public.ecr.aws/docker/library/alpine:3.99: public.ecr.aws/docker/library/alpine:3.99: not found';
+        const task = failedToStartTask(reason, reason);
+
+        // Act
+        const snapshot = await snapshotOf(task);
+        const outcome = classifyStop(snapshot);
+
+        // Assess
+        assert.equal(snapshot.exitCode, null);
+        assert.equal(outcome.failure?.category, 'IMAGE_PULL');
+        assert.equal(outcome.failure?.stoppedReason, reason);
+        assert.equal(outcome.exitCode, null);
+      });
+
+      it('secrets or registry auth that cannot be fetched → RESOURCE_INIT', async () => {
+        // Prepare
+        const reason =
+          'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: ' +
+          'unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed ' +
+          'caused by: Post "https://api.ecr.eu-west-1.amazonaws.com/": dial tcp 52.46.145.233:443: i/o timeout. ' +
+          'Please check your task network configuration.';
+
+        // Act
+        const outcome = classifyStop(await snapshotOf(failedToStartTask(reason)));
+
+        // Assess
+        assert.equal(outcome.status, 'FAILED');
+        assert.equal(outcome.failure?.category, 'RESOURCE_INIT');
+      });
+
+      it('TaskFailedToStart with no exit code → START_FAILED, exit code null', async () => {
+        // Prepare
+        const task = failedToStartTask('Task failed to start');
+
+        // Act
+        const snapshot = await snapshotOf(task);
+        const outcome = classifyStop(snapshot);
+
+        // Assess
+        assert.equal(snapshot.exitCode, null);
+        assert.equal(snapshot.startedAt, undefined);
+        assert.deepEqual(outcome, {
+          status: 'FAILED',
+          exitCode: null,
+          failure: {
+            category: 'START_FAILED',
+            message: 'Task failed to start',
+            stopCode: 'TaskFailedToStart',
+            stoppedReason: 'Task failed to start',
+          },
+        });
+      });
+
+      it("the watched container's OutOfMemoryError with exit code 137 → OOM", async () => {
+        // Prepare
+        const reason = 'OutOfMemoryError: Container killed due to memory usage';
+        const task = stoppedTask([exited(137, { reason })]);
+
+        // Act
+        const snapshot = await snapshotOf(task);
+        const outcome = classifyStop(snapshot);
+
+        // Assess
+        assert.equal(snapshot.containerReason, reason);
+        assert.equal(outcome.failure?.category, 'OOM');
+        assert.equal(outcome.exitCode, 137);
+      });
+
+      it('stop code SpotInterruption → SPOT_INTERRUPTED', async () => {
+        // Prepare
+        const task = stoppedTask([exited(143)], {
+          capacityProviderName: 'FARGATE_SPOT',
+          stopCode: 'SpotInterruption',
+          stoppedReason: 'Your Spot Task was interrupted.',
+        });
+
+        // Act
+        const outcome = classifyStop(await snapshotOf(task));
+
+        // Assess
+        assert.equal(outcome.failure?.category, 'SPOT_INTERRUPTED');
+        assert.equal(outcome.failure?.stopCode, 'SpotInterruption');
+      });
+
+      it("UserInitiated after the workflow's timeout stop → TIMED_OUT; without that request → CANCELLED", async () => {
+        // Prepare
+        const task = stoppedTask([exited(143)], {
+          stopCode: 'UserInitiated',
+          stoppedReason: 'fargate-jobs: timeout after 60 s',
+        });
+
+        // Act
+        const snapshot = await snapshotOf(task);
+
+        // Assess
+        assert.equal(classifyStop(snapshot, 'TIMEOUT').status, 'TIMED_OUT');
+        const cancelled = classifyStop(snapshot);
+        assert.equal(cancelled.status, 'CANCELLED');
+        assert.equal(cancelled.failure?.message, 'fargate-jobs: timeout after 60 s');
+      });
+    });
+
+    it("throws 'TaskNotFound' for a task ECS reports MISSING", async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves({
+        $metadata: { httpStatusCode: 200 },
+        tasks: [],
+        failures: [{ arn: TASK_ARN, reason: 'MISSING' }],
+      });
+
+      // Act
+      const describing = runner.describeTask(TASK_ARN);
+
+      // Assess
+      await assert.rejects(describing, { name: 'TaskNotFound' });
+    });
+
+    it("throws 'TaskRunnerThrottled' when ECS throttles DescribeTasks", async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).rejects(throttled());
+
+      // Act
+      const describing = runner.describeTask(TASK_ARN);
+
+      // Assess
+      await assert.rejects(describing, { name: 'TaskRunnerThrottled' });
+    });
+
+    it("throws 'TaskRunnerThrottled' when EC2 throttles the public IP lookup", async () => {
+      // Prepare
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([runningTask()]));
+      ec2Mock.on(DescribeNetworkInterfacesCommand).rejects(
+        new EC2ServiceException({
+          name: 'RequestLimitExceeded',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 503 },
+          message: 'Request limit exceeded.',
+        }),
+      );
+
+      // Act
+      const describing = runner.describeTask(TASK_ARN);
+
+      // Assess
+      await assert.rejects(describing, { name: 'TaskRunnerThrottled' });
+    });
+
+    it('refuses an ARN that names no cluster, without calling ECS', async () => {
+      // Prepare
+      const oldFormatArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${TASK_ID}`;
+
+      // Act
+      const describing = runner.describeTask(oldFormatArn);
+
+      // Assess
+      await assert.rejects(describing, /not an ECS task ARN/);
+      assert.equal(ecsMock.commandCalls(DescribeTasksCommand).length, 0);
+    });
+  });
+
+  describe('stopTask', () => {
+    function stopTaskInputs() {
+      return ecsMock.commandCalls(StopTaskCommand).map((call) => call.args[0].input);
+    }
+
+    it('stops the task in its cluster with the reason given', async () => {
+      // Prepare
+      ecsMock.on(StopTaskCommand).resolves({ $metadata: { httpStatusCode: 200 }, task: runningTask({ desiredStatus: 'STOPPED' }) });
+
+      // Act
+      await runner.stopTask(TASK_ARN, 'cancelled by alice');
+
+      // Assess
+      assert.deepEqual(stopTaskInputs(), [{ cluster: CLUSTER, task: TASK_ARN, reason: 'cancelled by alice' }]);
+    });
+
+    it('cuts a reason longer than the 255 characters ECS accepts', async () => {
+      // Prepare
+      ecsMock.on(StopTaskCommand).resolves({ $metadata: { httpStatusCode: 200 } });
+      const reason = `cancelled by ${'a-very-long-caller-name-'.repeat(20)}`;
+
+      // Act
+      await runner.stopTask(TASK_ARN, reason);
+
+      // Assess
+      const sent = stopTaskInputs()[0]?.reason ?? '';
+      assert.equal(sent.length, 255);
+      assert.equal(sent, reason.slice(0, 255));
+    });
+
+    it('never cuts a character in half at the limit', async () => {
+      // Prepare
+      ecsMock.on(StopTaskCommand).resolves({ $metadata: { httpStatusCode: 200 } });
+      const reason = `${'x'.repeat(254)}🛑 stop`;
+
+      // Act
+      await runner.stopTask(TASK_ARN, reason);
+
+      // Assess
+      assert.equal(stopTaskInputs()[0]?.reason, 'x'.repeat(254));
+    });
+
+    it('treats a task ECS no longer knows as already stopped', async () => {
+      // Prepare
+      ecsMock
+        .on(StopTaskCommand)
+        .rejects(new InvalidParameterException({ $metadata: { httpStatusCode: 400 }, message: 'The referenced task was not found.' }));
+
+      // Act
+      const stopping = runner.stopTask(TASK_ARN, 'fargate-jobs: internal error');
+
+      // Assess
+      await assert.doesNotReject(stopping);
+    });
+
+    it("throws 'TaskRunnerThrottled' when ECS throttles StopTask", async () => {
+      // Prepare
+      ecsMock.on(StopTaskCommand).rejects(throttled());
+
+      // Act
+      const stopping = runner.stopTask(TASK_ARN, 'fargate-jobs: timeout after 60 s');
+
+      // Assess
+      await assert.rejects(stopping, { name: 'TaskRunnerThrottled' });
+    });
+
+    it('passes on other refusals, such as a malformed request', async () => {
+      // Prepare
+      ecsMock
+        .on(StopTaskCommand)
+        .rejects(new InvalidParameterException({ $metadata: { httpStatusCode: 400 }, message: 'Task Identifier is invalid' }));
+
+      // Act
+      const stopping = runner.stopTask(TASK_ARN, 'cancelled by alice');
+
+      // Assess
+      await assert.rejects(stopping, { name: 'InvalidParameterException' });
+    });
+  });
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '#lib/domain/logger.ts';
+import type { LogReader, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import { createSteps, type WorkflowState } from '#lib/workflow/steps.ts';
+import { aJob } from '../helpers/jobs.ts';
+import { createTestStore, type TestStore } from '../helpers/store.ts';
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
+
+function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
+  return {
+    runTask: async () => ({ started: true, taskArn: TASK_ARN }),
+    describeTask: async () => ({ taskArn: TASK_ARN, lastStatus: 'STOPPED', startedAt: '2026-01-01T00:00:00.000Z', ...snapshot }),
+    stopTask: async () => undefined,
+  };
+}
+
+describe('finalizeJob', () => {
+  let testStore: TestStore;
+  before(async () => {
+    testStore = await createTestStore();
+  });
+  after(async () => {
+    await testStore.close();
+  });
+
+  it('keeps the verdict of the task when its log tail cannot be read', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z' });
+    await testStore.store.create(job);
+    const unreadableLogs: LogReader = {
+      read: async () => ({ lines: [], nextCursor: '', atEnd: true }),
+      tail: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+    };
+    const steps = createSteps({
+      store: testStore.store,
+      taskRunner: stoppedRunner({ stopCode: 'EssentialContainerExited', exitCode: 0 }),
+      logReader: unreadableLogs,
+      profiles: new Map(),
+      logger: silentLogger,
+    });
+    const state = { jobId: job.id, taskArn: TASK_ARN, stopRequest: null } as WorkflowState;
+
+    // Act
+    const result = await steps.finalizeJob(state);
+
+    // Assess
+    assert.deepEqual(result, { jobId: job.id, status: 'SUCCEEDED', exitCode: 0 });
+    const stored = await testStore.store.get(job.id);
+    assert.equal(stored?.status, 'SUCCEEDED');
+    assert.deepEqual(stored?.logTail, []);
+    assert.ok(stored?.stoppedAt);
+  });
+});
