@@ -222,8 +222,8 @@ export function createSteps(deps: StepDependencies): Steps {
 
   /** Writes what changed since the last poll: RUNNING with its start time, and the network (and connect hint) once known. */
   async function recordProgress(job: Job, task: TaskSnapshot): Promise<void> {
-    const network: Partial<ReturnType<typeof networkPatch>> =
-      task.network && !sameNetwork(job.network, task.network) ? networkPatch(job, task.network) : {};
+    const seen = task.network && mergeNetwork(job.network, task.network);
+    const network: Partial<ReturnType<typeof networkPatch>> = seen && !sameNetwork(job.network, seen) ? networkPatch(job, seen) : {};
     if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
       await deps.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? now().toISOString(), ...network });
     } else if (network.network && !isTerminal(job.status)) {
@@ -246,6 +246,13 @@ function hasRun(task: TaskSnapshot): boolean {
 function requireTaskArn(state: WorkflowState): string {
   if (!state.taskArn) throw new Error(`workflow state for job ${state.jobId} has no taskArn`);
   return state.taskArn;
+}
+
+/** What a poll saw, without forgetting an address seen before (a stopping task's interface is deleted). */
+function mergeNetwork(known: JobNetwork | undefined, seen: JobNetwork): JobNetwork {
+  const eniId = seen.eniId ?? known?.eniId;
+  const privateIp = seen.privateIp ?? known?.privateIp;
+  return { ...(eniId ? { eniId } : {}), ...(privateIp ? { privateIp } : {}), publicIp: seen.publicIp ?? known?.publicIp ?? null };
 }
 
 function sameNetwork(a: JobNetwork | undefined, b: JobNetwork): boolean {

@@ -659,6 +659,18 @@ describe('run-job while it runs', () => {
     assert.deepEqual(plain.record.network, NETWORK);
   });
 
+  test('a public IP once recorded is kept when the interface of the stopping task is already gone', async () => {
+    const gone: JobNetwork = { eniId: NETWORK.eniId, privateIp: NETWORK.privateIp, publicIp: null };
+
+    const result = await run({
+      job: { profile: 'ssh', publicIp: true },
+      task: { describe: [{ lastStatus: 'RUNNING', network: NETWORK }, { lastStatus: 'DEACTIVATING', network: gone }, { ...exited(0), network: gone }] },
+    });
+
+    assert.deepEqual(result.record.network, NETWORK);
+    assert.deepEqual(result.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+  });
+
   test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {
     const result = await run(SCENARIOS[0]!);
 

@@ -343,7 +343,6 @@ describe('EcsTaskRunner', () => {
       const result = await runner.runTask(aRequest());
 
       // Assess
-      assert.equal(result.started, false);
       assert.ok(!result.started);
       assert.equal(result.failure.category, 'CAPACITY');
       assert.match(result.failure.message, /Capacity is unavailable at this time/);
@@ -367,6 +366,19 @@ describe('EcsTaskRunner', () => {
       assert.match(result.failure.message, /The requested CPU configuration is above your limit/);
       assert.match(result.failure.message, /cpu 16384/);
       assert.ok(result.failure.message.includes(failure.arn));
+    });
+
+    it('reports a start failure, not a success, when failures[] comes back along with a task', async () => {
+      // Prepare
+      const reason = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [{ reason }] }));
+
+      // Act
+      const result = await runner.runTask(aRequest());
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.failure.category, 'CAPACITY');
     });
 
     it('reports a response with neither a task nor failures as START_FAILED', async () => {
