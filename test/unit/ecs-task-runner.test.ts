@@ -379,6 +379,9 @@ describe('EcsTaskRunner', () => {
       // Assess
       assert.ok(!result.started);
       assert.equal(result.failure.category, 'CAPACITY');
+      const stops = ecsMock.commandCalls(StopTaskCommand);
+      assert.equal(stops.length, 1, 'the task nobody will watch is stopped');
+      assert.equal(stops[0]?.args[0].input.task, fargateTask().taskArn);
     });
 
     it('reports a response with neither a task nor failures as START_FAILED', async () => {

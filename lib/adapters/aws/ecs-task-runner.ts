@@ -105,8 +105,12 @@ export class EcsTaskRunner implements TaskRunner {
     if (failures.length === 0 && taskArn) return { started: true, taskArn };
 
     if (taskArn) {
-      // Not expected for a single task; logged so that a task started anyway can be found and stopped.
-      this.#logger.warn('RunTask reported failures along with a task', { jobId: request.jobId, taskArn, failures });
+      // Not expected for a single task. The job is reported as not started, so nothing would ever
+      // watch this task: stop it rather than leave it running unaccounted for.
+      this.#logger.warn('RunTask reported failures along with a task; stopping it', { jobId: request.jobId, taskArn, failures });
+      await this.stopTask(taskArn, 'fargate-jobs: RunTask reported failures for this job').catch((error: unknown) => {
+        this.#logger.error('could not stop a task RunTask reported with failures', { jobId: request.jobId, taskArn, error: messageOf(error) });
+      });
     }
     const failure = startFailure(failures);
     this.#logger.info('RunTask did not start the task', { jobId: request.jobId, failure });
