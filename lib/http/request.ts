@@ -21,10 +21,14 @@ function toDetails(issue: z.core.$ZodIssue): ErrorDetail[] {
   return [{ path, message: issue.message }];
 }
 
-/** The caller the authorizer (or the local server) vouched for. */
+/**
+ * The caller the authorizer (or the local server) vouched for: a Lambda authorizer's `caller`, or
+ * with IAM authorization the signing principal's ARN.
+ */
 export function callerOf(event: APIGatewayProxyEventV2): string {
-  const context = (event.requestContext as { authorizer?: { lambda?: { caller?: unknown } } }).authorizer;
-  const caller = context?.lambda?.caller;
+  const context = (event.requestContext as { authorizer?: { lambda?: { caller?: unknown }; iam?: { userArn?: unknown } } })
+    .authorizer;
+  const caller = context?.lambda?.caller ?? context?.iam?.userArn;
   return typeof caller === 'string' && caller.length > 0 ? caller : 'anonymous';
 }
 

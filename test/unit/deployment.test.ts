@@ -1,0 +1,566 @@
+/**
+ * What `serverless deploy` would create, checked offline: serverless.yml is packaged once (no AWS
+ * account, no credentials) and the CloudFormation template it generates is linted and read. The
+ * IAM checks hold every function to the calls its code makes, so a new permission has to be added
+ * here on purpose; the resource checks tie the template to the code that uses it (the table to
+ * jobTableDefinition, the task definitions to the profiles, the routes to ROUTES).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
+import { JOBS_BY_CREATED_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { ROUTES } from '#lib/http/routes.ts';
+
+const run = promisify(execFile);
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
+const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+const STAGE = 'test';
+/** Bundling eleven functions takes 10-30 s; a cold machine may take longer. */
+const PACKAGE_TIMEOUT_MS = 240_000;
+
+/** Every Lambda role may write to its own log group, and only to it. */
+const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+/** The AWS calls each function makes. A change here is a change of what the function may do. */
+const FUNCTION_ACTIONS: Record<string, string[]> = {
+  createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
+  listJobs: ['dynamodb:Query'],
+  getJob: ['dynamodb:GetItem'],
+  getJobLogs: ['dynamodb:GetItem', 'logs:GetLogEvents'],
+  cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
+  health: [],
+  startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole'],
+  pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces'],
+  stopTask: ['ecs:StopTask'],
+  finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents'],
+  markFailed: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
+};
+
+/** The only action allowed on Resource "*": it has no resource-level permissions. */
+const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces'];
+
+/** The settings lib/config.ts reads on Lambda; every function that calls AWS gets them all. */
+const STAGE_VARIABLES = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
+
+// ---------------------------------------------------------------------------------------------
+// Reading the template
+
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface PolicyDocument {
+  Statement: Statement | Statement[];
+}
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+interface ContainerDefinition {
+  Name: string;
+  Essential?: boolean;
+  PortMappings?: Array<{ ContainerPort: number }>;
+  Environment?: Array<{ Name: string; Value: string }>;
+  LogConfiguration?: { LogDriver: string; Options?: Record<string, unknown> };
+}
+interface AslDefinition {
+  States: Record<string, { TimeoutSeconds?: number }>;
+}
+
+function list<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...values].toSorted();
+}
+
+function ref(logicalId: string): { Ref: string } {
+  return { Ref: logicalId };
+}
+
+function arnOf(logicalId: string): { 'Fn::GetAtt': [string, string] } {
+  return { 'Fn::GetAtt': [logicalId, 'Arn'] };
+}
+
+function pascalCase(kebab: string): string {
+  return kebab.replace(/(^|-)([a-z0-9])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+}
+
+/** The CloudFormation logical id prefix the framework gives a function's resources (`createJob` → `CreateJob`). */
+function functionPrefix(functionName: string): string {
+  return functionName.charAt(0).toUpperCase() + functionName.slice(1);
+}
+
+/** The text a policy Resource or a Fn::Sub stands for, for pattern checks (`${JobsTable.Arn}/index/x`). */
+function arnText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const sub = (value as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
+  return typeof sub === 'string' ? sub : undefined;
+}
+
+class PackagedTemplate {
+  readonly template: Template;
+
+  constructor(template: Template) {
+    this.template = template;
+  }
+
+  resource(logicalId: string): Resource {
+    const found = this.template.Resources[logicalId];
+    assert.ok(found, `the template has no resource ${logicalId}`);
+    return found;
+  }
+
+  ofType(type: string): Array<[string, Resource]> {
+    return Object.entries(this.template.Resources).filter(([, resource]) => resource.Type === type);
+  }
+
+  /** The one resource of a type, e.g. the table or the cluster. */
+  single(type: string): [string, Resource] {
+    const found = this.ofType(type);
+    assert.equal(found.length, 1, `one ${type} is expected, found ${found.map(([id]) => id).join(', ') || 'none'}`);
+    return found[0] as [string, Resource];
+  }
+
+  /** Every identity policy statement, with where it is written. */
+  identityStatements(): Array<{ where: string; statement: Statement }> {
+    const documents: Array<{ where: string; document: PolicyDocument }> = [];
+    for (const [id, resource] of Object.entries(this.template.Resources)) {
+      if (!resource.Type.startsWith('AWS::IAM::')) continue;
+      const properties = resource.Properties ?? {};
+      if (properties.PolicyDocument) documents.push({ where: id, document: properties.PolicyDocument as PolicyDocument });
+      for (const policy of list(properties.Policies as Array<{ PolicyName: string; PolicyDocument: PolicyDocument }> | undefined)) {
+        documents.push({ where: `${id} (${JSON.stringify(policy.PolicyName)})`, document: policy.PolicyDocument });
+      }
+    }
+    return documents.flatMap(({ where, document }) => list(document.Statement).map((statement) => ({ where, statement })));
+  }
+
+  /** The Allow statements that apply to a role: its inline policies and any policy resource naming it. */
+  roleStatements(roleId: string): Statement[] {
+    const role = this.resource(roleId);
+    assert.equal(role.Type, 'AWS::IAM::Role');
+    const inline = list(role.Properties?.Policies as Array<{ PolicyDocument: PolicyDocument }> | undefined).map((policy) => policy.PolicyDocument);
+    const namesRole = (value: unknown) => JSON.stringify(value) === JSON.stringify(ref(roleId));
+    const attached = Object.values(this.template.Resources)
+      .filter((resource) => ['AWS::IAM::Policy', 'AWS::IAM::RolePolicy'].includes(resource.Type))
+      .filter((resource) => list(resource.Properties?.Roles as unknown[] | undefined).some(namesRole) || namesRole(resource.Properties?.RoleName))
+      .map((resource) => resource.Properties?.PolicyDocument as PolicyDocument);
+    return [...inline, ...attached].flatMap((document) => list(document.Statement)).filter((statement) => statement.Effect === 'Allow');
+  }
+
+  /** The role a function runs with (its logical id). */
+  functionRole(functionName: string): string {
+    const role = this.lambda(functionName).Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+    const roleId = role?.['Fn::GetAtt']?.[0];
+    assert.ok(roleId && role?.['Fn::GetAtt']?.[1] === 'Arn', `${functionName} should run with a role of this template, found ${JSON.stringify(role)}`);
+    return roleId;
+  }
+
+  lambda(functionName: string): Resource {
+    return this.resource(`${functionPrefix(functionName)}LambdaFunction`);
+  }
+
+  environment(functionName: string): Record<string, unknown> {
+    return ((this.lambda(functionName).Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
+  }
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return sorted(new Set(statements.flatMap((statement) => list(statement.Action))));
+}
+
+function statementsFor(statements: Statement[], action: string): Statement[] {
+  return statements.filter((statement) => list(statement.Action).includes(action));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packaging, once for the whole file
+
+/** The environment of an offline package: no AWS credentials or configuration to find, no prompts. */
+function offlineEnvironment(packageDir: string): NodeJS.ProcessEnv {
+  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && name !== 'NODE_TEST_CONTEXT'));
+  return {
+    ...environment,
+    CI: 'true',
+    AWS_SHARED_CREDENTIALS_FILE: join(packageDir, 'no-credentials'),
+    AWS_CONFIG_FILE: join(packageDir, 'no-config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+let packageDir = '';
+let templatePath = '';
+let packaged: PackagedTemplate;
+
+before(
+  async () => {
+    packageDir = await mkdtemp(join(tmpdir(), 'fargate-jobs-package-'));
+    try {
+      await run(process.execPath, [SERVERLESS, 'package', '--stage', STAGE, '--package', packageDir], {
+        cwd: ROOT,
+        env: offlineEnvironment(packageDir),
+        timeout: PACKAGE_TIMEOUT_MS,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    } catch (error) {
+      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+      throw new Error(`serverless package failed:\n${stdout}\n${stderr}`, { cause: error });
+    }
+    templatePath = join(packageDir, TEMPLATE_FILE);
+    packaged = new PackagedTemplate(JSON.parse(await readFile(templatePath, 'utf8')) as Template);
+  },
+  { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
+);
+
+after(async () => {
+  if (packageDir) await rm(packageDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the packaged CloudFormation template', () => {
+  it('passes cfn-lint', async (t) => {
+    try {
+      // W3005 (a DependsOn that a Ref already implies) is how the framework writes every function.
+      await run('cfn-lint', ['--ignore-checks', 'W3005', '--', templatePath], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const { code, stdout = '', stderr = '' } = error as { code?: unknown; stdout?: string; stderr?: string };
+      // ENOENT: not on PATH; 127: a shim (pyenv, asdf) with no cfn-lint behind it.
+      if (code === 'ENOENT' || code === 127) {
+        t.diagnostic(
+          `cfn-lint is not available (${code === 'ENOENT' ? 'not on PATH' : stderr.trim()}), so the template was NOT linted ` +
+            '(pip install cfn-lint); the other checks of this file still ran',
+        );
+        return;
+      }
+      assert.fail(`cfn-lint found problems in ${TEMPLATE_FILE}:\n${stdout}${stderr}`);
+    }
+  });
+
+  it('creates the jobs table with the keys and index of jobTableDefinition, point-in-time recovery and TTL on expiresAt', () => {
+    // Prepare
+    const [, table] = packaged.single('AWS::DynamoDB::Table');
+    const expected = jobTableDefinition('unused');
+    const properties = table.Properties ?? {};
+    const byName = (definitions: unknown) => (definitions as Array<{ AttributeName: string }>).toSorted((a, b) => a.AttributeName.localeCompare(b.AttributeName));
+
+    // Assess
+    assert.equal(properties.BillingMode, expected.BillingMode);
+    assert.deepEqual(byName(properties.AttributeDefinitions), byName(expected.AttributeDefinitions));
+    assert.deepEqual(properties.KeySchema, expected.KeySchema);
+    assert.deepEqual(properties.GlobalSecondaryIndexes, expected.GlobalSecondaryIndexes);
+    assert.deepEqual(properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.deepEqual(properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
+  });
+
+  it('creates a cluster with the FARGATE and FARGATE_SPOT capacity providers', () => {
+    // Prepare
+    const [clusterId, cluster] = packaged.single('AWS::ECS::Cluster');
+    const associated = packaged
+      .ofType('AWS::ECS::ClusterCapacityProviderAssociations')
+      .filter(([, association]) => JSON.stringify(association.Properties?.Cluster) === JSON.stringify(ref(clusterId)))
+      .flatMap(([, association]) => list(association.Properties?.CapacityProviders as string[] | undefined));
+
+    // Act
+    const providers = new Set([...list(cluster.Properties?.CapacityProviders as string[] | undefined), ...associated]);
+
+    // Assess: profiles choose their provider per task, and RunTask refuses one the cluster lacks.
+    assert.ok(providers.has('FARGATE') && providers.has('FARGATE_SPOT'), `the cluster's capacity providers: ${[...providers].join(', ') || 'none'}`);
+  });
+
+  it("creates each profile's task definition, its watched container logging to the task log group", () => {
+    // Prepare
+    const prefix = stageEnvironment().TASK_DEFINITION_PREFIX;
+    assert.equal(typeof prefix, 'string', 'TASK_DEFINITION_PREFIX is a plain name');
+    const profiles = awsProfiles({ cluster: 'unused', subnets: ['unused'], securityGroups: ['unused'], logGroup: 'unused', taskDefinitionPrefix: prefix as string });
+    const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition');
+
+    for (const profile of profiles) {
+      // Act
+      const found = taskDefinitions.filter(([, definition]) => definition.Properties?.Family === profile.aws.taskDefinition);
+
+      // Assess
+      assert.equal(found.length, 1, `profile '${profile.name}' runs family ${profile.aws.taskDefinition}, which the template should define once`);
+      const properties = found[0]?.[1].Properties ?? {};
+      assert.deepEqual(properties.RequiresCompatibilities, ['FARGATE']);
+      assert.equal(properties.NetworkMode, 'awsvpc', 'Fargate tasks need awsvpc, and the job reads its network interface');
+      const container = (properties.ContainerDefinitions as ContainerDefinition[]).find((candidate) => candidate.Name === profile.aws.container);
+      assert.ok(container, `${profile.aws.taskDefinition} has no container '${profile.aws.container}' for profile '${profile.name}' to watch`);
+      assert.notEqual(container.Essential, false, 'the watched container ends the task when it exits');
+      assert.equal(container.LogConfiguration?.LogDriver, 'awslogs');
+      assert.deepEqual(container.LogConfiguration.Options?.['awslogs-group'], stageEnvironment().TASK_LOG_GROUP, 'the log reader reads TASK_LOG_GROUP');
+      assert.equal(container.LogConfiguration.Options?.['awslogs-stream-prefix'], LOG_STREAM_PREFIX);
+      if (profile.interactive) {
+        assert.ok(container.PortMappings?.some((mapping) => mapping.ContainerPort === profile.interactive?.port), `the connect hint names port ${profile.interactive.port}`);
+        const environment = Object.fromEntries((container.Environment ?? []).map((variable) => [variable.Name, variable.Value]));
+        assert.equal(environment.USER_NAME, profile.interactive.user, 'the connect hint names this user');
+        assert.equal(environment.PASSWORD_ACCESS, 'false', 'only the caller\'s key logs in');
+      }
+      if (profile.aws.capacityProviderStrategy.some((strategy) => strategy.capacityProvider === 'FARGATE_SPOT')) {
+        const platform = properties.RuntimePlatform as { CpuArchitecture?: string } | undefined;
+        assert.notEqual(platform?.CpuArchitecture, 'ARM64', `profile '${profile.name}' runs on Fargate Spot, which runs no ARM64 tasks`);
+      }
+    }
+  });
+
+  it('gives every function that calls AWS the settings lib/config.ts reads, the state machine ARN built from its name', () => {
+    // Prepare
+    const [tableId] = packaged.single('AWS::DynamoDB::Table');
+    const [clusterId] = packaged.single('AWS::ECS::Cluster');
+    const [, stateMachine] = packaged.single('AWS::StepFunctions::StateMachine');
+    const stateMachineName = stateMachine.Properties?.StateMachineName;
+    assert.equal(typeof stateMachineName, 'string', 'the state machine needs a fixed name to build its ARN from');
+
+    for (const [functionName, actions] of Object.entries(FUNCTION_ACTIONS)) {
+      if (actions.length === 0) continue;
+      // Act
+      const environment = packaged.environment(functionName);
+
+      // Assess
+      assert.deepEqual(sorted(STAGE_VARIABLES.filter((name) => environment[name] !== undefined)), sorted(STAGE_VARIABLES), `${functionName}'s environment`);
+      assert.deepEqual(environment.JOBS_TABLE, ref(tableId));
+      assert.deepEqual(environment.ECS_CLUSTER, ref(clusterId));
+      assert.equal(packaged.resource(taskLogGroupId()).Type, 'AWS::Logs::LogGroup');
+      // A Ref to the state machine here would be circular: it references the step functions.
+      assert.equal(arnText(environment.STATE_MACHINE_ARN), `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${String(stateMachineName)}`);
+      for (const name of ['TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_DEFINITION_PREFIX']) {
+        assert.match(String(environment[name]), /^[\w-]+(,[\w-]+)*$/, `${name} is a plain comma-separated list`);
+      }
+    }
+    assert.ok((packaged.resource(taskLogGroupId()).Properties?.RetentionInDays as number) > 0, 'task output is kept for a limited time');
+  });
+
+  it('keeps HTTP handlers within the API Gateway limit and each step within its state timeout, finalizeJob long enough to drain logs', () => {
+    // Prepare
+    const asl = JSON.parse(readFileSync(join(ROOT, 'statemachine/run-job.asl.json'), 'utf8')) as AslDefinition;
+
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Act
+      const properties = packaged.lambda(functionName).Properties ?? {};
+      const handler = String(properties.Handler);
+      const timeout = properties.Timeout as number;
+
+      // Assess
+      assert.equal(typeof timeout, 'number', `${functionName} has a timeout`);
+      if (handler.startsWith('handlers/http/')) {
+        assert.ok(timeout <= 29, `${functionName}: ${timeout} s is more than API Gateway waits for`);
+      } else {
+        const state = pascalCase(handler.replace(/^handlers\/steps\//, '').replace(/\.handler$/, ''));
+        const stateTimeout = asl.States[state]?.TimeoutSeconds;
+        assert.ok(stateTimeout !== undefined, `the ${state} state sets TimeoutSeconds`);
+        assert.ok(timeout < stateTimeout, `${functionName}: ${timeout} s does not end before the ${state} state's ${stateTimeout} s`);
+      }
+    }
+    // It waits for at least 10 s of quiet after the task stopped (awslogs flush), up to 60 s.
+    const finalizeTimeout = packaged.lambda('finalizeJob').Properties?.Timeout as number;
+    assert.ok(finalizeTimeout >= 90, `finalizeJob: ${finalizeTimeout} s leaves no time to drain the logs`);
+  });
+
+  it('asks for authorization on every route but the public ones', () => {
+    // Act
+    const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
+
+    // Assess
+    assert.deepEqual(sorted(routes.map((route) => String(route.RouteKey))), sorted(ROUTES.map((route) => `${route.method} ${route.path}`)));
+    for (const route of ROUTES) {
+      const deployed = routes.find((candidate) => candidate.RouteKey === `${route.method} ${route.path}`);
+      const authorization = deployed?.AuthorizationType ?? 'NONE';
+      if (route.public) {
+        assert.equal(authorization, 'NONE', `${route.method} ${route.path} is public`);
+      } else {
+        assert.ok(['AWS_IAM', 'JWT', 'CUSTOM'].includes(String(authorization)), `${route.method} ${route.path} is open to anyone`);
+      }
+    }
+  });
+
+  it('outputs the API URL and the names of the table, cluster and state machine', () => {
+    // Prepare
+    const outputs = Object.values(packaged.template.Outputs ?? {}).map((output) => JSON.stringify(output.Value));
+    const [apiId] = packaged.single('AWS::ApiGatewayV2::Api');
+    const refersTo = (logicalId: string) => outputs.some((value) => value.includes(`{"Ref":"${logicalId}"}`) || value.includes(`{"Fn::GetAtt":["${logicalId}",`));
+
+    // Assess
+    assert.ok(JSON.stringify(packaged.template.Outputs?.HttpApiUrl?.Value ?? null).includes(`{"Ref":"${apiId}"}`), 'HttpApiUrl is the API\'s URL');
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::ECS::Cluster', 'AWS::StepFunctions::StateMachine']) {
+      const [logicalId] = packaged.single(type);
+      assert.ok(refersTo(logicalId), `no output names ${logicalId}`);
+    }
+  });
+});
+
+describe('the IAM policies of the packaged template', () => {
+  it('allow no wildcard action, Resource "*" only for calls without resource-level permissions, iam:PassRole only to ECS tasks', () => {
+    // Act
+    const statements = packaged.identityStatements().filter(({ statement }) => statement.Effect === 'Allow');
+
+    // Assess
+    assert.ok(statements.length > 0);
+    for (const { where, statement } of statements) {
+      const actions = list(statement.Action);
+      assert.equal(statement.NotAction, undefined, `${where}: Allow with NotAction grants everything else`);
+      assert.equal(statement.NotResource, undefined, `${where}: Allow with NotResource grants everything else`);
+      for (const action of actions) {
+        assert.ok(!action.includes('*'), `${where}: wildcard action ${action}`);
+      }
+      for (const resource of list(statement.Resource)) {
+        if (resource === '*') {
+          assert.ok(actions.every((action) => UNSCOPABLE_ACTIONS.includes(action)), `${where}: Resource "*" for ${actions.join(', ')}`);
+          continue;
+        }
+        const text = arnText(resource);
+        if (text !== undefined) {
+          assert.ok(!text.replace(/[:/]\*$/, '').includes('*'), `${where}: ${text} is a wildcard beyond its last segment`);
+        }
+      }
+      if (actions.includes('iam:PassRole')) {
+        assert.equal(statement.Condition?.StringEquals?.['iam:PassedToService'], 'ecs-tasks.amazonaws.com', `${where}: iam:PassRole without iam:PassedToService`);
+      }
+    }
+    for (const [id, role] of packaged.ofType('AWS::IAM::Role')) {
+      assert.equal(role.Properties?.ManagedPolicyArns, undefined, `${id}: managed policies cannot be checked here`);
+    }
+  });
+
+  it('give each function a role of its own allowing exactly the calls it makes and writing its own log group', () => {
+    // Prepare
+    const deployed = packaged.ofType('AWS::Lambda::Function').map(([id]) => id.replace(/LambdaFunction$/, ''));
+    assert.deepEqual(sorted(deployed), sorted(Object.keys(FUNCTION_ACTIONS).map(functionPrefix)), 'every function needs an entry in FUNCTION_ACTIONS');
+    const roles = new Map<string, string>();
+
+    for (const [functionName, expected] of Object.entries(FUNCTION_ACTIONS)) {
+      // Act
+      const roleId = packaged.functionRole(functionName);
+      const statements = packaged.roleStatements(roleId);
+
+      // Assess
+      assert.equal(roles.get(roleId), undefined, `${functionName} shares ${roleId} with ${roles.get(roleId)}`);
+      roles.set(roleId, functionName);
+      const trust = list((packaged.resource(roleId).Properties?.AssumeRolePolicyDocument as PolicyDocument).Statement);
+      assert.deepEqual(trust.map((statement) => (statement as { Principal?: unknown }).Principal), [{ Service: 'lambda.amazonaws.com' }], `${roleId} is for Lambda only`);
+      assert.deepEqual(actionsOf(statements), sorted(new Set([...OWN_LOGS, ...expected])), `${functionName}'s role allows other calls than it makes`);
+      const logGroupId = `${functionPrefix(functionName)}LogGroup`;
+      for (const action of OWN_LOGS) {
+        assert.deepEqual(statementsFor(statements, action).flatMap((statement) => list(statement.Resource)), [arnOf(logGroupId)], `${functionName} writes ${action} elsewhere`);
+      }
+      assert.equal(packaged.resource(logGroupId).Properties?.LogGroupName, `/aws/lambda/${String(packaged.lambda(functionName).Properties?.FunctionName)}`);
+    }
+  });
+
+  it("scope every function's calls to this stage's table, index, state machine, cluster, task definitions, task roles and task logs", () => {
+    // Prepare
+    const [tableId] = packaged.single('AWS::DynamoDB::Table');
+    const [clusterId] = packaged.single('AWS::ECS::Cluster');
+    const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => definition.Properties ?? {});
+    const families = taskDefinitions.map((definition) => String(definition.Family));
+    const taskRoles = new Set(taskDefinitions.flatMap((definition) => [JSON.stringify(definition.TaskRoleArn), JSON.stringify(definition.ExecutionRoleArn)]));
+    const index = `\${${tableId}.Arn}/index/${JOBS_BY_CREATED_INDEX}`;
+    const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
+    const clusterCondition = { 'ecs:cluster': arnOf(clusterId) };
+
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Act
+      const statements = packaged.roleStatements(packaged.functionRole(functionName));
+
+      // Assess
+      for (const statement of statements) {
+        const resources = list(statement.Resource);
+        const where = `${functionName}: ${list(statement.Action).join(', ')}`;
+        for (const action of list(statement.Action)) {
+          const [service] = action.split(':');
+          if (action === 'dynamodb:Query') {
+            assert.deepEqual(resources.map(arnText), [index], `${where} reads only the jobsByCreatedAt index`);
+          } else if (service === 'dynamodb') {
+            assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
+          } else if (action === 'states:StartExecution') {
+            assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} starts only the run-job state machine`);
+          } else if (action === 'logs:GetLogEvents') {
+            assert.deepEqual(resources, [arnOf(taskLogGroupId())], `${where} reads only the task log group`);
+          } else if (action === 'ecs:RunTask') {
+            assert.deepEqual(sorted(resources.map((resource) => String(arnText(resource)))), sorted(families.map((family) => `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${family}:*`)));
+            assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} runs tasks in this stage's cluster only`);
+          } else if (action === 'ecs:TagResource') {
+            assert.deepEqual(resources.map(arnText), [tasks]);
+            assert.deepEqual(statement.Condition?.StringEquals, { 'ecs:CreateAction': 'RunTask' }, `${where} tags only the tasks it starts`);
+          } else if (service === 'ecs') {
+            assert.deepEqual(resources.map(arnText), [tasks], `${where} acts on this cluster's tasks only`);
+            assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} acts on this cluster's tasks only`);
+          } else if (action === 'iam:PassRole') {
+            assert.deepEqual(sorted(resources.map((resource) => JSON.stringify(resource))), sorted(taskRoles), `${where} passes only the task and execution roles`);
+          }
+        }
+      }
+    }
+  });
+
+  it('let the state machine invoke exactly the step functions its definition names', () => {
+    // Prepare
+    const [, stateMachine] = packaged.single('AWS::StepFunctions::StateMachine');
+    const roleArn = stateMachine.Properties?.RoleArn as { 'Fn::GetAtt'?: [string, string] };
+    const roleId = roleArn['Fn::GetAtt']?.[0];
+    assert.ok(roleId, 'the state machine runs with a role of this template');
+    const substitutions = stateMachine.Properties?.DefinitionSubstitutions as Record<string, unknown>;
+
+    // Act
+    const statements = packaged.roleStatements(roleId);
+
+    // Assess
+    assert.deepEqual(actionsOf(statements), ['lambda:InvokeFunction']);
+    assert.deepEqual(
+      sorted(statements.flatMap((statement) => list(statement.Resource)).map((resource) => JSON.stringify(resource))),
+      sorted(Object.values(substitutions).map((arn) => JSON.stringify(arn))),
+    );
+  });
+
+  it('give job tasks no permissions and their execution role only the task log group', () => {
+    // Prepare
+    const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => definition.Properties ?? {});
+    assert.ok(taskDefinitions.length > 0);
+
+    for (const definition of taskDefinitions) {
+      // Act
+      const taskRole = (definition.TaskRoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+      const executionRole = (definition.ExecutionRoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+
+      // Assess: operators attach what their jobs need; nothing is granted by default.
+      assert.ok(taskRole && executionRole, `${String(definition.Family)} names its task role and execution role`);
+      assert.deepEqual(packaged.roleStatements(taskRole), [], `${String(definition.Family)}'s task role grants nothing`);
+      const statements = packaged.roleStatements(executionRole);
+      assert.deepEqual(actionsOf(statements), sorted(OWN_LOGS));
+      assert.deepEqual(statements.flatMap((statement) => list(statement.Resource)), [arnOf(taskLogGroupId())]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** The stage settings the functions get (all functions share the provider environment). */
+function stageEnvironment(): Record<string, unknown> {
+  return packaged.environment('startTask');
+}
+
+/** The log group the tasks write to and the log reader reads (TASK_LOG_GROUP). */
+function taskLogGroupId(): string {
+  const logGroup = stageEnvironment().TASK_LOG_GROUP as { Ref?: string } | undefined;
+  assert.ok(logGroup?.Ref, 'TASK_LOG_GROUP names a log group of this template');
+  return logGroup.Ref;
+}
