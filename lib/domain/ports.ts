@@ -68,9 +68,17 @@ export interface TaskSnapshot extends StoppedTask {
   stoppedAt?: string;
 }
 
+export interface DescribeTaskOptions {
+  /**
+   * Look up the addresses of the task's network interface (its public IP): on AWS an extra EC2 call,
+   * worth making only until they are known. Without it `network` carries what ECS itself reports.
+   */
+  resolveNetwork?: boolean;
+}
+
 export interface TaskRunner {
   runTask(request: RunTaskRequest): Promise<RunTaskResult>;
-  describeTask(taskArn: string): Promise<TaskSnapshot>;
+  describeTask(taskArn: string, options?: DescribeTaskOptions): Promise<TaskSnapshot>;
   stopTask(taskArn: string, reason: string): Promise<void>;
 }
 

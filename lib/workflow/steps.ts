@@ -132,8 +132,10 @@ export function createSteps(deps: StepDependencies): Steps {
 
     async pollTask(state) {
       const taskArn = requireTaskArn(state);
-      const task = await deps.taskRunner.describeTask(taskArn);
       const job = await loadJob(state.jobId);
+      // Addresses are looked up until known: a public IP, once seen, does not change.
+      const resolveNetwork = !state.networkReady || (job.publicIp && !job.network?.publicIp);
+      const task = await deps.taskRunner.describeTask(taskArn, { resolveNetwork });
       await recordProgress(job, task);
 
       const current = now();
@@ -177,7 +179,7 @@ export function createSteps(deps: StepDependencies): Steps {
 
     async finalizeJob(state) {
       const taskArn = requireTaskArn(state);
-      const task = await deps.taskRunner.describeTask(taskArn);
+      const task = await deps.taskRunner.describeTask(taskArn, { resolveNetwork: false });
       const job = await loadJob(state.jobId);
       const outcome = classifyStop(task, state.stopRequest ?? undefined);
       // The verdict comes from the task; logs that cannot be read must not turn it into a failure.

@@ -243,7 +243,7 @@ describe('EcsTaskRunner', () => {
   const runner = new EcsTaskRunner({
     client: ecs,
     settings,
-    network: new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) }),
+    network: async () => new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) }),
     logger: silentLogger,
   });
 
@@ -520,6 +520,34 @@ describe('EcsTaskRunner', () => {
         exitCode: null,
         network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
       });
+    });
+
+    it('asked not to resolve the network, reports the attachment\'s addresses without loading or calling EC2', async () => {
+      // Prepare
+      let loads = 0;
+      const lazy = new EcsTaskRunner({
+        client: ecs,
+        settings,
+        network: async () => {
+          loads += 1;
+          return new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) });
+        },
+        logger: silentLogger,
+      });
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([runningTask()]));
+      ec2Mock.on(DescribeNetworkInterfacesCommand).resolves(publicInterface());
+
+      // Act
+      const unresolved = await lazy.describeTask(TASK_ARN, { resolveNetwork: false });
+      const loadsBefore = loads;
+      await lazy.describeTask(TASK_ARN);
+      await lazy.describeTask(TASK_ARN);
+
+      // Assess
+      assert.deepEqual(unresolved.network, { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: null });
+      assert.equal(loadsBefore, 0, 'the EC2 resolver is not loaded until a lookup is wanted');
+      assert.equal(loads, 1, 'and then loaded once');
+      assert.equal(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).length, 2);
     });
 
     it('without an EC2 resolver reports the private IP from the attachment and publicIp null', async () => {

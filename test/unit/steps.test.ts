@@ -55,3 +55,52 @@ describe('finalizeJob', () => {
     assert.ok(stored?.stoppedAt);
   });
 });
+
+describe('pollTask', () => {
+  let testStore: TestStore;
+  before(async () => {
+    testStore = await createTestStore();
+  });
+  after(async () => {
+    await testStore.close();
+  });
+
+  async function resolveRequests(job: Parameters<typeof aJob>[0], networkReady: boolean): Promise<Array<boolean | undefined>> {
+    const stored = aJob({ taskArn: TASK_ARN, ...job });
+    await testStore.store.create(stored);
+    const requests: Array<boolean | undefined> = [];
+    const runner: TaskRunner = {
+      runTask: async () => ({ started: true, taskArn: TASK_ARN }),
+      describeTask: async (_taskArn, options) => {
+        requests.push(options?.resolveNetwork);
+        return { taskArn: TASK_ARN, lastStatus: 'RUNNING', startedAt: '2026-01-01T00:00:00.000Z' };
+      },
+      stopTask: async () => undefined,
+    };
+    const steps = createSteps({
+      store: testStore.store,
+      taskRunner: runner,
+      logReader: { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] },
+      profiles: new Map(),
+      logger: silentLogger,
+    });
+    await steps.pollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60, pollAttempt: 1 } as WorkflowState);
+    return requests;
+  }
+
+  it('looks up the network while it is not ready, and while a wanted public IP is unknown', async () => {
+    assert.deepEqual(await resolveRequests({ status: 'PROVISIONING' }, false), [true]);
+    assert.deepEqual(
+      await resolveRequests({ status: 'RUNNING', publicIp: true, network: { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: null } }, true),
+      [true],
+    );
+  });
+
+  it('stops looking it up once known, or when the job wants no public IP', async () => {
+    assert.deepEqual(
+      await resolveRequests({ status: 'RUNNING', publicIp: true, network: { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: '203.0.113.7' } }, true),
+      [false],
+    );
+    assert.deepEqual(await resolveRequests({ status: 'RUNNING', publicIp: false, network: { eniId: 'eni-1', privateIp: '10.0.0.5' } }, true), [false]);
+  });
+});

@@ -5,7 +5,6 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsProfiles } from '#config/profiles.ts';
@@ -17,7 +16,6 @@ import { createLogger } from '#lib/logger.ts';
 import { taskSettingsByProfile, type AwsProfile } from './aws-profile.ts';
 import { CloudWatchLogReader } from './cloudwatch-log-reader.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
-import { Ec2NetworkResolver } from './ec2-network.ts';
 import { EcsTaskRunner } from './ecs-task-runner.ts';
 import { StepFunctionsWorkflow } from './sfn-workflow.ts';
 
@@ -63,7 +61,8 @@ export function awsTaskRunnerWithNetwork(): TaskRunner {
   return (taskRunnerWithNetwork ??= new EcsTaskRunner({
     client: new ECSClient({}),
     settings: taskSettingsByProfile(profileList()),
-    network: new Ec2NetworkResolver({ client: new EC2Client({}) }),
+    // Loaded on first use: the EC2 client is most of this bundle, and most polls need no lookup.
+    network: async () => (await import('./ec2-network.ts')).createEc2NetworkResolver(),
     logger: awsLogger(),
   }));
 }

@@ -3,7 +3,7 @@
  * private IPv4 address in the task's attachment; the public IP (assignPublicIp=ENABLED) is known
  * to EC2 alone.
  */
-import { DescribeNetworkInterfacesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { JobNetwork } from '#lib/domain/job.ts';
 
 /** What EC2 answers for an interface that no longer exists, as once a task has stopped. */
@@ -45,4 +45,9 @@ function isEniNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { Code?: unknown }).Code;
   return error.name === ENI_NOT_FOUND || code === ENI_NOT_FOUND;
+}
+
+/** A resolver with its own client: what the AWS wiring loads on first use. */
+export function createEc2NetworkResolver(): Ec2NetworkResolver {
+  return new Ec2NetworkResolver({ client: new EC2Client({}) });
 }

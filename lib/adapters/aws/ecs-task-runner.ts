@@ -18,13 +18,16 @@ import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { DescribeTaskOptions, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 
 export interface EcsTaskRunnerOptions {
   client: ECSClient;
   settings: AwsTaskSettingsByProfile;
-  /** Resolves public IPs through EC2; without it a snapshot's network carries only the private IP. */
-  network?: Ec2NetworkResolver;
+  /**
+   * Provides the EC2 resolver of public IPs, loaded on first use (the EC2 client is large); without
+   * it a snapshot's network carries only the private IP.
+   */
+  network?: () => Promise<Ec2NetworkResolver>;
   logger: Logger;
 }
 
@@ -74,13 +77,14 @@ export class TaskRunnerThrottledError extends Error {
 export class EcsTaskRunner implements TaskRunner {
   readonly #client: ECSClient;
   readonly #settings: AwsTaskSettingsByProfile;
-  readonly #network: Ec2NetworkResolver | undefined;
+  readonly #loadNetwork: (() => Promise<Ec2NetworkResolver>) | undefined;
+  #network: Promise<Ec2NetworkResolver> | undefined;
   readonly #logger: Logger;
 
   constructor(options: EcsTaskRunnerOptions) {
     this.#client = options.client;
     this.#settings = options.settings;
-    this.#network = options.network;
+    this.#loadNetwork = options.network;
     this.#logger = options.logger;
   }
 
@@ -117,7 +121,7 @@ export class EcsTaskRunner implements TaskRunner {
     return { started: false, failure };
   }
 
-  async describeTask(taskArn: string): Promise<TaskSnapshot> {
+  async describeTask(taskArn: string, options: DescribeTaskOptions = {}): Promise<TaskSnapshot> {
     const cluster = clusterOf(taskArn);
     const response = await throttleAware('DescribeTasks', () =>
       this.#client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] })),
@@ -126,7 +130,7 @@ export class EcsTaskRunner implements TaskRunner {
     const task = response.tasks?.[0];
     if (!task) throw new TaskNotFoundError(taskArn);
 
-    const network = await this.#networkOf(task);
+    const network = await this.#networkOf(task, options.resolveNetwork ?? true);
     return snapshotOf(taskArn, task, network);
   }
 
@@ -144,11 +148,12 @@ export class EcsTaskRunner implements TaskRunner {
     }
   }
 
-  async #networkOf(task: Task): Promise<JobNetwork | undefined> {
+  async #networkOf(task: Task, resolve: boolean): Promise<JobNetwork | undefined> {
     const eni = eniOf(task);
     if (!eni) return undefined;
-    if (!this.#network) return { ...eni, publicIp: null };
-    const resolver = this.#network;
+    if (!resolve || !this.#loadNetwork) return { ...eni, publicIp: null };
+    this.#network ??= this.#loadNetwork();
+    const resolver = await this.#network;
     const resolved = await throttleAware('DescribeNetworkInterfaces', () => resolver.resolve(eni.eniId, eni.privateIp));
     return { eniId: eni.eniId, ...resolved };
   }
