@@ -564,3 +564,36 @@ function taskLogGroupId(): string {
   assert.ok(logGroup?.Ref, 'TASK_LOG_GROUP names a log group of this template');
   return logGroup.Ref;
 }
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the packaged function bundles', () => {
+  /** The size target for an HTTP handler (docs/benchmarks.md): small bundles load fast on a cold start. */
+  const HTTP_BUNDLE_LIMIT_BYTES = 350 * 1024;
+
+  async function bundleOf(functionName: string): Promise<string> {
+    const zip = join(packageDir, `${functionName}.zip`);
+    const { stdout: listing } = await run('unzip', ['-Z1', zip]);
+    const entry = listing.split('\n').find((name) => name.endsWith('.mjs'));
+    assert.ok(entry, `${functionName}.zip holds a .mjs bundle`);
+    const { stdout } = await run('unzip', ['-p', zip, entry], { maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' } as never);
+    return (stdout as unknown as Buffer).toString('utf8');
+  }
+
+  for (const route of ROUTES.filter((candidate) => !candidate.public)) {
+    const functionName = route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase());
+    it(`keeps the ${functionName} bundle within ${HTTP_BUNDLE_LIMIT_BYTES / 1024} KB, with no credential chain but the environment's`, async () => {
+      const bundle = await bundleOf(functionName);
+      assert.ok(Buffer.byteLength(bundle) <= HTTP_BUNDLE_LIMIT_BYTES, `${functionName} bundle is ${Buffer.byteLength(bundle)} bytes`);
+      assert.doesNotMatch(bundle, /credential-provider-sso|fromSSO|fromTokenFile/, 'the SSO/web-identity providers are aliased away');
+    });
+  }
+
+  it('gives only the poll step the EC2 client', async () => {
+    const withEc2 = [];
+    for (const name of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'health')) {
+      if ((await bundleOf(name)).includes('com.amazonaws.ec2')) withEc2.push(name);
+    }
+    assert.deepEqual(withEc2, ['pollTask']);
+  });
+});
