@@ -1,0 +1,162 @@
+/**
+ * The handler modules as Lambda runs them: nothing installed in lib/dependencies.ts, settings from the
+ * environment serverless.yml sets, each port built by the AWS factory the handler names. The SDK
+ * clients are real, their `send` mocked, so a port a handler forgot to wire, a wrong setting or a
+ * wrong command shape fails here rather than in a deployed stage.
+ */
+import assert from 'node:assert/strict';
+import { before, beforeEach, describe, it } from 'node:test';
+import { ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { jobKey } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import type { Job } from '#lib/domain/job.ts';
+import { aJob } from '../helpers/jobs.ts';
+
+const REGION = 'eu-west-1';
+const CLUSTER = 'fargate-jobs-test';
+const TASK_ARN = `arn:aws:ecs:${REGION}:123456789012:task/${CLUSTER}/0f1e2d3c4b5a69788796a5b4c3d2e1f0`;
+const STAGE_ENVIRONMENT = {
+  AWS_REGION: REGION,
+  AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'example',
+  JOBS_TABLE: 'fargate-jobs-test-jobs',
+  STATE_MACHINE_ARN: `arn:aws:states:${REGION}:123456789012:stateMachine:fargate-jobs-test-run-job`,
+  ECS_CLUSTER: CLUSTER,
+  TASK_SUBNETS: 'subnet-0a1b2c3d,subnet-4e5f6a7b',
+  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
+  TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
+  TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
+  LOG_LEVEL: 'ERROR',
+};
+
+// The store sends through the document client, so that is the client to mock.
+const dynamodb = mockClient(DynamoDBDocumentClient);
+const ecs = mockClient(ECSClient);
+const sfn = mockClient(SFNClient);
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+let handlers: { createJob: HttpHandler; getJob: HttpHandler; cancelJob: HttpHandler; startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }> };
+
+function httpEvent(method: string, path: string, options: { body?: unknown; pathParameters?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: 'request-1',
+      http: { method, path },
+      authorizer: { iam: { userArn: 'arn:aws:sts::123456789012:assumed-role/ops/alice' } },
+    },
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+function storedItem(job: Job) {
+  return { ...job, ...jobKey(job.id), gsi1pk: 'JOBS', gsi1sk: `${job.createdAt}#${job.id}` };
+}
+
+before(async () => {
+  Object.assign(process.env, STAGE_ENVIRONMENT);
+  const [createJob, getJob, cancelJob, startTask] = await Promise.all([
+    import('#handlers/http/create-job.ts'),
+    import('#handlers/http/get-job.ts'),
+    import('#handlers/http/cancel-job.ts'),
+    import('#handlers/steps/start-task.ts'),
+  ]);
+  handlers = {
+    createJob: createJob.handler as unknown as HttpHandler,
+    getJob: getJob.handler as unknown as HttpHandler,
+    cancelJob: cancelJob.handler as unknown as HttpHandler,
+    startTask: startTask.handler as never,
+  };
+});
+
+beforeEach(() => {
+  dynamodb.reset();
+  ecs.reset();
+  sfn.reset();
+});
+
+describe('the Lambda handlers wired to AWS', () => {
+  it('POST /jobs stores the job in the stage table and starts an execution named after it', async () => {
+    // Prepare
+    dynamodb.on(PutCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
+
+    // Act
+    const response = await handlers.createJob(httpEvent('POST', '/jobs', { body: { command: ['echo', 'hello'] } }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 202);
+    const job = JSON.parse(response.body ?? '{}') as { id: string; submittedBy: string };
+    assert.equal(job.submittedBy, 'arn:aws:sts::123456789012:assumed-role/ops/alice');
+    const [put] = dynamodb.commandCalls(PutCommand);
+    assert.equal(put?.args[0].input.TableName, 'fargate-jobs-test-jobs');
+    const [start] = sfn.commandCalls(StartExecutionCommand);
+    assert.deepEqual(start?.args[0].input, {
+      stateMachineArn: STAGE_ENVIRONMENT.STATE_MACHINE_ARN,
+      name: job.id,
+      input: JSON.stringify({ jobId: job.id }),
+    });
+  });
+
+  it('GET /jobs/{id} reads the job from the stage table', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+
+    // Act
+    const response = await handlers.getJob(httpEvent('GET', `/jobs/${job.id}`, { pathParameters: { id: job.id } }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 200);
+    assert.equal((JSON.parse(response.body ?? '{}') as { status: string }).status, 'RUNNING');
+    assert.deepEqual(dynamodb.commandCalls(GetCommand)[0]?.args[0].input, { TableName: 'fargate-jobs-test-jobs', Key: jobKey(job.id), ConsistentRead: true });
+  });
+
+  it('DELETE /jobs/{id} records CANCELLED and stops the task in its cluster', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...job, status: 'CANCELLED' }) });
+    ecs.on(StopTaskCommand).resolves({});
+
+    // Act
+    const response = await handlers.cancelJob(httpEvent('DELETE', `/jobs/${job.id}`, { pathParameters: { id: job.id } }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 200);
+    const [stop] = ecs.commandCalls(StopTaskCommand);
+    assert.equal(stop?.args[0].input.cluster, CLUSTER);
+    assert.equal(stop?.args[0].input.task, TASK_ARN);
+    assert.match(stop?.args[0].input.reason ?? '', /^cancelled by arn:aws:sts::123456789012:assumed-role\/ops\/alice/);
+  });
+
+  it('StartTask runs the task of the profile in the stage cluster, subnets and security groups', async () => {
+    // Prepare
+    const job = aJob({ status: 'QUEUED', command: ['echo', 'hello'] });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...job, status: 'PROVISIONING', taskArn: TASK_ARN }) });
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }], failures: [] });
+
+    // Act
+    const state = await handlers.startTask({ jobId: job.id });
+
+    // Assess
+    assert.equal(state.started, true);
+    assert.equal(state.taskArn, TASK_ARN);
+    const input = ecs.commandCalls(RunTaskCommand)[0]?.args[0].input;
+    assert.equal(input?.cluster, CLUSTER);
+    assert.equal(input?.taskDefinition, 'fargate-jobs-test-default');
+    assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.subnets, ['subnet-0a1b2c3d', 'subnet-4e5f6a7b']);
+    assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.securityGroups, ['sg-0123456789abcdef0']);
+    assert.deepEqual(input?.overrides?.containerOverrides?.[0]?.command, ['echo', 'hello']);
+  });
+});
