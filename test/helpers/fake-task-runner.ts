@@ -2,9 +2,9 @@
  * A scripted TaskRunner, a fixed LogReader and a fake clock for the workflow tests.
  *
  * A scenario describes its task as data — a `TaskScript`: how RunTask answers and what each
- * DescribeTasks reports — and never reaches into this fake. The fake plays the script back; an AWS
- * variant can play the same script through the ECS adapter on mocked SDK clients (RunTask and
- * DescribeTasks responses built from the same entries) and reuse the scenarios unchanged.
+ * DescribeTasks reports — and never reaches into this fake. The fake plays the script back;
+ * aws-scripted-clients.ts plays the same script through mocked SDK clients for the AWS adapters
+ * (RunTask and DescribeTasks responses built from the same entries), so the scenarios run unchanged.
  */
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import type { Job, JobFailure } from '#lib/domain/job.ts';
@@ -28,21 +28,87 @@ export interface TaskScript {
 /** What a container that had started reports after StopTask: killed by SIGTERM. */
 export const STOPPED_BY_SIGNAL_EXIT_CODE = 143;
 
-export interface ScriptedTaskRunnerOptions {
+/** What a scenario does as its task is started and watched; the same for every way of playing it. */
+export interface ScriptHooks {
   now?: () => Date;
   /** Runs as each RunTask begins, e.g. to cancel the job while its task is being started. */
-  beforeRunTask?: (request: RunTaskRequest) => Promise<void> | void;
+  beforeRunTask?: (call: { jobId: string }) => Promise<void> | void;
   /** Runs as each DescribeTasks begins (count is 1-based per task), e.g. to move a clock or to cancel. */
   beforeDescribe?: (call: { jobId: string; taskArn: string; count: number }) => Promise<void> | void;
 }
 
-interface PlayedTask {
-  jobId: string;
-  script: TaskScript;
-  describeCount: number;
-  startedAt?: string;
+export type ScriptedTaskRunnerOptions = ScriptHooks;
+
+/**
+ * One started task playing its script: what each describe reports, and what a stop changes. The
+ * fake below and the mocked ECS of aws-scripted-clients.ts both play a task through this, so both
+ * report the same snapshots at the same calls.
+ */
+export class ScriptedTask {
+  readonly jobId: string;
+  readonly taskArn: string;
+  readonly #script: TaskScript;
+  readonly #now: () => Date;
+  #describeCount = 0;
+  #startedAt: string | undefined;
   /** Once set, every describe reports this: a stopped task stays stopped. */
-  stopped?: TaskSnapshot;
+  #stopped: TaskSnapshot | undefined;
+  #lastReported: TaskSnapshot | undefined;
+
+  constructor(options: { jobId: string; taskArn: string; script: TaskScript; now: () => Date }) {
+    this.jobId = options.jobId;
+    this.taskArn = options.taskArn;
+    this.#script = options.script;
+    this.#now = options.now;
+  }
+
+  get describeCount(): number {
+    return this.#describeCount;
+  }
+
+  /** What the last describe that did not fail reported. */
+  get lastReported(): TaskSnapshot | undefined {
+    return this.#lastReported;
+  }
+
+  /** One DescribeTasks: `beforeDescribe` runs first, then the next entry (or the stopped task) is reported. */
+  async describe(beforeDescribe?: ScriptHooks['beforeDescribe']): Promise<TaskSnapshot | ScriptedError> {
+    this.#describeCount += 1;
+    await beforeDescribe?.({ jobId: this.jobId, taskArn: this.taskArn, count: this.#describeCount });
+    if (this.#stopped) return (this.#lastReported = this.#stopped);
+
+    const { describe } = this.#script;
+    const entry = describe[Math.min(this.#describeCount, describe.length) - 1];
+    if (!entry) throw new Error(`the task script for job ${this.jobId} has no describe entries`);
+    if ('throws' in entry) return entry;
+
+    const at = this.#now().toISOString();
+    if (entry.lastStatus === 'RUNNING' && this.#startedAt === undefined) this.#startedAt = entry.startedAt ?? at;
+    const startedAt = entry.startedAt ?? this.#startedAt;
+    const snapshot: TaskSnapshot = {
+      ...entry,
+      taskArn: this.taskArn,
+      ...(startedAt === undefined ? {} : { startedAt }),
+      ...(entry.lastStatus === 'STOPPED' ? { stoppedAt: entry.stoppedAt ?? at } : {}),
+    };
+    if (snapshot.lastStatus === 'STOPPED') this.#stopped = snapshot;
+    return (this.#lastReported = snapshot);
+  }
+
+  /** As ECS does: the task stops, stop code UserInitiated, the reason given here as stoppedReason. */
+  stop(reason: string): TaskSnapshot {
+    this.#stopped ??= {
+      taskArn: this.taskArn,
+      lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedReason: reason,
+      // A container that never started has no exit code.
+      exitCode: this.#startedAt === undefined ? null : STOPPED_BY_SIGNAL_EXIT_CODE,
+      ...(this.#startedAt === undefined ? {} : { startedAt: this.#startedAt }),
+      stoppedAt: this.#now().toISOString(),
+    };
+    return this.#stopped;
+  }
 }
 
 export class ScriptedTaskRunner implements TaskRunner {
@@ -51,7 +117,7 @@ export class ScriptedTaskRunner implements TaskRunner {
   readonly #options: ScriptedTaskRunnerOptions;
   readonly #now: () => Date;
   readonly #scripts = new Map<string, TaskScript>();
-  readonly #tasks = new Map<string, PlayedTask>();
+  readonly #tasks = new Map<string, ScriptedTask>();
 
   constructor(options: ScriptedTaskRunnerOptions = {}) {
     this.#options = options;
@@ -78,59 +144,30 @@ export class ScriptedTaskRunner implements TaskRunner {
     if (script.run) return { started: false, failure: script.run.failure };
 
     const taskArn = `arn:aws:ecs:us-east-1:000000000000:task/fargate-jobs/${request.jobId}`;
-    this.#tasks.set(taskArn, { jobId: request.jobId, script, describeCount: 0 });
+    this.#tasks.set(taskArn, new ScriptedTask({ jobId: request.jobId, taskArn, script, now: this.#now }));
     return { started: true, taskArn };
   }
 
   async describeTask(taskArn: string): Promise<TaskSnapshot> {
-    const task = this.#task(taskArn);
-    task.describeCount += 1;
-    await this.#options.beforeDescribe?.({ jobId: task.jobId, taskArn, count: task.describeCount });
-    if (task.stopped) return task.stopped;
-
-    const { describe } = task.script;
-    const entry = describe[Math.min(task.describeCount, describe.length) - 1];
-    if (!entry) throw new Error(`the task script for job ${task.jobId} has no describe entries`);
-    if ('throws' in entry) throw scriptedError(entry);
-
-    const at = this.#now().toISOString();
-    if (entry.lastStatus === 'RUNNING' && task.startedAt === undefined) task.startedAt = entry.startedAt ?? at;
-    const startedAt = entry.startedAt ?? task.startedAt;
-    const snapshot: TaskSnapshot = {
-      ...entry,
-      taskArn,
-      ...(startedAt === undefined ? {} : { startedAt }),
-      ...(entry.lastStatus === 'STOPPED' ? { stoppedAt: entry.stoppedAt ?? at } : {}),
-    };
-    if (snapshot.lastStatus === 'STOPPED') task.stopped = snapshot;
-    return snapshot;
+    const reported = await this.#task(taskArn).describe(this.#options.beforeDescribe);
+    if ('throws' in reported) throw scriptedError(reported);
+    return reported;
   }
 
-  /** As ECS does: the task stops, stop code UserInitiated, the reason given here as stoppedReason. */
   async stopTask(taskArn: string, reason: string): Promise<void> {
     this.stopTaskCalls.push({ taskArn, reason });
-    const task = this.#task(taskArn);
-    if (task.stopped) return;
-    task.stopped = {
-      taskArn,
-      lastStatus: 'STOPPED',
-      stopCode: 'UserInitiated',
-      stoppedReason: reason,
-      // A container that never started has no exit code.
-      exitCode: task.startedAt === undefined ? null : STOPPED_BY_SIGNAL_EXIT_CODE,
-      ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
-      stoppedAt: this.#now().toISOString(),
-    };
+    this.#task(taskArn).stop(reason);
   }
 
-  #task(taskArn: string): PlayedTask {
+  #task(taskArn: string): ScriptedTask {
     const task = this.#tasks.get(taskArn);
     if (!task) throw new TaskNotFoundError(taskArn);
     return task;
   }
 }
 
-function scriptedError({ throws }: ScriptedError): Error {
+/** The error a scripted call throws: an Error whose name is the scripted one. */
+export function scriptedError({ throws }: ScriptedError): Error {
   const error = new Error(throws.message);
   error.name = throws.name;
   return error;

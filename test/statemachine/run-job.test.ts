@@ -1,25 +1,38 @@
 /**
  * The run-job state machine, checked as a definition and then run: the real ASL on
  * aws-local-stepfunctions, the real steps, the real DynamoDB store (on dynalite), and a scripted task.
- * Each path is a scenario written as data — the task's script and what the user then reads.
+ * Each path is a scenario written as data — the task's script and what the user then reads — and
+ * runs twice with the same expectations: on the scripted task runner, and on the AWS adapters (ECS,
+ * EC2, CloudWatch Logs) whose mocked SDK clients play the same script.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { awsProfiles } from '#config/profiles.ts';
+import { taskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
+import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
+import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-workflow.ts';
 import { JobService } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
+import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
 import { createSteps, type Steps, type WorkflowState } from '#lib/workflow/steps.ts';
+import { ScriptedAwsClients } from '../helpers/aws-scripted-clients.ts';
 import {
   FakeClock,
   FixedLogReader,
   ScriptedTaskRunner,
   STOPPED_BY_SIGNAL_EXIT_CODE,
   type ScriptedSnapshot,
+  type ScriptHooks,
   type TaskScript,
 } from '../helpers/fake-task-runner.ts';
 import { aJob } from '../helpers/jobs.ts';
@@ -144,7 +157,7 @@ interface ExpectedRecord {
   network?: JobNetwork;
 }
 
-/** The job and its task, as data: what the fake (or a mocked AWS) plays back. */
+/** The job and its task, as data: what the fake (or the mocked AWS clients) play back. */
 interface TaskSetup {
   job?: Partial<Job>;
   task: TaskScript;
@@ -171,6 +184,7 @@ interface Scenario extends TaskSetup {
 const LOG_LINES = ['starting', 'migrated 42 rows', 'done'];
 const NETWORK: JobNetwork = { eniId: 'eni-0a1b2c3d', privateIp: '10.0.1.23', publicIp: '1.2.3.4' };
 const CANCELLING_USER = 'alice';
+const FARGATE_CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
 /** The profiles the steps know: an interactive one gets a connect hint once its public IP is known. */
 const PROFILES: ReadonlyMap<string, Profile> = new Map(
   [
@@ -242,9 +256,48 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'a job that runs and exits between two polls → SUCCEEDED, with the start time the task reports',
+    task: { describe: [{ lastStatus: 'PENDING' }, { ...exited(0), startedAt: '2030-01-01T00:00:01.500Z' }] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...poll('WaitForNetwork'), ...FINISH],
+      record: {
+        status: 'SUCCEEDED',
+        exitCode: 0,
+        failureCategory: null,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
+    name: 'Spot interruption: the capacity is reclaimed while running → FAILED SPOT_INTERRUPTED',
+    job: { profile: 'ssh', publicIp: true },
+    task: { describe: [RUNNING, { lastStatus: 'STOPPED', stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', exitCode: 143 }] },
+    expect: {
+      execution: 'SUCCEEDED',
+      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      record: {
+        status: 'FAILED',
+        exitCode: 143,
+        failureCategory: 'SPOT_INTERRUPTED',
+        failureMessage: /Spot interruption/,
+        logTail: LOG_LINES,
+        startedAt: 'set',
+        stoppedAt: 'set',
+      },
+      runTaskCalls: 1,
+      stopReasons: [],
+    },
+  },
+  {
     name: 'start failure: RunTask reports no capacity → FAILED CAPACITY, no exit code, never polled',
     task: {
-      run: { started: false, failure: { category: 'CAPACITY', message: 'RESOURCE:FARGATE: no Fargate capacity in the subnets' } },
+      // ECS's own reason (RunTask failures[]): on AWS the adapter derives the category from it.
+      run: { started: false, failure: { category: 'CAPACITY', message: FARGATE_CAPACITY_UNAVAILABLE } },
       describe: [RUNNING],
     },
     expect: {
@@ -254,6 +307,7 @@ const SCENARIOS: Scenario[] = [
         status: 'FAILED',
         exitCode: null,
         failureCategory: 'CAPACITY',
+        failureMessage: /Capacity is unavailable at this time/,
         logTail: [],
         startedAt: 'absent',
         stoppedAt: 'set',
@@ -490,7 +544,6 @@ const SCENARIOS: Scenario[] = [
 ];
 
 let testStore: TestStore;
-const logReader = new FixedLogReader(LOG_LINES);
 
 before(async () => {
   testStore = await createTestStore();
@@ -500,11 +553,93 @@ after(async () => {
   await testStore.close();
 });
 
+/** What the task runner was asked to do for one job. */
+interface RunnerCalls {
+  runTask: number;
+  describeTask: number;
+  /** The reasons given to StopTask, in order. */
+  stopReasons: string[];
+}
+
+/** A task runner and log reader playing one job's script. */
+interface PlayedRunner {
+  taskRunner: TaskRunner;
+  logReader: LogReader;
+  calls(): RunnerCalls;
+}
+
+/** One way of playing the scripts: every scenario runs on each, with the same expectations. */
+interface RunnerSetup {
+  name: string;
+  /** Forgets what the previous test played. */
+  reset(): void;
+  play(jobId: string, script: TaskScript, hooks: Omit<ScriptHooks, 'now'> & { clock: FakeClock }): PlayedRunner;
+}
+
+const localRunner: RunnerSetup = {
+  name: 'scripted task runner',
+  reset: () => {},
+  play(jobId, script, { clock, ...hooks }) {
+    const runner = new ScriptedTaskRunner({ ...hooks, now: clock.now }).script(jobId, script);
+    return {
+      taskRunner: runner,
+      logReader: new FixedLogReader(LOG_LINES),
+      calls: () => ({
+        runTask: runner.runTaskCalls.length,
+        describeTask: runner.describeCount(jobId),
+        stopReasons: runner.stopTaskCalls.map((call) => call.reason),
+      }),
+    };
+  },
+};
+
+const REGION = 'eu-west-1';
+/** A test stage of the shipped AWS profiles: `default` runs container `job`, `ssh` runs `sshd`. */
+const AWS_TASK_SETTINGS = taskSettingsByProfile(
+  awsProfiles({
+    cluster: 'fargate-jobs-test',
+    subnets: ['subnet-07ed9813fb2c11702', 'subnet-0d0eab1bb38d5ca64'],
+    securityGroups: ['sg-0a1b2c3d4e5f60718'],
+    logGroup: '/fargate-jobs/test/jobs',
+    taskDefinitionPrefix: 'fargate-jobs-test',
+  }),
+);
+const scriptedAws = new ScriptedAwsClients({ settings: AWS_TASK_SETTINGS, region: REGION, account: '123456789012' });
+const ecs = new ECSClient({ region: REGION });
+const ec2 = new EC2Client({ region: REGION });
+const logs = new CloudWatchLogsClient({ region: REGION });
+
+const awsRunner: RunnerSetup = {
+  name: 'ECS, EC2 and CloudWatch Logs adapters on mocked SDK clients',
+  reset: () => scriptedAws.reset(),
+  play(jobId, script, { clock, ...hooks }) {
+    scriptedAws.play(jobId, script, { ...hooks, now: clock.now, logLines: LOG_LINES });
+    return {
+      taskRunner: new EcsTaskRunner({
+        client: ecs,
+        settings: AWS_TASK_SETTINGS,
+        network: async () => new Ec2NetworkResolver({ client: ec2 }),
+        logger: silentLogger,
+      }),
+      // Draining the logs takes ≥10 s of quiet: scenario time, not the test's.
+      logReader: new CloudWatchLogReader({
+        client: logs,
+        settings: AWS_TASK_SETTINGS,
+        now: () => clock.now().getTime(),
+        sleep: async (ms) => clock.advance(ms / 1000),
+      }),
+      calls: () => scriptedAws.calls(jobId),
+    };
+  },
+};
+
+/** The mocked SDK clients are global per client class: node:test runs these one after the other, never at once. */
+const RUNNERS = [localRunner, awsRunner];
+
 interface Run {
-  jobId: string;
   outcome: ExecutionOutcome;
   record: Job;
-  runner: ScriptedTaskRunner;
+  calls: RunnerCalls;
   /** The job record as read at the start of each DescribeTasks (after any cancel at that call). */
   observed: Job[];
   /** The input of each PollTask call, in order. */
@@ -517,8 +652,8 @@ async function readJob(jobId: string): Promise<Job> {
   return job;
 }
 
-/** Stores the job, runs the real state machine on it and reads back what a user would. */
-async function run(setup: TaskSetup): Promise<Run> {
+/** Stores the job, runs the real state machine on it with `runner` playing its task, and reads back what a user would. */
+async function run(runner: RunnerSetup, setup: TaskSetup): Promise<Run> {
   const { store } = testStore;
   const clock = new FakeClock();
   const job = aJob(setup.job);
@@ -528,8 +663,8 @@ async function run(setup: TaskSetup): Promise<Run> {
   const cancel = async () => {
     await service.cancel(job.id, CANCELLING_USER);
   };
-  const runner = new ScriptedTaskRunner({
-    now: clock.now,
+  const { taskRunner, logReader, calls } = runner.play(job.id, setup.task, {
+    clock,
     beforeRunTask: async () => {
       if (setup.cancel === 'whileStarting') await cancel();
     },
@@ -538,11 +673,11 @@ async function run(setup: TaskSetup): Promise<Run> {
       if (typeof setup.cancel === 'object' && setup.cancel.atDescribe === count) await cancel();
       observed.push(await readJob(job.id));
     },
-  }).script(job.id, setup.task);
+  });
   // The real cancel use case (DELETE /jobs/{id}): records CANCELLED, then stops the task.
   const service = new JobService({
     store,
-    taskRunner: runner,
+    taskRunner,
     logReader,
     workflow: { start: async () => {} },
     profiles: new Map(),
@@ -551,7 +686,7 @@ async function run(setup: TaskSetup): Promise<Run> {
   });
   if (setup.cancel === 'beforeStart') await cancel();
 
-  const steps = createSteps({ store, taskRunner: runner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
+  const steps = createSteps({ store, taskRunner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
   const pollInputs: WorkflowState[] = [];
   const recordingSteps: Steps = {
     ...steps,
@@ -567,7 +702,7 @@ async function run(setup: TaskSetup): Promise<Run> {
     retryIntervalMs: 0,
   });
   const outcome = await workflow.execute(job.id);
-  return { jobId: job.id, outcome, record: await readJob(job.id), runner, observed, pollInputs };
+  return { outcome, record: await readJob(job.id), calls: calls(), observed, pollInputs };
 }
 
 function assertRecord(record: Job, expected: ExpectedRecord): void {
@@ -592,27 +727,101 @@ function assertOneTerminalStatus({ observed, record }: Run): void {
   assert.deepEqual(statuses.slice(firstTerminal), statuses.slice(firstTerminal).map(() => record.status), `statuses seen: ${statuses.join(' → ')}`);
 }
 
-describe('run-job paths', () => {
-  for (const scenario of SCENARIOS) {
-    test(scenario.name, async () => {
-      const result = await run(scenario);
-      const { outcome, record, runner } = result;
-      const expected = scenario.expect;
+for (const runner of RUNNERS) {
+  describe(`run-job paths (${runner.name})`, () => {
+    beforeEach(() => runner.reset());
 
-      assert.equal(outcome.status, expected.execution, `execution ${outcome.status}: ${JSON.stringify(outcome.error)}`);
-      assert.deepEqual(outcome.states, expected.states);
-      assert.equal(runner.runTaskCalls.length, expected.runTaskCalls, 'RunTask calls');
-      assert.equal(runner.stopTaskCalls.length, expected.stopReasons.length, `StopTask calls: ${JSON.stringify(runner.stopTaskCalls)}`);
-      expected.stopReasons.forEach((reason, index) => assert.match(runner.stopTaskCalls[index]?.reason ?? '', reason));
-      if (expected.describeCalls !== undefined) assert.equal(runner.describeCount(result.jobId), expected.describeCalls, 'DescribeTasks calls');
-      if (outcome.status === 'SUCCEEDED' && outcome.states.includes('FinalizeJob')) {
-        assert.deepEqual(outcome.output, { jobId: record.id, status: record.status, exitCode: record.exitCode }, 'execution output');
-      }
-      assertRecord(record, expected.record);
-      assertOneTerminalStatus(result);
+    for (const scenario of SCENARIOS) {
+      test(scenario.name, async () => {
+        const result = await run(runner, scenario);
+        const { outcome, record, calls } = result;
+        const expected = scenario.expect;
+
+        assert.equal(outcome.status, expected.execution, `execution ${outcome.status}: ${JSON.stringify(outcome.error)}`);
+        assert.deepEqual(outcome.states, expected.states);
+        assert.equal(calls.runTask, expected.runTaskCalls, 'RunTask calls');
+        assert.equal(calls.stopReasons.length, expected.stopReasons.length, `StopTask calls: ${JSON.stringify(calls.stopReasons)}`);
+        expected.stopReasons.forEach((reason, index) => assert.match(calls.stopReasons[index] ?? '', reason));
+        if (expected.describeCalls !== undefined) assert.equal(calls.describeTask, expected.describeCalls, 'DescribeTasks calls');
+        if (outcome.status === 'SUCCEEDED' && outcome.states.includes('FinalizeJob')) {
+          assert.deepEqual(outcome.output, { jobId: record.id, status: record.status, exitCode: record.exitCode }, 'execution output');
+        }
+        assertRecord(record, expected.record);
+        assertOneTerminalStatus(result);
+      });
+    }
+  });
+
+  describe(`run-job while it runs (${runner.name})`, () => {
+    beforeEach(() => runner.reset());
+
+    test('the network is recorded as soon as it is known, before RUNNING; WaitForNetwork loops until then', async () => {
+      const result = await run(runner, {
+        job: { publicIp: true },
+        task: {
+          describe: [{ lastStatus: 'PROVISIONING' }, { lastStatus: 'PENDING' }, { lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)],
+        },
+      });
+
+      assert.deepEqual(result.outcome.states, [
+        ...START,
+        ...pollTimes('WaitForNetwork', 2),
+        ...pollTimes('WaitForStop', 2),
+        ...FINISH,
+      ]);
+      // observed[n] is the record as the (n+1)-th describe begins, i.e. after n polls.
+      const [, , afterPending, afterNetwork] = result.observed;
+      assert.equal(afterPending?.network, undefined, 'no network while the ENI is not attached');
+      assert.equal(afterNetwork?.status, 'PROVISIONING');
+      assert.deepEqual(afterNetwork?.network, NETWORK, 'network recorded while still PENDING');
+      assert.deepEqual(result.record.network, NETWORK);
+      assert.equal(result.record.status, 'SUCCEEDED');
     });
-  }
-});
+
+    test('an interactive job gets its ssh connect hint as soon as its public IP is known; other jobs get none', async () => {
+      const script = { describe: [{ lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)] } satisfies TaskSetup['task'];
+
+      const interactive = await run(runner, { job: { profile: 'ssh', publicIp: true }, task: script });
+      const plain = await run(runner, { job: { profile: 'default', publicIp: true }, task: script });
+
+      const [, afterNetwork] = interactive.observed;
+      assert.equal(afterNetwork?.status, 'PROVISIONING');
+      assert.deepEqual(afterNetwork?.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' }, 'hint recorded while still PENDING');
+      assert.deepEqual(interactive.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+      assert.equal(plain.record.connect, undefined);
+      assert.deepEqual(plain.record.network, NETWORK);
+    });
+
+    test('a public IP once recorded is kept when the interface of the stopping task is already gone', async () => {
+      const gone: JobNetwork = { eniId: NETWORK.eniId, privateIp: NETWORK.privateIp, publicIp: null };
+
+      const result = await run(runner, {
+        job: { profile: 'ssh', publicIp: true },
+        task: { describe: [{ lastStatus: 'RUNNING', network: NETWORK }, { lastStatus: 'DEACTIVATING', network: gone }, { ...exited(0), network: gone }] },
+      });
+
+      assert.deepEqual(result.record.network, NETWORK);
+      assert.deepEqual(result.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+    });
+
+    test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {
+      const result = await run(runner, SCENARIOS[0]!);
+
+      // Read as each describe begins: after StartTask, after the PROVISIONING, PENDING and RUNNING polls,
+      // and after the STOPPED poll (FinalizeJob's describe).
+      assert.deepEqual(
+        result.observed.map((job) => job.status),
+        ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'RUNNING'],
+      );
+      const runningRecord = result.observed[3];
+      assert.ok(runningRecord?.startedAt, 'startedAt recorded with RUNNING');
+      assert.ok(runningRecord.taskArn, 'taskArn recorded');
+      assert.equal(runningRecord.exitCode, null, 'no exit code while running');
+      assert.equal(result.record.startedAt, runningRecord.startedAt, 'startedAt is kept at the end');
+      assert.equal(result.record.status, 'SUCCEEDED');
+    });
+  });
+}
 
 /** The waits WaitForStop chose, in order: the nextPollSeconds of each PollTask entered from it. */
 function waitForStopDelays({ outcome, pollInputs }: Run): number[] {
@@ -621,75 +830,10 @@ function waitForStopDelays({ outcome, pollInputs }: Run): number[] {
   return pollInputs.flatMap((input, index) => (enteredFrom[index] === 'WaitForStop' ? [input.nextPollSeconds] : []));
 }
 
-describe('run-job while it runs', () => {
-  test('the network is recorded as soon as it is known, before RUNNING; WaitForNetwork loops until then', async () => {
-    const result = await run({
-      job: { publicIp: true },
-      task: {
-        describe: [{ lastStatus: 'PROVISIONING' }, { lastStatus: 'PENDING' }, { lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)],
-      },
-    });
-
-    assert.deepEqual(result.outcome.states, [
-      ...START,
-      ...pollTimes('WaitForNetwork', 2),
-      ...pollTimes('WaitForStop', 2),
-      ...FINISH,
-    ]);
-    // observed[n] is the record as the (n+1)-th describe begins, i.e. after n polls.
-    const [, , afterPending, afterNetwork] = result.observed;
-    assert.equal(afterPending?.network, undefined, 'no network while the ENI is not attached');
-    assert.equal(afterNetwork?.status, 'PROVISIONING');
-    assert.deepEqual(afterNetwork?.network, NETWORK, 'network recorded while still PENDING');
-    assert.deepEqual(result.record.network, NETWORK);
-    assert.equal(result.record.status, 'SUCCEEDED');
-  });
-
-  test('an interactive job gets its ssh connect hint as soon as its public IP is known; other jobs get none', async () => {
-    const script = { describe: [{ lastStatus: 'PENDING', network: NETWORK }, RUNNING, exited(0)] } satisfies TaskSetup['task'];
-
-    const interactive = await run({ job: { profile: 'ssh', publicIp: true }, task: script });
-    const plain = await run({ job: { profile: 'default', publicIp: true }, task: script });
-
-    const [, afterNetwork] = interactive.observed;
-    assert.equal(afterNetwork?.status, 'PROVISIONING');
-    assert.deepEqual(afterNetwork?.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' }, 'hint recorded while still PENDING');
-    assert.deepEqual(interactive.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
-    assert.equal(plain.record.connect, undefined);
-    assert.deepEqual(plain.record.network, NETWORK);
-  });
-
-  test('a public IP once recorded is kept when the interface of the stopping task is already gone', async () => {
-    const gone: JobNetwork = { eniId: NETWORK.eniId, privateIp: NETWORK.privateIp, publicIp: null };
-
-    const result = await run({
-      job: { profile: 'ssh', publicIp: true },
-      task: { describe: [{ lastStatus: 'RUNNING', network: NETWORK }, { lastStatus: 'DEACTIVATING', network: gone }, { ...exited(0), network: gone }] },
-    });
-
-    assert.deepEqual(result.record.network, NETWORK);
-    assert.deepEqual(result.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
-  });
-
-  test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {
-    const result = await run(SCENARIOS[0]!);
-
-    // Read as each describe begins: after StartTask, after the PROVISIONING, PENDING and RUNNING polls,
-    // and after the STOPPED poll (FinalizeJob's describe).
-    assert.deepEqual(
-      result.observed.map((job) => job.status),
-      ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'RUNNING'],
-    );
-    const runningRecord = result.observed[3];
-    assert.ok(runningRecord?.startedAt, 'startedAt recorded with RUNNING');
-    assert.ok(runningRecord.taskArn, 'taskArn recorded');
-    assert.equal(runningRecord.exitCode, null, 'no exit code while running');
-    assert.equal(result.record.startedAt, runningRecord.startedAt, 'startedAt is kept at the end');
-    assert.equal(result.record.status, 'SUCCEEDED');
-  });
-
+// How often the workflow polls is its own affair: the task runner only reports statuses, so these run once.
+describe('run-job polling pace', () => {
   test('WaitForStop backs off 5, 10, 20, 40, 60, 60 s for a long-running task', async () => {
-    const result = await run({
+    const result = await run(localRunner, {
       job: { timeoutSeconds: 3600 },
       secondsPerDescribe: 0,
       task: { describe: [...Array.from({ length: 6 }, () => RUNNING), exited(0)] },
@@ -700,7 +844,7 @@ describe('run-job while it runs', () => {
   });
 
   test('WaitForStop starts its backoff at 5 s once the task is up, however many network polls it took', async () => {
-    const result = await run({
+    const result = await run(localRunner, {
       job: { timeoutSeconds: 3600 },
       secondsPerDescribe: 0,
       task: {
