@@ -214,6 +214,16 @@ const pollTimes = (next: string, times: number) => Array.from({ length: times },
 const FINISH = ['PollTask', 'TaskState', 'FinalizeJob'];
 const MARK_FAILED = ['MarkFailed', 'JobFailed'];
 
+/** A job that ran and exited 0: what every path that ends well leaves behind. */
+const SUCCEEDED_RECORD: ExpectedRecord = {
+  status: 'SUCCEEDED',
+  exitCode: 0,
+  failureCategory: null,
+  logTail: LOG_LINES,
+  startedAt: 'set',
+  stoppedAt: 'set',
+};
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'success: exit 0 → SUCCEEDED with exit code 0, network and log tail',
@@ -261,14 +271,7 @@ const SCENARIOS: Scenario[] = [
     expect: {
       execution: 'SUCCEEDED',
       states: [...START, ...poll('WaitForNetwork'), ...FINISH],
-      record: {
-        status: 'SUCCEEDED',
-        exitCode: 0,
-        failureCategory: null,
-        logTail: LOG_LINES,
-        startedAt: 'set',
-        stoppedAt: 'set',
-      },
+      record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
     },
@@ -488,14 +491,7 @@ const SCENARIOS: Scenario[] = [
       execution: 'SUCCEEDED',
       // The retried PollTask is entered once; its second attempt sees the task stopped.
       states: [...START, ...poll('WaitForStop'), ...FINISH],
-      record: {
-        status: 'SUCCEEDED',
-        exitCode: 0,
-        failureCategory: null,
-        logTail: LOG_LINES,
-        startedAt: 'set',
-        stoppedAt: 'set',
-      },
+      record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
       // 1 RUNNING, 1 failed, 1 retried (STOPPED), 1 in FinalizeJob.
@@ -508,14 +504,7 @@ const SCENARIOS: Scenario[] = [
     expect: {
       execution: 'SUCCEEDED',
       states: [...START, ...poll('WaitForStop'), ...FINISH],
-      record: {
-        status: 'SUCCEEDED',
-        exitCode: 0,
-        failureCategory: null,
-        logTail: LOG_LINES,
-        startedAt: 'set',
-        stoppedAt: 'set',
-      },
+      record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
       describeCalls: 4,
