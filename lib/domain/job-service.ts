@@ -116,6 +116,11 @@ export class JobService {
    * Cancels a job that has not finished: records CANCELLED first, then stops its task. The job is
    * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
    * (or at once if it never started one), so a client following the logs misses nothing.
+   *
+   * The workflow's execution is deliberately left running rather than stopped (StopExecution): it
+   * sees the task stop at its next poll and finalizes the job. Stopping it would leave the job
+   * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
+   * would leave a task running that nothing watches.
    */
   async cancel(jobId: string, caller: string): Promise<Job> {
     const job = await this.get(jobId);
