@@ -17,6 +17,7 @@ import { handler as listJobs } from '#handlers/http/list-jobs.ts';
 import { useDependencies } from '#lib/dependencies.ts';
 import { createLocalDependencies, type LocalDependencies, type LocalOptions } from './local-dependencies.ts';
 import { errorBody } from '#lib/http/responses.ts';
+import { RateLimiter, type RateLimit } from '#lib/http/rate-limiter.ts';
 import { matchRoute } from '#lib/http/routes.ts';
 
 type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
@@ -37,10 +38,15 @@ const HANDLER_TIME_LIMIT_MS = 29_000;
 /** The caller name local mode's single token stands for. */
 export const LOCAL_CALLER = 'local';
 
+/** Generous for one person and their scripts; tests and benchmarks set their own. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 100, burst: 200 };
+
 export interface LocalServerOptions extends Omit<LocalOptions, 'dataDir'> {
   dataDir: string;
   port: number;
   host?: string;
+  /** Requests per second per token (429 with Retry-After beyond it). */
+  rateLimit?: RateLimit;
 }
 
 export interface LocalServer {
@@ -63,8 +69,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'the local server stopped while this job was active; its process did not survive',
   );
 
+  const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const server = createServer((request, response) => {
-    serve(request, response, token).catch((error: unknown) => {
+    serve(request, response, token, limiter).catch((error: unknown) => {
       deps.logger.error('local server could not answer a request', { error: String(error) });
       if (!response.headersSent) send(response, 500, errorBody('INTERNAL', 'internal error'));
       else response.destroy();
@@ -91,7 +98,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, token: string): Promise<void> {
+async function serve(request: IncomingMessage, response: ServerResponse, token: string, limiter: RateLimiter): Promise<void> {
   const requestId = randomUUID();
   response.setHeader('x-request-id', requestId);
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -107,6 +114,13 @@ async function serve(request: IncomingMessage, response: ServerResponse, token: 
   if (!match.route.public && !hasToken(request.headers.authorization, token)) {
     response.setHeader('www-authenticate', 'Bearer');
     return send(response, 401, errorBody('UNAUTHORIZED', 'send the token from .data/token as "Authorization: Bearer <token>"'));
+  }
+  if (!match.route.public) {
+    const decision = limiter.take(LOCAL_CALLER);
+    if (!decision.allowed) {
+      response.setHeader('retry-after', String(decision.retryAfterSeconds));
+      return send(response, 429, errorBody('RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`));
+    }
   }
   const body = await readBody(request);
   if (body === undefined) return send(response, 413, errorBody('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`));

@@ -1,20 +1,24 @@
 /**
  * `npm start`: fargate-jobs on this machine. PORT (default 3000) and FARGATE_JOBS_DATA_DIR
- * (default .data) change where it listens and what it keeps; LOG_LEVEL (default WARN) how much it logs.
+ * (default .data) change where it listens and what it keeps; LOG_LEVEL (default WARN) how much it
+ * logs; FARGATE_JOBS_RATE_LIMIT (`<requests per second>/<burst>`, default 100/200) how fast a token
+ * may call it.
  */
 import { resolve } from 'node:path';
 import { createLogger } from '#lib/logger.ts';
+import { parseRateLimit, type RateLimit } from '#lib/http/rate-limiter.ts';
 import { startLocalServer } from './local-server.ts';
 
 const DEFAULT_PORT = 3000;
 
 const port = parsePort(process.env.PORT);
+const rateLimit = readRateLimit(process.env.FARGATE_JOBS_RATE_LIMIT);
 const dataDir = resolve(process.env.FARGATE_JOBS_DATA_DIR ?? '.data');
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'WARN' });
 
 let server;
 try {
-  server = await startLocalServer({ port, dataDir, logger });
+  server = await startLocalServer({ port, dataDir, logger, ...(rateLimit ? { rateLimit } : {}) });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(
@@ -62,4 +66,14 @@ function parsePort(value: string | undefined): number {
     process.exit(1);
   }
   return parsed;
+}
+
+function readRateLimit(value: string | undefined): RateLimit | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseRateLimit(value);
+  } catch (error) {
+    console.error(`fargate-jobs: FARGATE_JOBS_RATE_LIMIT: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }

@@ -393,6 +393,16 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('throttles the API stage, so a flood is answered 429 before any function runs', () => {
+    // Act
+    const [, stage] = packaged.single('AWS::ApiGatewayV2::Stage');
+    const settings = (stage.Properties?.DefaultRouteSettings ?? {}) as { ThrottlingRateLimit?: unknown; ThrottlingBurstLimit?: unknown };
+
+    // Assess
+    assert.equal(settings.ThrottlingRateLimit, 50);
+    assert.equal(settings.ThrottlingBurstLimit, 100);
+  });
+
   it('outputs the API URL and the names of the table, cluster and state machine', () => {
     // Prepare
     const outputs = Object.values(packaged.template.Outputs ?? {}).map((output) => JSON.stringify(output.Value));
