@@ -38,15 +38,22 @@ export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
   handler.use({
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId;
+      const jobId = request.event.pathParameters?.id;
       // Even when the wiring itself failed, the client gets the error shape, not a crash.
       const logger = await options.logger().catch(() => stderrLogger);
-      request.error = toHttpError(request.error, requestId, logger);
+      request.error = toHttpError(request.error, { requestId, jobId, route: request.event.routeKey }, logger);
     },
   });
   return handler;
 }
 
-function toHttpError(error: unknown, requestId: string | undefined, logger: Logger) {
+interface RequestContext {
+  requestId: string | undefined;
+  jobId: string | undefined;
+  route: string | undefined;
+}
+
+function toHttpError(error: unknown, context: RequestContext, logger: Logger) {
   if (error instanceof ClientError) {
     return exposed(error.statusCode, errorBody(error.code, error.message, error.details));
   }
@@ -55,8 +62,11 @@ function toHttpError(error: unknown, requestId: string | undefined, logger: Logg
   if (status !== undefined && known) {
     return exposed(status === 422 ? 400 : status, errorBody(known[0], known[1]));
   }
-  logger.error('request failed', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error });
-  return exposed(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, requestId));
+  logger.error('request failed', {
+    ...context,
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
+  });
+  return exposed(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, context.requestId));
 }
 
 function exposed(statusCode: number, body: unknown) {

@@ -73,6 +73,23 @@ describe('httpHandler', () => {
     assert.equal(logger.errors[0]?.requestId, 'request-1');
   });
 
+  it('logs an internal error with the job id of the route, so the operator can find the job', async () => {
+    // Prepare
+    const logger = recordingLogger();
+    const core: HttpCore = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    const jobId = 'job-01m84akmnaeqaj52arcv95dzjd';
+
+    // Act
+    await call(core, anEvent({ routeKey: 'GET /jobs/{id}', pathParameters: { id: jobId } }), async () => logger);
+
+    // Assess
+    assert.equal(logger.errors[0]?.jobId, jobId);
+    assert.equal(logger.errors[0]?.requestId, 'request-1');
+    assert.equal(logger.errors[0]?.route, 'GET /jobs/{id}');
+  });
+
   it('still answers a clean 500 when the dependencies (and so the logger) cannot be had', async () => {
     // Prepare
     const core: HttpCore = async () => {
