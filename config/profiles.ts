@@ -1,7 +1,8 @@
 /**
  * The shipped profiles. Each is server-side configuration: clients pick one by name and nothing else.
  * Restrictive profiles list their commands; `default` in local mode runs any argv because it is the
- * user's own machine, behind the user's own token.
+ * user's own machine, behind the user's own token. Local profiles set no task size: a job may ask
+ * for any size Fargate offers (a child process is not held to it).
  */
 import type { AwsProfile } from '#lib/adapters/aws/aws-profile.ts';
 import type { AwsStageSettings } from '#lib/config.ts';
@@ -38,6 +39,8 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       envNames: 'any',
       timeoutSeconds: { default: 3600, max: 86_400 },
       publicIp: 'optional',
+      // The default is the task definition's own size; larger jobs ask for up to 4 vCPU / 16 GiB.
+      taskSize: { cpu: 256, memory: 512, maxCpu: 4096, maxMemory: 16_384 },
       aws: {
         ...network,
         ...logs,
@@ -56,6 +59,8 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       timeoutSeconds: { default: 3600, max: 43_200 },
       publicIp: 'always',
       interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
+      // A shell to look around in needs little; the cap keeps a forgotten session cheap.
+      taskSize: { cpu: 256, memory: 512, maxCpu: 1024, maxMemory: 2048 },
       aws: {
         ...network,
         ...logs,

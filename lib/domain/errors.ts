@@ -51,6 +51,17 @@ export class ProfileRejectedError extends ClientError {
   }
 }
 
+/**
+ * A request no profile could run as asked: a task size Fargate does not offer, or a command and
+ * environment longer than ECS takes.
+ */
+export class TaskLimitError extends ClientError {
+  constructor(code: string, message: string, details?: ErrorDetail[]) {
+    super(400, code, message, details);
+    this.name = 'TaskLimitError';
+  }
+}
+
 /** A task id the task runner does not know (e.g. a local process from before a restart). */
 export class TaskNotFoundError extends Error {
   constructor(taskArn: string) {

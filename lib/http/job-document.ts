@@ -17,6 +17,8 @@ export interface JobDocument {
   connect?: Job['connect'];
   logTail: string[];
   timeoutSeconds: number;
+  cpu?: number;
+  memory?: number;
   labels: Record<string, string>;
   submittedBy: string;
   idempotencyKey?: string;
@@ -41,6 +43,8 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.connect ? { connect: job.connect } : {}),
     logTail: job.logTail,
     timeoutSeconds: job.timeoutSeconds,
+    ...(job.cpu === undefined ? {} : { cpu: job.cpu }),
+    ...(job.memory === undefined ? {} : { memory: job.memory }),
     labels: job.labels,
     submittedBy: job.submittedBy,
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),

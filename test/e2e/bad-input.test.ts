@@ -110,6 +110,25 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'PATCH /jobs/{id}', method: 'PATCH', path: `/jobs/${SOME_JOB_ID}`, status: 405, code: 'METHOD_NOT_ALLOWED', headers: { allow: 'GET, DELETE' } },
   { name: 'an unknown route', method: 'GET', path: '/jobz', status: 404, code: 'ROUTE_NOT_FOUND' },
   { name: 'a path below a job that is not a route', method: 'GET', path: `/jobs/${SOME_JOB_ID}/shell`, status: 404, code: 'ROUTE_NOT_FOUND' },
+  // The local `default` profile has no task size of its own: any size Fargate offers is accepted, no other.
+  { name: 'cpu 300', ...post({ command: ['true'], cpu: 300 }), status: 400, code: 'INVALID_TASK_SIZE', detailPath: 'cpu' },
+  { name: 'cpu 256 with memory 4096', ...post({ command: ['true'], cpu: 256, memory: 4096 }), status: 400, code: 'INVALID_TASK_SIZE', detailPath: 'memory' },
+  { name: 'cpu 16384 with memory 131072', ...post({ command: ['true'], cpu: 16_384, memory: 131_072 }), status: 400, code: 'INVALID_TASK_SIZE', detailPath: 'memory' },
+  { name: 'memory 1000 alone', ...post({ command: ['true'], memory: 1000 }), status: 400, code: 'INVALID_TASK_SIZE', detailPath: 'memory' },
+  // Each string is within the API's 8192-character limit; together they are over ECS's limit on overrides.
+  {
+    name: 'an argv of three 8000-character arguments',
+    ...post({ command: ['echo', 'a'.repeat(8000), 'b'.repeat(8000), 'c'.repeat(8000)] }),
+    status: 400,
+    code: 'OVERRIDES_TOO_LARGE',
+  },
+  {
+    name: 'an environment of three 8000-character values',
+    ...post({ command: ['env'], env: { FIRST: 'a'.repeat(8000), SECOND: 'b'.repeat(8000), THIRD: 'c'.repeat(8000) } }),
+    status: 400,
+    code: 'OVERRIDES_TOO_LARGE',
+  },
+  { name: 'a shell string of 8192 characters (it runs as /bin/sh -c)', ...post({ command: 'x'.repeat(8192) }), status: 400, code: 'OVERRIDES_TOO_LARGE' },
   {
     name: 'a body over 1 MiB',
     ...post({ command: ['echo', 'x'], labels: { filler: 'x'.repeat(200) }, env: { PAD: 'y'.repeat(1024 * 1024) } }),

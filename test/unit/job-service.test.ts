@@ -334,6 +334,105 @@ describe('JobService', () => {
       assert.equal(job.stoppedAt, clock.toISOString());
       assert.equal(job.exitCode, null);
     });
+
+    describe('task size and ECS limits', () => {
+      /** The shipped AWS `default` profile's sizes, on a profile that runs anything. */
+      const sized: Profile = {
+        name: 'sized',
+        description: 'Runs any command in a task of 0.25 to 4 vCPU.',
+        commands: 'any',
+        shell: true,
+        envNames: 'any',
+        timeoutSeconds: { default: 3600, max: 86_400 },
+        publicIp: 'optional',
+        taskSize: { cpu: 256, memory: 512, maxCpu: 4096, maxMemory: 16_384 },
+      };
+      let sizedService: JobService;
+
+      beforeEach(() => {
+        sizedService = new JobService({
+          store,
+          taskRunner,
+          logReader,
+          workflow,
+          profiles: new Map([...profiles, ['sized', sized]]),
+          logger: silentLogger,
+          now: () => clock,
+        });
+      });
+
+      it("stores the profile's default size on a job that asks for none", async () => {
+        // Act
+        const { job } = await sizedService.submit(aSubmission({ profile: 'sized' }), 'alice');
+
+        // Assess
+        const stored = await store.get(job.id);
+        assert.equal(stored?.cpu, 256);
+        assert.equal(stored?.memory, 512);
+      });
+
+      it("stores a requested memory with the profile's default cpu", async () => {
+        // Act
+        const { job } = await sizedService.submit(aSubmission({ profile: 'sized', memory: 2048 }), 'alice');
+
+        // Assess
+        const stored = await store.get(job.id);
+        assert.deepEqual([stored?.cpu, stored?.memory], [256, 2048]);
+      });
+
+      it('stores any Fargate size on a profile without sizes, and none when none is asked for', async () => {
+        // Act
+        const { job: largest } = await sizedService.submit(aSubmission({ cpu: 16_384, memory: 122_880 }), 'alice');
+        const { job: unsized } = await sizedService.submit(aSubmission(), 'alice');
+
+        // Assess
+        const stored = await store.get(largest.id);
+        assert.deepEqual([stored?.cpu, stored?.memory], [16_384, 122_880]);
+        assert.equal((await store.get(unsized.id))?.cpu, undefined);
+        assert.equal((await store.get(unsized.id))?.memory, undefined);
+      });
+
+      const refused: Array<{ name: string; input: Partial<SubmitJobInput>; code: string; message: RegExp }> = [
+        { name: 'a size Fargate does not offer', input: { cpu: 256, memory: 4096 }, code: 'INVALID_TASK_SIZE', message: /cpu 256 takes memory 512, 1024 or 2048 MiB/ },
+        { name: 'a cpu that is no Fargate size', input: { cpu: 300 }, code: 'INVALID_TASK_SIZE', message: /^cpu 300 is not a Fargate CPU size/ },
+        { name: "a cpu that does not fit the profile's default memory", input: { cpu: 2048 }, code: 'INVALID_TASK_SIZE', message: /the default of profile 'sized'/ },
+        { name: "a size over the profile's maximum", input: { cpu: 8192, memory: 16_384 }, code: 'TASK_SIZE_TOO_LARGE', message: /maximum of 4096/ },
+        {
+          name: "a command over ECS's overrides limit",
+          input: { command: ['echo', 'x'.repeat(8000), 'x'.repeat(8000)] },
+          code: 'OVERRIDES_TOO_LARGE',
+          message: /over ECS's limit of 8192/,
+        },
+        { name: "an environment over ECS's overrides limit", input: { env: { A: 'x'.repeat(5000), B: 'y'.repeat(5000) } }, code: 'OVERRIDES_TOO_LARGE', message: /over ECS's limit of 8192/ },
+      ];
+      for (const testCase of refused) {
+        it(`refuses ${testCase.name} with 400 ${testCase.code}, and stores and starts nothing`, async () => {
+          // Act
+          const error = await assertClientError(
+            sizedService.submit(aSubmission({ profile: 'sized', idempotencyKey: 'sized-1', ...testCase.input }), 'alice'),
+            400,
+            testCase.code,
+          );
+
+          // Assess
+          assert.match(error.message, testCase.message);
+          assert.deepEqual(await allJobs(), []);
+          assert.deepEqual(workflow.starts, []);
+        });
+      }
+
+      it('lets a refused idempotency key be used again for a corrected request', async () => {
+        // Prepare
+        await assertClientError(sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, idempotencyKey: 'resize' }), 'alice'), 400, 'INVALID_TASK_SIZE');
+
+        // Act
+        const { created, job } = await sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, memory: 2048, idempotencyKey: 'resize' }), 'alice');
+
+        // Assess
+        assert.equal(created, true);
+        assert.deepEqual([job.cpu, job.memory], [1024, 2048]);
+      });
+    });
   });
 
   describe('get', () => {

@@ -18,6 +18,7 @@ import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
+import { taskOverrides } from '#lib/domain/task-limits.ts';
 import type { DescribeTaskOptions, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 
 export interface EcsTaskRunnerOptions {
@@ -182,17 +183,8 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTa
         assignPublicIp: request.publicIp ? 'ENABLED' : 'DISABLED',
       },
     },
-    overrides: {
-      containerOverrides: [
-        {
-          name: settings.container,
-          command: [...request.command],
-          environment: Object.entries(request.env).map(([name, value]) => ({ name, value })),
-        },
-      ],
-      ...(request.cpu === undefined ? {} : { cpu: String(request.cpu) }),
-      ...(request.memory === undefined ? {} : { memory: String(request.memory) }),
-    },
+    // Built as the domain measured it when the job was submitted (ECS limits its length).
+    overrides: taskOverrides(settings.container, request),
   };
 }
 
