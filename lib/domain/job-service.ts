@@ -6,7 +6,7 @@ import { ConflictError, JobNotFoundError, ProfileRejectedError } from './errors.
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
 import type { JobPage, JobStore, LogLine, LogReader, TaskRunner, Workflow } from './ports.ts';
-import { resolveJobRequest, type Profile } from './profile.ts';
+import { resolveJobRequest, separateSecrets, type Profile } from './profile.ts';
 import type { Logger } from './logger.ts';
 
 export interface SubmitJobInput {
@@ -60,6 +60,8 @@ export class JobService {
       throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
     }
     const resolved = resolveJobRequest(profile, input);
+    // Secret values are never stored: the record keeps `***`, the workflow carries the values.
+    const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
     const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
     const now = this.#now().toISOString();
     const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller, input.idempotencyKey) : newJobId(this.#now());
@@ -67,7 +69,7 @@ export class JobService {
       id,
       profile: profile.name,
       command: resolved.command,
-      env: resolved.env,
+      env: storedEnv,
       publicIp: resolved.publicIp,
       ...(resolved.cpu === undefined ? {} : { cpu: resolved.cpu }),
       ...(resolved.memory === undefined ? {} : { memory: resolved.memory }),
@@ -92,7 +94,7 @@ export class JobService {
     }
     // A replay of a job still QUEUED starts the workflow again: starting is idempotent per job id,
     // and it recovers a first attempt that stored the job but failed to start its workflow.
-    if (created || stored.status === 'QUEUED') await this.#startWorkflow(stored);
+    if (created || stored.status === 'QUEUED') await this.#startWorkflow(stored, secrets);
     return { created, job: created ? stored : ((await this.#deps.store.get(stored.id)) ?? stored) };
   }
 
@@ -166,9 +168,9 @@ export class JobService {
     }
   }
 
-  async #startWorkflow(job: Job): Promise<void> {
+  async #startWorkflow(job: Job, secrets: Record<string, string>): Promise<void> {
     try {
-      await this.#deps.workflow.start(job.id);
+      await this.#deps.workflow.start(job.id, secrets);
     } catch (error) {
       this.#deps.logger.error('workflow could not be started', { jobId: job.id, error });
       await this.#deps.store.transition(job.id, 'FAILED', {

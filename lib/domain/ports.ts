@@ -102,6 +102,9 @@ export interface LogReader {
 }
 
 export interface Workflow {
-  /** Starts the run-job workflow for a stored job; idempotent per job id. */
-  start(jobId: string): Promise<void>;
+  /**
+   * Starts the run-job workflow for a stored job; idempotent per job id. `secretEnv` carries the
+   * values the job record holds only as `***`, to its StartTask and no further.
+   */
+  start(jobId: string, secretEnv?: Record<string, string>): Promise<void>;
 }

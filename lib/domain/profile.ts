@@ -26,6 +26,11 @@ export interface Profile {
   envNames: 'any' | string[];
   timeoutSeconds: { default: number; max: number };
   publicIp: 'never' | 'optional' | 'always';
+  /**
+   * Environment variable names whose values are secrets: stored and shown as `***`, handed to the
+   * task only. Case-insensitive patterns where `*` matches anything; DEFAULT_SECRET_PATTERNS when absent.
+   */
+  secretEnvPatterns?: string[];
   /** Jobs one connects to (an sshd container): the caller's key goes in `publicKeyEnv`, the hint names port and user. */
   interactive?: { port: number; user: string; publicKeyEnv: string };
   /**
@@ -209,4 +214,34 @@ function withPublicKey(profile: Profile, env: Record<string, string>, sshPublicK
 export function connectHint(profile: Profile, publicIp: string): { ssh: string } | undefined {
   if (!profile.interactive) return undefined;
   return { ssh: `ssh -p ${profile.interactive.port} ${profile.interactive.user}@${publicIp}` };
+}
+
+export const DEFAULT_SECRET_PATTERNS: readonly string[] = ['*TOKEN*', '*SECRET*', '*PASSWORD*', '*KEY*'];
+export const REDACTED = '***';
+
+/** Splits a job's environment into what may be stored (secrets as `***`) and the secret values. */
+export function separateSecrets(
+  profile: Profile,
+  env: Record<string, string>,
+): { stored: Record<string, string>; secrets: Record<string, string> } {
+  const patterns = (profile.secretEnvPatterns ?? DEFAULT_SECRET_PATTERNS).map(globToRegExp);
+  const stored: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (patterns.some((pattern) => pattern.test(name))) {
+      stored[name] = REDACTED;
+      secrets[name] = value;
+    } else {
+      stored[name] = value;
+    }
+  }
+  return { stored, secrets };
+}
+
+function globToRegExp(glob: string): RegExp {
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 'i');
 }

@@ -9,7 +9,7 @@ import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { DEFAULT_PROVISIONING_TIMEOUT_SECONDS, pollDelayBefore, FIRST_STOP_POLL_SECONDS } from '#lib/domain/polling.ts';
 import type { JobStore, LogReader, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
-import { connectHint, type Profile } from '#lib/domain/profile.ts';
+import { connectHint, REDACTED, type Profile } from '#lib/domain/profile.ts';
 
 /** The JSON that flows between states. Every field the Choice states read is always present. */
 export interface WorkflowState {
@@ -55,7 +55,8 @@ export interface StepDependencies {
 }
 
 export interface Steps {
-  startTask(input: { jobId: string }): Promise<WorkflowState>;
+  /** `secretEnv`: the values of variables the job record holds as `***` (the execution's input). */
+  startTask(input: { jobId: string; secretEnv?: Record<string, string> }): Promise<WorkflowState>;
   pollTask(state: WorkflowState): Promise<WorkflowState>;
   stopTask(state: WorkflowState): Promise<WorkflowState>;
   finalizeJob(state: WorkflowState): Promise<FinalizeResult>;
@@ -94,7 +95,7 @@ export function createSteps(deps: StepDependencies): Steps {
   }
 
   return {
-    async startTask({ jobId }) {
+    async startTask({ jobId, secretEnv = {} }) {
       const job = await loadJob(jobId);
       // Cancelled before its task was started: nothing to run, and nothing to wait for.
       if (isTerminal(job.status)) {
@@ -102,7 +103,8 @@ export function createSteps(deps: StepDependencies): Steps {
         return notStarted(job);
       }
 
-      const { profile, command, env, publicIp, cpu, memory } = job;
+      const { profile, command, publicIp, cpu, memory } = job;
+      const env = withSecrets(job.env, secretEnv);
       const result = await deps.taskRunner.runTask({ jobId: job.id, profile, command, env, publicIp, cpu, memory });
       if (!result.started) {
         await deps.store.transition(job.id, 'FAILED', {
@@ -238,6 +240,13 @@ export function createSteps(deps: StepDependencies): Steps {
     const connect = profile && network.publicIp ? connectHint(profile, network.publicIp) : undefined;
     return { network, ...(connect ? { connect } : {}) };
   }
+}
+
+/** Restores redacted values; only variables the record holds as `***` can be filled this way. */
+function withSecrets(env: Record<string, string>, secretEnv: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, value === REDACTED && name in secretEnv ? (secretEnv[name] ?? value) : value]),
+  );
 }
 
 /** The task reached RUNNING at some point: a task stopped before it ever ran has no start time. */

@@ -50,10 +50,12 @@ const profiles: ReadonlyMap<string, Profile> = new Map([
 /** Records every start; throws `failure` when one is set, as a throttled StartExecution would. */
 class RecordingWorkflow implements Workflow {
   starts: string[] = [];
+  secretsByStart: Array<Record<string, string>> = [];
   failure: Error | undefined;
 
-  async start(jobId: string): Promise<void> {
+  async start(jobId: string, secretEnv: Record<string, string> = {}): Promise<void> {
     this.starts.push(jobId);
+    this.secretsByStart.push(secretEnv);
     if (this.failure) throw this.failure;
   }
 }
@@ -174,6 +176,19 @@ describe('JobService', () => {
       assert.equal(job.createdAt, clock.toISOString());
       assert.deepEqual(await store.get(job.id), job);
       assert.deepEqual(workflow.starts, [job.id]);
+    });
+
+    it('stores secret values as *** and hands the real ones to the workflow only', async () => {
+      // Prepare
+      const input = aSubmission({ env: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug' } });
+
+      // Act
+      const { job } = await service.submit(input, 'alice');
+
+      // Assess
+      assert.deepEqual(job.env, { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' });
+      assert.doesNotMatch(JSON.stringify(await store.get(job.id)), /s3cr3t/);
+      assert.deepEqual(workflow.secretsByStart, [{ DEPLOY_TOKEN: 's3cr3t' }]);
     });
 
     it("fills timeoutSeconds and publicIp from the profile's defaults", async () => {

@@ -40,6 +40,18 @@ describe('StepFunctionsWorkflow', () => {
     assert.deepEqual(JSON.parse(input?.input ?? 'null'), { jobId: JOB_ID });
   });
 
+  it("carries the job's secret values to StartTask in the execution input", async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date('2030-01-01T12:00:00Z') });
+
+    // Act
+    await workflow.start(JOB_ID, { API_TOKEN: 's3cr3t' });
+
+    // Assess
+    const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    assert.deepEqual(JSON.parse(input?.input ?? 'null'), { jobId: JOB_ID, secretEnv: { API_TOKEN: 's3cr3t' } });
+  });
+
   it('counts an execution that already exists for the job as started', async () => {
     // Prepare
     sfn.on(StartExecutionCommand).rejects(

@@ -104,3 +104,42 @@ describe('pollTask', () => {
     assert.deepEqual(await resolveRequests({ status: 'RUNNING', publicIp: false, network: { eniId: 'eni-1', privateIp: '10.0.0.5' } }, true), [false]);
   });
 });
+
+describe('startTask', () => {
+  let testStore: TestStore;
+  before(async () => {
+    testStore = await createTestStore();
+  });
+  after(async () => {
+    await testStore.close();
+  });
+
+  it('gives the task the secret values of variables the record holds as ***, and nothing else from the input', async () => {
+    // Prepare
+    const job = aJob({ env: { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' } });
+    await testStore.store.create(job);
+    const started: Array<Record<string, string>> = [];
+    const runner: TaskRunner = {
+      runTask: async (request) => {
+        started.push(request.env);
+        return { started: true, taskArn: TASK_ARN };
+      },
+      describeTask: async () => ({ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }),
+      stopTask: async () => undefined,
+    };
+    const steps = createSteps({
+      store: testStore.store,
+      taskRunner: runner,
+      logReader: { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] },
+      profiles: new Map(),
+      logger: silentLogger,
+    });
+
+    // Act
+    await steps.startTask({ jobId: job.id, secretEnv: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'trace', INJECTED: 'x' } });
+
+    // Assess
+    assert.deepEqual(started, [{ DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug' }]);
+    assert.deepEqual((await testStore.store.get(job.id))?.env, { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' });
+  });
+});

@@ -19,14 +19,15 @@ export class StepFunctionsWorkflow implements Workflow {
     this.#stateMachineArn = options.stateMachineArn;
   }
 
-  async start(jobId: string): Promise<void> {
+  async start(jobId: string, secretEnv: Record<string, string> = {}): Promise<void> {
+    // Secret values ride in the execution input (Step Functions keeps it in the execution's
+    // history), never in the job record: the README says why task-definition secrets are better.
+    const input = JSON.stringify({ jobId, ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}) });
     try {
-      await this.#client.send(
-        new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: jobId, input: JSON.stringify({ jobId }) }),
-      );
+      await this.#client.send(new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: jobId, input }));
     } catch (error) {
-      // The input is derived from the name, so this is never a different job under the same name:
-      // an execution for this job already exists (a replay or a retry), and it is the job's run.
+      // The input is derived from the job (an idempotent replay sends the same request), so this is
+      // never a different job under the same name: an execution for this job already exists.
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
       throw error;
     }

@@ -57,15 +57,16 @@ export class LocalWorkflow implements Workflow {
   }
 
   /** Starts an execution named after the job; a second start while it runs is a no-op, as on AWS. */
-  async start(jobId: string): Promise<void> {
-    this.execute(jobId);
+  async start(jobId: string, secretEnv: Record<string, string> = {}): Promise<void> {
+    this.execute(jobId, secretEnv);
   }
 
   /** Runs (or joins) the execution for `jobId` and resolves when it ends. */
-  execute(jobId: string): Promise<ExecutionOutcome> {
+  execute(jobId: string, secretEnv: Record<string, string> = {}): Promise<ExecutionOutcome> {
     const existing = this.#running.get(jobId);
     if (existing) return existing;
-    const execution = this.#run({ jobId }).finally(() => this.#running.delete(jobId));
+    const input = { jobId, ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}) };
+    const execution = this.#run(input).finally(() => this.#running.delete(jobId));
     this.#running.set(jobId, execution);
     return execution;
   }
@@ -83,7 +84,7 @@ export class LocalWorkflow implements Workflow {
     return { ...this.#stats };
   }
 
-  async #run(input: { jobId: string }): Promise<ExecutionOutcome> {
+  async #run(input: { jobId: string; secretEnv?: Record<string, string> }): Promise<ExecutionOutcome> {
     this.#stats.executions += 1;
     const retryIntervalMs = this.#options.retryIntervalMs;
     const execution = this.#machine.run(input as JsonValue, {
