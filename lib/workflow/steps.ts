@@ -245,7 +245,7 @@ export function createSteps(deps: StepDependencies): Steps {
 /** Restores redacted values; only variables the record holds as `***` can be filled this way. */
 function withSecrets(env: Record<string, string>, secretEnv: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(env).map(([name, value]) => [name, value === REDACTED && name in secretEnv ? (secretEnv[name] ?? value) : value]),
+    Object.entries(env).map(([name, value]) => [name, value === REDACTED ? (secretEnv[name] ?? value) : value]),
   );
 }
 

@@ -8,6 +8,21 @@ import { createTestStore, type TestStore } from '../helpers/store.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
 
+const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] };
+
+let testStore: TestStore;
+before(async () => {
+  testStore = await createTestStore();
+});
+after(async () => {
+  await testStore.close();
+});
+
+/** The real steps on the test store, with the task runner (and log reader) a test is about. */
+function stepsWith(taskRunner: TaskRunner, logReader: LogReader = NO_LOGS) {
+  return createSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), logger: silentLogger });
+}
+
 function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
   return {
     runTask: async () => ({ started: true, taskArn: TASK_ARN }),
@@ -17,14 +32,6 @@ function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
 }
 
 describe('finalizeJob', () => {
-  let testStore: TestStore;
-  before(async () => {
-    testStore = await createTestStore();
-  });
-  after(async () => {
-    await testStore.close();
-  });
-
   it('keeps the verdict of the task when its log tail cannot be read', async () => {
     // Prepare
     const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z' });
@@ -35,13 +42,7 @@ describe('finalizeJob', () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       },
     };
-    const steps = createSteps({
-      store: testStore.store,
-      taskRunner: stoppedRunner({ stopCode: 'EssentialContainerExited', exitCode: 0 }),
-      logReader: unreadableLogs,
-      profiles: new Map(),
-      logger: silentLogger,
-    });
+    const steps = stepsWith(stoppedRunner({ stopCode: 'EssentialContainerExited', exitCode: 0 }), unreadableLogs);
     const state = { jobId: job.id, taskArn: TASK_ARN, stopRequest: null } as WorkflowState;
 
     // Act
@@ -57,14 +58,6 @@ describe('finalizeJob', () => {
 });
 
 describe('pollTask', () => {
-  let testStore: TestStore;
-  before(async () => {
-    testStore = await createTestStore();
-  });
-  after(async () => {
-    await testStore.close();
-  });
-
   async function resolveRequests(job: Parameters<typeof aJob>[0], networkReady: boolean): Promise<Array<boolean | undefined>> {
     const stored = aJob({ taskArn: TASK_ARN, ...job });
     await testStore.store.create(stored);
@@ -77,13 +70,7 @@ describe('pollTask', () => {
       },
       stopTask: async () => undefined,
     };
-    const steps = createSteps({
-      store: testStore.store,
-      taskRunner: runner,
-      logReader: { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] },
-      profiles: new Map(),
-      logger: silentLogger,
-    });
+    const steps = stepsWith(runner);
     await steps.pollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60, pollAttempt: 1 } as WorkflowState);
     return requests;
   }
@@ -106,14 +93,6 @@ describe('pollTask', () => {
 });
 
 describe('startTask', () => {
-  let testStore: TestStore;
-  before(async () => {
-    testStore = await createTestStore();
-  });
-  after(async () => {
-    await testStore.close();
-  });
-
   it('gives the task the secret values of variables the record holds as ***, and nothing else from the input', async () => {
     // Prepare
     const job = aJob({ env: { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' } });
@@ -127,13 +106,7 @@ describe('startTask', () => {
       describeTask: async () => ({ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }),
       stopTask: async () => undefined,
     };
-    const steps = createSteps({
-      store: testStore.store,
-      taskRunner: runner,
-      logReader: { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] },
-      profiles: new Map(),
-      logger: silentLogger,
-    });
+    const steps = stepsWith(runner);
 
     // Act
     await steps.startTask({ jobId: job.id, secretEnv: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'trace', INJECTED: 'x' } });
