@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 const HTTP_BUNDLE_TARGET_BYTES = 350 * 1024;
 const INIT_TARGET_MS = 150;
-const HTTP_FUNCTIONS = new Set(['createJob', 'listJobs', 'getJob', 'cancelJob', 'getJobLogs', 'health']);
+const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'getJob', 'cancelJob', 'getJobLogs', 'health']);
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Number(values.runs);

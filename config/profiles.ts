@@ -18,6 +18,15 @@ export const localProfiles: Profile[] = [
     timeoutSeconds: { default: 3600, max: 86_400 },
     publicIp: 'optional',
   },
+  {
+    name: 'echo',
+    description: 'An example of a restrictive profile: runs echo (no shell), with one allowed variable, for a minute at most.',
+    commands: [{ prefix: ['echo'] }],
+    shell: false,
+    envNames: ['GREETING'],
+    timeoutSeconds: { default: 10, max: 60 },
+    publicIp: 'never',
+  },
 ];
 
 /** Where the watched containers log; serverless.yml's task definitions use the same prefix. */
@@ -70,4 +79,11 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       },
     },
   ];
+}
+
+/** The names of the profiles a deployment serves (what a token's scope may name). */
+export function awsProfileNames(): string[] {
+  // The names do not depend on the stage's settings; placeholders stand in for them.
+  const placeholders = { cluster: '-', subnets: ['-'], securityGroups: ['-'], logGroup: '-', taskDefinitionPrefix: '-' };
+  return awsProfiles(placeholders).map((profile) => profile.name);
 }

@@ -5,11 +5,12 @@
  * those adapters' SDK clients (the EC2 client alone is ~800 KB).
  */
 import type { Logger } from '#lib/domain/logger.ts';
-import type { JobStore, LogReader, TaskRunner, Workflow } from '#lib/domain/ports.ts';
+import type { JobStore, LogReader, TaskRunner, TokenStore, Workflow } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 
 export interface Dependencies {
   store: JobStore;
+  tokens: TokenStore;
   workflow: Workflow;
   taskRunner: TaskRunner;
   logReader: LogReader;
@@ -19,7 +20,7 @@ export interface Dependencies {
 
 export type DependencyFactories = { [Port in keyof Dependencies]?: () => Dependencies[Port] };
 
-const PORTS = ['store', 'workflow', 'taskRunner', 'logReader', 'profiles', 'logger'] as const satisfies ReadonlyArray<keyof Dependencies>;
+const PORTS = ['store', 'tokens', 'workflow', 'taskRunner', 'logReader', 'profiles', 'logger'] as const satisfies ReadonlyArray<keyof Dependencies>;
 
 let installed: Dependencies | undefined;
 

@@ -3,11 +3,10 @@
  * It lives beside the local server, not in `lib/`, so that no Lambda bundle ever contains the local
  * adapters (dynalite brings a native module).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { localProfiles } from '#config/profiles.ts';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
-import { ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { LocalWorkflow } from '#lib/adapters/local/local-workflow.ts';
 import { ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
@@ -17,6 +16,7 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
 import { createSteps, type Steps } from '#lib/workflow/steps.ts';
+import { LOCAL_TABLE_NAME, openOwnedStore } from './local-store.ts';
 
 export interface LocalDependencies extends Dependencies {
   service: JobService;
@@ -37,18 +37,14 @@ export interface LocalOptions {
   stopGraceMs?: number;
 }
 
-const LOCAL_TABLE_NAME = 'fargate-jobs';
-
 /** Local mode: dynalite on disk, commands as child processes, the ASL run in-process. */
 export async function createLocalDependencies(options: LocalOptions): Promise<LocalDependencies> {
   const logger = options.logger ?? createLogger();
-  const dbPath = join(options.dataDir, 'db');
-  mkdirSync(dbPath, { recursive: true });
-  const database = await startEmbeddedDynamoDb({ path: dbPath });
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
-  await ensureJobTable(database.client, tableName);
+  const database = await openOwnedStore(options.dataDir, tableName);
 
   const store = new DynamoDbJobStore({ client: database.client, tableName });
+  const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
   const taskRunner = new ProcessTaskRunner({
     dataDir: options.dataDir,
     logger,
@@ -62,6 +58,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
 
   return {
     store,
+    tokens,
     workflow,
     taskRunner,
     logReader,

@@ -1,13 +1,14 @@
 /**
  * Local mode's HTTP server: maps each request to the same handler module API Gateway invokes,
- * as an API Gateway v2 event, after the bearer-token check an authorizer does on AWS.
+ * as an API Gateway v2 event, after asking the same authorizer module API Gateway asks on AWS.
  */
-import { randomBytes, randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
+import { handler as authorizer } from '#handlers/http/authorizer.ts';
 import { handler as cancelJob } from '#handlers/http/cancel-job.ts';
 import { handler as createJob } from '#handlers/http/create-job.ts';
 import { handler as getJobLogs } from '#handlers/http/get-job-logs.ts';
@@ -15,6 +16,9 @@ import { handler as getJob } from '#handlers/http/get-job.ts';
 import { handler as health } from '#handlers/http/health.ts';
 import { handler as listJobs } from '#handlers/http/list-jobs.ts';
 import { useDependencies } from '#lib/dependencies.ts';
+import { EVERY_PROFILE } from '#lib/domain/caller.ts';
+import { TOKEN_PATTERN, TokenNotFoundError, TokenService } from '#lib/domain/tokens.ts';
+import type { AuthorizerContext } from '#lib/http/authorization.ts';
 import { createLocalDependencies, type LocalDependencies, type LocalOptions } from './local-dependencies.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { RateLimiter, type RateLimit } from '#lib/http/rate-limiter.ts';
@@ -35,8 +39,8 @@ const HANDLERS: Record<string, RouteHandler> = {
 const MAX_BODY_BYTES = 1024 * 1024;
 /** The most API Gateway waits for an integration. */
 const HANDLER_TIME_LIMIT_MS = 29_000;
-/** The caller name local mode's single token stands for. */
-export const LOCAL_CALLER = 'local';
+/** The name of the token local mode makes for its user (every profile), kept in `<data dir>/token`. */
+export const LOCAL_TOKEN_NAME = 'local';
 
 /** Generous for one person and their scripts; tests and benchmarks set their own. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 100, burst: 200 };
@@ -61,17 +65,17 @@ export interface LocalServer {
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   mkdirSync(options.dataDir, { recursive: true });
-  const tokenFile = join(options.dataDir, 'token');
-  const token = readOrCreateToken(tokenFile);
   const deps = await createLocalDependencies(options);
   useDependencies(deps);
+  const tokenFile = join(options.dataDir, 'token');
+  const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
   const interruptedJobs = await deps.service.recoverInterruptedJobs(
     'the local server stopped while this job was active; its process did not survive',
   );
 
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const server = createServer((request, response) => {
-    serve(request, response, token, limiter).catch((error: unknown) => {
+    serve(request, response, limiter).catch((error: unknown) => {
       deps.logger.error('local server could not answer a request', { error: String(error) });
       if (!response.headersSent) send(response, 500, errorBody('INTERNAL', 'internal error'));
       else response.destroy();
@@ -98,7 +102,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, token: string, limiter: RateLimiter): Promise<void> {
+async function serve(request: IncomingMessage, response: ServerResponse, limiter: RateLimiter): Promise<void> {
   const requestId = randomUUID();
   response.setHeader('x-request-id', requestId);
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -111,12 +115,16 @@ async function serve(request: IncomingMessage, response: ServerResponse, token: 
     }
     return send(response, 404, errorBody('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
   }
-  if (!match.route.public && !hasToken(request.headers.authorization, token)) {
-    response.setHeader('www-authenticate', 'Bearer');
-    return send(response, 401, errorBody('UNAUTHORIZED', 'send the token from .data/token as "Authorization: Bearer <token>"'));
-  }
+  const event = toApiGatewayEvent(request, url, match.route, match.pathParameters, requestId);
   if (!match.route.public) {
-    const decision = limiter.take(LOCAL_CALLER);
+    // API Gateway itself refuses a request without the authorizer's identity source (Authorization).
+    if (!request.headers.authorization) {
+      response.setHeader('www-authenticate', 'Bearer');
+      return send(response, 401, errorBody('UNAUTHORIZED', 'send the token from .data/token (or one from `npm run token -- create`) as "Authorization: Bearer <token>"'));
+    }
+    const { context } = await authorizer(authorizerEvent(event));
+    event.requestContext.authorizer = { lambda: context };
+    const decision = limiter.take('caller' in context ? context.caller : 'unauthenticated');
     if (!decision.allowed) {
       response.setHeader('retry-after', String(decision.retryAfterSeconds));
       return send(response, 429, errorBody('RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`));
@@ -124,8 +132,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, token: 
   }
   const body = await readBody(request);
   if (body === undefined) return send(response, 413, errorBody('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`));
+  if (body.length > 0) event.body = body;
 
-  const event = toApiGatewayEvent(request, url, match.route, match.pathParameters, body, requestId);
   const handler = HANDLERS[match.route.handler];
   if (!handler) throw new Error(`no handler module for route ${match.route.handler}`);
   const result = await handler(event, lambdaContext(match.route.handler, requestId));
@@ -140,9 +148,8 @@ function toApiGatewayEvent(
   url: URL,
   route: { method: string; path: string },
   pathParameters: Record<string, string>,
-  body: string,
   requestId: string,
-): APIGatewayProxyEventV2 {
+): APIGatewayProxyEventV2 & { requestContext: { authorizer?: { lambda: AuthorizerContext } } } {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -158,7 +165,6 @@ function toApiGatewayEvent(
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
     ...(Object.keys(pathParameters).length > 0 ? { pathParameters: decodeParameters(pathParameters) } : {}),
-    ...(body.length > 0 ? { body } : {}),
     isBase64Encoded: false,
     requestContext: {
       accountId: 'local',
@@ -177,11 +183,20 @@ function toApiGatewayEvent(
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
-      // What a Lambda authorizer's simple response context looks like on AWS.
-      authorizer: { lambda: { caller: LOCAL_CALLER } },
     },
   };
   return event as APIGatewayProxyEventV2;
+}
+
+/** What API Gateway hands a REQUEST authorizer (payload 2.0) for this request. */
+function authorizerEvent(event: APIGatewayProxyEventV2): APIGatewayRequestAuthorizerEventV2 {
+  const { body: _body, isBase64Encoded: _encoded, ...request } = event;
+  return {
+    ...request,
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+    identitySource: [event.headers.authorization ?? ''],
+  } as APIGatewayRequestAuthorizerEventV2;
 }
 
 function decodeParameters(parameters: Record<string, string>): Record<string, string> {
@@ -231,27 +246,25 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function hasToken(authorization: string | undefined, token: string): boolean {
-  const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-  if (!presented) return false;
-  // Compare digests so the comparison takes the same time whatever the length presented.
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(presented), digest(token));
-}
-
 function send(response: ServerResponse, statusCode: number, body: unknown): void {
   response.statusCode = statusCode;
   response.setHeader('content-type', 'application/json; charset=utf-8');
   response.end(JSON.stringify(body));
 }
 
-/** The token is made once, on first start, readable only by its owner. */
-function readOrCreateToken(tokenFile: string): string {
-  if (existsSync(tokenFile)) {
-    const existing = readFileSync(tokenFile, 'utf8').trim();
-    if (existing.length > 0) return existing;
-  }
-  const token = randomBytes(32).toString('base64url');
+/**
+ * The token of the person running the server: every profile, kept in clear in the data directory
+ * (readable only by its owner) so that each start can print it. A new one is made when the file is
+ * missing, or its token is not in the store (a fresh `db/`) or was revoked; the previous `local`
+ * token, whose clear value is then lost, is revoked.
+ */
+async function localToken(tokenFile: string, tokens: TokenService): Promise<string> {
+  const existing = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
+  if (TOKEN_PATTERN.test(existing) && (await tokens.authenticate(`Bearer ${existing}`)).authenticated) return existing;
+  await tokens.revoke(LOCAL_TOKEN_NAME).catch((error: unknown) => {
+    if (!(error instanceof TokenNotFoundError)) throw error;
+  });
+  const { token } = await tokens.create({ name: LOCAL_TOKEN_NAME, profiles: [EVERY_PROFILE] });
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   return token;
 }

@@ -3,15 +3,14 @@ import { wire } from '#lib/dependencies.ts';
 import { JobService } from '#lib/domain/job-service.ts';
 import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
-import { callerOf } from '#lib/http/request.ts';
 import { json } from '#lib/http/responses.ts';
 
 const dependencies = wire({ store: awsJobStore, taskRunner: awsTaskRunner, logger: awsLogger });
 const service = new JobService(dependencies);
 
 export const handler = httpHandler(
-  async (event) => {
-    const job = await service.cancel(event.pathParameters?.id ?? '', callerOf(event));
+  async (event, caller) => {
+    const job = await service.cancel(event.pathParameters?.id ?? '', caller);
     return json(200, jobDocument(job));
   },
   { logger: async () => dependencies.logger },

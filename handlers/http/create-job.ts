@@ -4,7 +4,8 @@ import { JobService } from '#lib/domain/job-service.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { httpHandler } from '#lib/http/http-handler.ts';
 import { jobDocument } from '#lib/http/job-document.ts';
-import { callerOf, header, parseWith } from '#lib/http/request.ts';
+import { header } from '#lib/http/headers.ts';
+import { parseWith } from '#lib/http/request.ts';
 import { json } from '#lib/http/responses.ts';
 import { createJobBody, IDEMPOTENCY_KEY } from '#lib/http/schemas.ts';
 
@@ -12,7 +13,7 @@ const dependencies = wire({ store: awsJobStore, workflow: awsWorkflow, profiles:
 const service = new JobService(dependencies);
 
 export const handler = httpHandler(
-  async (event) => {
+  async (event, caller) => {
     const body = parseWith(createJobBody, event.body, 'the request body');
     const idempotencyKey = idempotencyKeyOf(body.idempotencyKey, header(event, 'idempotency-key'));
     const { created, job } = await service.submit(
@@ -28,7 +29,7 @@ export const handler = httpHandler(
         ...(body.memory === undefined ? {} : { memory: body.memory }),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       },
-      callerOf(event),
+      caller,
     );
     const document = jobDocument(job);
     return json(created ? 202 : 200, document, { location: document.links.self });

@@ -12,12 +12,12 @@ const dependencies = wire({ store: awsJobStore, logReader: awsLogReader, logger:
 const service = new JobService(dependencies);
 
 export const handler = httpHandler(
-  async (event) => {
+  async (event, caller) => {
     const query = parseWith(jobLogsQuery, event.queryStringParameters ?? {}, 'the query string');
     const logs = await service.readLogs(event.pathParameters?.id ?? '', {
       limit: query.limit ? Number(query.limit) : DEFAULT_LINES,
       ...(query.cursor ? { cursor: query.cursor } : {}),
-    });
+    }, caller);
     return json(200, logs);
   },
   { logger: async () => dependencies.logger },

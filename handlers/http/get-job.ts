@@ -9,8 +9,8 @@ const dependencies = wire({ store: awsJobStore, logger: awsLogger });
 const service = new JobService(dependencies);
 
 export const handler = httpHandler(
-  async (event) => {
-    const job = await service.get(event.pathParameters?.id ?? '');
+  async (event, caller) => {
+    const job = await service.get(event.pathParameters?.id ?? '', caller);
     return json(200, jobDocument(job));
   },
   { logger: async () => dependencies.logger },

@@ -13,14 +13,14 @@ const dependencies = wire({ store: awsJobStore, logger: awsLogger });
 const service = new JobService(dependencies);
 
 export const handler = httpHandler(
-  async (event) => {
+  async (event, caller) => {
     const query = parseWith(listJobsQuery, event.queryStringParameters ?? {}, 'the query string');
     const page = await service.list({
       limit: query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE,
       ...(query.status ? { status: query.status } : {}),
       ...(query.profile ? { profile: query.profile } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
-    });
+    }, caller);
     return json(200, { jobs: page.jobs.map(jobDocument), nextCursor: page.nextCursor });
   },
   { logger: async () => dependencies.logger },

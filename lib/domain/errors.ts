@@ -44,6 +44,22 @@ export class ConflictError extends ClientError {
   }
 }
 
+/** No usable bearer token: missing, malformed, unknown or revoked. */
+export class UnauthorizedError extends ClientError {
+  constructor(message: string) {
+    super(401, 'UNAUTHORIZED', message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** A valid token asking for a profile outside its scope. */
+export class ProfileForbiddenError extends ClientError {
+  constructor(tokenName: string, profile: string, scope: readonly string[]) {
+    super(403, 'PROFILE_FORBIDDEN', `token '${tokenName}' may not use profile '${profile}'; it may use: ${scope.join(', ')}`);
+    this.name = 'ProfileForbiddenError';
+  }
+}
+
 export class ProfileRejectedError extends ClientError {
   constructor(code: string, message: string) {
     super(400, code, message);

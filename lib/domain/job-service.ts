@@ -2,7 +2,8 @@
  * The use cases behind the HTTP API. Handlers parse and respond; this decides.
  */
 import { createHash } from 'node:crypto';
-import { ConflictError, JobNotFoundError, ProfileRejectedError } from './errors.ts';
+import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
+import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
 import type { JobPage, JobStore, LogLine, LogReader, TaskRunner, Workflow } from './ports.ts';
@@ -54,7 +55,9 @@ export class JobService {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  async submit(input: SubmitJobInput, caller: string): Promise<SubmitJobResult> {
+  async submit(input: SubmitJobInput, caller: Caller): Promise<SubmitJobResult> {
+    // Scope first: a token learns nothing about profiles it may not use, not even whether they exist.
+    if (!mayUse(caller, input.profile)) throw new ProfileForbiddenError(caller.name, input.profile, caller.profiles);
     const profile = this.#deps.profiles.get(input.profile);
     if (!profile) {
       throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
@@ -64,7 +67,7 @@ export class JobService {
     const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
     const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
     const now = this.#now().toISOString();
-    const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller, input.idempotencyKey) : newJobId(this.#now());
+    const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(this.#now());
     const job: Job = {
       id,
       profile: profile.name,
@@ -80,7 +83,7 @@ export class JobService {
       updatedAt: now,
       exitCode: null,
       logTail: [],
-      submittedBy: caller,
+      submittedBy: caller.name,
       requestHash,
       ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
     };
@@ -98,18 +101,23 @@ export class JobService {
     return { created, job: created ? stored : ((await this.#deps.store.get(stored.id)) ?? stored) };
   }
 
-  async get(jobId: string): Promise<Job> {
+  /** A job of a profile outside the caller's scope is as absent as one that does not exist. */
+  async get(jobId: string, caller: Caller): Promise<Job> {
     const job = isJobId(jobId) ? await this.#deps.store.get(jobId) : undefined;
-    if (!job) throw new JobNotFoundError(jobId);
+    if (!job || !mayUse(caller, job.profile)) throw new JobNotFoundError(jobId);
     return job;
   }
 
-  list(query: { status?: JobStatus; profile?: string; limit: number; cursor?: string }): Promise<JobPage> {
-    return this.#deps.store.list(query);
+  /** Newest first, only jobs of profiles in the caller's scope; asking for another profile is a 403. */
+  async list(query: { status?: JobStatus; profile?: string; limit: number; cursor?: string }, caller: Caller): Promise<JobPage> {
+    const { profile, ...rest } = query;
+    if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
+    const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
+    return this.#deps.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
   }
 
-  async readLogs(jobId: string, options: { cursor?: string; limit: number }): Promise<JobLogs> {
-    const job = await this.get(jobId);
+  async readLogs(jobId: string, options: { cursor?: string; limit: number }, caller: Caller): Promise<JobLogs> {
+    const job = await this.get(jobId, caller);
     const page = await this.#deps.logReader.read(job, options);
     return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
   }
@@ -124,10 +132,10 @@ export class JobService {
    * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
    * would leave a task running that nothing watches.
    */
-  async cancel(jobId: string, caller: string): Promise<Job> {
-    const job = await this.get(jobId);
+  async cancel(jobId: string, caller: Caller): Promise<Job> {
+    const job = await this.get(jobId, caller);
     if (isTerminal(job.status)) throw alreadyFinished(job);
-    const message = `cancelled by ${caller}`;
+    const message = `cancelled by ${caller.name}`;
     const { applied, job: cancelled } = await this.#deps.store.transition(jobId, 'CANCELLED', {
       failure: { category: 'CANCELLED', message },
     });

@@ -19,7 +19,8 @@ export interface TransitionResult {
 
 export interface ListJobsQuery {
   status?: JobStatus;
-  profile?: string;
+  /** Only jobs of these profiles. */
+  profiles?: readonly string[];
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
@@ -107,4 +108,28 @@ export interface Workflow {
    * values the job record holds only as `***`, to its StartTask and no further.
    */
   start(jobId: string, secretEnv?: Record<string, string>): Promise<void>;
+}
+
+/** A bearer token as stored: never the token itself, only its SHA-256. */
+export interface TokenRecord {
+  /** Hex SHA-256 of the token: the key it is found by. */
+  hash: string;
+  name: string;
+  /** Profile names, or `*` for every profile. */
+  profiles: string[];
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface TokenStore {
+  /**
+   * Conditional create: false (and nothing written) when an active token has this name, however
+   * many creates race for it.
+   */
+  create(token: TokenRecord): Promise<boolean>;
+  findByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Every token, revoked ones included, newest first. */
+  list(): Promise<TokenRecord[]>;
+  /** Revokes the active token of that name and frees the name; undefined when no token has it. */
+  revokeByName(name: string, revokedAt: string): Promise<TokenRecord | undefined>;
 }

@@ -1,5 +1,6 @@
 /**
- * The middy stack every HTTP handler shares: JSON bodies parsed where a route takes one, client
+ * The middy stack every HTTP handler but /health shares: the caller authenticated first (401 before
+ * anything else is looked at), JSON bodies parsed where a route takes one, client
  * errors answered in the `{ error: { code, message } }` shape, everything else logged with the
  * request id and answered as a generic 500 that shows nothing internal.
  */
@@ -7,12 +8,14 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Caller } from '#lib/domain/caller.ts';
 import { ClientError } from '#lib/domain/errors.ts';
 import { stderrLogger, type Logger } from '#lib/domain/logger.ts';
+import { authenticatedCaller } from './authorization.ts';
 import { errorBody, type HttpResponse } from './responses.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
-export type HttpCore = (event: HttpEvent) => Promise<HttpResponse>;
+export type HttpCore = (event: HttpEvent, caller: Caller) => Promise<HttpResponse>;
 
 interface HttpHandlerOptions {
   /** Parse the body as JSON (415 for another content type, 400 for malformed JSON). */
@@ -31,7 +34,12 @@ const MIDDY_ERROR_CODES: Record<number, [string, string]> = {
 };
 
 export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
-  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) => core(event));
+  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) => core(event, authenticatedCaller(event)));
+  handler.use({
+    before: (request) => {
+      authenticatedCaller(request.event);
+    },
+  });
   if (options.jsonBody) handler.use(httpJsonBodyParser({ disableContentTypeError: false }));
   // http-error-handler renders the error that errorShape (which runs first) has put in our shape.
   handler.use(httpErrorHandler({ logger: false }));
@@ -55,7 +63,9 @@ interface RequestContext {
 
 function toHttpError(error: unknown, context: RequestContext, logger: Logger) {
   if (error instanceof ClientError) {
-    return exposed(error.statusCode, errorBody(error.code, error.message, error.details));
+    // RFC 6750: a 401 names the scheme the client should authenticate with.
+    const headers = error.statusCode === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined;
+    return exposed(error.statusCode, errorBody(error.code, error.message, error.details), headers);
   }
   const status = (error as MiddyHttpError | undefined)?.statusCode;
   const known = status === undefined ? undefined : MIDDY_ERROR_CODES[status];
@@ -69,6 +79,6 @@ function toHttpError(error: unknown, context: RequestContext, logger: Logger) {
   return exposed(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, context.requestId));
 }
 
-function exposed(statusCode: number, body: unknown) {
-  return Object.assign(new Error(JSON.stringify(body)), { statusCode, expose: true });
+function exposed(statusCode: number, body: unknown, headers?: Record<string, string>) {
+  return Object.assign(new Error(JSON.stringify(body)), { statusCode, expose: true, ...(headers ? { headers } : {}) });
 }

@@ -20,20 +20,3 @@ function toDetails(issue: z.core.$ZodIssue): ErrorDetail[] {
   if (issue.code === 'invalid_key') return [{ path, message: 'invalid name' }];
   return [{ path, message: issue.message }];
 }
-
-/**
- * The caller the authorizer (or the local server) vouched for: a Lambda authorizer's `caller`, or
- * with IAM authorization the signing principal's ARN.
- */
-export function callerOf(event: APIGatewayProxyEventV2): string {
-  const context = (event.requestContext as { authorizer?: { lambda?: { caller?: unknown }; iam?: { userArn?: unknown } } })
-    .authorizer;
-  const caller = context?.lambda?.caller ?? context?.iam?.userArn;
-  return typeof caller === 'string' && caller.length > 0 ? caller : 'anonymous';
-}
-
-export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
-  return entry?.[1];
-}

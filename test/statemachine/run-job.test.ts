@@ -18,6 +18,7 @@ import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts'
 import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-workflow.ts';
+import type { Caller } from '#lib/domain/caller.ts';
 import { JobService } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
@@ -183,7 +184,8 @@ interface Scenario extends TaskSetup {
 
 const LOG_LINES = ['starting', 'migrated 42 rows', 'done'];
 const NETWORK: JobNetwork = { eniId: 'eni-0a1b2c3d', privateIp: '10.0.1.23', publicIp: '1.2.3.4' };
-const CANCELLING_USER = 'alice';
+/** Who cancels: a token that may use every profile, so the cancel is never refused for scope. */
+const CANCELLING_USER: Caller = { name: 'alice', profiles: ['*'] };
 const FARGATE_CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
 /** The profiles the steps know: an interactive one gets a connect hint once its public IP is known. */
 const PROFILES: ReadonlyMap<string, Profile> = new Map(
@@ -400,13 +402,13 @@ const SCENARIOS: Scenario[] = [
         status: 'CANCELLED',
         exitCode: STOPPED_BY_SIGNAL_EXIT_CODE,
         failureCategory: 'CANCELLED',
-        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER}`),
+        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER.name}`),
         logTail: LOG_LINES,
         startedAt: 'set',
         stoppedAt: 'set',
       },
       runTaskCalls: 1,
-      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER}`)],
+      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER.name}`)],
     },
   },
   {
@@ -439,13 +441,13 @@ const SCENARIOS: Scenario[] = [
         status: 'CANCELLED',
         exitCode: null,
         failureCategory: 'CANCELLED',
-        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER}`),
+        failureMessage: new RegExp(`cancelled by ${CANCELLING_USER.name}`),
         logTail: LOG_LINES,
         startedAt: 'absent',
         stoppedAt: 'set',
       },
       runTaskCalls: 1,
-      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER}`)],
+      stopReasons: [new RegExp(`cancelled by ${CANCELLING_USER.name}`)],
     },
   },
   {

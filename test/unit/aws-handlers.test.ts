@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
 import { ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { jobKey } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { aJob } from '../helpers/jobs.ts';
 
@@ -38,24 +38,41 @@ const ecs = mockClient(ECSClient);
 const sfn = mockClient(SFNClient);
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-let handlers: { createJob: HttpHandler; getJob: HttpHandler; cancelJob: HttpHandler; startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }> };
+let handlers: { createJob: HttpHandler; getJob: HttpHandler; listJobs: HttpHandler; cancelJob: HttpHandler; startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }> };
 
-function httpEvent(method: string, path: string, options: { body?: unknown; pathParameters?: Record<string, string> } = {}): APIGatewayProxyEventV2 {
+/** What the Lambda authorizer answers for a valid token: its name and profiles (comma-separated). */
+const CALLER_CONTEXT = { caller: 'alice', profiles: '*' };
+
+interface HttpEventOptions {
+  /** A JSON body, or a string sent as is. */
+  body?: unknown;
+  pathParameters?: Record<string, string>;
+  /** The Lambda authorizer's context; `null` for a request that carries none. */
+  authorizer?: Record<string, string> | null;
+}
+
+function httpEvent(method: string, path: string, options: HttpEventOptions = {}): APIGatewayProxyEventV2 {
+  const authorizer = options.authorizer === undefined ? CALLER_CONTEXT : options.authorizer;
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
     rawPath: path,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     isBase64Encoded: false,
     requestContext: {
       requestId: 'request-1',
       http: { method, path },
-      authorizer: { iam: { userArn: 'arn:aws:sts::123456789012:assumed-role/ops/alice' } },
+      ...(authorizer === null ? {} : { authorizer: { lambda: authorizer } }),
     },
   } as unknown as APIGatewayProxyEventV2;
+}
+
+/** A response header whatever the case of its name. */
+function headerOf(response: APIGatewayProxyStructuredResultV2, name: string): unknown {
+  return Object.entries(response.headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
 function storedItem(job: Job) {
@@ -64,15 +81,17 @@ function storedItem(job: Job) {
 
 before(async () => {
   Object.assign(process.env, STAGE_ENVIRONMENT);
-  const [createJob, getJob, cancelJob, startTask] = await Promise.all([
+  const [createJob, getJob, listJobs, cancelJob, startTask] = await Promise.all([
     import('#handlers/http/create-job.ts'),
     import('#handlers/http/get-job.ts'),
+    import('#handlers/http/list-jobs.ts'),
     import('#handlers/http/cancel-job.ts'),
     import('#handlers/steps/start-task.ts'),
   ]);
   handlers = {
     createJob: createJob.handler as unknown as HttpHandler,
     getJob: getJob.handler as unknown as HttpHandler,
+    listJobs: listJobs.handler as unknown as HttpHandler,
     cancelJob: cancelJob.handler as unknown as HttpHandler,
     startTask: startTask.handler as never,
   };
@@ -96,7 +115,7 @@ describe('the Lambda handlers wired to AWS', () => {
     // Assess
     assert.equal(response.statusCode, 202);
     const job = JSON.parse(response.body ?? '{}') as { id: string; submittedBy: string };
-    assert.equal(job.submittedBy, 'arn:aws:sts::123456789012:assumed-role/ops/alice');
+    assert.equal(job.submittedBy, 'alice');
     const [put] = dynamodb.commandCalls(PutCommand);
     assert.equal(put?.args[0].input.TableName, 'fargate-jobs-test-jobs');
     const [start] = sfn.commandCalls(StartExecutionCommand);
@@ -136,7 +155,81 @@ describe('the Lambda handlers wired to AWS', () => {
     const [stop] = ecs.commandCalls(StopTaskCommand);
     assert.equal(stop?.args[0].input.cluster, CLUSTER);
     assert.equal(stop?.args[0].input.task, TASK_ARN);
-    assert.match(stop?.args[0].input.reason ?? '', /^cancelled by arn:aws:sts::123456789012:assumed-role\/ops\/alice/);
+    assert.match(stop?.args[0].input.reason ?? '', /^cancelled by alice/);
+  });
+
+  it("GET /jobs/{id} answers 404 for a job of a profile outside the token's scope", async () => {
+    // Prepare
+    const job = aJob({ profile: 'default', status: 'RUNNING', taskArn: TASK_ARN });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+    const scopedToOtherProfile = { caller: 'nightly-bot', profiles: 'nightly,reports' };
+
+    // Act
+    const response = await handlers.getJob(
+      httpEvent('GET', `/jobs/${job.id}`, { pathParameters: { id: job.id }, authorizer: scopedToOtherProfile }),
+      {} as Context,
+    );
+
+    // Assess
+    assert.equal(response.statusCode, 404);
+    assert.equal((JSON.parse(response.body ?? '{}') as { error: { code: string } }).error.code, 'JOB_NOT_FOUND');
+  });
+
+  it("GET /jobs queries the stage table's list index for the profiles of the token's scope only", async () => {
+    // Prepare
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+    const scoped = { caller: 'nightly-bot', profiles: 'nightly,reports' };
+
+    // Act
+    const response = await handlers.listJobs(httpEvent('GET', '/jobs', { authorizer: scoped }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 200);
+    const query = dynamodb.commandCalls(QueryCommand)[0]?.args[0].input;
+    assert.equal(query?.TableName, 'fargate-jobs-test-jobs');
+    assert.equal(query?.IndexName, LIST_INDEX);
+    const profiles = Object.entries(query?.ExpressionAttributeValues ?? {})
+      .filter(([name]) => name.startsWith(':profile'))
+      .map(([, value]) => value as unknown);
+    assert.deepEqual(profiles.sort(), ['nightly', 'reports']);
+  });
+
+  it('answers a request without authorizer context 401 UNAUTHORIZED with WWW-Authenticate: Bearer, and reads nothing', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+
+    // Act
+    const response = await handlers.getJob(httpEvent('GET', `/jobs/${job.id}`, { pathParameters: { id: job.id }, authorizer: null }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 401);
+    assert.equal(headerOf(response, 'WWW-Authenticate'), 'Bearer');
+    const body = JSON.parse(response.body ?? '{}') as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'UNAUTHORIZED');
+    assert.match(body.error.message, /Authorization: Bearer <token>/);
+    assert.equal(dynamodb.commandCalls(GetCommand).length, 0);
+  });
+
+  it('POST /jobs answers an unauthenticated request 401 before it looks at an invalid JSON body, and stores and starts nothing', async () => {
+    // Act
+    const response = await handlers.createJob(httpEvent('POST', '/jobs', { body: '{"command":', authorizer: { failure: 'REVOKED' } }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 401);
+    assert.equal(headerOf(response, 'WWW-Authenticate'), 'Bearer');
+    assert.deepEqual(JSON.parse(response.body ?? '{}'), { error: { code: 'UNAUTHORIZED', message: 'the token is unknown or has been revoked' } });
+    assert.equal(dynamodb.commandCalls(PutCommand).length, 0);
+    assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0);
+  });
+
+  it('POST /jobs answers an authenticated request with an invalid JSON body 400 INVALID_JSON', async () => {
+    // Act
+    const response = await handlers.createJob(httpEvent('POST', '/jobs', { body: '{"command":' }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 400);
+    assert.equal((JSON.parse(response.body ?? '{}') as { error: { code: string } }).error.code, 'INVALID_JSON');
   });
 
   it('StartTask runs the task of the profile in the stage cluster, subnets and security groups', async () => {

@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { JOBS_BY_CREATED_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { LIST_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 
 const run = promisify(execFile);
@@ -38,6 +39,7 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   getJobLogs: ['dynamodb:GetItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   health: [],
+  authorizer: ['dynamodb:GetItem'],
   startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole'],
   pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces'],
   stopTask: ['ecs:StopTask'],
@@ -376,7 +378,10 @@ describe('the packaged CloudFormation template', () => {
     assert.ok(finalizeTimeout >= 90, `finalizeJob: ${finalizeTimeout} s leaves no time to drain the logs`);
   });
 
-  it('asks for authorization on every route but the public ones', () => {
+  it('asks the token authorizer about every route but the public ones', () => {
+    // Prepare
+    const [authorizerId] = packaged.single('AWS::ApiGatewayV2::Authorizer');
+
     // Act
     const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
 
@@ -388,9 +393,41 @@ describe('the packaged CloudFormation template', () => {
       if (route.public) {
         assert.equal(authorization, 'NONE', `${route.method} ${route.path} is public`);
       } else {
-        assert.ok(['AWS_IAM', 'JWT', 'CUSTOM'].includes(String(authorization)), `${route.method} ${route.path} is open to anyone`);
+        assert.equal(authorization, 'CUSTOM', `${route.method} ${route.path} is not behind the token authorizer`);
+        assert.deepEqual(deployed?.AuthorizerId, ref(authorizerId), `${route.method} ${route.path} uses another authorizer`);
       }
     }
+  });
+
+  it('checks tokens with the authorizer function: simple responses, keyed and cached briefly on the Authorization header', () => {
+    // Act
+    const [, authorizer] = packaged.single('AWS::ApiGatewayV2::Authorizer');
+    const properties = authorizer.Properties ?? {};
+    const permissions = packaged
+      .ofType('AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties ?? {})
+      .filter((permission) => JSON.stringify(permission.FunctionName).includes(`${functionPrefix('authorizer')}LambdaFunction`));
+
+    // Assess
+    assert.equal(properties.AuthorizerType, 'REQUEST');
+    assert.equal(properties.AuthorizerPayloadFormatVersion, '2.0');
+    assert.equal(properties.EnableSimpleResponses, true);
+    assert.deepEqual(properties.IdentitySource, ['$request.header.Authorization']);
+    const ttl = properties.AuthorizerResultTtlInSeconds as number;
+    assert.ok(ttl > 0 && ttl <= 60, `a revoked token keeps working for ${ttl} s`);
+    assert.match(JSON.stringify(properties.AuthorizerUri), new RegExp(`${functionPrefix('authorizer')}LambdaFunction`));
+    assert.equal(permissions.length, 1, 'API Gateway may invoke the authorizer');
+    assert.equal(permissions[0]?.Principal, 'apigateway.amazonaws.com');
+  });
+
+  it('lets the authorizer read token items only, never job records', () => {
+    // Act
+    const statements = packaged.roleStatements(packaged.functionRole('authorizer'));
+    const reads = statements.filter((statement) => list(statement.Action).includes('dynamodb:GetItem'));
+
+    // Assess
+    assert.equal(reads.length, 1);
+    assert.deepEqual(reads[0]?.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TOKEN_KEY_PREFIX}*`] } });
   });
 
   it('throttles the API stage, so a flood is answered 429 before any function runs', () => {
@@ -483,7 +520,7 @@ describe('the IAM policies of the packaged template', () => {
     const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => definition.Properties ?? {});
     const families = taskDefinitions.map((definition) => String(definition.Family));
     const taskRoles = new Set(taskDefinitions.flatMap((definition) => [JSON.stringify(definition.TaskRoleArn), JSON.stringify(definition.ExecutionRoleArn)]));
-    const index = `\${${tableId}.Arn}/index/${JOBS_BY_CREATED_INDEX}`;
+    const index = `\${${tableId}.Arn}/index/${LIST_INDEX}`;
     const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
     const clusterCondition = { 'ecs:cluster': arnOf(clusterId) };
 
@@ -498,7 +535,7 @@ describe('the IAM policies of the packaged template', () => {
         for (const action of list(statement.Action)) {
           const [service] = action.split(':');
           if (action === 'dynamodb:Query') {
-            assert.deepEqual(resources.map(arnText), [index], `${where} reads only the jobsByCreatedAt index`);
+            assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} index`);
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
           } else if (action === 'states:StartExecution') {
@@ -590,8 +627,9 @@ describe('the packaged function bundles', () => {
     return (stdout as unknown as Buffer).toString('utf8');
   }
 
-  for (const route of ROUTES.filter((candidate) => !candidate.public)) {
-    const functionName = route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase());
+  const routeFunctions = ROUTES.filter((candidate) => !candidate.public).map((route) => route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase()));
+  // The authorizer runs before every authenticated request: it must load at least as fast.
+  for (const functionName of [...routeFunctions, 'authorizer']) {
     it(`keeps the ${functionName} bundle within ${HTTP_BUNDLE_LIMIT_BYTES / 1024} KB, with no credential chain but the environment's`, async () => {
       const bundle = await bundleOf(functionName);
       assert.ok(Buffer.byteLength(bundle) <= HTTP_BUNDLE_LIMIT_BYTES, `${functionName} bundle is ${Buffer.byteLength(bundle)} bytes`);

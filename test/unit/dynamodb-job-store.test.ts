@@ -2,12 +2,14 @@
  * The DynamoDB job store, run for real against dynalite: conditional create, guarded status
  * transitions, updates, newest-first listing with opaque cursors, and persistence on disk.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { ensureJobTable, startEmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
@@ -49,7 +51,7 @@ async function createAll(store: JobStore, jobs: Job[]): Promise<void> {
 /** Follows nextCursor from the first page to the last; returns every page. */
 async function allPages(
   store: JobStore,
-  query: { limit: number; status?: JobStatus; profile?: string },
+  query: { limit: number; status?: JobStatus; profiles?: readonly string[] },
 ): Promise<{ jobs: Job[]; nextCursor: string | null }[]> {
   const pages: { jobs: Job[]; nextCursor: string | null }[] = [];
   let cursor: string | undefined;
@@ -320,10 +322,10 @@ describe('DynamoDbJobStore', () => {
     let jobs: Job[];
     before(async () => {
       testStore = await createTestStore();
-      // 30 jobs; only 3 are FAILED and only 3 (others) use the 'build' profile.
+      // 30 jobs; only 3 are FAILED, 3 (others) use the 'build' profile and 3 more the 'nightly' one.
       jobs = jobsCreatedInOrder(30, (index) => ({
         status: index % 10 === 4 ? 'FAILED' : 'SUCCEEDED',
-        profile: index % 10 === 7 ? 'build' : 'default',
+        profile: index % 10 === 7 ? 'build' : index % 10 === 2 ? 'nightly' : 'default',
       }));
       await createAll(testStore.store, jobs);
     });
@@ -382,27 +384,56 @@ describe('DynamoDbJobStore', () => {
       assert.equal(pages.at(-1)?.nextCursor, null);
     });
 
-    it('filters by profile across pages where most jobs do not match', async () => {
+    it('filters by one profile across pages where most jobs do not match', async () => {
       // Prepare
       const build = newestFirst(jobs.filter((job) => job.profile === 'build'));
 
       // Act
-      const pages = await allPages(testStore.store, { profile: 'build', limit: 2 });
+      const pages = await allPages(testStore.store, { profiles: ['build'], limit: 2 });
 
       // Assess
       assert.equal(build.length, 3);
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [2, 1],
+      );
       assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(build));
-      assert.ok(pages.flatMap((page) => page.jobs).every((job) => job.profile === 'build'));
       assert.equal(pages.at(-1)?.nextCursor, null);
     });
 
-    it('combines the status and profile filters', async () => {
+    it('lists the jobs of any of several profiles, newest first, across pages', async () => {
+      // Prepare
+      const buildOrNightly = newestFirst(jobs.filter((job) => job.profile === 'build' || job.profile === 'nightly'));
+
       // Act
-      const pages = await allPages(testStore.store, { status: 'SUCCEEDED', profile: 'build', limit: 2 });
+      const pages = await allPages(testStore.store, { profiles: ['build', 'nightly'], limit: 4 });
 
       // Assess
-      const expected = newestFirst(jobs.filter((job) => job.status === 'SUCCEEDED' && job.profile === 'build'));
+      assert.equal(buildOrNightly.length, 6);
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [4, 2],
+      );
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(buildOrNightly));
+      assert.equal(pages.at(-1)?.nextCursor, null);
+    });
+
+    it('combines the status and profiles filters', async () => {
+      // Act
+      const pages = await allPages(testStore.store, { status: 'SUCCEEDED', profiles: ['build', 'nightly'], limit: 2 });
+
+      // Assess
+      const expected = newestFirst(jobs.filter((job) => job.status === 'SUCCEEDED' && (job.profile === 'build' || job.profile === 'nightly')));
+      assert.equal(expected.length, 6);
       assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(expected));
+    });
+
+    it('returns an empty page with nextCursor null for a profile no job has', async () => {
+      // Act
+      const page = await testStore.store.list({ profiles: ['prod-admin'], limit: 5 });
+
+      // Assess
+      assert.deepEqual(page, { jobs: [], nextCursor: null });
     });
 
     it('returns an empty page with nextCursor null when nothing matches', async () => {
@@ -439,6 +470,34 @@ describe('DynamoDbJobStore', () => {
           return true;
         });
       }
+    });
+  });
+
+  describe('list with an empty list of profiles', () => {
+    // Mocked only here: the other blocks run against dynalite, one block after the other.
+    let documents: AwsClientStub<DynamoDBDocumentClient>;
+    let store: DynamoDbJobStore;
+    before(() => {
+      documents = mockClient(DynamoDBDocumentClient);
+    });
+    beforeEach(() => {
+      documents.reset();
+      documents.on(QueryCommand).resolves({ Items: [aJob()] });
+      store = new DynamoDbJobStore({ client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'fargate-jobs-test-jobs' });
+    });
+    after(() => {
+      documents.restore();
+    });
+
+    it('returns an empty page without reading the table: a caller with no profiles sees no job', async () => {
+      // Act
+      const page = await store.list({ profiles: [], limit: 5 });
+      const failed = await store.list({ profiles: [], status: 'FAILED', limit: 5 });
+
+      // Assess
+      assert.deepEqual(page, { jobs: [], nextCursor: null });
+      assert.deepEqual(failed, { jobs: [], nextCursor: null });
+      assert.equal(documents.commandCalls(QueryCommand).length, 0);
     });
   });
 

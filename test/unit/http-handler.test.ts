@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Caller } from '#lib/domain/caller.ts';
 import { ConflictError } from '#lib/domain/errors.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { httpHandler, type HttpCore } from '#lib/http/http-handler.ts';
 import { json } from '#lib/http/responses.ts';
+
+/** The request context API Gateway passes on once the Lambda authorizer has vouched for `ci`. */
+const AUTHENTICATED = { requestId: 'request-1', authorizer: { lambda: { caller: 'ci', profiles: 'default,build' } } };
 
 function anEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
   return {
@@ -15,7 +19,7 @@ function anEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayPro
     headers: { 'content-type': 'application/json' },
     body: '{"command":["true"]}',
     isBase64Encoded: false,
-    requestContext: { requestId: 'request-1' },
+    requestContext: AUTHENTICATED,
     ...overrides,
   } as APIGatewayProxyEventV2;
 }
@@ -31,6 +35,11 @@ function recordingLogger(): Logger & { errors: Array<Record<string, unknown>> } 
       errors.push(Object.assign({}, ...extra));
     },
   };
+}
+
+/** A response header whatever the case of its name. */
+function headerOf(response: { headers?: Record<string, unknown> | undefined }, name: string): unknown {
+  return Object.entries(response.headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
 async function call(core: HttpCore, event: APIGatewayProxyEventV2, logger: () => Promise<Logger>) {
@@ -126,5 +135,89 @@ describe('httpHandler', () => {
     assert.equal((malformed.json as { error: { code: string } }).error.code, 'INVALID_JSON');
     assert.equal(wrongType.statusCode, 415);
     assert.equal((wrongType.json as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('hands the core the caller the authorizer vouched for', async () => {
+    // Prepare
+    const callers: Caller[] = [];
+    const core: HttpCore = async (_event, caller) => {
+      callers.push(caller);
+      return json(200, {});
+    };
+
+    // Act
+    const response = await call(core, anEvent(), async () => recordingLogger());
+
+    // Assess
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(callers, [{ name: 'ci', profiles: ['default', 'build'] }]);
+  });
+
+  it('answers a request without authorizer context 401 UNAUTHORIZED with WWW-Authenticate: Bearer, and never runs the core', async () => {
+    // Prepare
+    let coreRan = false;
+    const core: HttpCore = async () => {
+      coreRan = true;
+      return json(200, {});
+    };
+
+    // Act
+    const response = await call(core, anEvent({ requestContext: { requestId: 'request-1' } as APIGatewayProxyEventV2['requestContext'] }), async () => recordingLogger());
+
+    // Assess
+    assert.equal(response.statusCode, 401);
+    assert.equal(headerOf(response, 'WWW-Authenticate'), 'Bearer');
+    assert.deepEqual(response.json, { error: { code: 'UNAUTHORIZED', message: 'send a token as "Authorization: Bearer <token>"' } });
+    assert.equal(coreRan, false);
+  });
+
+  it('answers a request whose token the authorizer found revoked 401 UNAUTHORIZED, and never runs the core', async () => {
+    // Prepare
+    let coreRan = false;
+    const core: HttpCore = async () => {
+      coreRan = true;
+      return json(200, {});
+    };
+    const revoked = { requestId: 'request-1', authorizer: { lambda: { failure: 'REVOKED' } } };
+
+    // Act
+    const response = await call(core, anEvent({ requestContext: revoked as unknown as APIGatewayProxyEventV2['requestContext'] }), async () => recordingLogger());
+
+    // Assess
+    assert.equal(response.statusCode, 401);
+    assert.equal(headerOf(response, 'WWW-Authenticate'), 'Bearer');
+    assert.deepEqual(response.json, { error: { code: 'UNAUTHORIZED', message: 'the token is unknown or has been revoked' } });
+    assert.equal(coreRan, false);
+  });
+
+  it('authenticates before reading the body: an unauthenticated request with malformed JSON or another content type gets 401', async () => {
+    // Prepare
+    const core: HttpCore = async () => json(200, {});
+    const unauthenticated = { requestContext: { requestId: 'request-1' } as APIGatewayProxyEventV2['requestContext'] };
+
+    // Act
+    const malformed = await call(core, anEvent({ ...unauthenticated, body: '{"command":' }), async () => recordingLogger());
+    const wrongType = await call(core, anEvent({ ...unauthenticated, headers: { 'content-type': 'text/plain' } }), async () => recordingLogger());
+
+    // Assess
+    assert.equal(malformed.statusCode, 401);
+    assert.equal((malformed.json as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+    assert.equal(wrongType.statusCode, 401);
+    assert.equal((wrongType.json as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+  });
+
+  it('does not ask for authentication on other errors', async () => {
+    // Prepare
+    const core: HttpCore = async () => {
+      throw new ConflictError('JOB_ALREADY_FINISHED', "job 'x' has already finished");
+    };
+
+    // Act
+    const conflict = await call(core, anEvent(), async () => recordingLogger());
+    const malformed = await call(async () => json(200, {}), anEvent({ body: '{"command":' }), async () => recordingLogger());
+
+    // Assess
+    assert.equal(headerOf(conflict, 'WWW-Authenticate'), undefined);
+    assert.equal(headerOf(malformed, 'WWW-Authenticate'), undefined);
   });
 });

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Caller } from '#lib/domain/caller.ts';
 import { ClientError } from '#lib/domain/errors.ts';
 import { JOB_ID_PATTERN, newJobId } from '#lib/domain/ids.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
 import { JobService, type SubmitJobInput } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type {
+  JobPage,
   JobStore,
   LogPage,
   LogReader,
@@ -19,6 +21,13 @@ import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs/0f3c1a9e2b7d4c5e8f6a1b2c3d4e5f60';
+
+/** Tokens that may use every profile. */
+const alice: Caller = { name: 'alice', profiles: ['*'] };
+const bob: Caller = { name: 'bob', profiles: ['*'] };
+const ci: Caller = { name: 'ci', profiles: ['*'] };
+/** A token scoped to the `default` profile: `build` jobs are not its business. */
+const docsBot: Caller = { name: 'docs-bot', profiles: ['default'] };
 
 const profiles: ReadonlyMap<string, Profile> = new Map([
   [
@@ -162,7 +171,7 @@ describe('JobService', () => {
       const input = aSubmission({ env: { LOG_LEVEL: 'debug' }, labels: { team: 'platform' } });
 
       // Act
-      const { created, job } = await service.submit(input, 'alice');
+      const { created, job } = await service.submit(input, alice);
 
       // Assess
       assert.equal(created, true);
@@ -183,7 +192,7 @@ describe('JobService', () => {
       const input = aSubmission({ env: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug' } });
 
       // Act
-      const { job } = await service.submit(input, 'alice');
+      const { job } = await service.submit(input, alice);
 
       // Assess
       assert.deepEqual(job.env, { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' });
@@ -193,8 +202,8 @@ describe('JobService', () => {
 
     it("fills timeoutSeconds and publicIp from the profile's defaults", async () => {
       // Act
-      const { job: onDefault } = await service.submit(aSubmission(), 'alice');
-      const { job: onBuild } = await service.submit(aSubmission({ profile: 'build' }), 'alice');
+      const { job: onDefault } = await service.submit(aSubmission(), alice);
+      const { job: onBuild } = await service.submit(aSubmission({ profile: 'build' }), alice);
 
       // Assess
       assert.equal(onDefault.timeoutSeconds, 3600);
@@ -204,15 +213,15 @@ describe('JobService', () => {
 
     it('runs a shell string through /bin/sh -c where the profile allows a shell', async () => {
       // Act
-      const { job } = await service.submit(aSubmission({ command: 'make build && make test' }), 'alice');
+      const { job } = await service.submit(aSubmission({ command: 'make build && make test' }), alice);
 
       // Assess
       assert.deepEqual(job.command, ['/bin/sh', '-c', 'make build && make test']);
     });
 
-    it('refuses an unknown profile with 400 UNKNOWN_PROFILE and stores nothing', async () => {
+    it('refuses an unknown profile to a caller who may use every profile with 400 UNKNOWN_PROFILE and stores nothing', async () => {
       // Act
-      const error = await assertClientError(service.submit(aSubmission({ profile: 'prod-admin' }), 'alice'), 400, 'UNKNOWN_PROFILE');
+      const error = await assertClientError(service.submit(aSubmission({ profile: 'prod-admin' }), alice), 400, 'UNKNOWN_PROFILE');
 
       // Assess
       assert.equal(error.message, "profile 'prod-admin' does not exist");
@@ -220,10 +229,46 @@ describe('JobService', () => {
       assert.deepEqual(workflow.starts, []);
     });
 
+    it("refuses a profile outside the caller's scope with 403 PROFILE_FORBIDDEN and stores and starts nothing", async () => {
+      // Act
+      const error = await assertClientError(service.submit(aSubmission({ profile: 'build' }), docsBot), 403, 'PROFILE_FORBIDDEN');
+
+      // Assess
+      assert.equal(error.message, "token 'docs-bot' may not use profile 'build'; it may use: default");
+      assert.deepEqual(await allJobs(), []);
+      assert.deepEqual(workflow.starts, []);
+    });
+
+    it('answers a scoped caller 403, not 400, for a profile that does not exist, so it cannot learn which profiles exist', async () => {
+      // Act
+      const unknown = await assertClientError(service.submit(aSubmission({ profile: 'prod-admin' }), docsBot), 403, 'PROFILE_FORBIDDEN');
+      const existing = await assertClientError(service.submit(aSubmission({ profile: 'build' }), docsBot), 403, 'PROFILE_FORBIDDEN');
+
+      // Assess
+      assert.equal(unknown.message, "token 'docs-bot' may not use profile 'prod-admin'; it may use: default");
+      assert.equal(unknown.message.replace('prod-admin', 'build'), existing.message, 'both refusals read the same');
+      assert.deepEqual(await allJobs(), []);
+      assert.deepEqual(workflow.starts, []);
+    });
+
+    it('runs a job for a caller on any profile its scope names', async () => {
+      // Prepare
+      const release: Caller = { name: 'release', profiles: ['default', 'build'] };
+
+      // Act
+      const { created, job } = await service.submit(aSubmission({ profile: 'build' }), release);
+
+      // Assess
+      assert.equal(created, true);
+      assert.equal(job.profile, 'build');
+      assert.equal(job.submittedBy, 'release');
+      assert.deepEqual(workflow.starts, [job.id]);
+    });
+
     it('refuses a command the profile does not allow and stores nothing', async () => {
       // Act
       const error = await assertClientError(
-        service.submit(aSubmission({ profile: 'build', command: ['rm', '-rf', '/'] }), 'alice'),
+        service.submit(aSubmission({ profile: 'build', command: ['rm', '-rf', '/'] }), alice),
         400,
         'COMMAND_NOT_ALLOWED',
       );
@@ -236,8 +281,8 @@ describe('JobService', () => {
 
     it('gives every submission without an idempotency key its own job', async () => {
       // Act
-      const first = await service.submit(aSubmission(), 'alice');
-      const second = await service.submit(aSubmission(), 'alice');
+      const first = await service.submit(aSubmission(), alice);
+      const second = await service.submit(aSubmission(), alice);
 
       // Assess
       assert.notEqual(first.job.id, second.job.id);
@@ -248,10 +293,10 @@ describe('JobService', () => {
       it('returns the original job for a replay with the same body, and restarts the workflow while QUEUED', async () => {
         // Prepare
         const input = aSubmission({ idempotencyKey: 'migrate-2025-06-01' });
-        const original = await service.submit(input, 'ci');
+        const original = await service.submit(input, ci);
 
         // Act
-        const replay = await service.submit({ ...input }, 'ci');
+        const replay = await service.submit({ ...input }, ci);
 
         // Assess
         assert.equal(original.created, true);
@@ -265,11 +310,11 @@ describe('JobService', () => {
       it('does not start the workflow again once the job has left QUEUED, and returns its current state', async () => {
         // Prepare
         const input = aSubmission({ idempotencyKey: 'migrate-2025-06-01' });
-        const original = await service.submit(input, 'ci');
+        const original = await service.submit(input, ci);
         await store.transition(original.job.id, 'RUNNING', { taskArn: TASK_ARN, startedAt: clock.toISOString() });
 
         // Act
-        const replay = await service.submit(input, 'ci');
+        const replay = await service.submit(input, ci);
 
         // Assess
         assert.equal(replay.created, false);
@@ -283,13 +328,13 @@ describe('JobService', () => {
         // Prepare
         await service.submit(
           { idempotencyKey: 'k1', profile: 'default', command: ['env'], env: { A: '1', B: '2' }, labels: { x: 'y' } },
-          'ci',
+          ci,
         );
 
         // Act
         const replay = await service.submit(
           { labels: { x: 'y' }, env: { B: '2', A: '1' }, command: ['env'], profile: 'default', idempotencyKey: 'k1' },
-          'ci',
+          ci,
         );
 
         // Assess
@@ -298,11 +343,11 @@ describe('JobService', () => {
 
       it('refuses the same key with a different body with 409 IDEMPOTENCY_KEY_REUSED and keeps the original', async () => {
         // Prepare
-        const original = await service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01' }), 'ci');
+        const original = await service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01' }), ci);
 
         // Act
         const error = await assertClientError(
-          service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01', command: ['npm', 'run', 'seed'] }), 'ci'),
+          service.submit(aSubmission({ idempotencyKey: 'migrate-2025-06-01', command: ['npm', 'run', 'seed'] }), ci),
           409,
           'IDEMPOTENCY_KEY_REUSED',
         );
@@ -319,14 +364,14 @@ describe('JobService', () => {
         const input = aSubmission({ idempotencyKey: 'retry-1' });
 
         // Act
-        const alice = await service.submit(input, 'alice');
-        const bob = await service.submit(input, 'bob');
+        const fromAlice = await service.submit(input, alice);
+        const fromBob = await service.submit(input, bob);
 
         // Assess
-        assert.equal(alice.created, true);
-        assert.equal(bob.created, true);
-        assert.notEqual(alice.job.id, bob.job.id);
-        assert.equal(bob.job.submittedBy, 'bob');
+        assert.equal(fromAlice.created, true);
+        assert.equal(fromBob.created, true);
+        assert.notEqual(fromAlice.job.id, fromBob.job.id);
+        assert.equal(fromBob.job.submittedBy, 'bob');
         assert.equal((await allJobs()).length, 2);
       });
     });
@@ -337,7 +382,7 @@ describe('JobService', () => {
       workflow.failure = startFailure;
 
       // Act
-      await assert.rejects(service.submit(aSubmission(), 'alice'), (error: unknown) => error === startFailure);
+      await assert.rejects(service.submit(aSubmission(), alice), (error: unknown) => error === startFailure);
 
       // Assess
       const [job, ...others] = await allJobs();
@@ -378,7 +423,7 @@ describe('JobService', () => {
 
       it("stores the profile's default size on a job that asks for none", async () => {
         // Act
-        const { job } = await sizedService.submit(aSubmission({ profile: 'sized' }), 'alice');
+        const { job } = await sizedService.submit(aSubmission({ profile: 'sized' }), alice);
 
         // Assess
         const stored = await store.get(job.id);
@@ -388,7 +433,7 @@ describe('JobService', () => {
 
       it("stores a requested memory with the profile's default cpu", async () => {
         // Act
-        const { job } = await sizedService.submit(aSubmission({ profile: 'sized', memory: 2048 }), 'alice');
+        const { job } = await sizedService.submit(aSubmission({ profile: 'sized', memory: 2048 }), alice);
 
         // Assess
         const stored = await store.get(job.id);
@@ -397,8 +442,8 @@ describe('JobService', () => {
 
       it('stores any Fargate size on a profile without sizes, and none when none is asked for', async () => {
         // Act
-        const { job: largest } = await sizedService.submit(aSubmission({ cpu: 16_384, memory: 122_880 }), 'alice');
-        const { job: unsized } = await sizedService.submit(aSubmission(), 'alice');
+        const { job: largest } = await sizedService.submit(aSubmission({ cpu: 16_384, memory: 122_880 }), alice);
+        const { job: unsized } = await sizedService.submit(aSubmission(), alice);
 
         // Assess
         const stored = await store.get(largest.id);
@@ -424,7 +469,7 @@ describe('JobService', () => {
         it(`refuses ${testCase.name} with 400 ${testCase.code}, and stores and starts nothing`, async () => {
           // Act
           const error = await assertClientError(
-            sizedService.submit(aSubmission({ profile: 'sized', idempotencyKey: 'sized-1', ...testCase.input }), 'alice'),
+            sizedService.submit(aSubmission({ profile: 'sized', idempotencyKey: 'sized-1', ...testCase.input }), alice),
             400,
             testCase.code,
           );
@@ -438,10 +483,10 @@ describe('JobService', () => {
 
       it('lets a refused idempotency key be used again for a corrected request', async () => {
         // Prepare
-        await assertClientError(sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, idempotencyKey: 'resize' }), 'alice'), 400, 'INVALID_TASK_SIZE');
+        await assertClientError(sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, idempotencyKey: 'resize' }), alice), 400, 'INVALID_TASK_SIZE');
 
         // Act
-        const { created, job } = await sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, memory: 2048, idempotencyKey: 'resize' }), 'alice');
+        const { created, job } = await sizedService.submit(aSubmission({ profile: 'sized', cpu: 1024, memory: 2048, idempotencyKey: 'resize' }), alice);
 
         // Assess
         assert.equal(created, true);
@@ -453,10 +498,10 @@ describe('JobService', () => {
   describe('get', () => {
     it('returns a stored job', async () => {
       // Prepare
-      const { job } = await service.submit(aSubmission(), 'alice');
+      const { job } = await service.submit(aSubmission(), alice);
 
       // Act
-      const found = await service.get(job.id);
+      const found = await service.get(job.id, alice);
 
       // Assess
       assert.deepEqual(found, job);
@@ -465,7 +510,7 @@ describe('JobService', () => {
     for (const jobId of ['../../etc/passwd', 'job-123', '', 'JOB-01HZX3K8Q2V7N4M5P6R7S8T9VW']) {
       it(`answers 404 JOB_NOT_FOUND for the malformed id '${jobId}'`, async () => {
         // Act
-        const error = await assertClientError(service.get(jobId), 404, 'JOB_NOT_FOUND');
+        const error = await assertClientError(service.get(jobId, alice), 404, 'JOB_NOT_FOUND');
 
         // Assess
         assert.equal(error.message, `job '${jobId}' does not exist`);
@@ -477,20 +522,45 @@ describe('JobService', () => {
       const jobId = newJobId();
 
       // Act
-      const error = await assertClientError(service.get(jobId), 404, 'JOB_NOT_FOUND');
+      const error = await assertClientError(service.get(jobId, alice), 404, 'JOB_NOT_FOUND');
 
       // Assess
       assert.equal(error.message, `job '${jobId}' does not exist`);
+    });
+
+    it("answers 404 JOB_NOT_FOUND for a job of a profile outside the caller's scope, as if it did not exist", async () => {
+      // Prepare
+      const job = aJob({ profile: 'build', status: 'RUNNING', taskArn: TASK_ARN });
+      await store.create(job);
+
+      // Act
+      const error = await assertClientError(service.get(job.id, docsBot), 404, 'JOB_NOT_FOUND');
+
+      // Assess
+      assert.equal(error.message, `job '${job.id}' does not exist`);
+      assert.deepEqual(await store.get(job.id), job);
+    });
+
+    it("returns a job of a profile in the caller's scope", async () => {
+      // Prepare
+      const job = aJob({ profile: 'default' });
+      await store.create(job);
+
+      // Act
+      const found = await service.get(job.id, docsBot);
+
+      // Assess
+      assert.deepEqual(found, job);
     });
   });
 
   describe('cancel', () => {
     it('cancels a QUEUED job that has no task yet: CANCELLED at once, nothing to stop, finalized by its workflow', async () => {
       // Prepare
-      const { job } = await service.submit(aSubmission(), 'alice');
+      const { job } = await service.submit(aSubmission(), alice);
 
       // Act
-      const cancelled = await service.cancel(job.id, 'alice');
+      const cancelled = await service.cancel(job.id, alice);
 
       // Assess
       assert.equal(cancelled.status, 'CANCELLED');
@@ -506,7 +576,7 @@ describe('JobService', () => {
       await store.create(job);
 
       // Act
-      const cancelled = await service.cancel(job.id, 'bob');
+      const cancelled = await service.cancel(job.id, bob);
 
       // Assess
       assert.equal(cancelled.status, 'CANCELLED');
@@ -522,8 +592,8 @@ describe('JobService', () => {
       logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
 
       // Act
-      const cancelled = await service.cancel(job.id, 'bob');
-      const logs = await service.readLogs(job.id, { limit: 100 });
+      const cancelled = await service.cancel(job.id, bob);
+      const logs = await service.readLogs(job.id, { limit: 100 }, alice);
 
       // Assess
       assert.equal(cancelled.stoppedAt, undefined);
@@ -537,7 +607,7 @@ describe('JobService', () => {
         await store.create(job);
 
         // Act
-        const error = await assertClientError(service.cancel(job.id, 'alice'), 409, 'JOB_ALREADY_FINISHED');
+        const error = await assertClientError(service.cancel(job.id, alice), 409, 'JOB_ALREADY_FINISHED');
 
         // Assess
         assert.equal(error.message, `job '${job.id}' has already finished with status ${status}`);
@@ -548,8 +618,35 @@ describe('JobService', () => {
 
     it('answers 404 JOB_NOT_FOUND for a job that does not exist', async () => {
       // Act + Assess
-      await assertClientError(service.cancel(newJobId(), 'alice'), 404, 'JOB_NOT_FOUND');
+      await assertClientError(service.cancel(newJobId(), alice), 404, 'JOB_NOT_FOUND');
       assert.deepEqual(taskRunner.stops, []);
+    });
+
+    it("answers 404 JOB_NOT_FOUND for a job of a profile outside the caller's scope, and neither cancels it nor stops its task", async () => {
+      // Prepare
+      const job = aJob({ profile: 'build', status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+
+      // Act
+      const error = await assertClientError(service.cancel(job.id, docsBot), 404, 'JOB_NOT_FOUND');
+
+      // Assess
+      assert.equal(error.message, `job '${job.id}' does not exist`);
+      assert.deepEqual(await store.get(job.id), job);
+      assert.deepEqual(taskRunner.stops, []);
+    });
+
+    it("cancels a job of a profile in the caller's scope in the caller's name", async () => {
+      // Prepare
+      const job = aJob({ profile: 'default', status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
+      await store.create(job);
+
+      // Act
+      const cancelled = await service.cancel(job.id, docsBot);
+
+      // Assess
+      assert.equal(cancelled.status, 'CANCELLED');
+      assert.deepEqual(taskRunner.stops, [{ taskArn: TASK_ARN, reason: 'cancelled by docs-bot' }]);
     });
 
     it('ends a cancel racing a finish in exactly one terminal status, and the loser is told', async () => {
@@ -562,7 +659,7 @@ describe('JobService', () => {
 
         // Act
         const [cancel, finish] = await Promise.allSettled([
-          service.cancel(job.id, 'alice'),
+          service.cancel(job.id, alice),
           staggered(round % 4).then(() => store.transition(job.id, 'SUCCEEDED', { exitCode: 0, stoppedAt: clock.toISOString() })),
         ]);
 
@@ -604,7 +701,7 @@ describe('JobService', () => {
       });
 
       // Act
-      const error = await assertClientError(racingService.cancel(job.id, 'alice'), 409, 'JOB_ALREADY_FINISHED');
+      const error = await assertClientError(racingService.cancel(job.id, alice), 409, 'JOB_ALREADY_FINISHED');
 
       // Assess
       assert.match(error.message, /has already finished with status SUCCEEDED/);
@@ -619,7 +716,7 @@ describe('JobService', () => {
       // Prepare
       const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
       await store.create(job);
-      await service.cancel(job.id, 'alice');
+      await service.cancel(job.id, alice);
 
       // Act
       const finish = await store.transition(job.id, 'SUCCEEDED', { exitCode: 0 });
@@ -632,7 +729,7 @@ describe('JobService', () => {
 
     it('does not finalize a job whose task was started while the cancel was in flight', async () => {
       // Prepare: the store hands cancel a QUEUED job, then StartTask records the task before cancel writes.
-      const { job } = await service.submit(aSubmission(), 'alice');
+      const { job } = await service.submit(aSubmission(), alice);
       const racingService = serviceOn({
         ...delegatingTo(store),
         async get(jobId) {
@@ -644,14 +741,129 @@ describe('JobService', () => {
       logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
 
       // Act
-      const cancelled = await racingService.cancel(job.id, 'alice');
-      const logs = await service.readLogs(job.id, { limit: 100 });
+      const cancelled = await racingService.cancel(job.id, alice);
+      const logs = await service.readLogs(job.id, { limit: 100 }, alice);
 
       // Assess
       assert.equal(cancelled.status, 'CANCELLED');
       assert.deepEqual(taskRunner.stops, [{ taskArn: TASK_ARN, reason: 'cancelled by alice' }]);
       assert.equal(logs.complete, false, 'the task just stopped: its logs are not drained yet');
     });
+  });
+
+  describe('list', () => {
+    /** A token for the `default` and `build` profiles, not `nightly`. */
+    const release: Caller = { name: 'release', profiles: ['default', 'build'] };
+    let jobs: Job[];
+
+    /** Follows nextCursor from the first page to the last; returns every page. */
+    async function allPages(query: { limit: number; status?: JobStatus; profile?: string }, caller: Caller): Promise<JobPage[]> {
+      const pages: JobPage[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100; page += 1) {
+        const listed = await service.list({ ...query, ...(cursor ? { cursor } : {}) }, caller);
+        pages.push(listed);
+        if (listed.nextCursor === null) return pages;
+        cursor = listed.nextCursor;
+      }
+      throw new Error('listing did not end after 100 pages');
+    }
+
+    function idsNewestFirst(selected: Job[]): string[] {
+      return [...selected].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((job) => job.id);
+    }
+
+    beforeEach(async () => {
+      // 12 jobs a minute apart, their profiles in turn default, build, nightly; every fourth one FAILED.
+      const profileNames = ['default', 'build', 'nightly'];
+      jobs = Array.from({ length: 12 }, (_, index) => {
+        const createdAt = new Date(clock.getTime() + index * 60_000);
+        return aJob({
+          id: newJobId(createdAt),
+          createdAt: createdAt.toISOString(),
+          profile: profileNames[index % 3] ?? 'default',
+          ...(index % 4 === 0 ? { status: 'FAILED', exitCode: 1, stoppedAt: createdAt.toISOString() } : {}),
+        });
+      });
+      for (const job of jobs) await store.create(job);
+    });
+
+    it("lists only the jobs of the profiles in the caller's scope, newest first", async () => {
+      // Act
+      const page = await service.list({ limit: 100 }, release);
+
+      // Assess
+      assert.deepEqual(
+        page.jobs.map((job) => job.id),
+        idsNewestFirst(jobs.filter((job) => job.profile !== 'nightly')),
+      );
+      assert.equal(page.nextCursor, null);
+    });
+
+    it('pages through a scoped listing without gaps or repeats', async () => {
+      // Act
+      const pages = await allPages({ limit: 3 }, docsBot);
+
+      // Assess
+      assert.deepEqual(
+        pages.map((page) => page.jobs.length),
+        [3, 1],
+      );
+      assert.deepEqual(
+        pages.flatMap((page) => page.jobs.map((job) => job.id)),
+        idsNewestFirst(jobs.filter((job) => job.profile === 'default')),
+      );
+    });
+
+    it('lists the jobs of every profile for a caller who may use every profile', async () => {
+      // Act
+      const page = await service.list({ limit: 100 }, alice);
+
+      // Assess
+      assert.deepEqual(
+        page.jobs.map((job) => job.id),
+        idsNewestFirst(jobs),
+      );
+    });
+
+    it("lists the jobs of one profile in the caller's scope when asked for it, with the status filter too", async () => {
+      // Act
+      const build = await service.list({ profile: 'build', limit: 100 }, release);
+      const failedBuilds = await service.list({ profile: 'build', status: 'FAILED', limit: 100 }, release);
+
+      // Assess
+      assert.deepEqual(
+        build.jobs.map((job) => job.id),
+        idsNewestFirst(jobs.filter((job) => job.profile === 'build')),
+      );
+      assert.deepEqual(
+        failedBuilds.jobs.map((job) => job.id),
+        idsNewestFirst(jobs.filter((job) => job.profile === 'build' && job.status === 'FAILED')),
+      );
+      assert.equal(failedBuilds.jobs.length, 1);
+    });
+
+    it("keeps the status filter within the caller's scope", async () => {
+      // Act
+      const failed = await service.list({ status: 'FAILED', limit: 100 }, docsBot);
+
+      // Assess
+      assert.deepEqual(
+        failed.jobs.map((job) => job.id),
+        idsNewestFirst(jobs.filter((job) => job.profile === 'default' && job.status === 'FAILED')),
+      );
+      assert.equal(failed.jobs.length, 1);
+    });
+
+    for (const profile of ['nightly', 'prod-admin']) {
+      it(`refuses to list the profile '${profile}', outside the caller's scope, with 403 PROFILE_FORBIDDEN`, async () => {
+        // Act: list throws before it has a promise to reject, so the call goes inside one.
+        const error = await assertClientError((async () => service.list({ profile, limit: 100 }, release))(), 403, 'PROFILE_FORBIDDEN');
+
+        // Assess
+        assert.equal(error.message, `token 'release' may not use profile '${profile}'; it may use: default, build`);
+      });
+    }
   });
 
   describe('readLogs', () => {
@@ -676,7 +888,7 @@ describe('JobService', () => {
         };
 
         // Act
-        const logs = await service.readLogs(job.id, { cursor: 'cursor-6', limit: 50 });
+        const logs = await service.readLogs(job.id, { cursor: 'cursor-6', limit: 50 }, alice);
 
         // Assess
         assert.equal(logs.complete, testCase.complete);
@@ -688,7 +900,20 @@ describe('JobService', () => {
 
     it('answers 404 JOB_NOT_FOUND for an unknown job without reading any log', async () => {
       // Act + Assess
-      await assertClientError(service.readLogs(newJobId(), { limit: 10 }), 404, 'JOB_NOT_FOUND');
+      await assertClientError(service.readLogs(newJobId(), { limit: 10 }, alice), 404, 'JOB_NOT_FOUND');
+      assert.deepEqual(logReader.reads, []);
+    });
+
+    it("answers 404 JOB_NOT_FOUND for a job of a profile outside the caller's scope without reading any log", async () => {
+      // Prepare
+      const job = aJob({ profile: 'build', status: 'SUCCEEDED', exitCode: 0, stoppedAt: clock.toISOString() });
+      await store.create(job);
+
+      // Act
+      const error = await assertClientError(service.readLogs(job.id, { limit: 10 }, docsBot), 404, 'JOB_NOT_FOUND');
+
+      // Assess
+      assert.equal(error.message, `job '${job.id}' does not exist`);
       assert.deepEqual(logReader.reads, []);
     });
   });
@@ -750,7 +975,7 @@ describe('JobService', () => {
 
       // Act
       const marked = await service.recoverInterruptedJobs('interrupted');
-      const logs = await service.readLogs(unfinished.id, { limit: 100 });
+      const logs = await service.readLogs(unfinished.id, { limit: 100 }, alice);
 
       // Assess
       assert.equal(marked, 0);

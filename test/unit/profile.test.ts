@@ -667,16 +667,35 @@ describe('task size and ECS limits', () => {
     const aws = awsProfiles({ cluster: 'c', subnets: ['subnet-1'], securityGroups: ['sg-1'], logGroup: '/jobs', taskDefinitionPrefix: 'fargate-jobs-dev' });
     const shipped: Profile[] = [...localProfiles, ...aws];
 
+    /** A command each shipped profile allows; `true` for the ones that allow any. */
+    const ALLOWED_COMMANDS: Record<string, string[]> = { ssh: ['sleep', '60'], echo: ['echo', 'hello'] };
+
     for (const profile of shipped) {
       it(`profile '${profile.name}' runs a request without a size`, () => {
         // Act: a default size Fargate does not offer, or over the maxima, would refuse every such request.
-        const resolved = resolveJobRequest(profile, aRequest({ command: profile.interactive ? ['sleep', '60'] : ['true'] }));
+        const resolved = resolveJobRequest(profile, aRequest({ command: ALLOWED_COMMANDS[profile.name] ?? ['true'] }));
 
         // Assess
         assert.equal(resolved.cpu, profile.taskSize?.cpu);
         assert.equal(resolved.memory, profile.taskSize?.memory);
       });
     }
+
+    it("local 'echo' runs echo with its arguments and GREETING only: no other command, no shell string, no other variable, at most 60 s", () => {
+      // Prepare
+      const echo = localProfiles.find((profile) => profile.name === 'echo');
+      assert.ok(echo);
+
+      // Act
+      const resolved = resolveJobRequest(echo, aRequest({ command: ['echo', 'hello', 'world'], env: { GREETING: 'hi' } }));
+
+      // Assess
+      assert.deepEqual(resolved.command, ['echo', 'hello', 'world']);
+      assertRejected(() => resolveJobRequest(echo, aRequest({ command: ['sh', '-c', 'echo hi'] })), { statusCode: 400, code: 'COMMAND_NOT_ALLOWED', message: /does not allow command 'sh'/ });
+      assertRejected(() => resolveJobRequest(echo, aRequest({ command: 'echo hi; rm -rf ~' })), { statusCode: 400, code: 'VALIDATION_FAILED', message: /not a shell string/ });
+      assertRejected(() => resolveJobRequest(echo, aRequest({ command: ['echo'], env: { LD_PRELOAD: '/tmp/x.so' } })), { statusCode: 400, code: 'ENV_NOT_ALLOWED', message: /LD_PRELOAD/ });
+      assertRejected(() => resolveJobRequest(echo, aRequest({ command: ['echo'], timeoutSeconds: 61 })), { statusCode: 400, code: 'TIMEOUT_TOO_LONG', message: /60/ });
+    });
 
     it('name AWS containers no longer than the overrides are measured with', () => {
       // Act

@@ -10,18 +10,20 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsProfiles } from '#config/profiles.ts';
 import { readAwsStageSettings, requiredEnv } from '#lib/config.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { JobStore, LogReader, TaskRunner, Workflow } from '#lib/domain/ports.ts';
+import type { JobStore, LogReader, TaskRunner, TokenStore, Workflow } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
 import { taskSettingsByProfile, type AwsProfile } from './aws-profile.ts';
 import { CloudWatchLogReader } from './cloudwatch-log-reader.ts';
 import { DynamoDbJobStore } from './dynamodb-job-store.ts';
+import { DynamoDbTokenStore } from './dynamodb-token-store.ts';
 import { EcsTaskRunner } from './ecs-task-runner.ts';
 import { StepFunctionsWorkflow } from './sfn-workflow.ts';
 
 let logger: Logger | undefined;
 let profiles: AwsProfile[] | undefined;
 let store: JobStore | undefined;
+let tokens: TokenStore | undefined;
 let workflow: Workflow | undefined;
 let taskRunner: TaskRunner | undefined;
 let taskRunnerWithNetwork: TaskRunner | undefined;
@@ -41,6 +43,10 @@ export function awsProfileMap(): ReadonlyMap<string, Profile> {
 
 export function awsJobStore(): JobStore {
   return (store ??= new DynamoDbJobStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') }));
+}
+
+export function awsTokenStore(): TokenStore {
+  return (tokens ??= new DynamoDbTokenStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') }));
 }
 
 export function awsWorkflow(): Workflow {

@@ -11,8 +11,12 @@ import { JobNotFoundError } from '#lib/domain/errors.ts';
 import { statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
 
-/** The index that lists jobs newest first: every job shares one partition, sorted by creation time. */
-export const JOBS_BY_CREATED_INDEX = 'jobsByCreatedAt';
+/**
+ * The table's one index: each kind of item (jobs, tokens) lists from a partition of its own
+ * (`gsi1pk`), newest first by `gsi1sk` (creation time first).
+ */
+export const LIST_INDEX = 'byCreatedAt';
+
 const LIST_PARTITION = 'JOBS';
 /** How many items one Query reads when a filter may discard some of them. */
 const FILTERED_QUERY_PAGE = 100;
@@ -128,17 +132,9 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async list(query: ListJobsQuery): Promise<JobPage> {
-    const filters = Object.entries({ status: query.status, profile: query.profile }).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    );
-    const filter =
-      filters.length === 0
-        ? {}
-        : {
-            FilterExpression: filters.map(([name]) => `#${name} = :${name}`).join(' AND '),
-            ExpressionAttributeNames: Object.fromEntries(filters.map(([name]) => [`#${name}`, name])),
-            ExpressionAttributeValues: Object.fromEntries(filters.map(([name, value]) => [`:${name}`, value])),
-          };
+    if (query.profiles?.length === 0) return { jobs: [], nextCursor: null };
+    const filter = listFilter(query);
+    const filtered = filter.FilterExpression !== undefined;
 
     const jobs: JobItem[] = [];
     let startKey: ListKey | undefined = query.cursor ? decodeCursor(query.cursor, isListKey) : undefined;
@@ -149,10 +145,10 @@ export class DynamoDbJobStore implements JobStore {
       const page = await this.#documents.send(
         new QueryCommand({
           TableName: this.#tableName,
-          IndexName: JOBS_BY_CREATED_INDEX,
+          IndexName: LIST_INDEX,
           KeyConditionExpression: 'gsi1pk = :partition',
           ScanIndexForward: false,
-          Limit: filters.length === 0 ? remaining + 1 : Math.max(remaining + 1, FILTERED_QUERY_PAGE),
+          Limit: filtered ? Math.max(remaining + 1, FILTERED_QUERY_PAGE) : remaining + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...filter,
           ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': LIST_PARTITION },
@@ -173,6 +169,32 @@ export class DynamoDbJobStore implements JobStore {
       nextCursor: more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }) : null,
     };
   }
+}
+
+/** `status = :status AND profile IN (:p0, …)`, for the parts the query has. */
+function listFilter(query: ListJobsQuery): {
+  FilterExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, string>;
+} {
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, string> = {};
+  if (query.status !== undefined) {
+    conditions.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = query.status;
+  }
+  if (query.profiles !== undefined && query.profiles.length > 0) {
+    const placeholders = query.profiles.map((profile, index) => {
+      values[`:profile${index}`] = profile;
+      return `:profile${index}`;
+    });
+    conditions.push(`#profile IN (${placeholders.join(', ')})`);
+    names['#profile'] = 'profile';
+  }
+  if (conditions.length === 0) return {};
+  return { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
 
 function isListKey(value: unknown): value is ListKey {
@@ -225,7 +247,7 @@ export function jobTableDefinition(tableName: string): CreateTableCommandInput {
     ],
     GlobalSecondaryIndexes: [
       {
-        IndexName: JOBS_BY_CREATED_INDEX,
+        IndexName: LIST_INDEX,
         KeySchema: [
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },

@@ -1,0 +1,120 @@
+/**
+ * Bearer tokens: made here, shown once, stored only as their SHA-256. A token has a name (the
+ * caller it stands for) and the profiles it may use. The Lambda authorizer and the local server
+ * authenticate requests through `TokenService.authenticate`; `npm run token` manages them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { EVERY_PROFILE, type Caller } from './caller.ts';
+import { ConflictError, ClientError, ValidationError } from './errors.ts';
+import type { TokenRecord, TokenStore } from './ports.ts';
+
+/** `fjt_` and 32 random bytes, base64url: the prefix lets secret scanners and people spot one. */
+export const TOKEN_PATTERN = /^fjt_[A-Za-z0-9_-]{43}$/;
+export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** A listing filters on the scope with one `IN`, which DynamoDB caps at 100 values; `*` covers more. */
+export const MAX_SCOPE_PROFILES = 100;
+
+export type AuthenticationFailure = 'MISSING' | 'MALFORMED' | 'UNKNOWN' | 'REVOKED';
+
+export type Authentication = { authenticated: true; caller: Caller } | { authenticated: false; failure: AuthenticationFailure };
+
+export interface NewToken {
+  /** The clear token: shown once, never stored. */
+  token: string;
+  record: TokenRecord;
+}
+
+export class TokenNotFoundError extends ClientError {
+  constructor(name: string) {
+    super(404, 'TOKEN_NOT_FOUND', `no active token is named '${name}'`);
+    this.name = 'TokenNotFoundError';
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or why there is none. */
+export function bearerToken(authorization: string | undefined): { token: string } | { failure: 'MISSING' | 'MALFORMED' } {
+  if (authorization === undefined || authorization.trim() === '') return { failure: 'MISSING' };
+  const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+  return token !== undefined && TOKEN_PATTERN.test(token) ? { token } : { failure: 'MALFORMED' };
+}
+
+export interface TokenServiceOptions {
+  store: TokenStore;
+  /** The profile names a scope may name (besides `*`); unknown names are refused at creation. */
+  profileNames?: readonly string[];
+  now?: () => Date;
+}
+
+export class TokenService {
+  readonly #store: TokenStore;
+  readonly #profileNames: readonly string[] | undefined;
+  readonly #now: () => Date;
+
+  constructor(options: TokenServiceOptions) {
+    this.#store = options.store;
+    this.#profileNames = options.profileNames;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Who an Authorization header stands for: one read by hash, nothing else. */
+  async authenticate(authorization: string | undefined): Promise<Authentication> {
+    const presented = bearerToken(authorization);
+    if ('failure' in presented) return { authenticated: false, failure: presented.failure };
+    const record = await this.#store.findByHash(hashToken(presented.token));
+    if (!record) return { authenticated: false, failure: 'UNKNOWN' };
+    if (record.revokedAt !== undefined) return { authenticated: false, failure: 'REVOKED' };
+    return { authenticated: true, caller: { name: record.name, profiles: record.profiles } };
+  }
+
+  /** Makes a token; its name must not belong to another active token. */
+  async create(request: { name: string; profiles: readonly string[] }): Promise<NewToken> {
+    this.#validate(request);
+    const token = `fjt_${randomBytes(32).toString('base64url')}`;
+    const record: TokenRecord = {
+      hash: hashToken(token),
+      name: request.name,
+      profiles: [...new Set(request.profiles)],
+      createdAt: this.#now().toISOString(),
+    };
+    if (!(await this.#store.create(record))) {
+      throw new ConflictError('TOKEN_NAME_TAKEN', `an active token is already named '${request.name}'; revoke it first or pick another name`);
+    }
+    return { token, record };
+  }
+
+  list(): Promise<TokenRecord[]> {
+    return this.#store.list();
+  }
+
+  /** Revokes the active token of that name; it stops working once cached authorizations expire. */
+  async revoke(name: string): Promise<TokenRecord> {
+    const revoked = await this.#store.revokeByName(name, this.#now().toISOString());
+    if (!revoked) throw new TokenNotFoundError(name);
+    return revoked;
+  }
+
+  #validate(request: { name: string; profiles: readonly string[] }): void {
+    if (!TOKEN_NAME_PATTERN.test(request.name)) {
+      throw new ValidationError('the token name is not valid', [
+        { path: 'name', message: 'use 1 to 64 letters, digits, . _ @ or -, starting with a letter or digit' },
+      ]);
+    }
+    if (request.profiles.length === 0) {
+      throw new ValidationError('a token needs at least one profile', [{ path: 'profiles', message: `name profiles, or ${EVERY_PROFILE} for all` }]);
+    }
+    if (new Set(request.profiles).size > MAX_SCOPE_PROFILES) {
+      throw new ValidationError(`a token names at most ${MAX_SCOPE_PROFILES} profiles`, [{ path: 'profiles', message: `use ${EVERY_PROFILE} for every profile` }]);
+    }
+    const known = this.#profileNames;
+    const unknown = known ? request.profiles.filter((profile) => profile !== EVERY_PROFILE && !known.includes(profile)) : [];
+    if (unknown.length > 0) {
+      throw new ValidationError(`unknown profile(s): ${unknown.join(', ')}`, [
+        { path: 'profiles', message: `profiles are: ${[...(known ?? [])].join(', ')} (or ${EVERY_PROFILE} for all)` },
+      ]);
+    }
+  }
+}
