@@ -19,10 +19,13 @@ import { ClientError } from '#lib/domain/errors.ts';
 import type { TokenRecord, TokenStore } from '#lib/domain/ports.ts';
 import { TokenService } from '#lib/domain/tokens.ts';
 
-/** The table serverless.yml names for a stage. */
+/** The table serverless.yml names for a stage (a test keeps them equal). */
 export function stageTableName(stage: string): string {
   return `fargate-jobs-${stage}-jobs`;
 }
+
+/** How long API Gateway caches an authorizer answer: serverless.yml's resultTtlInSeconds (a test keeps them equal). */
+export const AUTHORIZER_CACHE_SECONDS = 30;
 
 /** Serverless deploys to us-east-1 unless told otherwise; so does this, unless told otherwise. */
 const DEFAULT_REGION = 'us-east-1';
@@ -111,8 +114,8 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
       io.stdout(`${token}\n`);
     } else if (verb === 'revoke') {
       const record = await tokens.revoke(values.name ?? '');
-      // On AWS, API Gateway keeps an authorizer's answer for a short while (serverless.yml).
-      const cached = values.stage ? '; requests already authorized with it keep working for up to a minute' : '';
+      // On AWS, API Gateway keeps an authorizer's answer for a while (resultTtlInSeconds in serverless.yml).
+      const cached = values.stage ? `; API Gateway may accept it for up to ${AUTHORIZER_CACHE_SECONDS} s more (its authorizer cache)` : '';
       io.stderr(`Revoked token '${record.name}' (${target.description})${cached}.\n`);
     } else {
       const records = await tokens.list();

@@ -34,6 +34,8 @@ const MIDDY_ERROR_CODES: Record<number, [string, string]> = {
 };
 
 export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
+  // Reading the authorizer's context is cheap and pure: done first to answer 401 before the body is
+  // parsed, and again for the core rather than carrying it across in state.
   const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) => core(event, authenticatedCaller(event)));
   handler.use({
     before: (request) => {

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import { LIST_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 
 const run = promisify(execFile);
@@ -259,7 +260,7 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
-  it('creates the jobs table with the keys and index of jobTableDefinition, point-in-time recovery and TTL on expiresAt', () => {
+  it('creates the jobs table under the name npm run token looks for, with the keys and index of jobTableDefinition, point-in-time recovery and TTL on expiresAt', () => {
     // Prepare
     const [, table] = packaged.single('AWS::DynamoDB::Table');
     const expected = jobTableDefinition('unused');
@@ -267,6 +268,7 @@ describe('the packaged CloudFormation template', () => {
     const byName = (definitions: unknown) => (definitions as Array<{ AttributeName: string }>).toSorted((a, b) => a.AttributeName.localeCompare(b.AttributeName));
 
     // Assess
+    assert.equal(properties.TableName, stageTableName(STAGE));
     assert.equal(properties.BillingMode, expected.BillingMode);
     assert.deepEqual(byName(properties.AttributeDefinitions), byName(expected.AttributeDefinitions));
     assert.deepEqual(properties.KeySchema, expected.KeySchema);
@@ -415,6 +417,7 @@ describe('the packaged CloudFormation template', () => {
     assert.deepEqual(properties.IdentitySource, ['$request.header.Authorization']);
     const ttl = properties.AuthorizerResultTtlInSeconds as number;
     assert.ok(ttl > 0 && ttl <= 60, `a revoked token keeps working for ${ttl} s`);
+    assert.equal(ttl, AUTHORIZER_CACHE_SECONDS, 'npm run token -- revoke says how long a revoked token may still work');
     assert.match(JSON.stringify(properties.AuthorizerUri), new RegExp(`${functionPrefix('authorizer')}LambdaFunction`));
     assert.equal(permissions.length, 1, 'API Gateway may invoke the authorizer');
     assert.equal(permissions[0]?.Principal, 'apigateway.amazonaws.com');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ConditionalCheckFailedException, DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runTokenCommand, type TokenCommandIo } from '../../cli/token.ts';
+import { runTokenCommand, type TokenCommandIo } from '#cli/token.ts';
 import { TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
 import type { TokenRecord } from '#lib/domain/ports.ts';
 import { openSharedStore } from '#local/local-store.ts';
@@ -254,7 +254,7 @@ describe('npm run token against a stage (--stage)', () => {
       );
     });
 
-    it('reads the name, revokes its token, frees the name and warns that cached authorizations last up to a minute', async () => {
+    it('reads the name, revokes its token, frees the name and warns that the API Gateway authorizer cache may accept it for up to 30 s more', async () => {
       // Prepare
       anActiveToken();
       const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
@@ -272,7 +272,7 @@ describe('npm run token against a stage (--stage)', () => {
       const freed = dynamodb.commandCalls(DeleteCommand)[0]?.args[0].input;
       assert.equal(freed?.TableName, STAGE_TABLE);
       assert.deepEqual(freed?.Key, { pk: 'TOKENNAME#ci', sk: 'TOKEN' });
-      assert.match(terminal.stderr.join(''), /Revoked token 'ci' \(stage 'dev'.*up to a minute/);
+      assert.match(terminal.stderr.join(''), /Revoked token 'ci' \(stage 'dev'.*may accept it for up to 30 s more/);
     });
 
     it('exits 1 with a clear message for a name no active token has, and writes nothing', async () => {
@@ -384,7 +384,7 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     const [listedBefore] = JSON.parse(listed.stdout.join('')) as TokenRecord[];
     assert.equal(listedBefore?.name, 'laptop');
     assert.equal(listedBefore?.revokedAt, undefined);
-    assert.doesNotMatch(revoked.stderr.join(''), /up to a minute/);
+    assert.doesNotMatch(revoked.stderr.join(''), /authorizer cache/);
     const [afterwards] = JSON.parse(listedAgain.stdout.join('')) as TokenRecord[];
     assert.equal(afterwards?.name, 'laptop');
     assert.ok(afterwards?.revokedAt);
