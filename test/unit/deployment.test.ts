@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { LIST_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { JOB_KEY_PREFIX, LIST_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { ROUTES } from '#lib/http/routes.ts';
@@ -541,6 +541,9 @@ describe('the IAM policies of the packaged template', () => {
             assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} index`);
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
+            // The authorizer reads token items only; every other function job records only.
+            const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
+            assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys] } }, `${where} reaches items other than ${keys}`);
           } else if (action === 'states:StartExecution') {
             assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} starts only the run-job state machine`);
           } else if (action === 'logs:GetLogEvents') {

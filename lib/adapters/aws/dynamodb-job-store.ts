@@ -33,8 +33,11 @@ interface JobItem extends Job, JobKey {
 
 type ListKey = Pick<JobItem, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'>;
 
+/** Every job item's key starts with this (IAM conditions on dynamodb:LeadingKeys use it). */
+export const JOB_KEY_PREFIX = 'JOB#';
+
 export function jobKey(jobId: string): JobKey {
-  return { pk: `JOB#${jobId}`, sk: 'JOB' };
+  return { pk: `${JOB_KEY_PREFIX}${jobId}`, sk: 'JOB' };
 }
 
 export class DynamoDbJobStore implements JobStore {
@@ -204,7 +207,7 @@ function isListKey(value: unknown): value is ListKey {
     key !== null &&
     Object.keys(key).length === 4 &&
     typeof key.pk === 'string' &&
-    key.pk.startsWith('JOB#') &&
+    key.pk.startsWith(JOB_KEY_PREFIX) &&
     key.sk === 'JOB' &&
     key.gsi1pk === LIST_PARTITION &&
     typeof key.gsi1sk === 'string'
