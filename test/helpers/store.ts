@@ -4,43 +4,36 @@ import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 
-export interface TestStore {
+interface TestTable {
+  database: EmbeddedDynamoDb;
+  tableName: string;
+  close(): Promise<void>;
+}
+
+/** Each call gets its own table, so tests sharing one database never see each other's items. */
+async function createTestTable(): Promise<TestTable> {
+  const database = await startEmbeddedDynamoDb();
+  const tableName = `jobs-${randomUUID()}`;
+  await ensureJobTable(database.client, tableName);
+  return { database, tableName, close: () => database.close() };
+}
+
+export interface TestStore extends TestTable {
   store: DynamoDbJobStore;
-  database: EmbeddedDynamoDb;
-  tableName: string;
-  close(): Promise<void>;
 }
 
-/** Each call gets its own table, so tests sharing one database never see each other's jobs. */
 export async function createTestStore(options: { now?: () => Date } = {}): Promise<TestStore> {
-  const database = await startEmbeddedDynamoDb();
-  const tableName = `jobs-${randomUUID()}`;
-  await ensureJobTable(database.client, tableName);
-  return {
-    store: new DynamoDbJobStore({ client: database.client, tableName, ...(options.now ? { now: options.now } : {}) }),
-    database,
-    tableName,
-    close: () => database.close(),
-  };
+  const table = await createTestTable();
+  const { client } = table.database;
+  return { ...table, store: new DynamoDbJobStore({ client, tableName: table.tableName, ...(options.now ? { now: options.now } : {}) }) };
 }
 
-export interface TestTokenStore {
+/** A DynamoDbTokenStore on its own table; `tableName` is the job table the tokens live in, as on AWS. */
+export interface TestTokenStore extends TestTable {
   store: DynamoDbTokenStore;
-  database: EmbeddedDynamoDb;
-  /** The job table the tokens live in, as on AWS (read it raw through `database.client`). */
-  tableName: string;
-  close(): Promise<void>;
 }
 
-/** A DynamoDbTokenStore on its own dynalite table. */
 export async function createTestTokenStore(): Promise<TestTokenStore> {
-  const database = await startEmbeddedDynamoDb();
-  const tableName = `jobs-${randomUUID()}`;
-  await ensureJobTable(database.client, tableName);
-  return {
-    store: new DynamoDbTokenStore({ client: database.client, tableName }),
-    database,
-    tableName,
-    close: () => database.close(),
-  };
+  const table = await createTestTable();
+  return { ...table, store: new DynamoDbTokenStore({ client: table.database.client, tableName: table.tableName }) };
 }
