@@ -5,11 +5,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { embeddedDynamoDbClient, ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 
 export const LOCAL_TABLE_NAME = 'fargate-jobs';
 const PROBE_TIMEOUT_MS = 2_000;
+
+/** Where a running server says how to reach its store. */
+function endpointFileOf(dataDir: string): string {
+  return join(dataDir, 'dynamodb-endpoint');
+}
 
 export interface LocalStore {
   client: DynamoDBClient;
@@ -28,7 +33,7 @@ export async function openOwnedStore(dataDir: string, tableName = LOCAL_TABLE_NA
   } catch (error) {
     throw new Error(`the local store in ${dbPath} could not be opened (${(error as Error).message}); is another fargate-jobs server using ${dataDir}?`, { cause: error });
   }
-  const endpointFile = join(dataDir, 'dynamodb-endpoint');
+  const endpointFile = endpointFileOf(dataDir);
   writeFileSync(endpointFile, `${database.endpoint}\n`, { mode: 0o600 });
   return {
     ...database,
@@ -47,12 +52,7 @@ export async function openOwnedStore(dataDir: string, tableName = LOCAL_TABLE_NA
 export async function openSharedStore(dataDir: string, tableName = LOCAL_TABLE_NAME): Promise<LocalStore> {
   const endpoint = runningServerEndpoint(dataDir);
   if (endpoint) {
-    const client = new DynamoDBClient({
-      endpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    const client = embeddedDynamoDbClient(endpoint, { maxAttempts: 1 });
     try {
       await client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       return { client, tableName, close: async () => client.destroy() };
@@ -66,7 +66,7 @@ export async function openSharedStore(dataDir: string, tableName = LOCAL_TABLE_N
 }
 
 function runningServerEndpoint(dataDir: string): string | undefined {
-  const file = join(dataDir, 'dynamodb-endpoint');
+  const file = endpointFileOf(dataDir);
   if (!existsSync(file)) return undefined;
   const endpoint = readFileSync(file, 'utf8').trim();
   return /^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint) ? endpoint : undefined;

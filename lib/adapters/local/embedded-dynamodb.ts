@@ -26,11 +26,7 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = embeddedDynamoDbClient(endpoint);
   return {
     client,
     endpoint,
@@ -40,6 +36,16 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/** A client of an embedded store at `endpoint` (dynalite takes any region and credentials). */
+export function embeddedDynamoDbClient(endpoint: string, options: { maxAttempts?: number } = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...options,
+  });
 }
 
 /** Creates the job table unless it exists (its data survives restarts on disk). */
