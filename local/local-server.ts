@@ -17,7 +17,7 @@ import { handler as health } from '#handlers/http/health.ts';
 import { handler as listJobs } from '#handlers/http/list-jobs.ts';
 import { useDependencies } from '#lib/dependencies.ts';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
-import { TOKEN_PATTERN, TokenNotFoundError, TokenService } from '#lib/domain/tokens.ts';
+import { TokenNotFoundError, TokenService } from '#lib/domain/tokens.ts';
 import type { AuthorizerContext } from '#lib/http/authorization.ts';
 import { createLocalDependencies, type LocalDependencies, type LocalOptions } from './local-dependencies.ts';
 import { errorBody } from '#lib/http/responses.ts';
@@ -260,7 +260,7 @@ function send(response: ServerResponse, statusCode: number, body: unknown): void
  */
 async function localToken(tokenFile: string, tokens: TokenService): Promise<string> {
   const existing = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
-  if (TOKEN_PATTERN.test(existing) && (await tokens.authenticate(`Bearer ${existing}`)).authenticated) return existing;
+  if ((await tokens.authenticate(`Bearer ${existing}`)).authenticated) return existing;
   await tokens.revoke(LOCAL_TOKEN_NAME).catch((error: unknown) => {
     if (!(error instanceof TokenNotFoundError)) throw error;
   });
