@@ -12,11 +12,10 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsProfileNames, localProfiles } from '#config/profiles.ts';
-import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
-import { ClientError } from '#lib/domain/errors.ts';
-import type { TokenRecord, TokenStore } from '#lib/domain/ports.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localTokenStore, stageTokenStore, type TokenStoreTarget } from '#lib/composition/token-stores.ts';
+import type { TokenRecord } from '#lib/domain/ports.ts';
+import { isClientError } from '#lib/http/error-status.ts';
 import { TokenService } from '#lib/domain/tokens.ts';
 
 /** The table serverless.yml names for a stage (a test keeps them equal). */
@@ -45,10 +44,8 @@ export interface TokenCommandIo {
   dynamoDbClient?: (region: string) => DynamoDBClient;
 }
 
-interface Target {
+interface Target extends TokenStoreTarget {
   description: string;
-  profileNames: string[];
-  open(): Promise<{ store: TokenStore; close(): Promise<void> }>;
 }
 
 /** Runs the command; resolves to the process exit code (0 done, 1 refused or failed, 2 usage). */
@@ -123,7 +120,7 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
     }
     return 0;
   } catch (error) {
-    if (error instanceof ClientError) {
+    if (isClientError(error)) {
       const details = (error.details ?? []).map((detail) => `\n  ${detail.path}: ${detail.message}`).join('');
       io.stderr(`fargate-jobs: ${error.message}${details}\n`);
       return 1;
@@ -142,24 +139,11 @@ function targetOf(values: { stage?: string | undefined; region?: string | undefi
     const tableName = values.table ?? stageTableName(stage);
     return {
       description: `stage '${stage}', table ${tableName} in ${region}`,
-      profileNames: awsProfileNames(),
-      open: async () => {
-        const client = io.dynamoDbClient?.(region) ?? new DynamoDBClient({ region });
-        return { store: new DynamoDbTokenStore({ client, tableName }), close: async () => client.destroy() };
-      },
+      ...stageTokenStore({ tableName, region, ...(io.dynamoDbClient ? { client: io.dynamoDbClient } : {}) }),
     };
   }
   const dataDir = resolve(io.env.FARGATE_JOBS_DATA_DIR ?? '.data');
-  return {
-    description: `local mode in ${dataDir}`,
-    profileNames: localProfiles.map((profile) => profile.name),
-    open: async () => {
-      // Loaded here: the local store brings dynalite, which a stage never needs.
-      const { openSharedStore } = await import('#local/local-store.ts');
-      const local = await openSharedStore(dataDir);
-      return { store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }), close: local.close };
-    },
-  };
+  return { description: `local mode in ${dataDir}`, ...localTokenStore(dataDir) };
 }
 
 /** What `list` shows: never the hash (it is not the token, but there is no need to hand it out). */

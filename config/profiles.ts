@@ -4,8 +4,7 @@
  * user's own machine, behind the user's own token. Local profiles set no task size: a job may ask
  * for any size Fargate offers (a child process is not held to it).
  */
-import type { AwsProfile } from '#lib/adapters/aws/aws-profile.ts';
-import type { AwsStageSettings } from '#lib/config.ts';
+import type { AwsProfile, AwsStageSettings } from '#lib/domain/aws-profile.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 
 export const localProfiles: Profile[] = [

@@ -3,12 +3,8 @@
  * A missing or malformed variable fails fast with a message that names it.
  */
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+import type { AwsStageSettings } from '#lib/domain/aws-profile.ts';
+import { ConfigError } from '#lib/domain/errors.ts';
 
 export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name]?.trim();
@@ -24,16 +20,6 @@ export function requiredList(name: string, env: NodeJS.ProcessEnv = process.env)
     .filter(Boolean);
   if (values.length === 0) throw new ConfigError(`environment variable ${name} lists nothing`);
   return values;
-}
-
-/** The settings the AWS profiles are built from (see config/profiles.ts). */
-export interface AwsStageSettings {
-  cluster: string;
-  subnets: string[];
-  securityGroups: string[];
-  logGroup: string;
-  /** Task definition families are `<prefix>-<profile>`. */
-  taskDefinitionPrefix: string;
 }
 
 export function readAwsStageSettings(env: NodeJS.ProcessEnv = process.env): AwsStageSettings {

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { createLogger } from '#lib/logger.ts';
-import { parseRateLimit, type RateLimit } from '#lib/http/rate-limiter.ts';
+import { parseRateLimit, type RateLimit } from '#local/rate-limiter.ts';
 import { startLocalServer } from './local-server.ts';
 
 const DEFAULT_PORT = 3000;

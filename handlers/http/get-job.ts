@@ -1,17 +1,4 @@
-import { awsJobStore, awsLogger } from '#lib/adapters/aws/aws-wiring.ts';
-import { wire } from '#lib/dependencies.ts';
-import { JobService } from '#lib/domain/job-service.ts';
-import { httpHandler } from '#lib/http/http-handler.ts';
-import { jobDocument } from '#lib/http/job-document.ts';
-import { json } from '#lib/http/responses.ts';
+import * as awsPorts from '#lib/composition/aws.ts';
+import { getJobHandler } from '#lib/http/get-job.ts';
 
-const dependencies = wire({ store: awsJobStore, logger: awsLogger });
-const service = new JobService(dependencies);
-
-export const handler = httpHandler(
-  async (event, caller) => {
-    const job = await service.get(event.pathParameters?.id ?? '', caller);
-    return json(200, jobDocument(job));
-  },
-  { logger: async () => dependencies.logger },
-);
+export const handler = getJobHandler(awsPorts.getJob());

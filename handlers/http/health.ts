@@ -1,5 +1,3 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { json } from '#lib/http/responses.ts';
+import { healthHandler } from '#lib/http/health.ts';
 
-/** No auth, no dependencies: answers as long as the function can run. */
-export const handler = async (): Promise<APIGatewayProxyStructuredResultV2> => json(200, { status: 'ok' });
+export const handler = healthHandler;

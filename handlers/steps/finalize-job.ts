@@ -1,7 +1,4 @@
-import { awsJobStore, awsLogReader, awsLogger, awsProfileMap, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
-import { wire } from '#lib/dependencies.ts';
-import { createSteps, type Steps } from '#lib/workflow/steps.ts';
+import * as awsPorts from '#lib/composition/aws.ts';
+import { finalizeJobStep } from '#lib/workflow/finalize-job.ts';
 
-const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, logReader: awsLogReader, profiles: awsProfileMap, logger: awsLogger }));
-
-export const handler = (input: Parameters<Steps['finalizeJob']>[0]): ReturnType<Steps['finalizeJob']> => steps.finalizeJob(input);
+export const handler = finalizeJobStep(awsPorts.finalizeJob());

@@ -1,7 +1,4 @@
-import { awsJobStore, awsLogger, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
-import { wire } from '#lib/dependencies.ts';
-import { createSteps, type Steps } from '#lib/workflow/steps.ts';
+import * as awsPorts from '#lib/composition/aws.ts';
+import { markFailedStep } from '#lib/workflow/mark-failed.ts';
 
-const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, logger: awsLogger }));
-
-export const handler = (input: Parameters<Steps['markFailed']>[0]): ReturnType<Steps['markFailed']> => steps.markFailed(input);
+export const handler = markFailedStep(awsPorts.markFailed());

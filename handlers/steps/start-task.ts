@@ -1,7 +1,4 @@
-import { awsJobStore, awsLogger, awsProfileMap, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
-import { wire } from '#lib/dependencies.ts';
-import { createSteps, type Steps } from '#lib/workflow/steps.ts';
+import * as awsPorts from '#lib/composition/aws.ts';
+import { startTaskStep } from '#lib/workflow/start-task.ts';
 
-const steps = createSteps(wire({ store: awsJobStore, taskRunner: awsTaskRunner, profiles: awsProfileMap, logger: awsLogger }));
-
-export const handler = (input: Parameters<Steps['startTask']>[0]): ReturnType<Steps['startTask']> => steps.startTask(input);
+export const handler = startTaskStep(awsPorts.startTask());

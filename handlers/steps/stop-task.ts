@@ -1,7 +1,4 @@
-import { awsLogger, awsTaskRunner } from '#lib/adapters/aws/aws-wiring.ts';
-import { wire } from '#lib/dependencies.ts';
-import { createSteps, type Steps } from '#lib/workflow/steps.ts';
+import * as awsPorts from '#lib/composition/aws.ts';
+import { stopTaskStep } from '#lib/workflow/stop-task.ts';
 
-const steps = createSteps(wire({ taskRunner: awsTaskRunner, logger: awsLogger }));
-
-export const handler = (input: Parameters<Steps['stopTask']>[0]): ReturnType<Steps['stopTask']> => steps.stopTask(input);
+export const handler = stopTaskStep(awsPorts.stopTask());

@@ -1,7 +1,10 @@
 /**
- * Typed errors. Errors a client caused carry an HTTP status and a stable code; everything else is
- * internal and reaches the client only as a generic 500. Errors thrown by workflow steps keep a
- * `name` equal to the ASL error the state machine matches in `ErrorEquals`.
+ * Every error the product raises on purpose: one base class with a stable code, a message for the
+ * person who caused it and the cause that led to it. Nothing here knows HTTP: the edge maps codes to
+ * statuses (lib/http/error-status.ts), and only codes it maps to a 4xx ever show their message.
+ *
+ * Errors a workflow step throws for the state machine to handle have a `name` equal to the error its
+ * `ErrorEquals` names (test/statemachine/run-job.test.ts reads the ASL and checks each one).
  */
 
 export interface ErrorDetail {
@@ -9,60 +12,65 @@ export interface ErrorDetail {
   message: string;
 }
 
-export class ClientError extends Error {
-  readonly statusCode: number;
-  readonly code: string;
+export type ErrorCode =
+  // The request as sent cannot be run.
+  | 'VALIDATION_FAILED'
+  | 'UNKNOWN_PROFILE'
+  | 'COMMAND_NOT_ALLOWED'
+  | 'ENV_NOT_ALLOWED'
+  | 'TIMEOUT_TOO_LONG'
+  | 'PUBLIC_IP_NOT_ALLOWED'
+  | 'NOT_INTERACTIVE'
+  | 'TASK_SIZE_TOO_LARGE'
+  | 'INVALID_TASK_SIZE'
+  | 'OVERRIDES_TOO_LARGE'
+  // Who is asking, and what they may see.
+  | 'UNAUTHORIZED'
+  | 'PROFILE_FORBIDDEN'
+  | 'JOB_NOT_FOUND'
+  | 'TOKEN_NOT_FOUND'
+  // The request conflicts with what is stored.
+  | 'JOB_ALREADY_FINISHED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'TOKEN_NAME_TAKEN'
+  // The runner's own trouble: never the caller's to fix.
+  | 'TASK_NOT_FOUND'
+  | 'JOB_RECORD_MISSING'
+  | 'TASK_RUNNER_THROTTLED'
+  | 'CONFIGURATION';
+
+export interface FargateJobsErrorOptions extends ErrorOptions {
+  /** Which parts of the request are wrong, and how (validation errors). */
+  details?: ErrorDetail[];
+}
+
+export class FargateJobsError extends Error {
+  readonly code: ErrorCode;
   readonly details: ErrorDetail[] | undefined;
 
-  constructor(statusCode: number, code: string, message: string, details?: ErrorDetail[]) {
-    super(message);
-    this.name = 'ClientError';
-    this.statusCode = statusCode;
+  constructor(code: ErrorCode, message: string, options: FargateJobsErrorOptions = {}) {
+    const { details, ...errorOptions } = options;
+    super(message, errorOptions);
+    this.name = 'FargateJobsError';
     this.code = code;
     this.details = details;
   }
 }
 
-export class ValidationError extends ClientError {
+export class ValidationError extends FargateJobsError {
   constructor(message: string, details?: ErrorDetail[]) {
-    super(400, 'VALIDATION_FAILED', message, details);
+    super('VALIDATION_FAILED', message, details ? { details } : {});
     this.name = 'ValidationError';
   }
 }
 
-export class JobNotFoundError extends ClientError {
-  constructor(jobId: string) {
-    super(404, 'JOB_NOT_FOUND', `job '${jobId}' does not exist`);
-    this.name = 'JobNotFoundError';
-  }
-}
-
-export class ConflictError extends ClientError {
-  constructor(code: string, message: string) {
-    super(409, code, message);
-    this.name = 'ConflictError';
-  }
-}
-
-/** No usable bearer token: missing, malformed, unknown or revoked. */
-export class UnauthorizedError extends ClientError {
-  constructor(message: string) {
-    super(401, 'UNAUTHORIZED', message);
-    this.name = 'UnauthorizedError';
-  }
-}
-
-/** A valid token asking for a profile outside its scope. */
-export class ProfileForbiddenError extends ClientError {
-  constructor(tokenName: string, profile: string, scope: readonly string[]) {
-    super(403, 'PROFILE_FORBIDDEN', `token '${tokenName}' may not use profile '${profile}'; it may use: ${scope.join(', ')}`);
-    this.name = 'ProfileForbiddenError';
-  }
-}
-
-export class ProfileRejectedError extends ClientError {
-  constructor(code: string, message: string) {
-    super(400, code, message);
+/** What a profile refuses: a command, a variable, a timeout, a public IP, a size over its maxima. */
+export class ProfileRejectedError extends FargateJobsError {
+  constructor(
+    code: 'UNKNOWN_PROFILE' | 'COMMAND_NOT_ALLOWED' | 'ENV_NOT_ALLOWED' | 'TIMEOUT_TOO_LONG' | 'PUBLIC_IP_NOT_ALLOWED' | 'NOT_INTERACTIVE' | 'TASK_SIZE_TOO_LARGE',
+    message: string,
+  ) {
+    super(code, message);
     this.name = 'ProfileRejectedError';
   }
 }
@@ -71,25 +79,82 @@ export class ProfileRejectedError extends ClientError {
  * A request no profile could run as asked: a task size Fargate does not offer, or a command and
  * environment longer than ECS takes.
  */
-export class TaskLimitError extends ClientError {
-  constructor(code: string, message: string, details?: ErrorDetail[]) {
-    super(400, code, message, details);
+export class TaskLimitError extends FargateJobsError {
+  constructor(code: 'INVALID_TASK_SIZE' | 'OVERRIDES_TOO_LARGE', message: string, details?: ErrorDetail[]) {
+    super(code, message, details ? { details } : {});
     this.name = 'TaskLimitError';
   }
 }
 
+/** No usable bearer token: missing, malformed, unknown or revoked. */
+export class UnauthorizedError extends FargateJobsError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** A valid token asking for a profile outside its scope. */
+export class ProfileForbiddenError extends FargateJobsError {
+  constructor(tokenName: string, profile: string, scope: readonly string[]) {
+    super('PROFILE_FORBIDDEN', `token '${tokenName}' may not use profile '${profile}'; it may use: ${scope.join(', ')}`);
+    this.name = 'ProfileForbiddenError';
+  }
+}
+
+export class JobNotFoundError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `job '${jobId}' does not exist`);
+    this.name = 'JobNotFoundError';
+  }
+}
+
+export class TokenNotFoundError extends FargateJobsError {
+  constructor(name: string) {
+    super('TOKEN_NOT_FOUND', `no active token is named '${name}'`);
+    this.name = 'TokenNotFoundError';
+  }
+}
+
+export class ConflictError extends FargateJobsError {
+  constructor(code: 'JOB_ALREADY_FINISHED' | 'IDEMPOTENCY_KEY_REUSED' | 'TOKEN_NAME_TAKEN', message: string) {
+    super(code, message);
+    this.name = 'ConflictError';
+  }
+}
+
 /** A task id the task runner does not know (e.g. a local process from before a restart). */
-export class TaskNotFoundError extends Error {
-  constructor(taskArn: string) {
-    super(`task '${taskArn}' is not known to the task runner`);
+export class TaskNotFoundError extends FargateJobsError {
+  constructor(taskArn: string, options?: ErrorOptions) {
+    super('TASK_NOT_FOUND', `task '${taskArn}' is not known to the task runner`, options);
     this.name = 'TaskNotFound';
   }
 }
 
 /** A step was handed a job id the store does not have: the workflow cannot continue. */
-export class JobRecordMissingError extends Error {
+export class JobRecordMissingError extends FargateJobsError {
   constructor(jobId: string) {
-    super(`job record '${jobId}' is missing`);
+    super('JOB_RECORD_MISSING', `job record '${jobId}' is missing`);
     this.name = 'JobRecordMissing';
+  }
+}
+
+/**
+ * The task runner's calls are being throttled (or briefly failing). The state machine retries this
+ * error name with backoff; a retried RunTask reuses the job id as clientToken, so it cannot start a
+ * second task.
+ */
+export class TaskRunnerThrottledError extends FargateJobsError {
+  constructor(operation: string, cause: unknown) {
+    super('TASK_RUNNER_THROTTLED', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'TaskRunnerThrottled';
+  }
+}
+
+/** A setting the deployment (or `npm start`) must provide is missing or malformed. */
+export class ConfigError extends FargateJobsError {
+  constructor(message: string) {
+    super('CONFIGURATION', message);
+    this.name = 'ConfigError';
   }
 }

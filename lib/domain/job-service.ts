@@ -1,24 +1,20 @@
 /**
- * The use cases behind the HTTP API. Handlers parse and respond; this decides.
+ * The use cases behind the HTTP API, one function each. Each takes the ports it uses (so a Lambda
+ * that only reads jobs is given only a store), the request and the caller; handlers parse and
+ * respond, these decide.
  */
 import { createHash } from 'node:crypto';
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
-import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError } from './errors.ts';
+import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
-import type { JobPage, JobStore, LogLine, LogReader, TaskRunner, Workflow } from './ports.ts';
-import { resolveJobRequest, separateSecrets, type Profile } from './profile.ts';
-import type { Logger } from './logger.ts';
+import type { Dependencies, JobPage, LogLine } from './ports.ts';
+import { resolveJobRequest, type JobRequest } from './profile.ts';
+import { separateSecrets } from './secrets.ts';
 
-export interface SubmitJobInput {
+/** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
+export interface SubmitJobInput extends JobRequest {
   profile: string;
-  command: string[] | string;
-  env: Record<string, string>;
-  cpu?: number;
-  memory?: number;
-  timeoutSeconds?: number;
-  publicIp?: boolean;
-  sshPublicKey?: string;
   labels: Record<string, string>;
   idempotencyKey?: string;
 }
@@ -36,158 +32,166 @@ export interface JobLogs {
   complete: boolean;
 }
 
-export interface JobServiceDependencies {
-  store: JobStore;
-  taskRunner: TaskRunner;
-  logReader: LogReader;
-  workflow: Workflow;
-  profiles: ReadonlyMap<string, Profile>;
-  logger: Logger;
-  now?: () => Date;
+export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now'>;
+export type JobReadPorts = Pick<Dependencies, 'store'>;
+export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader'>;
+export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
+export type RecoveryPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
+
+export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, caller: Caller): Promise<SubmitJobResult> {
+  // Scope first: a token learns nothing about profiles it may not use, not even whether they exist.
+  if (!mayUse(caller, input.profile)) throw new ProfileForbiddenError(caller.name, input.profile, caller.profiles);
+  const profile = ports.profiles.get(input.profile);
+  if (!profile) {
+    throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
+  }
+  const resolved = resolveJobRequest(profile, input);
+  // Secret values are never stored: the record keeps `***`, the workflow carries the values.
+  const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
+  const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
+  const now = clockOf(ports)();
+  const createdAt = now.toISOString();
+  const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(now);
+  const job: Job = {
+    id,
+    profile: profile.name,
+    command: resolved.command,
+    env: storedEnv,
+    publicIp: resolved.publicIp,
+    ...(resolved.cpu === undefined ? {} : { cpu: resolved.cpu }),
+    ...(resolved.memory === undefined ? {} : { memory: resolved.memory }),
+    timeoutSeconds: resolved.timeoutSeconds,
+    labels: input.labels,
+    status: 'QUEUED',
+    createdAt,
+    updatedAt: createdAt,
+    exitCode: null,
+    logTail: [],
+    submittedBy: caller.name,
+    requestHash,
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  };
+
+  const { created, job: stored } = await ports.store.create(job);
+  if (!created && stored.requestHash !== requestHash) {
+    throw new ConflictError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `idempotency key '${input.idempotencyKey}' was already used for a different request (job ${stored.id})`,
+    );
+  }
+  // A replay of a job still QUEUED starts the workflow again: starting is idempotent per job id,
+  // and it recovers a first attempt that stored the job but failed to start its workflow.
+  if (created || stored.status === 'QUEUED') await startWorkflow(ports, stored, secrets);
+  return { created, job: created ? stored : ((await ports.store.get(stored.id)) ?? stored) };
 }
 
-export class JobService {
-  readonly #deps: JobServiceDependencies;
-  readonly #now: () => Date;
+/** A job of a profile outside the caller's scope is as absent as one that does not exist. */
+export async function getJob(ports: JobReadPorts, jobId: string, caller: Caller): Promise<Job> {
+  const job = isJobId(jobId) ? await ports.store.get(jobId) : undefined;
+  if (!job || !mayUse(caller, job.profile)) throw new JobNotFoundError(jobId);
+  return job;
+}
 
-  constructor(deps: JobServiceDependencies) {
-    this.#deps = deps;
-    this.#now = deps.now ?? (() => new Date());
-  }
+/** Newest first, only jobs of profiles in the caller's scope; asking for another profile is a 403. */
+export async function listJobs(
+  ports: JobReadPorts,
+  query: { status?: JobStatus; profile?: string; limit: number; cursor?: string },
+  caller: Caller,
+): Promise<JobPage> {
+  const { profile, ...rest } = query;
+  if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
+  const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
+  return ports.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
+}
 
-  async submit(input: SubmitJobInput, caller: Caller): Promise<SubmitJobResult> {
-    // Scope first: a token learns nothing about profiles it may not use, not even whether they exist.
-    if (!mayUse(caller, input.profile)) throw new ProfileForbiddenError(caller.name, input.profile, caller.profiles);
-    const profile = this.#deps.profiles.get(input.profile);
-    if (!profile) {
-      throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
-    }
-    const resolved = resolveJobRequest(profile, input);
-    // Secret values are never stored: the record keeps `***`, the workflow carries the values.
-    const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
-    const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
-    const now = this.#now().toISOString();
-    const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(this.#now());
-    const job: Job = {
-      id,
-      profile: profile.name,
-      command: resolved.command,
-      env: storedEnv,
-      publicIp: resolved.publicIp,
-      ...(resolved.cpu === undefined ? {} : { cpu: resolved.cpu }),
-      ...(resolved.memory === undefined ? {} : { memory: resolved.memory }),
-      timeoutSeconds: resolved.timeoutSeconds,
-      labels: input.labels,
-      status: 'QUEUED',
-      createdAt: now,
-      updatedAt: now,
-      exitCode: null,
-      logTail: [],
-      submittedBy: caller.name,
-      requestHash,
-      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
-    };
+export async function readJobLogs(ports: JobLogPorts, jobId: string, options: { cursor?: string; limit: number }, caller: Caller): Promise<JobLogs> {
+  const job = await getJob(ports, jobId, caller);
+  const page = await ports.logReader.read(job, options);
+  return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
+}
 
-    const { created, job: stored } = await this.#deps.store.create(job);
-    if (!created && stored.requestHash !== requestHash) {
-      throw new ConflictError(
-        'IDEMPOTENCY_KEY_REUSED',
-        `idempotency key '${input.idempotencyKey}' was already used for a different request (job ${stored.id})`,
-      );
-    }
-    // A replay of a job still QUEUED starts the workflow again: starting is idempotent per job id,
-    // and it recovers a first attempt that stored the job but failed to start its workflow.
-    if (created || stored.status === 'QUEUED') await this.#startWorkflow(stored, secrets);
-    return { created, job: created ? stored : ((await this.#deps.store.get(stored.id)) ?? stored) };
-  }
+/**
+ * Cancels a job that has not finished: records CANCELLED first, then stops its task. The job is
+ * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
+ * (or at once if it never started one), so a client following the logs misses nothing.
+ *
+ * The workflow's execution is deliberately left running rather than stopped (StopExecution): it
+ * sees the task stop at its next poll and finalizes the job. Stopping it would leave the job
+ * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
+ * would leave a task running that nothing watches.
+ */
+export async function cancelJob(ports: CancelJobPorts, jobId: string, caller: Caller): Promise<Job> {
+  const job = await getJob(ports, jobId, caller);
+  if (isTerminal(job.status)) throw alreadyFinished(job);
+  const message = `cancelled by ${caller.name}`;
+  const { applied, job: cancelled } = await ports.store.transition(jobId, 'CANCELLED', {
+    failure: { category: 'CANCELLED', message },
+  });
+  if (!applied) throw alreadyFinished(cancelled);
+  if (cancelled.taskArn) await ports.taskRunner.stopTask(cancelled.taskArn, message);
+  return cancelled;
+}
 
-  /** A job of a profile outside the caller's scope is as absent as one that does not exist. */
-  async get(jobId: string, caller: Caller): Promise<Job> {
-    const job = isJobId(jobId) ? await this.#deps.store.get(jobId) : undefined;
-    if (!job || !mayUse(caller, job.profile)) throw new JobNotFoundError(jobId);
-    return job;
-  }
-
-  /** Newest first, only jobs of profiles in the caller's scope; asking for another profile is a 403. */
-  async list(query: { status?: JobStatus; profile?: string; limit: number; cursor?: string }, caller: Caller): Promise<JobPage> {
-    const { profile, ...rest } = query;
-    if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
-    const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
-    return this.#deps.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
-  }
-
-  async readLogs(jobId: string, options: { cursor?: string; limit: number }, caller: Caller): Promise<JobLogs> {
-    const job = await this.get(jobId, caller);
-    const page = await this.#deps.logReader.read(job, options);
-    return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
-  }
-
-  /**
-   * Cancels a job that has not finished: records CANCELLED first, then stops its task. The job is
-   * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
-   * (or at once if it never started one), so a client following the logs misses nothing.
-   *
-   * The workflow's execution is deliberately left running rather than stopped (StopExecution): it
-   * sees the task stop at its next poll and finalizes the job. Stopping it would leave the job
-   * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
-   * would leave a task running that nothing watches.
-   */
-  async cancel(jobId: string, caller: Caller): Promise<Job> {
-    const job = await this.get(jobId, caller);
-    if (isTerminal(job.status)) throw alreadyFinished(job);
-    const message = `cancelled by ${caller.name}`;
-    const { applied, job: cancelled } = await this.#deps.store.transition(jobId, 'CANCELLED', {
-      failure: { category: 'CANCELLED', message },
+/**
+ * After the runner died (e.g. the local server stopped), marks the jobs that were active FAILED and
+ * finalizes the cancelled ones whose workflow never recorded the stop, so that no job is left
+ * RUNNING or unfinished forever. A task that outlived the runner (a Fargate task keeps running) is
+ * stopped: nothing would watch it any more. Returns how many active jobs were marked FAILED.
+ */
+export async function recoverInterruptedJobs(ports: RecoveryPorts, message: string): Promise<number> {
+  const stoppedAt = clockOf(ports)().toISOString();
+  let marked = 0;
+  for await (const job of jobsWithStatus(ports, ACTIVE_STATUSES)) {
+    const { applied } = await ports.store.transition(job.id, 'FAILED', {
+      failure: { category: 'INTERNAL', message },
+      stoppedAt,
     });
-    if (!applied) throw alreadyFinished(cancelled);
-    if (cancelled.taskArn) await this.#deps.taskRunner.stopTask(cancelled.taskArn, message);
-    return cancelled;
+    if (!applied) continue;
+    marked += 1;
+    if (job.taskArn) await stopLeftoverTask(ports, job, job.taskArn, message);
   }
+  for await (const job of jobsWithStatus(ports, ['CANCELLED'])) {
+    if (job.stoppedAt === undefined) await ports.store.update(job.id, { stoppedAt });
+  }
+  return marked;
+}
 
-  /**
-   * After the runner died (e.g. the local server stopped), marks the jobs that were active FAILED and
-   * finalizes the cancelled ones whose workflow never recorded the stop, so that no job is left
-   * RUNNING or unfinished forever. Returns how many active jobs were marked FAILED.
-   */
-  async recoverInterruptedJobs(message: string): Promise<number> {
-    const stoppedAt = this.#now().toISOString();
-    let marked = 0;
-    for await (const job of this.#jobsWithStatus(ACTIVE_STATUSES)) {
-      const { applied } = await this.#deps.store.transition(job.id, 'FAILED', {
-        failure: { category: 'INTERNAL', message },
-        stoppedAt,
-      });
-      if (applied) marked += 1;
-    }
-    for await (const job of this.#jobsWithStatus(['CANCELLED'])) {
-      if (job.stoppedAt === undefined) await this.#deps.store.update(job.id, { stoppedAt });
-    }
-    return marked;
+/** A task the runner no longer knows (a local process that died with the server) needs no stop. */
+async function stopLeftoverTask(ports: RecoveryPorts, job: Job, taskArn: string, reason: string): Promise<void> {
+  try {
+    await ports.taskRunner.stopTask(taskArn, reason);
+  } catch (error) {
+    if (!(error instanceof TaskNotFoundError)) ports.logger.warn('could not stop the task of an interrupted job', { jobId: job.id, taskArn, error: String(error) });
   }
+}
 
-  async *#jobsWithStatus(statuses: readonly JobStatus[]): AsyncGenerator<Job> {
-    for (const status of statuses) {
-      let cursor: string | undefined;
-      do {
-        const page = await this.#deps.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
-        yield* page.jobs;
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    }
+/** Every job in one of `statuses`, page by page. */
+export async function* jobsWithStatus(ports: JobReadPorts, statuses: readonly JobStatus[]): AsyncGenerator<Job> {
+  for (const status of statuses) {
+    let cursor: string | undefined;
+    do {
+      const page = await ports.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
+      yield* page.jobs;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
   }
+}
 
-  async #startWorkflow(job: Job, secrets: Record<string, string>): Promise<void> {
-    try {
-      await this.#deps.workflow.start(job.id, secrets);
-    } catch (error) {
-      this.#deps.logger.error('workflow could not be started', { jobId: job.id, error });
-      await this.#deps.store.transition(job.id, 'FAILED', {
-        failure: { category: 'INTERNAL', message: 'the job could not be started; submit it again (with a new idempotency key if it had one)' },
-        stoppedAt: this.#now().toISOString(),
-      });
-      throw error;
-    }
+async function startWorkflow(ports: SubmitJobPorts, job: Job, secrets: Record<string, string>): Promise<void> {
+  try {
+    await ports.workflow.start(job.id, secrets);
+  } catch (error) {
+    ports.logger.error('workflow could not be started', { jobId: job.id, error });
+    await ports.store.transition(job.id, 'FAILED', {
+      failure: { category: 'INTERNAL', message: 'the job could not be started; submit it again (with a new idempotency key if it had one)' },
+      stoppedAt: clockOf(ports)().toISOString(),
+    });
+    throw error;
   }
+}
+
+function clockOf(ports: Pick<Dependencies, 'now'>): () => Date {
+  return ports.now ?? (() => new Date());
 }
 
 /** Terminal and done with: the workflow (or cancel) has recorded when it stopped. */

@@ -1,9 +1,26 @@
 /**
- * The ports the domain speaks through. AWS and local adapters implement the same interfaces;
- * `lib/dependencies.ts` picks one set. Nothing here knows about an SDK.
+ * The ports the domain speaks through. AWS and local adapters implement the same interfaces; the
+ * composition root (lib/composition/) picks one set, and each use case, step and handler takes the
+ * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
-import type { Job, JobFailure, JobNetwork, JobPatch, JobStatus } from './job.ts';
 import type { StoppedTask } from './classify-stop.ts';
+import type { Job, JobFailure, JobNetwork, JobPatch, JobStatus } from './job.ts';
+import type { Logger } from './logger.ts';
+import type { Profile } from './profile.ts';
+
+/** Every port there is. */
+export interface Dependencies {
+  store: JobStore;
+  tokens: TokenStore;
+  workflow: Workflow;
+  taskRunner: TaskRunner;
+  logReader: LogReader;
+  /** The profiles of this deployment (or of local mode), by name. */
+  profiles: ReadonlyMap<string, Profile>;
+  logger: Logger;
+  /** The clock; the real one unless a test moves it. */
+  now?: () => Date;
+}
 
 export interface CreateJobResult {
   /** false when a job with this id already existed (an idempotent replay); `job` is then the stored one. */
@@ -37,6 +54,11 @@ export interface JobStore {
   get(jobId: string): Promise<Job | undefined>;
   /** Moves the job to `status` only if its current status allows it (a conditional write). */
   transition(jobId: string, status: JobStatus, patch?: JobPatch): Promise<TransitionResult>;
+  /**
+   * The move to `status` with `patch`; where the job's status does not allow it (it is already
+   * terminal), `otherwise` (given the job as it is) says what to record all the same, if anything.
+   */
+  transitionOrUpdate(jobId: string, status: JobStatus, patch: JobPatch, otherwise: (current: Job) => JobPatch): Promise<TransitionResult>;
   /** Changes fields other than the status of an existing job. */
   update(jobId: string, patch: JobPatch): Promise<Job>;
   /** Newest first. */

@@ -3,6 +3,8 @@
  * Fargate offers and the length of RunTask's overrides. Refusing these at submission gives the
  * client a 400 it can act on, instead of a job that fails later with START_FAILED.
  */
+import { ProfileRejectedError, TaskLimitError } from './errors.ts';
+import type { Profile } from './profile.ts';
 
 /**
  * Fargate's task sizes on Linux: each CPU size (CPU units, 1024 = one vCPU) and the memory sizes
@@ -77,6 +79,88 @@ export function taskOverrides(container: string, job: TaskOverridesInput): TaskO
 /** The length ECS counts: the overrides as the SDK serializes them (JSON.stringify), with the allowance's container name. */
 export function overridesLength(job: TaskOverridesInput): number {
   return JSON.stringify(taskOverrides('c'.repeat(OVERRIDES_CONTAINER_NAME_ALLOWANCE), job)).length;
+}
+
+export interface TaskSize {
+  cpu?: number;
+  memory?: number;
+}
+
+/**
+ * The task size a job runs with: what it asks for, the profile's default for what it leaves out.
+ * Refuses a size over the profile's maxima, and one Fargate does not offer.
+ */
+export function resolveTaskSize(profile: Pick<Profile, 'name' | 'taskSize'>, requested: { cpu?: number | undefined; memory?: number | undefined }): TaskSize {
+  const defaults = profile.taskSize;
+  const cpu = requested.cpu ?? defaults?.cpu;
+  const memory = requested.memory ?? defaults?.memory;
+  const fromProfile = `(the default of profile '${profile.name}')`;
+
+  if (cpu !== undefined && defaults?.maxCpu !== undefined && cpu > defaults.maxCpu) {
+    throw new ProfileRejectedError('TASK_SIZE_TOO_LARGE', `cpu ${cpu} is over profile '${profile.name}' maximum of ${defaults.maxCpu}`);
+  }
+  if (memory !== undefined && defaults?.maxMemory !== undefined && memory > defaults.maxMemory) {
+    throw new ProfileRejectedError(
+      'TASK_SIZE_TOO_LARGE',
+      `memory ${memory} MiB is over profile '${profile.name}' maximum of ${defaults.maxMemory} MiB`,
+    );
+  }
+  if (cpu !== undefined && !FARGATE_CPU_SIZES.includes(cpu)) {
+    const takes = `profile '${profile.name}' takes cpu ${describeSizes(withinMaximum(FARGATE_CPU_SIZES, defaults?.maxCpu))}`;
+    throw invalidTaskSize('cpu', `cpu ${cpu} is not a Fargate CPU size; ${takes}`, takes);
+  }
+  if (cpu !== undefined && memory !== undefined && !isFargateTaskSize(cpu, memory)) {
+    const takes = `cpu ${cpu} takes memory ${describeSizes(withinMaximum(fargateMemorySizes(cpu), defaults?.maxMemory))} MiB`;
+    if (requested.memory === undefined) {
+      throw invalidTaskSize('cpu', `cpu ${cpu} with memory ${memory} MiB ${fromProfile} is not a Fargate task size: ${takes}`, takes);
+    }
+    if (requested.cpu === undefined) {
+      const cpuSizes = withinMaximum(fargateCpuSizesFor(memory), defaults?.maxCpu);
+      const needs = cpuSizes.length > 0 ? `memory ${memory} MiB needs cpu ${describeSizes(cpuSizes)}` : undefined;
+      const message = `memory ${memory} MiB with cpu ${cpu} ${fromProfile} is not a Fargate task size: ${takes}${needs ? `; ${needs}` : ''}`;
+      throw invalidTaskSize('memory', message, needs ?? takes);
+    }
+    throw invalidTaskSize('memory', `cpu ${cpu} with memory ${memory} MiB is not a Fargate task size: ${takes}`, takes);
+  }
+  if (cpu === undefined && memory !== undefined && fargateCpuSizesFor(memory).length === 0) {
+    const takes = FARGATE_CPU_SIZES.map((size) => `cpu ${size} takes ${describeSizes(fargateMemorySizes(size))}`).join('; ');
+    throw invalidTaskSize('memory', `memory ${memory} MiB is not a Fargate memory size with any cpu: ${takes}`, takes);
+  }
+  return { ...(cpu === undefined ? {} : { cpu }), ...(memory === undefined ? {} : { memory }) };
+}
+
+/** ECS would refuse the RunTask call: better a 400 now than a job that fails to start. */
+export function refuseOversizedOverrides(job: { command: string[]; env: Record<string, string>; cpu?: number; memory?: number }): void {
+  const length = overridesLength(job);
+  if (length > MAX_OVERRIDES_LENGTH) {
+    throw new TaskLimitError(
+      'OVERRIDES_TOO_LARGE',
+      `the command and environment take ${length} characters as ECS container overrides, over ECS's limit of ${MAX_OVERRIDES_LENGTH}; ` +
+        'pass large inputs another way, e.g. a file the command downloads',
+    );
+  }
+}
+
+/** `detail` says what would do, for the field the request gave (or the one it must add). */
+function invalidTaskSize(field: 'cpu' | 'memory', message: string, detail: string): TaskLimitError {
+  return new TaskLimitError('INVALID_TASK_SIZE', message, [{ path: field, message: detail }]);
+}
+
+function withinMaximum(sizes: readonly number[], maximum: number | undefined): readonly number[] {
+  const within = sizes.filter((size) => size <= (maximum ?? Infinity));
+  // A profile whose maximum leaves none is misconfigured; Fargate's own list is still the useful answer.
+  return within.length > 0 ? within : sizes;
+}
+
+/** `512, 1024 or 2048`, or `2048 to 8192 in steps of 1024` for a longer even run. */
+function describeSizes(sizes: readonly number[]): string {
+  const [first, second] = sizes;
+  const last = sizes.at(-1);
+  if (sizes.length > 4 && first !== undefined && second !== undefined && last !== undefined) {
+    const step = second - first;
+    if (sizes.every((size, index) => size === first + index * step)) return `${first} to ${last} in steps of ${step}`;
+  }
+  return sizes.length > 1 ? `${sizes.slice(0, -1).join(', ')} or ${last}` : String(first);
 }
 
 function steps(first: number, last: number, step: number): number[] {

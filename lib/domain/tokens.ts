@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EVERY_PROFILE, type Caller } from './caller.ts';
-import { ConflictError, ClientError, ValidationError } from './errors.ts';
+import { ConflictError, TokenNotFoundError, ValidationError } from './errors.ts';
 import type { TokenRecord, TokenStore } from './ports.ts';
 
 /** `fjt_` and 32 random bytes, base64url: the prefix lets secret scanners and people spot one. */
@@ -22,13 +22,6 @@ export interface NewToken {
   /** The clear token: shown once, never stored. */
   token: string;
   record: TokenRecord;
-}
-
-export class TokenNotFoundError extends ClientError {
-  constructor(name: string) {
-    super(404, 'TOKEN_NOT_FOUND', `no active token is named '${name}'`);
-    this.name = 'TokenNotFoundError';
-  }
 }
 
 export function hashToken(token: string): string {

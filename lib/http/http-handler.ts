@@ -1,18 +1,20 @@
 /**
  * The middy stack every HTTP handler but /health shares: the caller authenticated first (401 before
- * anything else is looked at), JSON bodies parsed where a route takes one, client
- * errors answered in the `{ error: { code, message } }` shape, everything else logged with the
- * request id and answered as a generic 500 that shows nothing internal.
+ * anything else is looked at), JSON bodies parsed where a route takes one, and every error answered
+ * in the `{ error: { code, message } }` shape, its status from the code (error-status.ts). An error
+ * that is not the caller's is logged with the request id and answered as a generic 500 that shows
+ * nothing internal. A route about one job logs with its id (`withLogKeys`).
  */
 import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { Caller } from '#lib/domain/caller.ts';
-import { ClientError } from '#lib/domain/errors.ts';
+import { FargateJobsError } from '#lib/domain/errors.ts';
 import { stderrLogger, type Logger } from '#lib/domain/logger.ts';
+import { withLogKeys } from '#lib/logger.ts';
 import { authenticatedCaller } from './authorization.ts';
-import { errorBody, type HttpResponse } from './responses.ts';
+import { httpStatusOf } from './error-status.ts';
+import { errorBody, json, type HttpResponse } from './responses.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpCore = (event: HttpEvent, caller: Caller) => Promise<HttpResponse>;
@@ -20,7 +22,7 @@ export type HttpCore = (event: HttpEvent, caller: Caller) => Promise<HttpRespons
 interface HttpHandlerOptions {
   /** Parse the body as JSON (415 for another content type, 400 for malformed JSON). */
   jsonBody?: boolean;
-  logger: () => Promise<Logger>;
+  logger: Logger;
 }
 
 /** Errors raised by middy's own middlewares: a status and a message, no code of ours. */
@@ -28,33 +30,36 @@ interface MiddyHttpError extends Error {
   statusCode?: number;
 }
 
-const MIDDY_ERROR_CODES: Record<number, [string, string]> = {
-  415: ['UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
-  422: ['INVALID_JSON', 'the body is not valid JSON'],
+const MIDDY_ERRORS: Record<number, { status: number; code: string; message: string }> = {
+  415: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json' },
+  422: { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' },
 };
 
 export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
   // Reading the authorizer's context is cheap and pure: done first to answer 401 before the body is
   // parsed, and again for the core rather than carrying it across in state.
-  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) => core(event, authenticatedCaller(event)));
+  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) =>
+    withJobLogKeys(event, () => core(event, authenticatedCaller(event))),
+  );
   handler.use({
     before: (request) => {
       authenticatedCaller(request.event);
     },
   });
   if (options.jsonBody) handler.use(httpJsonBodyParser({ disableContentTypeError: false }));
-  // http-error-handler renders the error that errorShape (which runs first) has put in our shape.
-  handler.use(httpErrorHandler({ logger: false }));
   handler.use({
-    onError: async (request) => {
-      const requestId = request.event.requestContext?.requestId;
-      const jobId = request.event.pathParameters?.id;
-      // Even when the wiring itself failed, the client gets the error shape, not a crash.
-      const logger = await options.logger().catch(() => stderrLogger);
-      request.error = toHttpError(request.error, { requestId, jobId, route: request.event.routeKey }, logger);
+    onError: (request) => {
+      const { event } = request;
+      const context = { requestId: event.requestContext?.requestId, jobId: event.pathParameters?.id, route: event.routeKey };
+      request.response = withJobLogKeys(event, () => errorResponse(request.error, context, options.logger));
     },
   });
   return handler;
+}
+
+function withJobLogKeys<T>(event: HttpEvent, work: () => T): T {
+  const jobId = event.pathParameters?.id;
+  return jobId === undefined ? work() : withLogKeys({ jobId }, work);
 }
 
 interface RequestContext {
@@ -63,24 +68,33 @@ interface RequestContext {
   route: string | undefined;
 }
 
-function toHttpError(error: unknown, context: RequestContext, logger: Logger) {
-  if (error instanceof ClientError) {
+function errorResponse(error: unknown, context: RequestContext, logger: Logger): HttpResponse {
+  const status = httpStatusOf(error);
+  if (error instanceof FargateJobsError && status < 500) {
     // RFC 6750: a 401 names the scheme the client should authenticate with.
-    const headers = error.statusCode === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined;
-    return exposed(error.statusCode, errorBody(error.code, error.message, error.details), headers);
+    const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+    return json(status, errorBody(error.code, error.message, error.details), headers);
   }
-  const status = (error as MiddyHttpError | undefined)?.statusCode;
-  const known = status === undefined ? undefined : MIDDY_ERROR_CODES[status];
-  if (status !== undefined && known) {
-    return exposed(status === 422 ? 400 : status, errorBody(known[0], known[1]));
-  }
-  logger.error('request failed', {
-    ...context,
-    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
-  });
-  return exposed(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, context.requestId));
+  const middyError = MIDDY_ERRORS[(error as MiddyHttpError | undefined)?.statusCode ?? 0];
+  if (middyError) return json(middyError.status, errorBody(middyError.code, middyError.message));
+  logFailure(logger, context, error);
+  return json(500, errorBody('INTERNAL', 'internal error; quote the request id when reporting it', undefined, context.requestId));
 }
 
-function exposed(statusCode: number, body: unknown, headers?: Record<string, string>) {
-  return Object.assign(new Error(JSON.stringify(body)), { statusCode, expose: true, ...(headers ? { headers } : {}) });
+/** Even when the logger itself fails, the operator gets the detail (on stderr) and the client a clean 500. */
+function logFailure(logger: Logger, context: RequestContext, error: unknown): void {
+  const detail = {
+    ...context,
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
+  };
+  try {
+    logger.error('request failed', detail);
+  } catch {
+    stderrLogger.error('request failed', detail);
+  }
+}
+
+/** The `{id}` of a job route (API Gateway always passes it; an empty one matches no job). */
+export function jobIdOf(event: HttpEvent): string {
+  return event.pathParameters?.id ?? '';
 }

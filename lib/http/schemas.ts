@@ -43,7 +43,6 @@ export const createJobBody = z.strictObject({
   ),
   idempotencyKey: z.optional(z.string().check(z.regex(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 printable ASCII characters without spaces' }))),
 });
-export type CreateJobBody = z.infer<typeof createJobBody>;
 
 const limit = (max: number) =>
   z.optional(z.string().check(z.regex(/^[1-9][0-9]*$/, { message: 'must be a positive whole number' }), z.refine((value) => Number(value) <= max, { message: `must be at most ${max}` })));

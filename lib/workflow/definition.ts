@@ -7,13 +7,16 @@ import { readFileSync } from 'node:fs';
 
 export const DEFINITION_PATH = new URL('../../statemachine/run-job.asl.json', import.meta.url);
 
-/** The Task states and the step each one runs; the names match `handlers/steps/*.ts`. */
+/**
+ * The Task states and the factory of the step each one runs (lib/workflow/<state>.ts); the Lambda
+ * of each is `handlers/steps/<state>.ts` (StartTask ↔ start-task.ts).
+ */
 export const TASK_STATES = {
-  StartTask: 'startTask',
-  PollTask: 'pollTask',
-  StopTask: 'stopTask',
-  FinalizeJob: 'finalizeJob',
-  MarkFailed: 'markFailed',
+  StartTask: 'startTaskStep',
+  PollTask: 'pollTaskStep',
+  StopTask: 'stopTaskStep',
+  FinalizeJob: 'finalizeJobStep',
+  MarkFailed: 'markFailedStep',
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 

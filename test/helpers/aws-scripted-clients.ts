@@ -52,7 +52,7 @@ import {
   type TaskStopCode,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import type { TaskLastStatus, TaskSnapshot } from '#lib/domain/ports.ts';
 import { scriptedError, ScriptedTask, type ScriptedError, type ScriptHooks, type TaskScript } from './fake-task-runner.ts';
 

@@ -13,19 +13,20 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { awsProfiles } from '#config/profiles.ts';
-import { taskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
 import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-workflow.ts';
 import type { Caller } from '#lib/domain/caller.ts';
-import { JobService } from '#lib/domain/job-service.ts';
+import { cancelJob } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
-import { createSteps, type Steps, type WorkflowState } from '#lib/workflow/steps.ts';
+import { workflowSteps, type Steps } from '#lib/workflow/steps.ts';
+import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { ScriptedAwsClients } from '../helpers/aws-scripted-clients.ts';
 import {
   FakeClock,
@@ -138,7 +139,7 @@ describe('run-job definition', () => {
     for (const [name, step] of Object.entries(TASK_STATES)) {
       const file = new URL(`${kebabCase(name)}.ts`, STEP_HANDLERS_DIR);
       assert.ok(existsSync(file), `${name} has no handler file`);
-      assert.match(readFileSync(file, 'utf8'), new RegExp(`export const handler\\b[\\s\\S]*\\bsteps\\.${step}\\(`), `${file.pathname} runs steps.${step}`);
+      assert.match(readFileSync(file, 'utf8'), new RegExp(`export const handler\\b[\\s\\S]*\\b${step}\\(`), `${file.pathname} runs ${step}`);
     }
   });
 });
@@ -652,7 +653,7 @@ async function run(runner: RunnerSetup, setup: TaskSetup): Promise<Run> {
 
   const observed: Job[] = [];
   const cancel = async () => {
-    await service.cancel(job.id, CANCELLING_USER);
+    await cancelJob({ store, taskRunner }, job.id, CANCELLING_USER);
   };
   const { taskRunner, logReader, calls } = runner.play(job.id, setup.task, {
     clock,
@@ -665,25 +666,15 @@ async function run(runner: RunnerSetup, setup: TaskSetup): Promise<Run> {
       observed.push(await readJob(job.id));
     },
   });
-  // The real cancel use case (DELETE /jobs/{id}): records CANCELLED, then stops the task.
-  const service = new JobService({
-    store,
-    taskRunner,
-    logReader,
-    workflow: { start: async () => {} },
-    profiles: new Map(),
-    logger: silentLogger,
-    now: clock.now,
-  });
   if (setup.cancel === 'beforeStart') await cancel();
 
-  const steps = createSteps({ store, taskRunner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
+  const steps = workflowSteps({ store, taskRunner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
   const pollInputs: WorkflowState[] = [];
   const recordingSteps: Steps = {
     ...steps,
-    pollTask: (state) => {
+    PollTask: (state) => {
       pollInputs.push(structuredClone(state));
-      return steps.pollTask(state);
+      return steps.PollTask(state);
     },
   };
   const workflow = new LocalWorkflow({

@@ -10,6 +10,7 @@ import type { Caller } from '#lib/domain/caller.ts';
 import { UnauthorizedError } from '#lib/domain/errors.ts';
 import type { AuthenticationFailure } from '#lib/domain/tokens.ts';
 import { authenticatedCaller, authorizerResponse } from '#lib/http/authorization.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 
 const FAILURES: AuthenticationFailure[] = ['MISSING', 'MALFORMED', 'UNKNOWN', 'REVOKED'];
 
@@ -33,7 +34,7 @@ function refusal(event: APIGatewayProxyEventV2): string {
     },
   );
   assert.ok(caught instanceof UnauthorizedError, `expected an UnauthorizedError, got ${String(caught)}`);
-  assert.equal(caught.statusCode, 401);
+  assert.equal(httpStatusOf(caught), 401);
   assert.equal(caught.code, 'UNAUTHORIZED');
   return caught.message;
 }

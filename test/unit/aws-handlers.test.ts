@@ -11,7 +11,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-table.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { aJob } from '../helpers/jobs.ts';
 

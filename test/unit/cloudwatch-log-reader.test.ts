@@ -17,10 +17,11 @@ import {
   type OutputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { LogPage } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
@@ -357,7 +358,7 @@ describe('CloudWatchLogReader.read', () => {
       const reading = reader.read(runningJob(), { limit: 100, cursor });
 
       // Assess
-      await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && error.statusCode === 400);
+      await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && httpStatusOf(error) === 400);
       assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
     });
   }

@@ -15,8 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { JOB_KEY_PREFIX, LIST_INDEX, jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
-import { TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { JOB_KEY_PREFIX, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 

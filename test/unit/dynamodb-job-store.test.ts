@@ -19,6 +19,7 @@ import type { Job, JobStatus } from '#lib/domain/job.ts';
 import type { JobStore } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 
 /** A clock that moves one second per reading, so every write gets a distinct, known updatedAt. */
 function steppingClock(start = Date.UTC(2030, 0, 1)): { now: () => Date; readings: string[] } {
@@ -448,7 +449,7 @@ describe('DynamoDbJobStore', () => {
       // Act and assess
       await assert.rejects(testStore.store.list({ limit: 5, cursor: 'not a cursor!' }), (error: unknown) => {
         assert.ok(error instanceof ValidationError);
-        assert.equal(error.statusCode, 400);
+        assert.equal(httpStatusOf(error), 400);
         return true;
       });
     });
@@ -466,7 +467,7 @@ describe('DynamoDbJobStore', () => {
       for (const cursor of wrongShapes) {
         await assert.rejects(testStore.store.list({ limit: 5, cursor }), (error: unknown) => {
           assert.ok(error instanceof ValidationError, `cursor ${cursor}`);
-          assert.equal(error.statusCode, 400);
+          assert.equal(httpStatusOf(error), 400);
           return true;
         });
       }

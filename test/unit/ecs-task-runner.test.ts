@@ -28,7 +28,7 @@ import {
   type DescribeNetworkInterfacesCommandOutput,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { taskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { awsProfiles } from '#config/profiles.ts';

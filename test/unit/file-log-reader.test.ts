@@ -13,6 +13,7 @@ import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { LogLine, LogPage } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 
 const TAIL_WINDOW_BYTES = 256 * 1024;
 
@@ -175,7 +176,7 @@ describe('FileLogReader', () => {
       // Act and assess
       await assert.rejects(reader.read(job, { limit: 10, cursor: 'not a cursor!' }), (error: unknown) => {
         assert.ok(error instanceof ValidationError);
-        assert.equal(error.statusCode, 400);
+        assert.equal(httpStatusOf(error), 400);
         return true;
       });
     });
@@ -195,7 +196,7 @@ describe('FileLogReader', () => {
       for (const cursor of wrongShapes) {
         await assert.rejects(reader.read(job, { limit: 10, cursor }), (error: unknown) => {
           assert.ok(error instanceof ValidationError, `cursor ${cursor}`);
-          assert.equal(error.statusCode, 400);
+          assert.equal(httpStatusOf(error), 400);
           return true;
         });
       }

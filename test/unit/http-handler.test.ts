@@ -42,7 +42,7 @@ function headerOf(response: { headers?: Record<string, unknown> | undefined }, n
   return Object.entries(response.headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
-async function call(core: HttpCore, event: APIGatewayProxyEventV2, logger: () => Promise<Logger>) {
+async function call(core: HttpCore, event: APIGatewayProxyEventV2, logger: Logger) {
   const handler = httpHandler(core, { jsonBody: true, logger });
   const response = await handler(event, {} as Context);
   return { ...response, json: JSON.parse(response.body ?? 'null') as unknown };
@@ -56,7 +56,7 @@ describe('httpHandler', () => {
     };
 
     // Act
-    const response = await call(core, anEvent(), async () => recordingLogger());
+    const response = await call(core, anEvent(), recordingLogger());
 
     // Assess
     assert.equal(response.statusCode, 409);
@@ -71,7 +71,7 @@ describe('httpHandler', () => {
     };
 
     // Act
-    const response = await call(core, anEvent(), async () => logger);
+    const response = await call(core, anEvent(), logger);
 
     // Assess
     assert.equal(response.statusCode, 500);
@@ -91,7 +91,7 @@ describe('httpHandler', () => {
     const jobId = 'job-01m84akmnaeqaj52arcv95dzjd';
 
     // Act
-    await call(core, anEvent({ routeKey: 'GET /jobs/{id}', pathParameters: { id: jobId } }), async () => logger);
+    await call(core, anEvent({ routeKey: 'GET /jobs/{id}', pathParameters: { id: jobId } }), logger);
 
     // Assess
     assert.equal(logger.errors[0]?.jobId, jobId);
@@ -99,10 +99,16 @@ describe('httpHandler', () => {
     assert.equal(logger.errors[0]?.route, 'GET /jobs/{id}');
   });
 
-  it('still answers a clean 500 when the dependencies (and so the logger) cannot be had', async () => {
+  it('still answers a clean 500, and says why on stderr, when the logger itself fails', async () => {
     // Prepare
     const core: HttpCore = async () => {
       throw new Error('no adapters configured');
+    };
+    const failingLogger: Logger = {
+      ...recordingLogger(),
+      error() {
+        throw new Error('the log destination is gone');
+      },
     };
     const originalConsoleError = console.error;
     const logged: string[] = [];
@@ -111,7 +117,7 @@ describe('httpHandler', () => {
     // Act
     let response;
     try {
-      response = await call(core, anEvent(), () => Promise.reject(new Error('no adapters configured')));
+      response = await call(core, anEvent(), failingLogger);
     } finally {
       console.error = originalConsoleError;
     }
@@ -127,8 +133,8 @@ describe('httpHandler', () => {
     const core: HttpCore = async () => json(200, {});
 
     // Act
-    const malformed = await call(core, anEvent({ body: '{"command":' }), async () => recordingLogger());
-    const wrongType = await call(core, anEvent({ headers: { 'content-type': 'text/plain' } }), async () => recordingLogger());
+    const malformed = await call(core, anEvent({ body: '{"command":' }), recordingLogger());
+    const wrongType = await call(core, anEvent({ headers: { 'content-type': 'text/plain' } }), recordingLogger());
 
     // Assess
     assert.equal(malformed.statusCode, 400);
@@ -146,7 +152,7 @@ describe('httpHandler', () => {
     };
 
     // Act
-    const response = await call(core, anEvent(), async () => recordingLogger());
+    const response = await call(core, anEvent(), recordingLogger());
 
     // Assess
     assert.equal(response.statusCode, 200);
@@ -162,7 +168,7 @@ describe('httpHandler', () => {
     };
 
     // Act
-    const response = await call(core, anEvent({ requestContext: { requestId: 'request-1' } as APIGatewayProxyEventV2['requestContext'] }), async () => recordingLogger());
+    const response = await call(core, anEvent({ requestContext: { requestId: 'request-1' } as APIGatewayProxyEventV2['requestContext'] }), recordingLogger());
 
     // Assess
     assert.equal(response.statusCode, 401);
@@ -181,7 +187,7 @@ describe('httpHandler', () => {
     const revoked = { requestId: 'request-1', authorizer: { lambda: { failure: 'REVOKED' } } };
 
     // Act
-    const response = await call(core, anEvent({ requestContext: revoked as unknown as APIGatewayProxyEventV2['requestContext'] }), async () => recordingLogger());
+    const response = await call(core, anEvent({ requestContext: revoked as unknown as APIGatewayProxyEventV2['requestContext'] }), recordingLogger());
 
     // Assess
     assert.equal(response.statusCode, 401);
@@ -196,8 +202,8 @@ describe('httpHandler', () => {
     const unauthenticated = { requestContext: { requestId: 'request-1' } as APIGatewayProxyEventV2['requestContext'] };
 
     // Act
-    const malformed = await call(core, anEvent({ ...unauthenticated, body: '{"command":' }), async () => recordingLogger());
-    const wrongType = await call(core, anEvent({ ...unauthenticated, headers: { 'content-type': 'text/plain' } }), async () => recordingLogger());
+    const malformed = await call(core, anEvent({ ...unauthenticated, body: '{"command":' }), recordingLogger());
+    const wrongType = await call(core, anEvent({ ...unauthenticated, headers: { 'content-type': 'text/plain' } }), recordingLogger());
 
     // Assess
     assert.equal(malformed.statusCode, 401);
@@ -213,8 +219,8 @@ describe('httpHandler', () => {
     };
 
     // Act
-    const conflict = await call(core, anEvent(), async () => recordingLogger());
-    const malformed = await call(async () => json(200, {}), anEvent({ body: '{"command":' }), async () => recordingLogger());
+    const conflict = await call(core, anEvent(), recordingLogger());
+    const malformed = await call(async () => json(200, {}), anEvent({ body: '{"command":' }), recordingLogger());
 
     // Assess
     assert.equal(headerOf(conflict, 'WWW-Authenticate'), undefined);

@@ -1,12 +1,22 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Caller } from '#lib/domain/caller.ts';
-import { ClientError } from '#lib/domain/errors.ts';
+import { FargateJobsError } from '#lib/domain/errors.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 import { JOB_ID_PATTERN, newJobId } from '#lib/domain/ids.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
-import { JobService, type SubmitJobInput } from '#lib/domain/job-service.ts';
+import {
+  cancelJob,
+  getJob,
+  listJobs,
+  readJobLogs,
+  recoverInterruptedJobs,
+  submitJob,
+  type SubmitJobInput,
+} from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type {
+  Dependencies,
   JobPage,
   JobStore,
   LogPage,
@@ -107,10 +117,26 @@ function delegatingTo(target: JobStore): JobStore {
     create: (job) => target.create(job),
     get: (jobId) => target.get(jobId),
     transition: (jobId, status, patch) => target.transition(jobId, status, patch),
+    transitionOrUpdate: (jobId, status, patch, otherwise) => target.transitionOrUpdate(jobId, status, patch, otherwise),
     update: (jobId, patch) => target.update(jobId, patch),
     list: (query) => target.list(query),
   };
 }
+
+type ServicePorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'workflow' | 'profiles' | 'logger' | 'now'>;
+
+/** The use cases on one set of ports, as the handlers (and local mode) call them. */
+function jobService(ports: ServicePorts) {
+  return {
+    submit: (input: SubmitJobInput, caller: Caller) => submitJob(ports, input, caller),
+    get: (jobId: string, caller: Caller) => getJob(ports, jobId, caller),
+    list: (query: Parameters<typeof listJobs>[1], caller: Caller) => listJobs(ports, query, caller),
+    readLogs: (jobId: string, options: { cursor?: string; limit: number }, caller: Caller) => readJobLogs(ports, jobId, options, caller),
+    cancel: (jobId: string, caller: Caller) => cancelJob(ports, jobId, caller),
+    recoverInterruptedJobs: (message: string) => recoverInterruptedJobs(ports, message),
+  };
+}
+type JobService = ReturnType<typeof jobService>;
 
 /** Lets other pending work run first, so concurrent calls interleave differently from round to round. */
 function staggered(milliseconds: number): Promise<void> {
@@ -122,14 +148,14 @@ function aSubmission(overrides: Partial<SubmitJobInput> = {}): SubmitJobInput {
 }
 
 /** Asserts that `promise` rejects with a client error carrying this status and code; returns the error. */
-async function assertClientError(promise: Promise<unknown>, statusCode: number, code: string): Promise<ClientError> {
+async function assertClientError(promise: Promise<unknown>, statusCode: number, code: string): Promise<FargateJobsError> {
   let caught: unknown;
   await assert.rejects(promise, (error: unknown) => {
     caught = error;
     return true;
   });
-  assert.ok(caught instanceof ClientError, `expected a ClientError, got ${String(caught)}`);
-  assert.equal(caught.statusCode, statusCode, caught.message);
+  assert.ok(caught instanceof FargateJobsError, `expected a FargateJobsError, got ${String(caught)}`);
+  assert.equal(httpStatusOf(caught), statusCode, caught.message);
   assert.equal(caught.code, code, caught.message);
   return caught;
 }
@@ -149,7 +175,7 @@ describe('JobService', () => {
     workflow = new RecordingWorkflow();
     taskRunner = new RecordingTaskRunner();
     logReader = new FakeLogReader();
-    service = new JobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+    service = jobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
   });
 
   afterEach(async () => {
@@ -162,7 +188,7 @@ describe('JobService', () => {
 
   /** A service like `service` but on `jobStore`, for tests that put a racing write between two store calls. */
   function serviceOn(jobStore: JobStore): JobService {
-    return new JobService({ store: jobStore, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+    return jobService({ store: jobStore, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
   }
 
   describe('submit', () => {
@@ -410,7 +436,7 @@ describe('JobService', () => {
       let sizedService: JobService;
 
       beforeEach(() => {
-        sizedService = new JobService({
+        sizedService = jobService({
           store,
           taskRunner,
           logReader,
@@ -678,8 +704,8 @@ describe('JobService', () => {
           assert.equal(cancel.status, 'rejected');
           if (cancel.status !== 'rejected') return;
           const error: unknown = cancel.reason;
-          assert.ok(error instanceof ClientError);
-          assert.equal(error.statusCode, 409);
+          assert.ok(error instanceof FargateJobsError);
+          assert.equal(httpStatusOf(error), 409);
           assert.equal(error.code, 'JOB_ALREADY_FINISHED');
           assert.deepEqual(taskRunner.stops, []);
           assert.equal(stored.failure, undefined, 'a finished job carries no cancel failure');

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientError } from '#lib/domain/errors.ts';
-import { connectHint, isCommandAllowed, resolveJobRequest, separateSecrets, type JobRequest, type Profile } from '#lib/domain/profile.ts';
+import { FargateJobsError } from '#lib/domain/errors.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
+import { connectHint, isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
+import { separateSecrets } from '#lib/domain/secrets.ts';
 import { OVERRIDES_CONTAINER_NAME_ALLOWANCE } from '#lib/domain/task-limits.ts';
 import { awsProfiles, localProfiles } from '#config/profiles.ts';
 
@@ -26,8 +28,8 @@ function aRequest(overrides: Partial<JobRequest> = {}): JobRequest {
 /** Asserts `act` throws a client error a user would read: status, stable code and message. */
 function assertRejected(act: () => unknown, expected: { statusCode: number; code: string; message: string | RegExp }): void {
   assert.throws(act, (error: unknown) => {
-    assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
-    assert.equal(error.statusCode, expected.statusCode);
+    assert.ok(error instanceof FargateJobsError, `expected a FargateJobsError, got ${String(error)}`);
+    assert.equal(httpStatusOf(error), expected.statusCode);
     assert.equal(error.code, expected.code);
     if (typeof expected.message === 'string') assert.equal(error.message, expected.message);
     else assert.match(error.message, expected.message);
@@ -170,8 +172,8 @@ describe('resolveJobRequest', () => {
       assert.throws(
         () => resolveJobRequest(buildProfile(), aRequest({ command: 'npm run build' })),
         (error: unknown) => {
-          assert.ok(error instanceof ClientError);
-          assert.equal(error.statusCode, 400);
+          assert.ok(error instanceof FargateJobsError);
+          assert.equal(httpStatusOf(error), 400);
           assert.equal(error.code, 'VALIDATION_FAILED');
           assert.equal(error.message, "profile 'build' takes the command as an array of arguments, not a shell string");
           assert.deepEqual(error.details, [{ path: 'command', message: 'expected an array of strings' }]);
@@ -441,8 +443,8 @@ describe('task size and ECS limits', () => {
         assert.throws(
           () => resolveJobRequest(buildProfile(), aRequest({ cpu, memory: 2048 })),
           (error: unknown) => {
-            assert.ok(error instanceof ClientError);
-            assert.equal(error.statusCode, 400);
+            assert.ok(error instanceof FargateJobsError);
+            assert.equal(httpStatusOf(error), 400);
             assert.equal(error.code, 'INVALID_TASK_SIZE');
             assert.equal(error.message, `cpu ${cpu} is not a Fargate CPU size; profile 'build' takes cpu 256, 512, 1024, 2048, 4096, 8192 or 16384`);
             assert.deepEqual(error.details?.map((detail) => detail.path), ['cpu']);
@@ -457,7 +459,7 @@ describe('task size and ECS limits', () => {
       assert.throws(
         () => resolveJobRequest(buildProfile(), aRequest({ cpu: 256, memory: 4096 })),
         (error: unknown) => {
-          assert.ok(error instanceof ClientError);
+          assert.ok(error instanceof FargateJobsError);
           assert.deepEqual(error.details, [{ path: 'memory', message: 'cpu 256 takes memory 512, 1024 or 2048 MiB' }]);
           return true;
         },

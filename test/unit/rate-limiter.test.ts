@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRateLimit, RateLimiter } from '#lib/http/rate-limiter.ts';
+import { parseRateLimit, RateLimiter } from '#local/rate-limiter.ts';
 
 function clock() {
   let now = 0;

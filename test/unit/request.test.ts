@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { parseWith } from '#lib/http/request.ts';
 import { createJobBody } from '#lib/http/schemas.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 
 /** Asserts that `parse` throws a 400 VALIDATION_FAILED; returns the error for its message and details. */
 function validationErrorOf(parse: () => unknown): ValidationError {
@@ -12,7 +13,7 @@ function validationErrorOf(parse: () => unknown): ValidationError {
     return true;
   });
   assert.ok(caught instanceof ValidationError, `expected a ValidationError, got ${String(caught)}`);
-  assert.equal(caught.statusCode, 400);
+  assert.equal(httpStatusOf(caught), 400);
   assert.equal(caught.code, 'VALIDATION_FAILED');
   return caught;
 }

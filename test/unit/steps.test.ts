@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { LogReader, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
-import { createSteps, type WorkflowState } from '#lib/workflow/steps.ts';
+import { workflowSteps } from '#lib/workflow/steps.ts';
+import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
 
@@ -20,7 +21,7 @@ after(async () => {
 
 /** The real steps on the test store, with the task runner (and log reader) a test is about. */
 function stepsWith(taskRunner: TaskRunner, logReader: LogReader = NO_LOGS) {
-  return createSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), logger: silentLogger });
+  return workflowSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), logger: silentLogger });
 }
 
 function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
@@ -46,7 +47,7 @@ describe('finalizeJob', () => {
     const state = { jobId: job.id, taskArn: TASK_ARN, stopRequest: null } as WorkflowState;
 
     // Act
-    const result = await steps.finalizeJob(state);
+    const result = await steps.FinalizeJob(state);
 
     // Assess
     assert.deepEqual(result, { jobId: job.id, status: 'SUCCEEDED', exitCode: 0 });
@@ -71,7 +72,7 @@ describe('pollTask', () => {
       stopTask: async () => undefined,
     };
     const steps = stepsWith(runner);
-    await steps.pollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60, pollAttempt: 1 } as WorkflowState);
+    await steps.PollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60, pollAttempt: 1 } as WorkflowState);
     return requests;
   }
 
@@ -109,7 +110,7 @@ describe('startTask', () => {
     const steps = stepsWith(runner);
 
     // Act
-    await steps.startTask({ jobId: job.id, secretEnv: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'trace', INJECTED: 'x' } });
+    await steps.StartTask({ jobId: job.id, secretEnv: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'trace', INJECTED: 'x' } });
 
     // Assess
     assert.deepEqual(started, [{ DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug' }]);

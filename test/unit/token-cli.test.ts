@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { runTokenCommand, type TokenCommandIo } from '#cli/token.ts';
 import { TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
 import type { TokenRecord } from '#lib/domain/ports.ts';
-import { openSharedStore } from '#local/local-store.ts';
+import { openSharedStore } from '#lib/adapters/local/local-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 
 const STAGE_TABLE = 'fargate-jobs-dev-jobs';

@@ -10,6 +10,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_SCOPE_PROFILES, TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
 import { createTestTokenStore, type TestTokenStore } from '../helpers/store.ts';
+import { answeredWith } from '../helpers/errors.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 
 const DEPLOYED_PROFILES = ['default', 'ssh'];
 
@@ -155,24 +157,20 @@ describe('TokenService with the DynamoDB token store', () => {
 
       for (const name of invalidNames) {
         // Act & Assess
-        await assert.rejects(tokens.create({ name, profiles: ['default'] }), { statusCode: 400, code: 'VALIDATION_FAILED' }, `name ${JSON.stringify(name)}`);
+        await assert.rejects(tokens.create({ name, profiles: ['default'] }), answeredWith(400, { code: 'VALIDATION_FAILED' }), `name ${JSON.stringify(name)}`);
       }
       assert.equal((await rawItems(testStore)).length, itemsBefore);
     });
 
     it('refuses a token without profiles with 400 VALIDATION_FAILED', async () => {
       // Act & Assess
-      await assert.rejects(tokens.create({ name: aName(), profiles: [] }), {
-        statusCode: 400,
-        code: 'VALIDATION_FAILED',
-        message: 'a token needs at least one profile',
-      });
+      await assert.rejects(tokens.create({ name: aName(), profiles: [] }), answeredWith(400, { code: 'VALIDATION_FAILED', message: 'a token needs at least one profile' }));
     });
 
     it('refuses profile names the deployment does not have, naming them and the ones it has', async () => {
       // Act & Assess
       await assert.rejects(tokens.create({ name: aName(), profiles: ['default', 'gpu', 'build'] }), (error: Error & { statusCode?: number; code?: string; details?: { message: string }[] }) => {
-        assert.equal(error.statusCode, 400);
+        assert.equal(httpStatusOf(error), 400);
         assert.equal(error.code, 'VALIDATION_FAILED');
         assert.equal(error.message, 'unknown profile(s): gpu, build');
         assert.match(error.details?.[0]?.message ?? '', /default, ssh/);
@@ -197,11 +195,7 @@ describe('TokenService with the DynamoDB token store', () => {
       const itemsBefore = (await rawItems(testStore)).length;
 
       // Act & Assess
-      await assert.rejects(unchecked.create({ name: aName(), profiles: profileNames(101) }), {
-        statusCode: 400,
-        code: 'VALIDATION_FAILED',
-        message: 'a token names at most 100 profiles',
-      });
+      await assert.rejects(unchecked.create({ name: aName(), profiles: profileNames(101) }), answeredWith(400, { code: 'VALIDATION_FAILED', message: 'a token names at most 100 profiles' }));
       assert.equal((await rawItems(testStore)).length, itemsBefore);
     });
 
@@ -226,7 +220,7 @@ describe('TokenService with the DynamoDB token store', () => {
       const first = await tokens.create({ name, profiles: ['default'] });
 
       // Act & Assess
-      await assert.rejects(tokens.create({ name, profiles: ['ssh'] }), { statusCode: 409, code: 'TOKEN_NAME_TAKEN' });
+      await assert.rejects(tokens.create({ name, profiles: ['ssh'] }), answeredWith(409, { code: 'TOKEN_NAME_TAKEN' }));
       assert.equal((await tokens.list()).filter((token) => token.name === name).length, 1);
       assert.deepEqual(await tokens.authenticate(`Bearer ${first.token}`), { authenticated: true, caller: { name, profiles: ['default'] } });
     });
@@ -259,7 +253,7 @@ describe('TokenService with the DynamoDB token store', () => {
       const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
       assert.equal(created.length, 1);
       assert.equal(refused.length, 4);
-      for (const { reason } of refused) assert.deepEqual([reason.statusCode, reason.code], [409, 'TOKEN_NAME_TAKEN']);
+      for (const { reason } of refused) assert.deepEqual([httpStatusOf(reason), reason.code], [409, 'TOKEN_NAME_TAKEN']);
       const winner = created[0]?.value;
       assert.ok(winner);
       const listed = (await tokens.list()).filter((token) => token.name === name);
@@ -276,10 +270,10 @@ describe('TokenService with the DynamoDB token store', () => {
       );
 
       // Act & Assess
-      await assert.rejects(tokens.create({ name, profiles: ['default'] }), { statusCode: 409, code: 'TOKEN_NAME_TAKEN' });
+      await assert.rejects(tokens.create({ name, profiles: ['default'] }), answeredWith(409, { code: 'TOKEN_NAME_TAKEN' }));
       assert.deepEqual((await tokens.list()).filter((token) => token.name === name), []);
       // No token was ever written, so there is none to revoke; the name is freed all the same.
-      await assert.rejects(tokens.revoke(name), { statusCode: 404, code: 'TOKEN_NOT_FOUND' });
+      await assert.rejects(tokens.revoke(name), answeredWith(404, { code: 'TOKEN_NOT_FOUND' }));
       assert.equal(await nameItem(testStore, name), undefined);
       const { token } = await tokens.create({ name, profiles: ['ssh'] });
       assert.deepEqual(await tokens.authenticate(`Bearer ${token}`), { authenticated: true, caller: { name, profiles: ['ssh'] } });
@@ -292,7 +286,7 @@ describe('TokenService with the DynamoDB token store', () => {
       await rawDocuments(testStore).send(
         new PutCommand({ TableName: testStore.tableName, Item: { pk: `TOKENNAME#${name}`, sk: 'TOKEN', hash: late.hash } }),
       );
-      await assert.rejects(tokens.revoke(name), { statusCode: 404, code: 'TOKEN_NOT_FOUND' });
+      await assert.rejects(tokens.revoke(name), answeredWith(404, { code: 'TOKEN_NOT_FOUND' }));
 
       // Act: the create's token write arrives late (as the store would send it).
       const lateWrite = testStore.store.create(late);
@@ -321,7 +315,7 @@ describe('TokenService with the DynamoDB token store', () => {
       );
 
       // Act & Assess
-      await assert.rejects(tokens.create({ name, profiles: ['ssh'] }), { statusCode: 409, code: 'TOKEN_NAME_TAKEN' });
+      await assert.rejects(tokens.create({ name, profiles: ['ssh'] }), answeredWith(409, { code: 'TOKEN_NAME_TAKEN' }));
       const revoked = await tokens.revoke(name);
       assert.deepEqual(revoked, { ...interrupted.record, revokedAt: interruptedAt });
       assert.equal(await nameItem(testStore, name), undefined);
@@ -435,11 +429,7 @@ describe('TokenService with the DynamoDB token store', () => {
 
     it('answers 404 TOKEN_NOT_FOUND for a name no token has', async () => {
       // Act & Assess
-      await assert.rejects(tokens.revoke('nobody-has-this-name'), {
-        statusCode: 404,
-        code: 'TOKEN_NOT_FOUND',
-        message: "no active token is named 'nobody-has-this-name'",
-      });
+      await assert.rejects(tokens.revoke('nobody-has-this-name'), answeredWith(404, { code: 'TOKEN_NOT_FOUND', message: "no active token is named 'nobody-has-this-name'" }));
     });
 
     it('answers 404 TOKEN_NOT_FOUND the second time and keeps the first revocation time', async () => {
@@ -449,7 +439,7 @@ describe('TokenService with the DynamoDB token store', () => {
       const first = await tokens.revoke(name);
 
       // Act & Assess
-      await assert.rejects(tokens.revoke(name), { statusCode: 404, code: 'TOKEN_NOT_FOUND' });
+      await assert.rejects(tokens.revoke(name), answeredWith(404, { code: 'TOKEN_NOT_FOUND' }));
       assert.deepEqual(await testStore.store.findByHash(first.hash), first);
     });
   });

@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
-import type { AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 
 /** GetLogEvents may return short or empty pages before the end; this bounds the calls one page makes. */
 const MAX_CALLS_PER_PAGE = 5;

@@ -4,41 +4,18 @@
  * ReturnValuesOnConditionCheckFailure, so every guarded write is a single conditional write followed,
  * when the condition fails, by a consistent read.
  */
-import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
 import { statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
+import { JOB_KEY_PREFIX, JOB_LIST_PARTITION, JOB_SORT_KEY, jobKey, LIST_INDEX, listedJobKey, type ListedKey } from './dynamodb-table.ts';
 
-/**
- * The table's one index: each kind of item (jobs, tokens) lists from a partition of its own
- * (`gsi1pk`), newest first by `gsi1sk` (creation time first).
- */
-export const LIST_INDEX = 'byCreatedAt';
-
-const LIST_PARTITION = 'JOBS';
 /** How many items one Query reads when a filter may discard some of them. */
 const FILTERED_QUERY_PAGE = 100;
 
-interface JobKey {
-  pk: string;
-  sk: string;
-}
-
-interface JobItem extends Job, JobKey {
-  gsi1pk: string;
-  gsi1sk: string;
-}
-
-type ListKey = Pick<JobItem, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'>;
-
-/** Every job item's key starts with this (IAM conditions on dynamodb:LeadingKeys use it). */
-export const JOB_KEY_PREFIX = 'JOB#';
-
-export function jobKey(jobId: string): JobKey {
-  return { pk: `${JOB_KEY_PREFIX}${jobId}`, sk: 'JOB' };
-}
+interface JobItem extends Job, ListedKey {}
 
 export class DynamoDbJobStore implements JobStore {
   readonly #documents: DynamoDBDocumentClient;
@@ -54,12 +31,7 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async create(job: Job): Promise<CreateJobResult> {
-    const item: JobItem = {
-      ...job,
-      ...jobKey(job.id),
-      gsi1pk: LIST_PARTITION,
-      gsi1sk: `${job.createdAt}#${job.id}`,
-    };
+    const item: JobItem = { ...job, ...listedJobKey(job) };
     try {
       await this.#documents.send(
         new PutCommand({ TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -95,6 +67,14 @@ export class DynamoDbJobStore implements JobStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return this.#refused(jobId);
     }
+  }
+
+  async transitionOrUpdate(jobId: string, status: JobStatus, patch: JobPatch, otherwise: (current: Job) => JobPatch): Promise<TransitionResult> {
+    const result = await this.transition(jobId, status, patch);
+    if (result.applied) return result;
+    const recorded = otherwise(result.job);
+    const changes = Object.values(recorded).some((value) => value !== undefined);
+    return { applied: false, job: changes ? await this.update(jobId, recorded) : result.job };
   }
 
   /** A transition the job's status did not allow: nothing written, the job as it is. */
@@ -140,7 +120,7 @@ export class DynamoDbJobStore implements JobStore {
     const filtered = filter.FilterExpression !== undefined;
 
     const jobs: JobItem[] = [];
-    let startKey: ListKey | undefined = query.cursor ? decodeCursor(query.cursor, isListKey) : undefined;
+    let startKey: ListedKey | undefined = query.cursor ? decodeCursor(query.cursor, isListedKey) : undefined;
     let more: boolean;
     for (;;) {
       const remaining = query.limit - jobs.length;
@@ -154,7 +134,7 @@ export class DynamoDbJobStore implements JobStore {
           Limit: filtered ? Math.max(remaining + 1, FILTERED_QUERY_PAGE) : remaining + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...filter,
-          ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': LIST_PARTITION },
+          ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': JOB_LIST_PARTITION },
         }),
       );
       const items = (page.Items ?? []) as JobItem[];
@@ -163,7 +143,7 @@ export class DynamoDbJobStore implements JobStore {
         more = items.length > remaining;
         break;
       }
-      startKey = page.LastEvaluatedKey as ListKey;
+      startKey = page.LastEvaluatedKey as ListedKey;
     }
     // The cursor resumes after the last job returned, not where DynamoDB stopped reading.
     const last = jobs.at(-1);
@@ -200,16 +180,16 @@ function listFilter(query: ListJobsQuery): {
   return { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
 
-function isListKey(value: unknown): value is ListKey {
-  const key = value as Partial<ListKey> | null;
+function isListedKey(value: unknown): value is ListedKey {
+  const key = value as Partial<ListedKey> | null;
   return (
     typeof key === 'object' &&
     key !== null &&
     Object.keys(key).length === 4 &&
     typeof key.pk === 'string' &&
     key.pk.startsWith(JOB_KEY_PREFIX) &&
-    key.sk === 'JOB' &&
-    key.gsi1pk === LIST_PARTITION &&
+    key.sk === JOB_SORT_KEY &&
+    key.gsi1pk === JOB_LIST_PARTITION &&
     typeof key.gsi1sk === 'string'
   );
 }
@@ -230,33 +210,5 @@ function buildUpdate(fields: Record<string, unknown>): {
     expression: `SET ${entries.map((_entry, index) => `#f${index} = :v${index}`).join(', ')}`,
     names: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
     values: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
-  };
-}
-
-/** The table's keys and index, shared by the local store set-up and (through the tests) serverless.yml. */
-export function jobTableDefinition(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: LIST_INDEX,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
   };
 }

@@ -11,30 +11,13 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenRecord, TokenStore } from '#lib/domain/ports.ts';
-import { LIST_INDEX } from './dynamodb-job-store.ts';
+import { LIST_INDEX, listedTokenKey, TOKEN_LIST_PARTITION, tokenKey, tokenNameKey, type ListedKey } from './dynamodb-table.ts';
 
-const LIST_PARTITION = 'TOKENS';
 /** How long a revoked token's record is kept for the record. */
 const REVOKED_RETENTION_SECONDS = 90 * 24 * 3600;
 
-interface TokenItem extends TokenRecord {
-  pk: string;
-  sk: string;
-  gsi1pk: string;
-  gsi1sk: string;
+interface TokenItem extends TokenRecord, ListedKey {
   expiresAt?: number;
-}
-
-/** Every token item's key starts with this (IAM conditions on dynamodb:LeadingKeys use it). */
-export const TOKEN_KEY_PREFIX = 'TOKEN#';
-
-export function tokenKey(hash: string): { pk: string; sk: string } {
-  return { pk: `${TOKEN_KEY_PREFIX}${hash}`, sk: 'TOKEN' };
-}
-
-/** The item that holds an active token's name (not readable by the authorizer: no `TOKEN#` prefix). */
-function nameKey(name: string): { pk: string; sk: string } {
-  return { pk: `TOKENNAME#${name}`, sk: 'TOKEN' };
 }
 
 export class DynamoDbTokenStore implements TokenStore {
@@ -47,13 +30,8 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async create(token: TokenRecord): Promise<boolean> {
-    if (!(await this.#putNew({ ...nameKey(token.name), hash: token.hash }))) return false;
-    const item: TokenItem = {
-      ...token,
-      ...tokenKey(token.hash),
-      gsi1pk: LIST_PARTITION,
-      gsi1sk: `${token.createdAt}#${token.hash}`,
-    };
+    if (!(await this.#putNew({ ...tokenNameKey(token.name), hash: token.hash }))) return false;
+    const item: TokenItem = { ...token, ...listedTokenKey(token) };
     let stored: boolean;
     try {
       stored = await this.#putNew(item);
@@ -77,7 +55,7 @@ export class DynamoDbTokenStore implements TokenStore {
       await this.#documents.send(
         new DeleteCommand({
           TableName: this.#tableName,
-          Key: nameKey(name),
+          Key: tokenNameKey(name),
           ConditionExpression: 'attribute_not_exists(pk) OR #hash = :hash',
           ExpressionAttributeNames: { '#hash': 'hash' },
           ExpressionAttributeValues: { ':hash': hash },
@@ -119,7 +97,7 @@ export class DynamoDbTokenStore implements TokenStore {
           TableName: this.#tableName,
           IndexName: LIST_INDEX,
           KeyConditionExpression: 'gsi1pk = :partition',
-          ExpressionAttributeValues: { ':partition': LIST_PARTITION },
+          ExpressionAttributeValues: { ':partition': TOKEN_LIST_PARTITION },
           ScanIndexForward: false,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
@@ -139,7 +117,7 @@ export class DynamoDbTokenStore implements TokenStore {
    */
   async revokeByName(name: string, revokedAt: string): Promise<TokenRecord | undefined> {
     const { Item: holder } = await this.#documents.send(
-      new GetCommand({ TableName: this.#tableName, Key: nameKey(name), ConsistentRead: true }),
+      new GetCommand({ TableName: this.#tableName, Key: tokenNameKey(name), ConsistentRead: true }),
     );
     if (!holder) return undefined;
     const hash = String(holder.hash);

@@ -13,9 +13,9 @@ import {
   type RunTaskCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/adapters/aws/aws-profile.ts';
+import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
-import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { taskOverrides } from '#lib/domain/task-limits.ts';
@@ -62,18 +62,6 @@ const REFUSED_RUN_ERRORS = new Set([
   'UnsupportedFeatureException',
 ]);
 const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/[^/]+$/;
-
-/**
- * ECS is throttling (or briefly failing) the runner's calls. The state machine retries this error
- * name with backoff; a retried RunTask reuses the job id as clientToken, so it cannot start a
- * second task.
- */
-export class TaskRunnerThrottledError extends Error {
-  constructor(operation: string, cause: unknown) {
-    super(`${operation} was throttled or temporarily unavailable: ${messageOf(cause)}`, { cause });
-    this.name = 'TaskRunnerThrottled';
-  }
-}
 
 export class EcsTaskRunner implements TaskRunner {
   readonly #client: ECSClient;

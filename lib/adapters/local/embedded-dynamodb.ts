@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { setTimeout as delay } from 'node:timers/promises';
-import { jobTableDefinition } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { jobTableDefinition } from '#lib/adapters/aws/dynamodb-table.ts';
 
 const TABLE_ACTIVE_ATTEMPTS = 200;
 const TABLE_ACTIVE_POLL_MS = 10;

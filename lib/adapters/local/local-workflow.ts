@@ -6,7 +6,8 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Workflow } from '#lib/domain/ports.ts';
 import { loadLocalDefinition, TASK_STATES, type TaskStateName } from '#lib/workflow/definition.ts';
-import type { Steps, WorkflowState } from '#lib/workflow/steps.ts';
+import type { Steps } from '#lib/workflow/steps.ts';
+import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 
@@ -76,10 +77,6 @@ export class LocalWorkflow implements Workflow {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
   }
 
-  get runningCount(): number {
-    return this.#running.size;
-  }
-
   stats(): LocalWorkflowStats {
     return { ...this.#stats };
   }
@@ -126,8 +123,7 @@ export class LocalWorkflow implements Workflow {
   #taskHandlers(): Record<TaskStateName, (input: JsonValue) => Promise<JsonValue>> {
     const { steps, stopWatcher } = this.#options;
     const maxStopWaitMs = this.#options.maxStopWaitMs ?? DEFAULT_MAX_STOP_WAIT_MS;
-    const call = (name: TaskStateName) => (input: JsonValue) =>
-      (steps[TASK_STATES[name]] as (state: unknown) => Promise<unknown>)(input) as Promise<JsonValue>;
+    const call = (name: TaskStateName) => (input: JsonValue) => (steps[name] as (state: unknown) => Promise<unknown>)(input) as Promise<JsonValue>;
     return {
       StartTask: call('StartTask'),
       PollTask: async (input) => {

@@ -1,8 +1,9 @@
 /**
- * What a profile means on AWS: where and how its task runs. Server-side only; the values that differ
- * per stage (cluster, subnets, security groups, log group) come from the deployment's environment.
+ * What a profile means on AWS: where and how its task runs. Server-side only, plain data: the shipped
+ * profiles (config/profiles.ts) are built from a stage's settings, and the ECS and CloudWatch Logs
+ * adapters look each profile's settings up by name.
  */
-import type { Profile } from '#lib/domain/profile.ts';
+import type { Profile } from './profile.ts';
 
 export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 
@@ -31,4 +32,14 @@ export type AwsTaskSettingsByProfile = ReadonlyMap<string, AwsTaskSettings>;
 
 export function taskSettingsByProfile(profiles: readonly AwsProfile[]): AwsTaskSettingsByProfile {
   return new Map(profiles.map((profile) => [profile.name, profile.aws]));
+}
+
+/** The settings of a stage the AWS profiles are built from (lib/config.ts reads them). */
+export interface AwsStageSettings {
+  cluster: string;
+  subnets: string[];
+  securityGroups: string[];
+  logGroup: string;
+  /** Task definition families are `<prefix>-<profile>`. */
+  taskDefinitionPrefix: string;
 }

@@ -1,0 +1,81 @@
+/**
+ * The single table's layout, for every item kind that lives in it: jobs, tokens and token names.
+ * Keys are `pk`/`sk`; the one index lists each kind from a partition of its own (`gsi1pk`), newest
+ * first by `gsi1sk` (creation time first). The job and token stores, the embedded store's set-up and
+ * (through the tests) serverless.yml's table and IAM conditions all read it from here.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const LIST_INDEX = 'byCreatedAt';
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** An item's key together with where the index lists it. */
+export interface ListedKey extends ItemKey {
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+/** Every job item's key starts with this (IAM conditions on dynamodb:LeadingKeys use it). */
+export const JOB_KEY_PREFIX = 'JOB#';
+export const JOB_SORT_KEY = 'JOB';
+export const JOB_LIST_PARTITION = 'JOBS';
+
+/** Every token item's key starts with this (the authorizer may read these items only). */
+export const TOKEN_KEY_PREFIX = 'TOKEN#';
+const TOKEN_SORT_KEY = 'TOKEN';
+export const TOKEN_LIST_PARTITION = 'TOKENS';
+/** The item that holds an active token's name: no `TOKEN#` prefix, so the authorizer cannot read it. */
+const TOKEN_NAME_KEY_PREFIX = 'TOKENNAME#';
+
+export function jobKey(jobId: string): ItemKey {
+  return { pk: `${JOB_KEY_PREFIX}${jobId}`, sk: JOB_SORT_KEY };
+}
+
+export function listedJobKey(job: { id: string; createdAt: string }): ListedKey {
+  return { ...jobKey(job.id), gsi1pk: JOB_LIST_PARTITION, gsi1sk: `${job.createdAt}#${job.id}` };
+}
+
+/** A token is found by the SHA-256 of its clear value. */
+export function tokenKey(hash: string): ItemKey {
+  return { pk: `${TOKEN_KEY_PREFIX}${hash}`, sk: TOKEN_SORT_KEY };
+}
+
+export function listedTokenKey(token: { hash: string; createdAt: string }): ListedKey {
+  return { ...tokenKey(token.hash), gsi1pk: TOKEN_LIST_PARTITION, gsi1sk: `${token.createdAt}#${token.hash}` };
+}
+
+export function tokenNameKey(name: string): ItemKey {
+  return { pk: `${TOKEN_NAME_KEY_PREFIX}${name}`, sk: TOKEN_SORT_KEY };
+}
+
+/** The table's keys and index, as the embedded store creates it and serverless.yml declares it. */
+export function jobTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: LIST_INDEX,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

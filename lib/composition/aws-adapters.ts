@@ -1,0 +1,49 @@
+/**
+ * The AWS adapters that run jobs as Fargate tasks, built from a stage's settings: shared by the
+ * Lambda factories (aws.ts) and by local mode on real ECS (local.ts). The SDK clients take their
+ * region, credentials and endpoints (AWS_ENDPOINT_URL_ECS, …) from the environment as usual.
+ */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { awsProfiles } from '#config/profiles.ts';
+import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
+import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
+import { readAwsStageSettings } from '#lib/config.ts';
+import { taskSettingsByProfile, type AwsProfile, type AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import type { Logger } from '#lib/domain/logger.ts';
+import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
+import type { Profile } from '#lib/domain/profile.ts';
+
+/** The stage's profiles, from ECS_CLUSTER, TASK_SUBNETS, … (fails naming the first one missing). */
+export function stageProfiles(env: NodeJS.ProcessEnv = process.env): AwsProfile[] {
+  return awsProfiles(readAwsStageSettings(env));
+}
+
+export function profileMap(profiles: readonly Profile[]): ReadonlyMap<string, Profile> {
+  return new Map(profiles.map((profile) => [profile.name, profile]));
+}
+
+/** Starts, stops and describes tasks; a description's network has the private IP ECS reports. */
+export function ecsTaskRunner(settings: AwsTaskSettingsByProfile, logger: Logger): TaskRunner {
+  return new EcsTaskRunner({ client: new ECSClient({}), settings, logger });
+}
+
+/**
+ * Also resolves each task's network interface to its public IP (DescribeNetworkInterfaces). The EC2
+ * client is most of a bundle and most polls need no lookup, so it is loaded on first need; a
+ * separate function, so that only the bundles that call it carry it.
+ */
+export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, logger: Logger): TaskRunner {
+  return new EcsTaskRunner({
+    client: new ECSClient({}),
+    settings,
+    logger,
+    network: async () => (await import('#lib/adapters/aws/ec2-network.ts')).createEc2NetworkResolver(),
+  });
+}
+
+export function cloudWatchLogReader(settings: AwsTaskSettingsByProfile): LogReader {
+  return new CloudWatchLogReader({ client: new CloudWatchLogsClient({}), settings });
+}
+
+export { taskSettingsByProfile };

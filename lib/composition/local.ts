@@ -1,0 +1,153 @@
+/**
+ * The composition root of local mode (`npm start`): the job store and tokens in dynalite on disk, the
+ * ASL run in-process, and jobs run by one of two task runners:
+ *
+ * - `process` (the default): each job a child process of the server, its output in a log file;
+ * - `ecs` (FARGATE_JOBS_RUNNER=ecs): each job a real Fargate task, through the same ECS, EC2 and
+ *   CloudWatch Logs adapters and profiles as a deployed stage, with the settings its Lambdas read
+ *   (ECS_CLUSTER, TASK_SUBNETS, TASK_SECURITY_GROUPS, TASK_LOG_GROUP, TASK_DEFINITION_PREFIX) and the
+ *   AWS credentials and region of the environment.
+ *
+ * No Lambda bundle imports this module (dynalite brings a native module).
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { localProfiles } from '#config/profiles.ts';
+import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
+import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
+import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
+import { ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { ConfigError } from '#lib/domain/errors.ts';
+import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
+import { jobsWithStatus } from '#lib/domain/job-service.ts';
+import type { Logger } from '#lib/domain/logger.ts';
+import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/ports.ts';
+import type { Profile } from '#lib/domain/profile.ts';
+import { createLogger } from '#lib/logger.ts';
+import { workflowSteps } from '#lib/workflow/steps.ts';
+import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, stageProfiles, taskSettingsByProfile } from './aws-adapters.ts';
+
+export const TASK_RUNNERS = ['process', 'ecs'] as const;
+export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
+
+/**
+ * How often a job on ECS is looked at while it starts and runs. The deployed workflow backs off to a
+ * poll a minute to save state transitions; locally a poll costs nothing but a DescribeTasks call (a
+ * few per job-minute, far inside ECS's rate limits), and a person at a terminal wants to see the stop.
+ */
+const ECS_POLL_MS = 2000;
+
+export interface LocalDependencies extends Required<Omit<Dependencies, 'now'>> {
+  workflow: LocalWorkflow;
+  runner: TaskRunnerKind;
+  database: EmbeddedDynamoDb;
+  /** Stops running tasks, lets their workflows record the outcome, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface LocalOptions {
+  /** Everything local mode keeps: `db/` (the store), `logs/`, `work/`. */
+  dataDir: string;
+  logger?: Logger;
+  /** Which task runner runs the jobs; `process` by default. */
+  runner?: TaskRunnerKind;
+  /** Where the `ecs` runner's settings come from; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** The profiles of the `process` runner; the shipped local ones by default. */
+  profiles?: Profile[];
+  tableName?: string;
+  stopGraceMs?: number;
+}
+
+interface Runner {
+  taskRunner: TaskRunner;
+  logReader: LogReader;
+  profiles: ReadonlyMap<string, Profile>;
+  workflowOptions: Pick<LocalWorkflowOptions, 'stopWatcher' | 'waitOverrides'>;
+  stopAll(store: JobStore, reason: string): Promise<void>;
+}
+
+export async function createLocalDependencies(options: LocalOptions): Promise<LocalDependencies> {
+  const logger = options.logger ?? createLogger();
+  const runnerKind = options.runner ?? 'process';
+  // Settings first: a wrong one fails the start before the store is opened.
+  const runner = runnerKind === 'ecs' ? await ecsRunner(options.env ?? process.env, logger) : processRunner(options, logger);
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  const database = await openOwnedStore(options.dataDir, tableName);
+  const store = new DynamoDbJobStore({ client: database.client, tableName });
+  const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
+  const { taskRunner, logReader, profiles } = runner;
+  const workflow = new LocalWorkflow({ steps: workflowSteps({ store, taskRunner, logReader, profiles, logger }), logger, ...runner.workflowOptions });
+
+  return {
+    store,
+    tokens,
+    workflow,
+    taskRunner,
+    logReader,
+    profiles,
+    logger,
+    runner: runnerKind,
+    database,
+    async close() {
+      await runner.stopAll(store, 'fargate-jobs: the local server is shutting down');
+      await workflow.idle();
+      await database.close();
+    },
+  };
+}
+
+function processRunner(options: LocalOptions, logger: Logger): Runner {
+  const taskRunner = new ProcessTaskRunner({
+    dataDir: options.dataDir,
+    logger,
+    ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
+  });
+  return {
+    taskRunner,
+    logReader: new FileLogReader(options.dataDir),
+    profiles: new Map((options.profiles ?? localProfiles).map((profile) => [profile.name, profile])),
+    // A poll after WaitForStop wakes as soon as the process exits, as a task-state event would.
+    workflowOptions: { stopWatcher: taskRunner },
+    stopAll: (_store, reason) => taskRunner.stopAll(reason),
+  };
+}
+
+async function ecsRunner(env: NodeJS.ProcessEnv, logger: Logger): Promise<Runner> {
+  const awsProfiles = stageProfiles(env);
+  await checkAwsAccess();
+  const settings = taskSettingsByProfile(awsProfiles);
+  const taskRunner = ecsTaskRunnerWithNetwork(settings, logger);
+  return {
+    taskRunner,
+    logReader: cloudWatchLogReader(settings),
+    profiles: new Map(awsProfiles.map((profile) => [profile.name, profile])),
+    workflowOptions: { waitOverrides: { WaitForNetwork: ECS_POLL_MS, WaitForStop: ECS_POLL_MS } },
+    // A Fargate task outlives this process: stop each one, so none runs on unwatched (and billed).
+    stopAll: async (store, reason) => {
+      for await (const job of jobsWithStatus({ store }, ACTIVE_STATUSES)) {
+        if (!job.taskArn) continue;
+        await taskRunner.stopTask(job.taskArn, reason).catch((error: unknown) => {
+          logger.warn('could not stop the task of a running job', { jobId: job.id, error: String(error) });
+        });
+      }
+    },
+  };
+}
+
+/** A region and credentials, found now rather than by the first job's RunTask. */
+async function checkAwsAccess(): Promise<void> {
+  const client = new ECSClient({});
+  try {
+    await client.config.region().catch((error: unknown) => {
+      throw new ConfigError(`FARGATE_JOBS_RUNNER=ecs needs an AWS region: set AWS_REGION (${(error as Error).message})`);
+    });
+    await client.config.credentials().catch((error: unknown) => {
+      throw new ConfigError(`FARGATE_JOBS_RUNNER=ecs needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID…): ${(error as Error).message}`);
+    });
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,43 @@
+/** POST /jobs, for the Lambda of that route and for local mode alike. */
+import { ValidationError } from '#lib/domain/errors.ts';
+import { submitJob, type SubmitJobPorts } from '#lib/domain/job-service.ts';
+import type { Dependencies } from '#lib/domain/ports.ts';
+import { header } from './headers.ts';
+import { httpHandler } from './http-handler.ts';
+import { jobDocument } from './job-document.ts';
+import { parseWith } from './request.ts';
+import { json } from './responses.ts';
+import { createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
+
+/** POST /jobs: 202 with the new job, or 200 with the job an idempotent replay created before. */
+export function createJobHandler(ports: SubmitJobPorts & Pick<Dependencies, 'logger'>) {
+  return httpHandler(
+    async (event, caller) => {
+      const { idempotencyKey: fromBody, profile, env, labels, ...request } = parseWith(createJobBody, event.body, 'the request body');
+      const idempotencyKey = idempotencyKeyOf(fromBody, header(event, 'idempotency-key'));
+      const { created, job } = await submitJob(
+        ports,
+        { ...request, profile: profile ?? 'default', env: env ?? {}, labels: labels ?? {}, ...(idempotencyKey ? { idempotencyKey } : {}) },
+        caller,
+      );
+      const document = jobDocument(job);
+      return json(created ? 202 : 200, document, { location: document.links.self });
+    },
+    { jsonBody: true, logger: ports.logger },
+  );
+}
+
+/** The key may come in the body or the Idempotency-Key header; both at once must agree. */
+function idempotencyKeyOf(fromBody: string | undefined, fromHeader: string | undefined): string | undefined {
+  if (fromHeader !== undefined && !IDEMPOTENCY_KEY.test(fromHeader)) {
+    throw new ValidationError('the Idempotency-Key header is not valid', [
+      { path: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters without spaces' },
+    ]);
+  }
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new ValidationError('idempotencyKey and the Idempotency-Key header differ', [
+      { path: 'idempotencyKey', message: 'must match the Idempotency-Key header' },
+    ]);
+  }
+  return fromBody ?? fromHeader;
+}

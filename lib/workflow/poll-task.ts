@@ -1,0 +1,47 @@
+/**
+ * PollTask: looks at the job's task, records what changed (RUNNING with its start time, the network
+ * and connect hint once known) and decides what the workflow does next (decideNextPoll).
+ */
+import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
+import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
+import type { Dependencies, TaskSnapshot } from '#lib/domain/ports.ts';
+import { withLogKeys } from '#lib/logger.ts';
+import { clockOf, loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
+
+export type PollTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'now'>;
+
+export function pollTaskStep(ports: PollTaskPorts) {
+  const now = clockOf(ports);
+  return (state: WorkflowState): Promise<WorkflowState> =>
+    withLogKeys({ jobId: state.jobId }, async () => {
+      const taskArn = requireTaskArn(state);
+      const job = await loadJob(ports.store, state.jobId);
+      // Addresses are looked up until known: a public IP, once seen, does not change.
+      const resolveNetwork = !state.networkReady || (job.publicIp && !job.network?.publicIp);
+      const task = await ports.taskRunner.describeTask(taskArn, { resolveNetwork });
+      await recordProgress(ports, job, task);
+      return { ...state, ...decideNextPoll(state, task, now()) };
+    });
+}
+
+/** Writes what changed since the last poll: RUNNING with its start time, and the network (and connect hint) once known. */
+async function recordProgress(ports: PollTaskPorts, job: Job, task: TaskSnapshot): Promise<void> {
+  const seen = task.network && mergeNetwork(job.network, task.network);
+  const network = seen && !sameNetwork(job.network, seen) ? networkPatch(ports.profiles, job, seen) : undefined;
+  if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
+    await ports.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? clockOf(ports)().toISOString(), ...network });
+  } else if (network && !isTerminal(job.status)) {
+    await ports.store.update(job.id, network);
+  }
+}
+
+/** What a poll saw, without forgetting an address seen before (a stopping task's interface is deleted). */
+function mergeNetwork(known: JobNetwork | undefined, seen: JobNetwork): JobNetwork {
+  const eniId = seen.eniId ?? known?.eniId;
+  const privateIp = seen.privateIp ?? known?.privateIp;
+  return { ...(eniId ? { eniId } : {}), ...(privateIp ? { privateIp } : {}), publicIp: seen.publicIp ?? known?.publicIp ?? null };
+}
+
+function sameNetwork(a: JobNetwork | undefined, b: JobNetwork): boolean {
+  return a?.eniId === b.eniId && a?.privateIp === b.privateIp && (a?.publicIp ?? null) === (b.publicIp ?? null);
+}

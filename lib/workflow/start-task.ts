@@ -1,0 +1,50 @@
+/** StartTask: runs the job's task (RunTask, idempotent per job), or records why it could not start. */
+import { isTerminal } from '#lib/domain/job.ts';
+import { provisioningDeadlineFrom } from '#lib/domain/polling.ts';
+import type { Dependencies } from '#lib/domain/ports.ts';
+import { restoreSecrets } from '#lib/domain/secrets.ts';
+import { withLogKeys } from '#lib/logger.ts';
+import { clockOf, loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
+
+export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
+
+/** `secretEnv`: the values of variables the job record holds as `***` (the execution's input). */
+export interface StartTaskInput {
+  jobId: string;
+  secretEnv?: Record<string, string>;
+}
+
+export function startTaskStep(ports: StartTaskPorts) {
+  const now = clockOf(ports);
+  return (input: StartTaskInput): Promise<WorkflowState> =>
+    withLogKeys({ jobId: input.jobId }, async () => {
+      const job = await loadJob(ports.store, input.jobId);
+      // Cancelled before its task was started: nothing to run, and nothing to wait for.
+      if (isTerminal(job.status)) {
+        if (job.stoppedAt === undefined) await ports.store.update(job.id, { stoppedAt: now().toISOString() });
+        return notStarted(job);
+      }
+
+      const { profile, command, publicIp, cpu, memory } = job;
+      const env = restoreSecrets(job.env, input.secretEnv ?? {});
+      const result = await ports.taskRunner.runTask({ jobId: job.id, profile, command, env, publicIp, cpu, memory });
+      if (!result.started) {
+        await ports.store.transition(job.id, 'FAILED', { failure: result.failure, exitCode: null, stoppedAt: now().toISOString() });
+        ports.logger.info('task did not start', { failure: result.failure });
+        return notStarted(job);
+      }
+
+      const { applied, job: current } = await ports.store.transitionOrUpdate(job.id, 'PROVISIONING', { taskArn: result.taskArn }, () => ({
+        taskArn: result.taskArn,
+      }));
+      // Cancelled while the task was being started: stop it, and let the polls drain its logs.
+      if (!applied) await ports.taskRunner.stopTask(result.taskArn, current.failure?.message ?? `job is already ${current.status}`);
+      return {
+        ...notStarted(job),
+        started: true,
+        taskArn: result.taskArn,
+        provisioningDeadline: provisioningDeadlineFrom(now()),
+        taskStatus: 'PROVISIONING' as const,
+      };
+    });
+}

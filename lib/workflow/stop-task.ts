@@ -1,0 +1,20 @@
+/** StopTask: stops a task whose job ran past timeoutSeconds, or that never got past provisioning. */
+import { FIRST_STOP_POLL_SECONDS, PROVISIONING_TIMEOUT_SECONDS } from '#lib/domain/polling.ts';
+import type { Dependencies } from '#lib/domain/ports.ts';
+import { withLogKeys } from '#lib/logger.ts';
+import { requireTaskArn, type WorkflowState } from './workflow-state.ts';
+
+export type StopTaskPorts = Pick<Dependencies, 'taskRunner' | 'logger'>;
+
+export function stopTaskStep(ports: StopTaskPorts) {
+  return (state: WorkflowState): Promise<WorkflowState> =>
+    withLogKeys({ jobId: state.jobId }, async () => {
+      const reason =
+        state.stopRequest === 'PROVISIONING_TIMEOUT'
+          ? `fargate-jobs: not running after ${PROVISIONING_TIMEOUT_SECONDS} s of provisioning`
+          : `fargate-jobs: timeout after ${state.timeoutSeconds} s`;
+      await ports.taskRunner.stopTask(requireTaskArn(state), reason);
+      ports.logger.info('stopped task past its deadline', { reason });
+      return { ...state, stopNeeded: false, pollAttempt: 0, nextPollSeconds: FIRST_STOP_POLL_SECONDS };
+    });
+}

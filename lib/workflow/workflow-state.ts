@@ -1,0 +1,76 @@
+/**
+ * The JSON that flows between the run-job states, and what the steps share to read and write it.
+ * Every field the Choice states read is always present.
+ */
+import { JobRecordMissingError } from '#lib/domain/errors.ts';
+import type { Job, JobNetwork } from '#lib/domain/job.ts';
+import type { PollProgress } from '#lib/domain/polling.ts';
+import type { Dependencies, JobStore, TaskLastStatus } from '#lib/domain/ports.ts';
+import { connectHint } from '#lib/domain/profile.ts';
+
+export interface WorkflowState extends PollProgress {
+  jobId: string;
+  started: boolean;
+  taskArn: string | null;
+  taskStatus: TaskLastStatus | null;
+  /** A deadline passed and the task must be stopped (the StopTask state runs next). */
+  stopNeeded: boolean;
+  nextPollSeconds: number;
+}
+
+/** What a Catch hands MarkFailed: the state the failing step got, plus the error. */
+export interface FailedWorkflowState extends Partial<WorkflowState> {
+  jobId: string;
+  error?: { Error?: string; Cause?: string };
+}
+
+/** The execution's output. */
+export interface FinalizeResult {
+  jobId: string;
+  status: Job['status'];
+  exitCode: number | null;
+}
+
+/** The state of a job whose task was never started (or is not started yet). */
+export function notStarted(job: Job): WorkflowState {
+  return {
+    jobId: job.id,
+    started: false,
+    taskArn: null,
+    timeoutSeconds: job.timeoutSeconds,
+    provisioningDeadline: null,
+    deadline: null,
+    taskStatus: null,
+    networkReady: false,
+    stopNeeded: false,
+    stopRequest: null,
+    pollAttempt: 0,
+    nextPollSeconds: 0,
+  };
+}
+
+export async function loadJob(store: JobStore, jobId: string): Promise<Job> {
+  const job = await store.get(jobId);
+  if (!job) throw new JobRecordMissingError(jobId);
+  return job;
+}
+
+export function requireTaskArn(state: WorkflowState): string {
+  if (!state.taskArn) throw new Error(`workflow state for job ${state.jobId} has no taskArn`);
+  return state.taskArn;
+}
+
+export function clockOf(ports: Pick<Dependencies, 'now'>): () => Date {
+  return ports.now ?? (() => new Date());
+}
+
+/** The network to record, with the connect hint of an interactive profile once the public IP is known. */
+export function networkPatch(
+  profiles: Dependencies['profiles'],
+  job: Job,
+  network: JobNetwork,
+): { network: JobNetwork; connect?: Job['connect'] } {
+  const profile = profiles.get(job.profile);
+  const connect = profile && network.publicIp ? connectHint(profile, network.publicIp) : undefined;
+  return { network, ...(connect ? { connect } : {}) };
+}

@@ -1,0 +1,197 @@
+/**
+ * API Gateway, emulated for local mode: each HTTP request becomes the API Gateway v2 event (and
+ * Lambda context) an HTTP API would hand the route's handler, after asking the token authorizer
+ * about it as API Gateway does, and the handler's result becomes the HTTP response.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+  Context,
+} from 'aws-lambda';
+import type { Logger } from '#lib/domain/logger.ts';
+import type { AuthorizerContext } from '#lib/http/authorization.ts';
+import { errorBody } from '#lib/http/responses.ts';
+import { matchRoute } from '#lib/http/routes.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+export type Authorizer = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
+
+export interface ApiGatewayOptions {
+  /** The handler of each route, by the `handler` name ROUTES gives it. */
+  handlers: Readonly<Record<string, RouteHandler>>;
+  authorizer: Authorizer;
+  /** Requests per second per token (429 with Retry-After beyond it). */
+  limiter: RateLimiter;
+  logger: Logger;
+}
+
+/** API Gateway's own payload limit is 10 MB; a job request is a few KB, so refuse anything near a megabyte. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** The most API Gateway waits for an integration. */
+const HANDLER_TIME_LIMIT_MS = 29_000;
+
+/** The request listener of the local HTTP server. */
+export function apiGateway(options: ApiGatewayOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    serve(request, response, options).catch((error: unknown) => {
+      options.logger.error('local server could not answer a request', { error: String(error) });
+      if (!response.headersSent) send(response, 500, errorBody('INTERNAL', 'internal error'));
+      else response.destroy();
+    });
+  };
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, options: ApiGatewayOptions): Promise<void> {
+  const requestId = randomUUID();
+  response.setHeader('x-request-id', requestId);
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+  const { match, allowed } = matchRoute(method, url.pathname);
+  if (!match) {
+    if (allowed.length > 0) {
+      response.setHeader('allow', allowed.join(', '));
+      return send(response, 405, errorBody('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}`));
+    }
+    return send(response, 404, errorBody('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
+  }
+  const event = toApiGatewayEvent(request, url, match.route, match.pathParameters, requestId);
+  if (!match.route.public) {
+    // API Gateway itself refuses a request without the authorizer's identity source (Authorization).
+    if (!request.headers.authorization) {
+      response.setHeader('www-authenticate', 'Bearer');
+      return send(response, 401, errorBody('UNAUTHORIZED', 'send the token from .data/token (or one from `npm run token -- create`) as "Authorization: Bearer <token>"'));
+    }
+    const { context } = await options.authorizer(authorizerEvent(event));
+    event.requestContext.authorizer = { lambda: context };
+    const decision = options.limiter.take('caller' in context ? context.caller : 'unauthenticated');
+    if (!decision.allowed) {
+      response.setHeader('retry-after', String(decision.retryAfterSeconds));
+      return send(response, 429, errorBody('RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`));
+    }
+  }
+  const body = await readBody(request);
+  if (body === undefined) return send(response, 413, errorBody('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`));
+  if (body.length > 0) event.body = body;
+
+  const handler = options.handlers[match.route.handler];
+  if (!handler) throw new Error(`no handler for route ${match.route.handler}`);
+  const result = await handler(event, lambdaContext(match.route.handler, requestId));
+  const structured = typeof result === 'string' ? { statusCode: 200, body: result } : result;
+  for (const [name, value] of Object.entries(structured.headers ?? {})) response.setHeader(name, String(value));
+  response.statusCode = structured.statusCode ?? 200;
+  response.end(structured.body ?? '');
+}
+
+function toApiGatewayEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: { method: string; path: string },
+  pathParameters: Record<string, string>,
+  requestId: string,
+): APIGatewayProxyEventV2 & { requestContext: { authorizer?: { lambda: AuthorizerContext } } } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const event = {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.search ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters: decodeParameters(pathParameters) } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+  return event as APIGatewayProxyEventV2;
+}
+
+/** What API Gateway hands a REQUEST authorizer (payload 2.0) for this request. */
+function authorizerEvent(event: APIGatewayProxyEventV2): APIGatewayRequestAuthorizerEventV2 {
+  const { body: _body, isBase64Encoded: _encoded, ...request } = event;
+  return {
+    ...request,
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+    identitySource: [event.headers.authorization ?? ''],
+  } as APIGatewayRequestAuthorizerEventV2;
+}
+
+function decodeParameters(parameters: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parameters).map(([name, value]) => {
+      try {
+        return [name, decodeURIComponent(value)];
+      } catch {
+        return [name, value];
+      }
+    }),
+  );
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + HANDLER_TIME_LIMIT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The body as text, or undefined when it is larger than the limit. */
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    request.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(response: ServerResponse, statusCode: number, body: unknown): void {
+  response.statusCode = statusCode;
+  response.setHeader('content-type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(body));
+}
