@@ -1,0 +1,433 @@
+/**
+ * The fake AWS endpoint the end-to-end tests run against, proven with the real SDK v3 clients over
+ * HTTP: what ECS, EC2 and CloudWatch Logs answer must come through the SDK's own deserializers and
+ * error parsing exactly as the real services' answers do (dates, error names and messages, XML
+ * lists, log tokens), or the end-to-end tests would prove nothing about the adapters.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ClusterNotFoundException,
+  DescribeTasksCommand,
+  ECSClient,
+  InvalidParameterException,
+  RunTaskCommand,
+  StopTaskCommand,
+  type RunTaskCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
+import { startFakeAws, type FakeAws, type FakeTaskPlan, type RunTaskInput } from '../helpers/fake-aws.ts';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const CLUSTER = 'fargate-jobs-test';
+const LOG_GROUP = '/fargate-jobs/test/jobs';
+const LOG_STREAM_PREFIX = 'jobs';
+const CONTAINER = 'job';
+const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' };
+const TASK_ARN_PATTERN = new RegExp(`^arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/([0-9a-f]{32})$`);
+
+/** A fake whose plans are keyed by clientToken, and which counts how often it was asked for one. */
+async function startFake(plans: Record<string, FakeTaskPlan>): Promise<{ fake: FakeAws; planned: string[] }> {
+  const planned: string[] = [];
+  const fake = await startFakeAws({
+    region: REGION,
+    account: ACCOUNT,
+    logGroup: LOG_GROUP,
+    logStreamPrefix: LOG_STREAM_PREFIX,
+    plan: (input: RunTaskInput) => {
+      planned.push(input.clientToken ?? '');
+      return plans[input.clientToken ?? ''] ?? {};
+    },
+  });
+  return { fake, planned };
+}
+
+function clientsOf(fake: FakeAws) {
+  const config = { endpoint: fake.url, region: REGION, credentials: CREDENTIALS };
+  return { ecs: new ECSClient(config), ec2: new EC2Client(config), logs: new CloudWatchLogsClient(config) };
+}
+
+/** A RunTask as the ECS task runner sends it. */
+function runTaskInput(clientToken: string, assignPublicIp: 'ENABLED' | 'DISABLED' = 'ENABLED'): RunTaskCommandInput {
+  return {
+    cluster: CLUSTER,
+    taskDefinition: 'fargate-jobs-test-default',
+    clientToken,
+    startedBy: 'fargate-jobs',
+    tags: [{ key: 'fargate-jobs:job-id', value: clientToken }],
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp } },
+    overrides: { containerOverrides: [{ name: CONTAINER, command: ['sh', '-c', 'echo hi'], environment: [{ name: 'A', value: '1' }] }] },
+  };
+}
+
+async function startTask(ecs: ECSClient, clientToken: string, assignPublicIp?: 'ENABLED' | 'DISABLED'): Promise<Task> {
+  const { tasks } = await ecs.send(new RunTaskCommand(runTaskInput(clientToken, assignPublicIp)));
+  const task = tasks?.[0];
+  assert.ok(task?.taskArn, 'RunTask started a task');
+  return task;
+}
+
+async function describe1(ecs: ECSClient, taskArn: string): Promise<Task> {
+  const { tasks, failures } = await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [taskArn] }));
+  assert.deepEqual(failures, []);
+  const task = tasks?.[0];
+  assert.ok(task);
+  return task;
+}
+
+function eniDetails(task: Task): Record<string, string | undefined> {
+  const attachment = task.attachments?.find((candidate) => candidate.type === 'ElasticNetworkInterface');
+  return Object.fromEntries((attachment?.details ?? []).map((detail) => [detail.name ?? '', detail.value]));
+}
+
+function taskIdOf(taskArn: string): string {
+  return TASK_ARN_PATTERN.exec(taskArn)?.[1] ?? assert.fail(`not a task ARN: ${taskArn}`);
+}
+
+/** Runs a task (plan: provisioningDescribes 1, runningDescribes 1) until it is RUNNING. */
+async function runningTask(ecs: ECSClient, clientToken: string, assignPublicIp?: 'ENABLED' | 'DISABLED'): Promise<Task> {
+  const { taskArn } = await startTask(ecs, clientToken, assignPublicIp);
+  await describe1(ecs, taskArn!); // PENDING
+  const task = await describe1(ecs, taskArn!);
+  assert.equal(task.lastStatus, 'RUNNING');
+  return task;
+}
+
+describe('fake AWS: ECS', () => {
+  let fake: FakeAws;
+  let planned: string[];
+  let ecs: ECSClient;
+
+  before(async () => {
+    ({ fake, planned } = await startFake({
+      walk: { provisioningDescribes: 2, runningDescribes: 1, exitCode: 3 },
+      refused: { refuse: { type: 'ClusterNotFoundException', message: 'Cluster not found.' } },
+      failing: { failures: [{ reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone', detail: 'FARGATE_SPOT' }] },
+      stopped: { runningDescribes: 5 },
+    }));
+    ({ ecs } = clientsOf(fake));
+  });
+  after(() => fake.close());
+
+  it('walks a task through PROVISIONING, PENDING with its ENI, RUNNING and STOPPED with the planned exit code', async () => {
+    // Prepare
+    const started = await startTask(ecs, 'walk');
+    const taskArn = started.taskArn!;
+
+    // Act
+    const walk = [];
+    for (let i = 0; i < 5; i += 1) walk.push(await describe1(ecs, taskArn));
+
+    // Assess
+    assert.match(taskArn, TASK_ARN_PATTERN);
+    assert.equal(started.lastStatus, 'PROVISIONING');
+    assert.ok(started.createdAt instanceof Date && Math.abs(started.createdAt.getTime() - Date.now()) < 60_000, 'createdAt is epoch seconds');
+    assert.deepEqual(started.overrides, runTaskInput('walk').overrides);
+    assert.deepEqual(started.tags, [{ key: 'fargate-jobs:job-id', value: 'walk' }]);
+    assert.equal(started.clusterArn, `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`);
+    assert.deepEqual(walk.map((task) => task.lastStatus), ['PROVISIONING', 'PENDING', 'RUNNING', 'STOPPED', 'STOPPED']);
+    const [provisioning, pending, running, stopped] = walk as [Task, Task, Task, Task];
+    assert.equal(eniDetails(provisioning)['networkInterfaceId'], undefined, 'no interface while provisioning');
+    assert.equal(pending.attachments?.[0]?.status, 'ATTACHED');
+    assert.match(eniDetails(pending)['networkInterfaceId'] ?? '', /^eni-[0-9a-f]{17}$/);
+    assert.match(eniDetails(pending)['privateIPv4Address'] ?? '', /^10\.0\.\d+\.\d+$/);
+    assert.equal(eniDetails(pending)['subnetId'], 'subnet-1');
+    assert.equal(pending.startedAt, undefined);
+    assert.ok(running.startedAt instanceof Date);
+    assert.equal(running.containers?.[0]?.name, CONTAINER);
+    assert.equal(running.containers?.[0]?.exitCode, undefined);
+    assert.equal(stopped.stopCode, 'EssentialContainerExited');
+    assert.equal(stopped.stoppedReason, 'Essential container in task exited');
+    assert.equal(stopped.desiredStatus, 'STOPPED');
+    assert.ok(stopped.stoppedAt instanceof Date);
+    assert.deepEqual(stopped.containers?.map(({ name, lastStatus, exitCode }) => ({ name, lastStatus, exitCode })), [
+      { name: CONTAINER, lastStatus: 'STOPPED', exitCode: 3 },
+    ]);
+  });
+
+  it('answers the same task to the same clientToken without asking the plan again', async () => {
+    // Prepare
+    const first = await startTask(ecs, 'again');
+
+    // Act
+    const second = await startTask(ecs, 'again');
+    const other = await startTask(ecs, 'other');
+
+    // Assess
+    assert.equal(second.taskArn, first.taskArn);
+    assert.notEqual(other.taskArn, first.taskArn);
+    assert.deepEqual(planned.filter((token) => token === 'again'), ['again']);
+  });
+
+  it('refuses a RunTask with the planned error type and message', async () => {
+    // Act
+    const refusal = ecs.send(new RunTaskCommand(runTaskInput('refused')));
+
+    // Assess
+    await assert.rejects(refusal, (error: unknown) => {
+      assert.ok(error instanceof ClusterNotFoundException, 'the SDK maps the type to its modelled exception');
+      assert.equal(error.name, 'ClusterNotFoundException');
+      assert.equal(error.message, 'Cluster not found.');
+      assert.equal(error.$metadata.httpStatusCode, 400);
+      assert.ok(error.$metadata.requestId, 'x-amzn-requestid reaches the SDK');
+      return true;
+    });
+  });
+
+  it('answers no task and the planned failures', async () => {
+    // Act
+    const { tasks, failures } = await ecs.send(new RunTaskCommand(runTaskInput('failing')));
+
+    // Assess
+    assert.deepEqual(tasks, []);
+    assert.deepEqual(failures, [
+      { reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone', detail: 'FARGATE_SPOT' },
+    ]);
+  });
+
+  it('stops a task on StopTask: the next describe is STOPPED, UserInitiated, with the reason and exit code 143', async () => {
+    // Prepare
+    const { taskArn } = await runningTask(ecs, 'stopped');
+
+    // Act
+    const { task: stopping } = await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'cancelled by the user' }));
+    const stopped = await describe1(ecs, taskArn!);
+
+    // Assess
+    assert.equal(stopping?.desiredStatus, 'STOPPED');
+    assert.equal(stopped.lastStatus, 'STOPPED');
+    assert.equal(stopped.stopCode, 'UserInitiated');
+    assert.equal(stopped.stoppedReason, 'cancelled by the user');
+    assert.equal(stopped.containers?.[0]?.exitCode, 143);
+  });
+
+  it('rejects a StopTask of an unknown task with InvalidParameterException', async () => {
+    // Act
+    const stop = ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${'0'.repeat(32)}` }));
+
+    // Assess
+    await assert.rejects(stop, (error: unknown) => {
+      assert.ok(error instanceof InvalidParameterException);
+      assert.equal(error.message, 'The referenced task was not found.');
+      return true;
+    });
+  });
+
+  it('answers a describe of an unknown task ARN with failure MISSING', async () => {
+    // Prepare
+    const unknown = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${'f'.repeat(32)}`;
+
+    // Act
+    const response = await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [unknown] }));
+
+    // Assess
+    assert.deepEqual(response.tasks, []);
+    assert.deepEqual(response.failures, [{ arn: unknown, reason: 'MISSING' }]);
+  });
+});
+
+describe('fake AWS: EC2', () => {
+  let fake: FakeAws;
+  let ecs: ECSClient;
+  let ec2: EC2Client;
+
+  before(async () => {
+    ({ fake } = await startFake({ public: { publicIp: '198.51.100.7' }, private: {} }));
+    ({ ecs, ec2 } = clientsOf(fake));
+  });
+  after(() => fake.close());
+
+  it("describes a running task's interface with its public IP, and no public IP when none was asked for", async () => {
+    // Prepare
+    const publicTask = await runningTask(ecs, 'public', 'ENABLED');
+    const privateTask = await runningTask(ecs, 'private', 'DISABLED');
+    const publicEni = eniDetails(publicTask);
+    const privateEni = eniDetails(privateTask);
+
+    // Act
+    const { NetworkInterfaces: interfaces } = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [publicEni['networkInterfaceId']!, privateEni['networkInterfaceId']!] }),
+    );
+
+    // Assess
+    assert.equal(interfaces?.length, 2);
+    assert.equal(interfaces?.[0]?.NetworkInterfaceId, publicEni['networkInterfaceId']);
+    assert.equal(interfaces?.[0]?.PrivateIpAddress, publicEni['privateIPv4Address']);
+    assert.equal(interfaces?.[0]?.Association?.PublicIp, '198.51.100.7');
+    assert.equal(interfaces?.[1]?.PrivateIpAddress, privateEni['privateIPv4Address']);
+    assert.notEqual(interfaces?.[1]?.PrivateIpAddress, interfaces?.[0]?.PrivateIpAddress);
+    assert.equal(interfaces?.[1]?.Association, undefined);
+  });
+
+  it('rejects with InvalidNetworkInterfaceID.NotFound once the task has stopped', async () => {
+    // Prepare
+    const task = await runningTask(ecs, 'gone', 'ENABLED');
+    await describe1(ecs, task.taskArn!); // STOPPED: ECS deletes the interface
+
+    // Act
+    const lookup = ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniDetails(task)['networkInterfaceId']!] }));
+
+    // Assess
+    await assert.rejects(lookup, (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'InvalidNetworkInterfaceID.NotFound');
+      assert.match(error.message, /does not exist/);
+      return true;
+    });
+  });
+});
+
+describe('fake AWS: CloudWatch Logs', () => {
+  const LINES = ['one', 'two', 'three', 'four', 'five'];
+  let fake: FakeAws;
+  let ecs: ECSClient;
+  let logs: CloudWatchLogsClient;
+  let logStreamName: string;
+
+  before(async () => {
+    ({ fake } = await startFake({ logging: { logLines: LINES } }));
+    ({ ecs, logs } = clientsOf(fake));
+    const task = await runningTask(ecs, 'logging');
+    logStreamName = `${LOG_STREAM_PREFIX}/${CONTAINER}/${taskIdOf(task.taskArn!)}`;
+  });
+  after(() => fake.close());
+
+  it('reads the stream from the head page by page, and answers the same forward token at the end', async () => {
+    // Act
+    const first = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName, startFromHead: true, limit: 3 }));
+    const second = await logs.send(
+      new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName, startFromHead: true, limit: 3, nextToken: first.nextForwardToken }),
+    );
+    const end = await logs.send(
+      new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName, startFromHead: true, limit: 3, nextToken: second.nextForwardToken }),
+    );
+
+    // Assess
+    assert.deepEqual(first.events?.map((event) => event.message), ['one', 'two', 'three']);
+    assert.deepEqual(second.events?.map((event) => event.message), ['four', 'five']);
+    assert.deepEqual(end.events, []);
+    assert.notEqual(first.nextForwardToken, second.nextForwardToken);
+    assert.equal(end.nextForwardToken, second.nextForwardToken);
+    assert.equal(typeof first.nextBackwardToken, 'string');
+    const event = first.events?.[0];
+    assert.ok(typeof event?.timestamp === 'number' && Math.abs(event.timestamp - Date.now()) < 60_000, 'timestamps are epoch milliseconds');
+    assert.ok(typeof event.ingestionTime === 'number' && event.ingestionTime >= event.timestamp);
+  });
+
+  it('answers the newest events, oldest first, with startFromHead false', async () => {
+    // Act
+    const newest = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName, startFromHead: false, limit: 2 }));
+    const after = await logs.send(
+      new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName, startFromHead: true, nextToken: newest.nextForwardToken }),
+    );
+
+    // Assess
+    assert.deepEqual(newest.events?.map((event) => event.message), ['four', 'five']);
+    assert.deepEqual(after.events, [], 'the forward token of the newest events is the end of the stream');
+  });
+
+  it('rejects with ResourceNotFoundException for a stream that does not exist yet', async () => {
+    // Act
+    const read = logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: `${LOG_STREAM_PREFIX}/${CONTAINER}/${'0'.repeat(32)}` }));
+
+    // Assess
+    await assert.rejects(read, (error: unknown) => {
+      assert.ok(error instanceof ResourceNotFoundException);
+      assert.equal(error.name, 'ResourceNotFoundException');
+      assert.equal(error.message, 'The specified log stream does not exist.');
+      return true;
+    });
+  });
+});
+
+describe('fake AWS: environment, calls and malformed requests', () => {
+  let fake: FakeAws;
+
+  before(async () => {
+    ({ fake } = await startFake({ env: { provisioningDescribes: 1 } }));
+  });
+  after(() => fake.close());
+
+  it('points SDK clients built without an endpoint at the fake through its environment', async () => {
+    // Prepare
+    const saved = { ...process.env };
+    Object.assign(process.env, fake.environment());
+    try {
+      const ecs = new ECSClient({});
+      const ec2 = new EC2Client({});
+      const logs = new CloudWatchLogsClient({});
+
+      // Act
+      const task = await runningTask(ecs, 'env', 'ENABLED');
+      const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniDetails(task)['networkInterfaceId']!] }));
+      const read = await logs.send(
+        new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: `${LOG_STREAM_PREFIX}/${CONTAINER}/${taskIdOf(task.taskArn!)}`, startFromHead: true }),
+      );
+
+      // Assess
+      assert.equal(NetworkInterfaces?.[0]?.Association?.PublicIp, '203.0.113.10', 'the default plan gives a public IP');
+      assert.deepEqual(read.events, []);
+      assert.deepEqual(
+        fake.calls.filter((call) => call.input['clientToken'] === 'env' || call.service !== 'ecs').map((call) => call.service),
+        ['ecs', 'ec2', 'logs'],
+      );
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it('records every request in order with its parsed input, EC2 as its form fields', async () => {
+    // Prepare
+    const { ecs, ec2 } = clientsOf(fake);
+    const before = fake.calls.length;
+
+    // Act
+    const task = await startTask(ecs, 'recorded');
+    await describe1(ecs, task.taskArn!);
+    await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniDetails(await describe1(ecs, task.taskArn!))['networkInterfaceId']!] }));
+
+    // Assess
+    const calls = fake.calls.slice(before);
+    assert.deepEqual(calls.map(({ service, operation }) => `${service}:${operation}`), [
+      'ecs:RunTask',
+      'ecs:DescribeTasks',
+      'ecs:DescribeTasks',
+      'ec2:DescribeNetworkInterfaces',
+    ]);
+    assert.deepEqual(calls[0]?.input, runTaskInput('recorded'));
+    assert.deepEqual(calls[1]?.input, { cluster: CLUSTER, tasks: [task.taskArn] });
+    assert.equal(calls[3]?.input['Action'], 'DescribeNetworkInterfaces');
+    assert.equal(calls[3]?.input['Version'], '2016-11-15');
+    assert.match(String(calls[3]?.input['NetworkInterfaceId.1']), /^eni-/);
+  });
+
+  it('answers bad JSON with SerializationException and unknown operations with their error, and keeps serving', async () => {
+    // Prepare
+    const json = { 'content-type': 'application/x-amz-json-1.1' };
+
+    // Act
+    const badJson = await fetch(fake.url, { method: 'POST', headers: { ...json, 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.RunTask' }, body: '{"cluster":' });
+    const unknownEcs = await fetch(fake.url, { method: 'POST', headers: { ...json, 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.CreateCluster' }, body: '{}' });
+    const unknownLogs = await fetch(fake.url, { method: 'POST', headers: { ...json, 'x-amz-target': 'Logs_20140328.toString' }, body: '{}' });
+    const unknownEc2 = await fetch(fake.url, { method: 'POST', body: new URLSearchParams({ Action: 'RunInstances', Version: '2016-11-15' }) });
+    const stillServing = await fetch(fake.url, { method: 'POST', headers: { ...json, 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.DescribeTasks' }, body: '{"tasks":[]}' });
+
+    // Assess
+    assert.equal(badJson.status, 400);
+    assert.equal(badJson.headers.get('x-amzn-errortype'), 'SerializationException');
+    assert.equal(((await badJson.json()) as { __type: string }).__type, 'SerializationException');
+    assert.ok(badJson.headers.get('x-amzn-requestid'));
+    assert.equal(unknownEcs.status, 400);
+    assert.equal(((await unknownEcs.json()) as { __type: string }).__type, 'UnknownOperationException');
+    assert.equal(((await unknownLogs.json()) as { __type: string }).__type, 'UnknownOperationException');
+    assert.equal(unknownEc2.status, 400);
+    assert.match(await unknownEc2.text(), /<Response><Errors><Error><Code>InvalidAction<\/Code>.*<RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>/);
+    assert.equal(stillServing.status, 200);
+    assert.deepEqual(await stillServing.json(), { tasks: [], failures: [] });
+  });
+});
