@@ -8,7 +8,9 @@
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AccessDeniedException,
   ClientException,
+  ClusterNotFoundException,
   DescribeTasksCommand,
   ECSClient,
   ECSServiceException,
@@ -448,6 +450,51 @@ describe('EcsTaskRunner', () => {
       assert.ok(!result.started);
       assert.equal(result.failure.category, 'START_FAILED');
       assert.ok(result.failure.message.includes(message));
+    });
+    // What ECS answers when the profile or stage is misconfigured: the job cannot start, and its
+    // operator reads why (an INTERNAL failure would hide it in the logs).
+    const CONFIGURATION_REFUSALS = [
+      new ClusterNotFoundException({ $metadata: { httpStatusCode: 400 }, message: 'Cluster not found.' }),
+      new ClientException({ $metadata: { httpStatusCode: 400 }, message: 'TaskDefinition is inactive' }),
+      new InvalidParameterException({
+        $metadata: { httpStatusCode: 400 },
+        message: "Error retrieving subnet information for [subnet-0bad]: The subnet ID 'subnet-0bad' does not exist (ErrorCode: InvalidSubnetID.NotFound)",
+      }),
+      new InvalidParameterException({
+        $metadata: { httpStatusCode: 400 },
+        message: "Error retrieving security group information for [sg-0bad]: The security group 'sg-0bad' does not exist (ErrorCode: InvalidGroup.NotFound)",
+      }),
+      new AccessDeniedException({
+        $metadata: { httpStatusCode: 400 },
+        message:
+          'User: arn:aws:sts::123456789012:assumed-role/fargate-jobs-prod-startTask/fn is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/fargate-jobs-prod-task because no identity-based policy allows the iam:PassRole action',
+      }),
+    ];
+    for (const refusal of CONFIGURATION_REFUSALS) {
+      it(`reports ${refusal.name} (${refusal.message.slice(0, 40)}…) as START_FAILED with ECS's message`, async () => {
+        // Prepare
+        ecsMock.on(RunTaskCommand).rejects(refusal);
+
+        // Act
+        const result = await runner.runTask(aRequest());
+
+        // Assess
+        assert.ok(!result.started);
+        assert.equal(result.failure.category, 'START_FAILED');
+        assert.ok(result.failure.message.includes(refusal.message), result.failure.message);
+      });
+    }
+
+    it('rejects with the error when access is denied to RunTask itself (the runner\'s own permissions)', async () => {
+      // Prepare
+      const denied = new AccessDeniedException({
+        $metadata: { httpStatusCode: 400 },
+        message: 'User: arn:aws:sts::123456789012:assumed-role/x/y is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:eu-west-1:123456789012:task-definition/x:1',
+      });
+      ecsMock.on(RunTaskCommand).rejects(denied);
+
+      // Act + Assess
+      await assert.rejects(runner.runTask(aRequest()), { name: 'AccessDeniedException' });
     });
   });
 

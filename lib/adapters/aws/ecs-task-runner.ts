@@ -53,14 +53,21 @@ const TRANSIENT_ERRORS = new Set([
   'LimitExceededException',
   'ServerException',
 ]);
-/** Refusals of a RunTask request that no retry can change (e.g. an unknown task definition). */
+/**
+ * Refusals of a RunTask request that no retry can change: the task cannot start as the profile and
+ * stage configure it (an inactive task definition, a subnet or security group that does not exist, a
+ * cluster that does not, …). The job fails START_FAILED with ECS's own words, for its operator to fix.
+ */
 const REFUSED_RUN_ERRORS = new Set([
   'ClientException',
   'InvalidParameterException',
+  'ClusterNotFoundException',
   'PlatformUnknownException',
   'PlatformTaskDefinitionIncompatibilityException',
   'UnsupportedFeatureException',
 ]);
+/** An AccessDeniedException that names iam:PassRole: the task's roles may not be handed to ECS. */
+const PASS_ROLE_DENIED = /iam:PassRole/;
 const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/[^/]+$/;
 
 export class EcsTaskRunner implements TaskRunner {
@@ -86,7 +93,7 @@ export class EcsTaskRunner implements TaskRunner {
       response = await this.#client.send(new RunTaskCommand(runTaskInput(request, settings)));
     } catch (error) {
       if (isTransient(error)) throw new TaskRunnerThrottledError('RunTask', error);
-      if (error instanceof Error && REFUSED_RUN_ERRORS.has(error.name)) {
+      if (isRefusedRun(error)) {
         this.#logger.warn('RunTask refused the task', { jobId: request.jobId, error: error.name, message: error.message });
         return { started: false, failure: { category: categoryOf([error.message]), message: `ECS refused to start the task: ${error.message}` } };
       }
@@ -257,6 +264,11 @@ function isTransient(error: unknown): boolean {
   if ((error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true) return true;
   // ECS wraps a throttled internal call (e.g. reading the subnets) in a client error: "… Rate exceeded".
   return /rate exceeded/i.test(error.message);
+}
+
+function isRefusedRun(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  return REFUSED_RUN_ERRORS.has(error.name) || (error.name === 'AccessDeniedException' && PASS_ROLE_DENIED.test(error.message));
 }
 
 /** StopTask's answer for a task ECS no longer knows: "The referenced task was not found." */
