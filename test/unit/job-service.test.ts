@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Caller } from '#lib/domain/caller.ts';
-import { FargateJobsError } from '#lib/domain/errors.ts';
+import { FargateJobsError, TaskNotFoundError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { JOB_ID_PATTERN, newJobId } from '#lib/domain/ids.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
@@ -975,6 +975,33 @@ describe('JobService', () => {
       for (const job of finished) {
         assert.deepEqual(await store.get(job.id), job, `${job.status} job should be unchanged`);
       }
+    });
+
+    it("stops the task of each job it marks, so none keeps running unwatched, and goes on past a task the runner no longer knows", async () => {
+      // Prepare
+      const gone = aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-gone`, startedAt: clock.toISOString() });
+      const running = aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-running`, startedAt: clock.toISOString() });
+      const finished = aJob({ status: 'SUCCEEDED', taskArn: `${TASK_ARN}-done`, exitCode: 0, stoppedAt: clock.toISOString() });
+      for (const job of [gone, running, finished]) await store.create(job);
+      const forgetful: TaskRunner = {
+        ...taskRunner,
+        runTask: () => taskRunner.runTask(),
+        describeTask: () => taskRunner.describeTask(),
+        stopTask: async (taskArn, reason) => {
+          if (taskArn === gone.taskArn) throw new TaskNotFoundError(taskArn);
+          await taskRunner.stopTask(taskArn, reason);
+        },
+      };
+
+      // Act
+      const marked = await jobService({ store, taskRunner: forgetful, logReader, workflow, profiles, logger: silentLogger, now: () => clock }).recoverInterruptedJobs(
+        'the local server stopped while this job was active; its task was stopped',
+      );
+
+      // Assess
+      assert.equal(marked, 2);
+      assert.deepEqual(taskRunner.stops, [{ taskArn: running.taskArn, reason: 'the local server stopped while this job was active; its task was stopped' }]);
+      assert.equal((await store.get(gone.id))?.status, 'FAILED');
     });
 
     it('marks every active job when there are more than fit in one page', async () => {
