@@ -100,7 +100,3 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 export function statusesThatMayBecome(to: JobStatus): JobStatus[] {
   return JOB_STATUSES.filter((from) => canTransition(from, to));
 }
-
-export function isJobStatus(value: string): value is JobStatus {
-  return (JOB_STATUSES as readonly string[]).includes(value);
-}

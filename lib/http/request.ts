@@ -1,5 +1,4 @@
 /** Turns the parts of an API Gateway v2 event into validated values, or a 400 that says what is wrong. */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ValidationError, type ErrorDetail } from '#lib/domain/errors.ts';
