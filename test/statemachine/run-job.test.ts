@@ -22,6 +22,7 @@ import type { Caller } from '#lib/domain/caller.ts';
 import { cancelJob } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
+import { NETWORK_POLL_SECONDS } from '#lib/domain/polling.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
@@ -70,6 +71,18 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 const STEP_HANDLERS_DIR = new URL('../../handlers/steps/', import.meta.url);
+const LIB_DIR = new URL('../../lib/', import.meta.url);
+const ERRORS_FILE = new URL('domain/errors.ts', LIB_DIR);
+
+/** Every TypeScript file under lib/, with its text. */
+function libSources(): Array<[string, string]> {
+  return readdirSync(LIB_DIR, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => {
+      const path = new URL(file, LIB_DIR).pathname;
+      return [path, readFileSync(path, 'utf8')];
+    });
+}
 
 function readDefinition(): AslDefinition {
   return JSON.parse(readDefinitionText()) as AslDefinition;
@@ -128,6 +141,32 @@ describe('run-job definition', () => {
       // The error goes beside the state (not over it), so MarkFailed still knows the taskArn to stop.
       assert.equal(catcher.ResultPath, '$.error', name);
     }
+  });
+
+  test('every error name it retries or catches (but States.* and Lambda.*) is the name of an error a step throws', () => {
+    const definition = readDefinition();
+    const matched = new Set(
+      Object.values(definition.States).flatMap((state) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals)),
+    );
+    const ours = [...matched].filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+    assert.ok(ours.length > 0, 'the definition matches at least one error of ours (TaskRunnerThrottled)');
+
+    const errorsSource = readFileSync(ERRORS_FILE, 'utf8');
+    const classesByName = new Map(
+      [...errorsSource.matchAll(/export class (\w+) extends FargateJobsError \{[\s\S]*?this\.name = '(\w+)';/g)].map((match) => [match[2], match[1]]),
+    );
+    const sources = libSources();
+    for (const name of ours) {
+      const errorClass = classesByName.get(name);
+      assert.ok(errorClass, `lib/domain/errors.ts has no error named '${name}', which the ASL matches`);
+      const thrown = sources.filter(([file, text]) => file !== ERRORS_FILE.pathname && text.includes(`new ${errorClass}(`));
+      assert.ok(thrown.length > 0, `nothing in lib/ throws ${errorClass} ('${name}')`);
+    }
+  });
+
+  test("waits WaitForNetwork's seconds as lib/domain/polling.ts says", () => {
+    const waitForNetwork = readDefinition().States['WaitForNetwork'] as AslState & { Seconds?: number };
+    assert.equal(waitForNetwork.Seconds, NETWORK_POLL_SECONDS);
   });
 
   test('Task state names match the step handlers (StartTask ↔ handlers/steps/start-task.ts)', () => {
