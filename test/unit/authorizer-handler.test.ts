@@ -1,5 +1,5 @@
 /**
- * The Lambda authorizer module as Lambda runs it: nothing installed in lib/dependencies.ts, the
+ * The Lambda authorizer module as Lambda runs it: its ports built by the AWS composition root, the
  * table named by JOBS_TABLE, the token store built by the AWS factory with its own DynamoDBClient.
  * That client reaches dynalite through AWS_ENDPOINT_URL_DYNAMODB (the SDK's own endpoint setting),
  * so the real GetItem is answered by real data rather than by a scripted mock. Events have the
@@ -13,6 +13,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { TokenService } from '#lib/domain/tokens.ts';
+import { captureLogs } from '../helpers/logs.ts';
 
 const REGION = 'eu-west-1';
 const API_ID = 'a1b2c3d4e5';
@@ -62,29 +63,10 @@ function authorizerEvent(headers: Record<string, string>): APIGatewayRequestAuth
   } as Omit<APIGatewayRequestAuthorizerEventV2, 'cookies'> as APIGatewayRequestAuthorizerEventV2;
 }
 
-/** Runs the handler, keeping the JSON log lines (Powertools: warnings on stderr, the rest on stdout) it writes meanwhile. */
+/** Runs the handler, keeping the JSON log lines it writes meanwhile. */
 async function invoke(handler: AuthorizerHandler, event: APIGatewayRequestAuthorizerEventV2): Promise<{ response: Awaited<ReturnType<AuthorizerHandler>>; logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const writes = streams.map((stream) => stream.write);
-  streams.forEach((stream, index) => {
-    const write = writes[index] as (...args: unknown[]) => boolean;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (typeof chunk === 'string' && chunk.includes('"service":"fargate-jobs"')) {
-        lines.push(chunk);
-        return true;
-      }
-      return write.call(stream, chunk, ...rest);
-    }) as typeof stream.write;
-  });
-  try {
-    const response = await handler(event);
-    return { response, logs: lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
-  } finally {
-    streams.forEach((stream, index) => {
-      stream.write = writes[index] as typeof stream.write;
-    });
-  }
+  const { result: response, logs } = await captureLogs(() => handler(event));
+  return { response, logs };
 }
 
 describe('the token authorizer (handlers/http/authorizer.ts) wired as on AWS', () => {

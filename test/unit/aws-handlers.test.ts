@@ -1,6 +1,6 @@
 /**
- * The handler modules as Lambda runs them: nothing installed in lib/dependencies.ts, settings from the
- * environment serverless.yml sets, each port built by the AWS factory the handler names. The SDK
+ * The handler modules as Lambda runs them: settings from the environment serverless.yml sets, each
+ * port built by the AWS composition root's factory for that function. The SDK
  * clients are real, their `send` mocked, so a port a handler forgot to wire, a wrong setting or a
  * wrong command shape fails here rather than in a deployed stage.
  */

@@ -94,7 +94,7 @@ export class EcsTaskRunner implements TaskRunner {
     } catch (error) {
       if (isTransient(error)) throw new TaskRunnerThrottledError('RunTask', error);
       if (isRefusedRun(error)) {
-        this.#logger.warn('RunTask refused the task', { jobId: request.jobId, error: error.name, message: error.message });
+        this.#logger.warn('RunTask refused the task', { jobId: request.jobId, error: { name: error.name, message: error.message } });
         return { started: false, failure: { category: categoryOf([error.message]), message: `ECS refused to start the task: ${error.message}` } };
       }
       throw error;
@@ -136,7 +136,7 @@ export class EcsTaskRunner implements TaskRunner {
       await this.#client.send(new StopTaskCommand({ cluster, task: taskArn, reason: truncate(reason, MAX_STOP_REASON_LENGTH) }));
     } catch (error) {
       if (isTaskGone(error)) {
-        this.#logger.info('task to stop is already gone', { taskArn, message: messageOf(error) });
+        this.#logger.info('task to stop is already gone', { taskArn, reason: messageOf(error) });
         return;
       }
       if (isTransient(error)) throw new TaskRunnerThrottledError('StopTask', error);

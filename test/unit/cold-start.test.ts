@@ -1,0 +1,94 @@
+/**
+ * Each Lambda handler module reads and checks the settings its function needs when Lambda loads it
+ * (the cold start), so a stage deployed without one fails at once, naming the variable, rather than
+ * on some later request. Each module is loaded afresh per case (a query string makes it a new module
+ * instance); nothing is sent to AWS.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+
+const STAGE_ENVIRONMENT = {
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'example',
+  JOBS_TABLE: 'fargate-jobs-test-jobs',
+  STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:fargate-jobs-test-run-job',
+  ECS_CLUSTER: 'fargate-jobs-test',
+  TASK_SUBNETS: 'subnet-0a1b2c3d',
+  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
+  TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
+  TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
+};
+const TASK_SETTINGS = ['ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
+
+/** The settings each function cannot work without. */
+const NEEDS: Record<string, string[]> = {
+  'http/authorizer': ['JOBS_TABLE'],
+  'http/create-job': ['JOBS_TABLE', 'STATE_MACHINE_ARN', ...TASK_SETTINGS],
+  'http/list-jobs': ['JOBS_TABLE'],
+  'http/get-job': ['JOBS_TABLE'],
+  'http/cancel-job': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'http/get-job-logs': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'steps/stop-task': TASK_SETTINGS,
+  'steps/finalize-job': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'steps/mark-failed': ['JOBS_TABLE', ...TASK_SETTINGS],
+};
+
+let instance = 0;
+/** Loads a handler module as a cold start would: evaluated now, with the environment as it is. */
+function coldStart(handler: string): Promise<{ handler: unknown }> {
+  instance += 1;
+  return import(new URL(`../../handlers/${handler}.ts?cold-start=${instance}`, import.meta.url).href) as Promise<{ handler: unknown }>;
+}
+
+const savedEnvironment = { ...process.env };
+afterEach(() => {
+  process.env = { ...savedEnvironment };
+});
+
+describe('a Lambda cold start', () => {
+  for (const [handler, needs] of Object.entries(NEEDS)) {
+    it(`loads handlers/${handler}.ts with the stage's settings`, async () => {
+      // Prepare
+      Object.assign(process.env, STAGE_ENVIRONMENT);
+
+      // Act
+      const module = await coldStart(handler);
+
+      // Assess
+      assert.equal(typeof module.handler, 'function');
+    });
+
+    it(`fails handlers/${handler}.ts at load, naming the missing setting: ${needs.join(', ')}`, async () => {
+      for (const variable of needs) {
+        // Prepare
+        Object.assign(process.env, STAGE_ENVIRONMENT);
+        delete process.env[variable];
+
+        // Act + Assess
+        await assert.rejects(coldStart(handler), { name: 'ConfigError', message: `environment variable ${variable} is not set` }, variable);
+      }
+    });
+  }
+
+  it('fails at load on a setting that lists nothing (TASK_SUBNETS=",")', async () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT, { TASK_SUBNETS: ' , ' });
+
+    // Act + Assess
+    await assert.rejects(coldStart('steps/start-task'), { name: 'ConfigError', message: 'environment variable TASK_SUBNETS lists nothing' });
+  });
+
+  it('loads the health check with no settings at all', async () => {
+    // Prepare
+    for (const variable of Object.keys(STAGE_ENVIRONMENT)) delete process.env[variable];
+
+    // Act
+    const module = await coldStart('http/health');
+
+    // Assess
+    assert.equal(typeof module.handler, 'function');
+  });
+});
