@@ -273,6 +273,67 @@ describe('DynamoDbJobStore', () => {
     });
   });
 
+  describe('transitionOrUpdate', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('makes the move with its patch when the status allows it, and does not ask what to record otherwise', async () => {
+      // Prepare
+      const job = aJob({ status: 'RUNNING', taskArn: 'arn:task' });
+      await testStore.store.create(job);
+      let asked = false;
+
+      // Act
+      const result = await testStore.store.transitionOrUpdate(job.id, 'SUCCEEDED', { exitCode: 0, logTail: ['done'] }, () => {
+        asked = true;
+        return {};
+      });
+
+      // Assess
+      assert.equal(result.applied, true);
+      assert.deepEqual([result.job.status, result.job.exitCode, result.job.logTail], ['SUCCEEDED', 0, ['done']]);
+      assert.equal(asked, false);
+    });
+
+    it('keeps a terminal status and records what `otherwise` says, given the job as it is', async () => {
+      // Prepare
+      const job = aJob({ status: 'CANCELLED', failure: { category: 'CANCELLED', message: 'cancelled by alice' } });
+      await testStore.store.create(job);
+      const seen: string[] = [];
+
+      // Act
+      const result = await testStore.store.transitionOrUpdate(job.id, 'SUCCEEDED', { exitCode: 0, failure: undefined, logTail: ['done'] }, (current) => {
+        seen.push(current.status);
+        return { exitCode: 143, logTail: ['done'] };
+      });
+
+      // Assess
+      assert.equal(result.applied, false);
+      assert.deepEqual(seen, ['CANCELLED']);
+      const stored = await testStore.store.get(job.id);
+      assert.deepEqual([stored?.status, stored?.exitCode, stored?.logTail, stored?.failure?.category], ['CANCELLED', 143, ['done'], 'CANCELLED']);
+      assert.deepEqual(result.job, stored);
+    });
+
+    it('writes nothing when the move is refused and `otherwise` has nothing to record', async () => {
+      // Prepare
+      const job = aJob({ status: 'FAILED', stoppedAt: '2030-01-01T00:00:00.000Z' });
+      await testStore.store.create(job);
+
+      // Act
+      const result = await testStore.store.transitionOrUpdate(job.id, 'FAILED', { stoppedAt: '2031-01-01T00:00:00.000Z' }, () => ({}));
+
+      // Assess
+      assert.equal(result.applied, false);
+      assert.deepEqual(await testStore.store.get(job.id), job, 'not even updatedAt changed');
+    });
+  });
+
   describe('update', () => {
     let testStore: TestStore;
     let clock: ReturnType<typeof steppingClock>;

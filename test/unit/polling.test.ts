@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_STOP_POLL_SECONDS, nextPollDelay, pollDelayBefore } from '#lib/domain/polling.ts';
+import { decideNextPoll, MAX_STOP_POLL_SECONDS, nextPollDelay, pollDelayBefore, provisioningDeadlineFrom, type PollProgress } from '#lib/domain/polling.ts';
+import type { TaskSnapshot } from '#lib/domain/ports.ts';
 
 describe('nextPollDelay', () => {
   it('backs off 5, 10, 20, 40 s and then stays at 60 s', () => {
@@ -111,5 +112,79 @@ describe('pollDelayBefore', () => {
         if (seconds >= 1) assert.ok(delay <= Math.ceil(seconds), `attempt ${attempt}: sleeps past a deadline ${seconds} s away`);
       }
     }
+  });
+});
+
+describe('decideNextPoll', () => {
+  const startedAt = new Date('2025-06-01T12:00:00.000Z');
+  const at = (seconds: number): Date => new Date(startedAt.getTime() + seconds * 1000);
+  const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
+  /** Just after StartTask: provisioning, its 600 s limit running. */
+  const justStarted: PollProgress = {
+    timeoutSeconds: 300,
+    provisioningDeadline: provisioningDeadlineFrom(startedAt),
+    deadline: null,
+    networkReady: false,
+    stopRequest: null,
+    pollAttempt: 0,
+  };
+  const task = (snapshot: Partial<TaskSnapshot>): TaskSnapshot => ({ taskArn: TASK_ARN, lastStatus: 'PROVISIONING', ...snapshot });
+
+  it('gives up on a task still provisioning 600 s after it was started: stop it, as a provisioning timeout', () => {
+    // Act
+    const before = decideNextPoll(justStarted, task({ lastStatus: 'PENDING' }), at(599));
+    const after = decideNextPoll(justStarted, task({ lastStatus: 'PENDING' }), at(600));
+
+    // Assess
+    assert.deepEqual([before.stopNeeded, before.stopRequest], [false, null]);
+    assert.deepEqual([after.stopNeeded, after.stopRequest], [true, 'PROVISIONING_TIMEOUT']);
+  });
+
+  it('starts the timeout when the task started running, not when it was asked for', () => {
+    // Act
+    const running = decideNextPoll(justStarted, task({ lastStatus: 'RUNNING', startedAt: at(90).toISOString() }), at(95));
+
+    // Assess
+    assert.equal(running.deadline, at(390).toISOString());
+    assert.equal(running.networkReady, true);
+    assert.equal(running.stopNeeded, false);
+  });
+
+  it('stops a running task once its timeoutSeconds have passed, as a timeout, and only once', () => {
+    // Prepare
+    const running = { ...justStarted, networkReady: true, deadline: at(390).toISOString(), pollAttempt: 3 };
+    const stillRunning = task({ lastStatus: 'RUNNING', startedAt: at(90).toISOString() });
+
+    // Act
+    const due = decideNextPoll(running, stillRunning, at(391));
+    const again = decideNextPoll({ ...due, pollAttempt: 0 }, stillRunning, at(400));
+
+    // Assess
+    assert.deepEqual([due.stopNeeded, due.stopRequest], [true, 'TIMEOUT']);
+    assert.deepEqual([again.stopNeeded, again.stopRequest], [false, 'TIMEOUT'], 'a stop already asked for is not asked again');
+  });
+
+  it('never asks to stop a task that has stopped, however late it is', () => {
+    // Act
+    const decision = decideNextPoll({ ...justStarted, deadline: at(390).toISOString() }, task({ lastStatus: 'STOPPED', startedAt: at(90).toISOString() }), at(5000));
+
+    // Assess
+    assert.equal(decision.taskStatus, 'STOPPED');
+    assert.equal(decision.stopNeeded, false);
+  });
+
+  it('counts the stop backoff from the first poll with the network ready, and never sleeps past the deadline', () => {
+    // Prepare
+    const pending = task({ lastStatus: 'PENDING', network: { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: null } });
+
+    // Act
+    const first = decideNextPoll({ ...justStarted, pollAttempt: 7 }, pending, at(30));
+    const second = decideNextPoll(first, task({ lastStatus: 'RUNNING', startedAt: at(40).toISOString() }), at(45));
+    const nearTheEnd = decideNextPoll({ ...second, pollAttempt: 4 }, task({ lastStatus: 'RUNNING' }), at(335));
+
+    // Assess
+    assert.deepEqual([first.networkReady, first.pollAttempt, first.nextPollSeconds], [true, 1, 5]);
+    assert.deepEqual([second.pollAttempt, second.nextPollSeconds], [2, 10]);
+    assert.equal(nearTheEnd.nextPollSeconds, 5, 'the deadline (340 s) is 5 s away, nearer than the 60 s backoff');
   });
 });

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { FargateJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { connectHint, isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
-import { separateSecrets } from '#lib/domain/secrets.ts';
 import { OVERRIDES_CONTAINER_NAME_ALLOWANCE } from '#lib/domain/task-limits.ts';
 import { awsProfiles, localProfiles } from '#config/profiles.ts';
 
@@ -715,36 +714,5 @@ describe('task size and ECS limits', () => {
       // Assess
       assert.deepEqual(unsized, []);
     });
-  });
-});
-
-describe('separateSecrets', () => {
-  it('keeps values of names like *TOKEN*, *SECRET*, *PASSWORD*, *KEY* out of what is stored, whatever their case', () => {
-    // Act
-    const { stored, secrets } = separateSecrets(buildProfile(), {
-      GITHUB_TOKEN: 'ghp_example',
-      db_password: 'hunter2',
-      AWS_SECRET_ACCESS_KEY: 'wJalr',
-      apiKey: 'k-123',
-      LOG_LEVEL: 'debug',
-    });
-
-    // Assess
-    assert.deepEqual(stored, { GITHUB_TOKEN: '***', db_password: '***', AWS_SECRET_ACCESS_KEY: '***', apiKey: '***', LOG_LEVEL: 'debug' });
-    assert.deepEqual(secrets, { GITHUB_TOKEN: 'ghp_example', db_password: 'hunter2', AWS_SECRET_ACCESS_KEY: 'wJalr', apiKey: 'k-123' });
-  });
-
-  it("uses the profile's own patterns when it has them, matching whole names", () => {
-    // Act
-    const { stored, secrets } = separateSecrets(buildProfile({ secretEnvPatterns: ['DSN', 'VAULT_*'] }), {
-      DSN: 'postgres://u:p@db/app',
-      MY_DSN: 'kept',
-      VAULT_ROLE: 'deployer',
-      API_TOKEN: 'not secret under these patterns',
-    });
-
-    // Assess
-    assert.deepEqual(stored, { DSN: '***', MY_DSN: 'kept', VAULT_ROLE: '***', API_TOKEN: 'not secret under these patterns' });
-    assert.deepEqual(secrets, { DSN: 'postgres://u:p@db/app', VAULT_ROLE: 'deployer' });
   });
 });
