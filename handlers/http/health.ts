@@ -1,3 +1,1 @@
-import { healthHandler } from '#lib/http/health.ts';
-
-export const handler = healthHandler;
+export { healthHandler as handler } from '#lib/http/health.ts';
