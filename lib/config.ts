@@ -1,8 +1,7 @@
 /**
- * Deployment settings, read from the environment the first time they are needed and validated once.
- * A missing or malformed variable fails fast with a message that names it.
+ * Settings from the environment, read and checked once when a function (or `npm start`) starts: a
+ * missing or malformed variable fails fast with a message that names it.
  */
-
 import type { AwsStageSettings } from '#lib/domain/aws-profile.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 

@@ -19,6 +19,11 @@ export function stageProfiles(env: NodeJS.ProcessEnv = process.env): AwsProfile[
   return awsProfiles(readAwsStageSettings(env));
 }
 
+/** Where and how each of the stage's profiles runs its tasks, by profile name. */
+export function stageTaskSettings(env: NodeJS.ProcessEnv = process.env): AwsTaskSettingsByProfile {
+  return taskSettingsByProfile(stageProfiles(env));
+}
+
 export function profileMap(profiles: readonly Profile[]): ReadonlyMap<string, Profile> {
   return new Map(profiles.map((profile) => [profile.name, profile]));
 }
@@ -45,5 +50,3 @@ export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, log
 export function cloudWatchLogReader(settings: AwsTaskSettingsByProfile): LogReader {
   return new CloudWatchLogReader({ client: new CloudWatchLogsClient({}), settings });
 }
-
-export { taskSettingsByProfile };

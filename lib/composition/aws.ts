@@ -21,7 +21,8 @@ import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
 import type { PollTaskPorts } from '#lib/workflow/poll-task.ts';
 import type { StartTaskPorts } from '#lib/workflow/start-task.ts';
 import type { StopTaskPorts } from '#lib/workflow/stop-task.ts';
-import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, taskSettingsByProfile } from './aws-adapters.ts';
+import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
 type Logged = { logger: Logger };
 
@@ -50,18 +51,18 @@ export function getJob(): JobReadPorts & Logged {
 }
 
 export function cancelJob(): CancelJobPorts & Logged {
-  const settings = taskSettingsByProfile(stageProfiles());
+  const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
 }
 
 export function getJobLogs(): JobLogPorts & Logged {
-  const settings = taskSettingsByProfile(stageProfiles());
+  const settings = stageTaskSettings();
   return { store: jobStore(), logReader: cloudWatchLogReader(settings), logger: createLogger() };
 }
 
 export function startTask(): StartTaskPorts {
-  const settings = taskSettingsByProfile(stageProfiles());
+  const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
 }
@@ -77,7 +78,7 @@ export function pollTask(): PollTaskPorts {
 }
 
 export function stopTask(): StopTaskPorts {
-  const settings = taskSettingsByProfile(stageProfiles());
+  const settings = stageTaskSettings();
   const logger = createLogger();
   return { taskRunner: ecsTaskRunner(settings, logger), logger };
 }
@@ -96,7 +97,7 @@ export function finalizeJob(): FinalizeJobPorts {
 }
 
 export function markFailed(): MarkFailedPorts {
-  const settings = taskSettingsByProfile(stageProfiles());
+  const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
 }

@@ -21,13 +21,14 @@ import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/lo
 import { ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
-import { jobsWithStatus } from '#lib/domain/job-service.ts';
+import { jobsWithStatus, stopUnwatchedTask } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
-import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, stageProfiles, taskSettingsByProfile } from './aws-adapters.ts';
+import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
 
 export const TASK_RUNNERS = ['process', 'ecs'] as const;
 export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
@@ -108,7 +109,7 @@ function processRunner(options: LocalOptions, logger: Logger): Runner {
   return {
     taskRunner,
     logReader: new FileLogReader(options.dataDir),
-    profiles: new Map((options.profiles ?? localProfiles).map((profile) => [profile.name, profile])),
+    profiles: profileMap(options.profiles ?? localProfiles),
     // A poll after WaitForStop wakes as soon as the process exits, as a task-state event would.
     workflowOptions: { stopWatcher: taskRunner },
     stopAll: (_store, reason) => taskRunner.stopAll(reason),
@@ -123,16 +124,11 @@ async function ecsRunner(env: NodeJS.ProcessEnv, logger: Logger): Promise<Runner
   return {
     taskRunner,
     logReader: cloudWatchLogReader(settings),
-    profiles: new Map(awsProfiles.map((profile) => [profile.name, profile])),
+    profiles: profileMap(awsProfiles),
     workflowOptions: { waitOverrides: { WaitForNetwork: ECS_POLL_MS, WaitForStop: ECS_POLL_MS } },
     // A Fargate task outlives this process: stop each one, so none runs on unwatched (and billed).
     stopAll: async (store, reason) => {
-      for await (const job of jobsWithStatus({ store }, ACTIVE_STATUSES)) {
-        if (!job.taskArn) continue;
-        await taskRunner.stopTask(job.taskArn, reason).catch((error: unknown) => {
-          logger.warn('could not stop the task of a running job', { jobId: job.id, error: String(error) });
-        });
-      }
+      for await (const job of jobsWithStatus({ store }, ACTIVE_STATUSES)) await stopUnwatchedTask({ taskRunner, logger }, job, reason);
     },
   };
 }

@@ -8,7 +8,7 @@ import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
 import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
-import type { Dependencies, JobPage, LogLine } from './ports.ts';
+import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { separateSecrets } from './secrets.ts';
 
@@ -148,7 +148,7 @@ export async function recoverInterruptedJobs(ports: RecoveryPorts, message: stri
     });
     if (!applied) continue;
     marked += 1;
-    if (job.taskArn) await stopLeftoverTask(ports, job, job.taskArn, message);
+    await stopUnwatchedTask(ports, job, message);
   }
   for await (const job of jobsWithStatus(ports, ['CANCELLED'])) {
     if (job.stoppedAt === undefined) await ports.store.update(job.id, { stoppedAt });
@@ -156,12 +156,17 @@ export async function recoverInterruptedJobs(ports: RecoveryPorts, message: stri
   return marked;
 }
 
-/** A task the runner no longer knows (a local process that died with the server) needs no stop. */
-async function stopLeftoverTask(ports: RecoveryPorts, job: Job, taskArn: string, reason: string): Promise<void> {
+/**
+ * Stops the task of a job that nothing will watch any more, as far as it can: a task the runner no
+ * longer knows (a local process that died with the server) needs no stop, and one that cannot be
+ * stopped now is logged, not allowed to stop the others.
+ */
+export async function stopUnwatchedTask(ports: Pick<Dependencies, 'taskRunner' | 'logger'>, job: Job, reason: string): Promise<void> {
+  if (!job.taskArn) return;
   try {
-    await ports.taskRunner.stopTask(taskArn, reason);
+    await ports.taskRunner.stopTask(job.taskArn, reason);
   } catch (error) {
-    if (!(error instanceof TaskNotFoundError)) ports.logger.warn('could not stop the task of an interrupted job', { jobId: job.id, taskArn, error: String(error) });
+    if (!(error instanceof TaskNotFoundError)) ports.logger.warn('could not stop the task of a job', { jobId: job.id, taskArn: job.taskArn, error: String(error) });
   }
 }
 
@@ -188,10 +193,6 @@ async function startWorkflow(ports: SubmitJobPorts, job: Job, secrets: Record<st
     });
     throw error;
   }
-}
-
-function clockOf(ports: Pick<Dependencies, 'now'>): () => Date {
-  return ports.now ?? (() => new Date());
 }
 
 /** Terminal and done with: the workflow (or cancel) has recorded when it stopped. */

@@ -22,6 +22,11 @@ export interface Dependencies {
   now?: () => Date;
 }
 
+/** The clock of a set of ports. */
+export function clockOf(ports: Pick<Dependencies, 'now'>): () => Date {
+  return ports.now ?? (() => new Date());
+}
+
 export interface CreateJobResult {
   /** false when a job with this id already existed (an idempotent replay); `job` is then the stored one. */
   created: boolean;

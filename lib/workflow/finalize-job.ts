@@ -1,9 +1,9 @@
 /** FinalizeJob: classifies the stop, stores the exit code, failure and log tail, and the stop time. */
 import { classifyStop } from '#lib/domain/classify-stop.ts';
 import { hasRun } from '#lib/domain/polling.ts';
-import type { Dependencies } from '#lib/domain/ports.ts';
+import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
-import { clockOf, loadJob, networkPatch, requireTaskArn, type FinalizeResult, type WorkflowState } from './workflow-state.ts';
+import { loadJob, networkPatch, requireTaskArn, type FinalizeResult, type WorkflowState } from './workflow-state.ts';
 
 export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'logger' | 'now'>;
 

@@ -1,7 +1,7 @@
 /** MarkFailed: after a step error, stops the task if there is one and marks the job FAILED (INTERNAL). */
-import type { Dependencies } from '#lib/domain/ports.ts';
+import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
-import { clockOf, type FailedWorkflowState, type FinalizeResult } from './workflow-state.ts';
+import { type FailedWorkflowState, type FinalizeResult } from './workflow-state.ts';
 
 export type MarkFailedPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
 

@@ -4,9 +4,9 @@
  */
 import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
-import type { Dependencies, TaskSnapshot } from '#lib/domain/ports.ts';
+import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
-import { clockOf, loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
+import { loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
 
 export type PollTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'now'>;
 

@@ -1,10 +1,10 @@
 /** StartTask: runs the job's task (RunTask, idempotent per job), or records why it could not start. */
 import { isTerminal } from '#lib/domain/job.ts';
 import { provisioningDeadlineFrom } from '#lib/domain/polling.ts';
-import type { Dependencies } from '#lib/domain/ports.ts';
+import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { restoreSecrets } from '#lib/domain/secrets.ts';
 import { withLogKeys } from '#lib/logger.ts';
-import { clockOf, loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
+import { loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
 
 export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
 

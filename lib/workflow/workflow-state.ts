@@ -60,10 +60,6 @@ export function requireTaskArn(state: WorkflowState): string {
   return state.taskArn;
 }
 
-export function clockOf(ports: Pick<Dependencies, 'now'>): () => Date {
-  return ports.now ?? (() => new Date());
-}
-
 /** The network to record, with the connect hint of an interactive profile once the public IP is known. */
 export function networkPatch(
   profiles: Dependencies['profiles'],
