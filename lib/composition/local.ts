@@ -54,8 +54,6 @@ export interface LocalOptions {
   logger?: Logger;
   /** Which task runner runs the jobs; `process` by default. */
   runner?: TaskRunnerKind;
-  /** Where the `ecs` runner's settings come from; process.env by default. */
-  env?: NodeJS.ProcessEnv;
   /** The profiles of the `process` runner; the shipped local ones by default. */
   profiles?: Profile[];
   tableName?: string;
@@ -74,7 +72,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const logger = options.logger ?? createLogger();
   const runnerKind = options.runner ?? 'process';
   // Settings first: a wrong one fails the start before the store is opened.
-  const runner = runnerKind === 'ecs' ? await ecsRunner(options.env ?? process.env, logger) : processRunner(options, logger);
+  const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, logger);
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const database = await openOwnedStore(options.dataDir, tableName);
   const store = new DynamoDbJobStore({ client: database.client, tableName });
@@ -116,8 +114,8 @@ function processRunner(options: LocalOptions, logger: Logger): Runner {
   };
 }
 
-async function ecsRunner(env: NodeJS.ProcessEnv, logger: Logger): Promise<Runner> {
-  const awsProfiles = stageProfiles(env);
+async function ecsRunner(logger: Logger): Promise<Runner> {
+  const awsProfiles = stageProfiles();
   await checkAwsAccess();
   const settings = taskSettingsByProfile(awsProfiles);
   const taskRunner = ecsTaskRunnerWithNetwork(settings, logger);
