@@ -28,7 +28,18 @@ export interface ApiGatewayOptions {
   /** Requests per second per token (429 with Retry-After beyond it). */
   limiter: RateLimiter;
   logger: Logger;
+  /**
+   * The names a request's `Host` may give, with the port the server listens on: the loopback names
+   * by default. Anything else is refused (421), so that a web page whose DNS name is rebound to
+   * 127.0.0.1 cannot reach the API from the user's browser.
+   */
+  hostNames?: readonly string[];
 }
+
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost'];
+
+/** Failed authentications share one bucket, keyed outside the token names (which never hold a space). */
+const UNAUTHENTICATED_BUCKET = 'unauthenticated requests';
 
 /** API Gateway's own payload limit is 10 MB; a job request is a few KB, so refuse anything near a megabyte. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -49,6 +60,9 @@ export function apiGateway(options: ApiGatewayOptions): (request: IncomingMessag
 async function serve(request: IncomingMessage, response: ServerResponse, options: ApiGatewayOptions): Promise<void> {
   const requestId = randomUUID();
   response.setHeader('x-request-id', requestId);
+  if (!isExpectedHost(request, options.hostNames ?? LOOPBACK_HOST_NAMES)) {
+    return send(response, 421, errorBody('MISDIRECTED_REQUEST', `this server answers only requests for ${expectedHosts(request, options.hostNames ?? LOOPBACK_HOST_NAMES).join(' or ')}`));
+  }
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
   const { match, allowed } = matchRoute(method, url.pathname);
@@ -68,7 +82,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
     }
     const { context } = await options.authorizer(authorizerEvent(event));
     event.requestContext.authorizer = { lambda: context };
-    const decision = options.limiter.take('caller' in context ? context.caller : 'unauthenticated');
+    const decision = options.limiter.take('caller' in context ? `token ${context.caller}` : UNAUTHENTICATED_BUCKET);
     if (!decision.allowed) {
       response.setHeader('retry-after', String(decision.retryAfterSeconds));
       return send(response, 429, errorBody('RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`));
@@ -85,6 +99,17 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   for (const [name, value] of Object.entries(structured.headers ?? {})) response.setHeader(name, String(value));
   response.statusCode = structured.statusCode ?? 200;
   response.end(structured.body ?? '');
+}
+
+/** `Host` is one of the names with the port this connection came in on (browsers omit `:80`). */
+function isExpectedHost(request: IncomingMessage, names: readonly string[]): boolean {
+  const host = request.headers.host?.toLowerCase();
+  return host !== undefined && expectedHosts(request, names).includes(host);
+}
+
+function expectedHosts(request: IncomingMessage, names: readonly string[]): string[] {
+  const port = request.socket.localPort;
+  return names.flatMap((name) => (port === 80 ? [`${name}:80`, name] : [`${name}:${port}`]));
 }
 
 function toApiGatewayEvent(

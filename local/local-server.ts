@@ -19,7 +19,7 @@ import { createJobHandler } from '#lib/http/create-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
-import { apiGateway, type RouteHandler } from './api-gateway.ts';
+import { apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 
 /** The name of the token local mode makes for its user (every profile), kept in `<data dir>/token`. */
@@ -66,7 +66,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     health: healthHandler,
   };
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
-  const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger }));
+  const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
+  const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -86,6 +87,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       await deps.close();
     },
   };
+}
+
+/** The names a request may call this server by: the loopback names, and the address it is bound to. */
+function hostNamesFor(host: string): string[] {
+  const bound = host.includes(':') ? `[${host}]` : host;
+  return [...new Set([...LOOPBACK_HOST_NAMES, bound])];
 }
 
 /**

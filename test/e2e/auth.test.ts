@@ -3,33 +3,14 @@
  * makes scoped tokens; every route but /health wants one; scope limits submit, list, read, cancel.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 import { assertError, startServer, type LocalServerProcess } from '../helpers/local-server.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const run = promisify(execFile);
-
-/** `npm run token -- <args>` on the server's data directory; resolves even when it exits non-zero. */
-async function tokenCommand(dataDir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['cli/token.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, FARGATE_JOBS_DATA_DIR: dataDir },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { tokenCommand } from '../helpers/token-command.ts';
 
 function concretePath(path: string): string {
   return path.replace('{id}', 'job-00000000000000000000000000');
