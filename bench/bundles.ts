@@ -34,7 +34,7 @@ interface Row {
   initMs: number;
 }
 
-/** What serverless.yml gives every function on a stage, with placeholder values (nothing is called). */
+/** What serverless.yml gives the functions of a stage, with placeholder values (nothing is called). */
 const STAGE_ENVIRONMENT = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -46,6 +46,9 @@ const STAGE_ENVIRONMENT = {
   TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
   TASK_LOG_GROUP: '/fargate-jobs/bench/tasks',
   TASK_DEFINITION_PREFIX: 'fargate-jobs-bench',
+  // createJob's own settings.
+  REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fargate-jobs-bench-request-hash-key-AbCdEf',
+  MAX_ACTIVE_JOBS_PER_TOKEN: '50',
 };
 
 const rows: Row[] = [];

@@ -3,7 +3,7 @@
  * directory's store, through the running server if there is one) or, with `--stage`, of a deployed
  * stage (its DynamoDB table, with the AWS credentials of the environment).
  *
- *   npm run token -- create --name ci --profiles default[,ssh|*] [--stage prod] [--region eu-west-1]
+ *   npm run token -- create --name ci --profiles default[,ssh|*] [--max-active 5] [--stage prod] [--region eu-west-1]
  *   npm run token -- list [--json] [--stage prod]
  *   npm run token -- revoke --name ci [--stage prod]
  *
@@ -30,9 +30,11 @@ export const AUTHORIZER_CACHE_SECONDS = 30;
 const DEFAULT_REGION = 'us-east-1';
 
 const USAGE = `usage:
-  npm run token -- create --name <name> --profiles <profile,…|*> [target]
+  npm run token -- create --name <name> --profiles <profile,…|*> [--max-active <n>] [target]
   npm run token -- list [--json] [target]
   npm run token -- revoke --name <name> [target]
+--max-active: at most n of the token's jobs active at once (default: the stage's limit,
+  MAX_ACTIVE_JOBS_PER_TOKEN; none in local mode)
 target: local mode's data directory (FARGATE_JOBS_DATA_DIR, default .data) unless
   --stage <stage> [--region <region>] [--table <table>]   a deployed stage, with your AWS credentials`;
 
@@ -59,6 +61,7 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
       options: {
         name: { type: 'string' },
         profiles: { type: 'string' },
+        'max-active': { type: 'string' },
         stage: { type: 'string' },
         region: { type: 'string' },
         table: { type: 'string' },
@@ -88,6 +91,15 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
     io.stderr(`create needs --profiles (profile names separated by commas, or * for every profile)\n${USAGE}\n`);
     return 2;
   }
+  if (values['max-active'] !== undefined && verb !== 'create') {
+    io.stderr(`--max-active goes with create\n${USAGE}\n`);
+    return 2;
+  }
+  const maxActiveJobs = values['max-active'] === undefined ? undefined : Number(values['max-active']);
+  if (maxActiveJobs !== undefined && !(/^\d+$/.test(values['max-active'] ?? '') && maxActiveJobs >= 1)) {
+    io.stderr(`--max-active must be a whole number of at least 1, got '${values['max-active']}'\n${USAGE}\n`);
+    return 2;
+  }
   if (!values.stage && (values.region || values.table)) {
     io.stderr(`--region and --table need --stage\n${USAGE}\n`);
     return 2;
@@ -105,8 +117,9 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
   try {
     if (verb === 'create') {
       const profiles = (values.profiles ?? '').split(',').map((profile) => profile.trim()).filter(Boolean);
-      const { token, record } = await tokens.create({ name: values.name ?? '', profiles });
-      io.stderr(`Created token '${record.name}' (${target.description}) for profiles: ${record.profiles.join(', ')}.\n`);
+      const { token, record } = await tokens.create({ name: values.name ?? '', profiles, ...(maxActiveJobs === undefined ? {} : { maxActiveJobs }) });
+      const limit = record.maxActiveJobs === undefined ? '' : `, at most ${record.maxActiveJobs} active job(s) at once`;
+      io.stderr(`Created token '${record.name}' (${target.description}) for profiles: ${record.profiles.join(', ')}${limit}.\n`);
       io.stderr('Store it now: it is shown only this once (only its SHA-256 is kept).\n');
       io.stdout(`${token}\n`);
     } else if (verb === 'revoke') {
@@ -154,7 +167,10 @@ function publicFields(record: TokenRecord) {
 
 function table(records: TokenRecord[]): string {
   if (records.length === 0) return 'No tokens.\n';
-  const rows = [['NAME', 'PROFILES', 'CREATED', 'REVOKED'], ...records.map((record) => [record.name, record.profiles.join(','), record.createdAt, record.revokedAt ?? '-'])];
+  const rows = [
+    ['NAME', 'PROFILES', 'MAX ACTIVE', 'CREATED', 'REVOKED'],
+    ...records.map((record) => [record.name, record.profiles.join(','), String(record.maxActiveJobs ?? '-'), record.createdAt, record.revokedAt ?? '-']),
+  ];
   const widths = rows[0]!.map((_cell, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
 }

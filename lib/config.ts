@@ -30,3 +30,13 @@ export function readAwsStageSettings(env: NodeJS.ProcessEnv = process.env): AwsS
     taskDefinitionPrefix: requiredEnv('TASK_DEFINITION_PREFIX', env),
   };
 }
+
+/** A limit: a whole number of at least 1, or `none` for no limit (undefined). */
+export function requiredLimit(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = requiredEnv(name, env);
+  if (value === 'none') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new ConfigError(`environment variable ${name} must be a whole number of at least 1, or none; got '${value}'`);
+  }
+  return Number(value);
+}

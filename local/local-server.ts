@@ -3,11 +3,11 @@
  * factories the Lambdas use, behind the API Gateway emulation, on a loopback port. On start it makes
  * sure its user has a token and records the jobs the previous server left active.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLocalDependencies, type LocalDependencies, type LocalOptions } from '#lib/composition/local.ts';
+import { createLocalDependencies, writePrivateFileAtomically, type LocalDependencies, type LocalOptions } from '#lib/composition/local.ts';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { TokenNotFoundError } from '#lib/domain/errors.ts';
 import { recoverInterruptedJobs } from '#lib/domain/job-service.ts';
@@ -51,7 +51,6 @@ const INTERRUPTED: Record<LocalDependencies['runner'], string> = {
 };
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  mkdirSync(options.dataDir, { recursive: true });
   const deps = await createLocalDependencies(options);
   const tokenFile = join(options.dataDir, 'token');
   const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
@@ -99,15 +98,20 @@ function hostNamesFor(host: string): string[] {
  * The token of the person running the server: every profile, kept in clear in the data directory
  * (readable only by its owner) so that each start can print it. A new one is made when the file is
  * missing, or its token is not in the store (a fresh `db/`) or was revoked; the previous `local`
- * token, whose clear value is then lost, is revoked.
+ * token, whose clear value is then lost, is revoked. The file is written on every start, so one
+ * left readable by others (an older version, a copy) ends up 0600 too.
  */
 async function localToken(tokenFile: string, tokens: TokenService): Promise<string> {
   const existing = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
-  if ((await tokens.authenticate(`Bearer ${existing}`)).authenticated) return existing;
+  const token = (await tokens.authenticate(`Bearer ${existing}`)).authenticated ? existing : await newLocalToken(tokens);
+  writePrivateFileAtomically(tokenFile, `${token}\n`);
+  return token;
+}
+
+async function newLocalToken(tokens: TokenService): Promise<string> {
   await tokens.revoke(LOCAL_TOKEN_NAME).catch((error: unknown) => {
     if (!(error instanceof TokenNotFoundError)) throw error;
   });
   const { token } = await tokens.create({ name: LOCAL_TOKEN_NAME, profiles: [EVERY_PROFILE] });
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   return token;
 }

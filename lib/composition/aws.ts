@@ -7,11 +7,13 @@
  *   export const handler = createJobHandler(awsPorts.createJob());
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { SecretsManagerKey } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
-import { requiredEnv } from '#lib/config.ts';
+import { requiredEnv, requiredLimit } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, SubmitJobPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore } from '#lib/domain/ports.ts';
@@ -34,11 +36,15 @@ export function authorizer(): Pick<Dependencies, 'tokens' | 'logger'> {
 export function createJob(): SubmitJobPorts & Logged {
   const profiles = profileMap(stageProfiles());
   const stateMachineArn = requiredEnv('STATE_MACHINE_ARN');
+  const requestHashKeySecret = requiredEnv('REQUEST_HASH_KEY_SECRET');
+  const maxActiveJobsPerToken = requiredLimit('MAX_ACTIVE_JOBS_PER_TOKEN');
   return {
     store: jobStore(),
     workflow: new StepFunctionsWorkflow({ client: new SFNClient({}), stateMachineArn }),
     profiles,
     logger: createLogger(),
+    requestHashKey: new SecretsManagerKey({ client: new SecretsManagerClient({}), secretId: requestHashKeySecret }),
+    ...(maxActiveJobsPerToken === undefined ? {} : { maxActiveJobsPerToken }),
   };
 }
 

@@ -29,6 +29,9 @@ import { createLogger } from '#lib/logger.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
+import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-directory.ts';
+
+export { writePrivateFileAtomically } from './data-directory.ts';
 
 export const TASK_RUNNERS = ['process', 'ecs'] as const;
 export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
@@ -40,7 +43,7 @@ export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
  */
 const ECS_POLL_MS = 2000;
 
-export interface LocalDependencies extends Required<Omit<Dependencies, 'now'>> {
+export interface LocalDependencies extends Required<Omit<Dependencies, 'now' | 'maxActiveJobsPerToken'>>, Pick<Dependencies, 'maxActiveJobsPerToken'> {
   workflow: LocalWorkflow;
   runner: TaskRunnerKind;
   database: EmbeddedDynamoDb;
@@ -49,9 +52,11 @@ export interface LocalDependencies extends Required<Omit<Dependencies, 'now'>> {
 }
 
 export interface LocalOptions {
-  /** Everything local mode keeps: `db/` (the store), `logs/`, `work/`. */
+  /** Everything local mode keeps: `db/` (the store), `logs/`, `work/`; made private (0700). */
   dataDir: string;
   logger?: Logger;
+  /** Where a line for the user goes (the data directory was tightened): stderr by default. */
+  notice?: Notice;
   /** Which task runner runs the jobs; `process` by default. */
   runner?: TaskRunnerKind;
   /** The profiles of the `process` runner; the shipped local ones by default. */
@@ -70,6 +75,8 @@ interface Runner {
 
 export async function createLocalDependencies(options: LocalOptions): Promise<LocalDependencies> {
   const logger = options.logger ?? createLogger();
+  // Before anything is written into it.
+  makeDataDirectoryPrivate(options.dataDir, options.notice);
   const runnerKind = options.runner ?? 'process';
   // Settings first: a wrong one fails the start before the store is opened.
   const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, logger);
@@ -79,8 +86,10 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
   const { taskRunner, logReader, profiles } = runner;
   const workflow = new LocalWorkflow({ steps: workflowSteps({ store, taskRunner, logReader, profiles, logger }), logger, ...runner.workflowOptions });
+  const requestHashKey = localSecretKey(options.dataDir, 'request-hash-key');
 
   return {
+    requestHashKey: { get: async () => requestHashKey },
     store,
     tokens,
     workflow,

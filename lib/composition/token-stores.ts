@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsProfileNames, localProfiles } from '#config/profiles.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import type { TokenStore } from '#lib/domain/ports.ts';
+import { makeDataDirectoryPrivate } from './data-directory.ts';
 
 export interface TokenStoreTarget {
   /** What a token's scope may name besides `*`. */
@@ -30,6 +31,8 @@ export function localTokenStore(dataDir: string): TokenStoreTarget {
     open: async () => {
       // Loaded here: the local store brings dynalite, which a stage never needs.
       const { openSharedStore } = await import('#lib/adapters/local/local-store.ts');
+      // Opened directly (no server running), the store writes into the directory: private first.
+      makeDataDirectoryPrivate(dataDir);
       const local = await openSharedStore(dataDir);
       return { store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }), close: local.close };
     },

@@ -10,6 +10,8 @@ export interface Caller {
   name: string;
   /** Profile names, or `*` for every profile. */
   profiles: readonly string[];
+  /** At most this many of its jobs may be active at once (its token's own limit); else the deployment's. */
+  maxActiveJobs?: number;
 }
 
 export function mayUse(caller: Caller, profile: string): boolean {

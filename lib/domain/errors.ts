@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'JOB_ALREADY_FINISHED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'TOKEN_NAME_TAKEN'
+  // The caller has too much going on.
+  | 'TOO_MANY_ACTIVE_JOBS'
   // The runner's own trouble: never the caller's to fix.
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
@@ -120,6 +122,17 @@ export class ConflictError extends FargateJobsError {
   constructor(code: 'JOB_ALREADY_FINISHED' | 'IDEMPOTENCY_KEY_REUSED' | 'TOKEN_NAME_TAKEN', message: string) {
     super(code, message);
     this.name = 'ConflictError';
+  }
+}
+
+/** The caller already has as many active jobs as its token allows. */
+export class TooManyActiveJobsError extends FargateJobsError {
+  constructor(caller: string, limit: number) {
+    super(
+      'TOO_MANY_ACTIVE_JOBS',
+      `'${caller}' already has ${limit} active job(s), the most its token allows at once; wait for one to finish or cancel one`,
+    );
+    this.name = 'TooManyActiveJobsError';
   }
 }
 

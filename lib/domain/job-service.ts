@@ -3,13 +3,13 @@
  * that only reads jobs is given only a store), the request and the caller; handlers parse and
  * respond, these decide.
  */
-import { createHash } from 'node:crypto';
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
-import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError } from './errors.ts';
+import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { resolveJobRequest, type JobRequest } from './profile.ts';
+import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
 
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
@@ -32,7 +32,7 @@ export interface JobLogs {
   complete: boolean;
 }
 
-export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now'>;
+export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
 export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader'>;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
@@ -48,10 +48,11 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
   const resolved = resolveJobRequest(profile, input);
   // Secret values are never stored: the record keeps `***`, the workflow carries the values.
   const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
-  const requestHash = hashRequest({ ...input, idempotencyKey: undefined });
+  const request = { ...input, idempotencyKey: undefined };
   const now = clockOf(ports)();
   const createdAt = now.toISOString();
   const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(now);
+  await checkActiveJobLimit(ports, caller, id);
   const job: Job = {
     id,
     profile: profile.name,
@@ -68,12 +69,11 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     exitCode: null,
     logTail: [],
     submittedBy: caller.name,
-    requestHash,
-    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),
   };
 
   const { created, job: stored } = await ports.store.create(job);
-  if (!created && stored.requestHash !== requestHash) {
+  if (!created && !(await isSameRequest(stored.requestHash, request, ports.requestHashKey))) {
     throw new ConflictError(
       'IDEMPOTENCY_KEY_REUSED',
       `idempotency key '${input.idempotencyKey}' was already used for a different request (job ${stored.id})`,
@@ -83,6 +83,17 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
   // and it recovers a first attempt that stored the job but failed to start its workflow.
   if (created || stored.status === 'QUEUED') await startWorkflow(ports, stored, secrets);
   return { created, job: created ? stored : ((await ports.store.get(stored.id)) ?? stored) };
+}
+
+/**
+ * Refuses a new job to a caller with as many active jobs as its limit allows; a replay of a job it
+ * already has is no new job. Checked before the job is stored, so two submissions racing for the
+ * last place may both get it: the limit bounds how much one token can start, it is not a lock.
+ */
+async function checkActiveJobLimit(ports: Pick<SubmitJobPorts, 'store' | 'maxActiveJobsPerToken'>, caller: Caller, jobId: string): Promise<void> {
+  const limit = caller.maxActiveJobs ?? ports.maxActiveJobsPerToken;
+  if (limit === undefined || (await ports.store.countActive(caller.name, limit)) < limit) return;
+  if (!(await ports.store.get(jobId))) throw new TooManyActiveJobsError(caller.name, limit);
 }
 
 /** A job of a profile outside the caller's scope is as absent as one that does not exist. */
@@ -202,20 +213,4 @@ export function isFinalized(job: Job): boolean {
 
 function alreadyFinished(job: Job): ConflictError {
   return new ConflictError('JOB_ALREADY_FINISHED', `job '${job.id}' has already finished with status ${job.status}`);
-}
-
-/** A stable hash of a request: same fields and values give the same hash whatever the key order. */
-export function hashRequest(request: object): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, entry]) => entry !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

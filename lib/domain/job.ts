@@ -69,8 +69,8 @@ export interface Job {
   /** Who submitted the job (token name, Slack user, `local`). */
   submittedBy: string;
   idempotencyKey?: string;
-  /** Hash of the normalized request, to tell a replay from a different request under the same key. */
-  requestHash: string;
+  /** With an idempotency key: the keyed hash of the request (request-hash.ts), to tell a replay from a different request. */
+  requestHash?: string;
 }
 
 /** Fields a step or use case may change besides the status. */

@@ -18,6 +18,12 @@ export interface Dependencies {
   /** The profiles of this deployment (or of local mode), by name. */
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
+  requestHashKey: RequestHashKey;
+  /**
+   * How many active jobs a caller whose token sets no limit of its own may have at once (a stage
+   * setting on AWS); none when undefined.
+   */
+  maxActiveJobsPerToken?: number;
   /** The clock; the real one unless a test moves it. */
   now?: () => Date;
 }
@@ -68,6 +74,8 @@ export interface JobStore {
   update(jobId: string, patch: JobPatch): Promise<Job>;
   /** Newest first. */
   list(query: ListJobsQuery): Promise<JobPage>;
+  /** How many of the jobs `submittedBy` submitted are not terminal, counted up to `atMost`. */
+  countActive(submittedBy: string, atMost: number): Promise<number>;
 }
 
 /** What a task is started from: the job's own settings (the profile decides the rest). */
@@ -137,6 +145,14 @@ export interface Workflow {
   start(jobId: string, secretEnv?: Record<string, string>): Promise<void>;
 }
 
+/**
+ * The key of an idempotent job's request hash (request-hash.ts), kept outside the job table: a stage
+ * secret on AWS, a file of the data directory locally. Read when first needed, then kept.
+ */
+export interface RequestHashKey {
+  get(): Promise<string>;
+}
+
 /** A bearer token as stored: never the token itself, only its SHA-256. */
 export interface TokenRecord {
   /** Hex SHA-256 of the token: the key it is found by. */
@@ -144,6 +160,8 @@ export interface TokenRecord {
   name: string;
   /** Profile names, or `*` for every profile. */
   profiles: string[];
+  /** At most this many of the token's jobs may be active at once; the deployment's limit when absent. */
+  maxActiveJobs?: number;
   createdAt: string;
   revokedAt?: string;
 }

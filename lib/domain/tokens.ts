@@ -13,6 +13,8 @@ export const TOKEN_PATTERN = /^fjt_[A-Za-z0-9_-]{43}$/;
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** A listing filters on the scope with one `IN`, which DynamoDB caps at 100 values; `*` covers more. */
 export const MAX_SCOPE_PROFILES = 100;
+/** A token's own active-job limit: 1 up to this. */
+export const MAX_ACTIVE_JOBS_LIMIT = 10_000;
 
 export type AuthenticationFailure = 'MISSING' | 'MALFORMED' | 'UNKNOWN' | 'REVOKED';
 
@@ -33,6 +35,13 @@ export function bearerToken(authorization: string | undefined): { token: string 
   if (authorization === undefined || authorization.trim() === '') return { failure: 'MISSING' };
   const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
   return token !== undefined && TOKEN_PATTERN.test(token) ? { token } : { failure: 'MALFORMED' };
+}
+
+export interface NewTokenRequest {
+  name: string;
+  profiles: readonly string[];
+  /** At most this many of its jobs active at once; the deployment's limit when undefined. */
+  maxActiveJobs?: number;
 }
 
 export interface TokenServiceOptions {
@@ -60,17 +69,21 @@ export class TokenService {
     const record = await this.#store.findByHash(hashToken(presented.token));
     if (!record) return { authenticated: false, failure: 'UNKNOWN' };
     if (record.revokedAt !== undefined) return { authenticated: false, failure: 'REVOKED' };
-    return { authenticated: true, caller: { name: record.name, profiles: record.profiles } };
+    return {
+      authenticated: true,
+      caller: { name: record.name, profiles: record.profiles, ...(record.maxActiveJobs === undefined ? {} : { maxActiveJobs: record.maxActiveJobs }) },
+    };
   }
 
   /** Makes a token; its name must not belong to another active token. */
-  async create(request: { name: string; profiles: readonly string[] }): Promise<NewToken> {
+  async create(request: NewTokenRequest): Promise<NewToken> {
     this.#validate(request);
     const token = `fjt_${randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = {
       hash: hashToken(token),
       name: request.name,
       profiles: [...new Set(request.profiles)],
+      ...(request.maxActiveJobs === undefined ? {} : { maxActiveJobs: request.maxActiveJobs }),
       createdAt: this.#now().toISOString(),
     };
     if (!(await this.#store.create(record))) {
@@ -90,7 +103,13 @@ export class TokenService {
     return revoked;
   }
 
-  #validate(request: { name: string; profiles: readonly string[] }): void {
+  #validate(request: NewTokenRequest): void {
+    const { maxActiveJobs } = request;
+    if (maxActiveJobs !== undefined && !(Number.isInteger(maxActiveJobs) && maxActiveJobs >= 1 && maxActiveJobs <= MAX_ACTIVE_JOBS_LIMIT)) {
+      throw new ValidationError('the active-job limit is not valid', [
+        { path: 'maxActiveJobs', message: `use a whole number from 1 to ${MAX_ACTIVE_JOBS_LIMIT}` },
+      ]);
+    }
     if (!TOKEN_NAME_PATTERN.test(request.name)) {
       throw new ValidationError('the token name is not valid', [
         { path: 'name', message: 'use 1 to 64 letters, digits, . _ @ or -, starting with a letter or digit' },

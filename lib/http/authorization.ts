@@ -14,8 +14,8 @@ import type { Caller } from '#lib/domain/caller.ts';
 import { UnauthorizedError } from '#lib/domain/errors.ts';
 import type { Authentication, AuthenticationFailure } from '#lib/domain/tokens.ts';
 
-/** Simple-response context values are strings: profiles travel comma-separated. */
-export type AuthorizerContext = { caller: string; profiles: string } | { failure: AuthenticationFailure };
+/** Simple-response context values are strings, numbers or booleans: profiles travel comma-separated. */
+export type AuthorizerContext = { caller: string; profiles: string; maxActiveJobs?: number } | { failure: AuthenticationFailure };
 
 const FAILURE_MESSAGES: Record<AuthenticationFailure, string> = {
   MISSING: 'send a token as "Authorization: Bearer <token>"',
@@ -25,9 +25,7 @@ const FAILURE_MESSAGES: Record<AuthenticationFailure, string> = {
 };
 
 export function authorizerResponse(authentication: Authentication): APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext> {
-  const context: AuthorizerContext = authentication.authenticated
-    ? { caller: authentication.caller.name, profiles: authentication.caller.profiles.join(',') }
-    : { failure: authentication.failure };
+  const context: AuthorizerContext = authentication.authenticated ? callerContext(authentication.caller) : { failure: authentication.failure };
   return { isAuthorized: true, context };
 }
 
@@ -40,10 +38,15 @@ export function authenticatedCaller(event: APIGatewayProxyEventV2): Caller {
   const caller = context?.caller;
   const profiles = context?.profiles;
   if (typeof caller === 'string' && caller !== '' && typeof profiles === 'string' && profiles !== '') {
-    return { name: caller, profiles: profiles.split(',') };
+    const maxActiveJobs = Number(context?.maxActiveJobs);
+    return { name: caller, profiles: profiles.split(','), ...(Number.isInteger(maxActiveJobs) && maxActiveJobs > 0 ? { maxActiveJobs } : {}) };
   }
   const failure = context?.failure;
   throw new UnauthorizedError(FAILURE_MESSAGES[isFailure(failure) ? failure : 'MISSING']);
+}
+
+function callerContext(caller: Caller): AuthorizerContext {
+  return { caller: caller.name, profiles: caller.profiles.join(','), ...(caller.maxActiveJobs === undefined ? {} : { maxActiveJobs: caller.maxActiveJobs }) };
 }
 
 function isFailure(value: unknown): value is AuthenticationFailure {

@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SCHEMA, load, Type } from 'js-yaml';
 import * as z from 'zod/mini';
 import { FAILURE_CATEGORIES, JOB_STATUSES } from '#lib/domain/job.ts';
+import { TooManyActiveJobsError } from '#lib/domain/errors.ts';
+import { httpStatusOf } from '#lib/http/error-status.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 import { createJobBody, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
@@ -29,7 +31,7 @@ interface Parameter {
 interface Operation {
   parameters?: Array<Parameter | { $ref: string }>;
   requestBody?: { content: Record<string, { schema: JsonSchema }> };
-  responses: Record<string, { $ref?: string; content?: Record<string, { schema: JsonSchema }> }>;
+  responses: Record<string, { $ref?: string; description?: string; content?: Record<string, { schema: JsonSchema }> }>;
   security?: Array<Record<string, string[]>>;
 }
 interface OpenApiDocument {
@@ -242,6 +244,17 @@ describe('docs/openapi.yaml', () => {
     // Assess
     assert.deepEqual(spec.components.schemas.JobStatus?.enum, [...JOB_STATUSES]);
     assert.deepEqual(spec.components.schemas.FailureCategory?.enum, [...FAILURE_CATEGORIES]);
+  });
+
+  it('documents the refusal of a job beyond the token\'s active-job limit with its status and code', () => {
+    // Prepare
+    const refused = new TooManyActiveJobsError('ci', 3);
+
+    // Act
+    const documented = resolve(operation('POST /jobs').responses[String(httpStatusOf(refused))] ?? {});
+
+    // Assess
+    assert.match(String(documented.description), new RegExp(`\`${refused.code}\``));
   });
 
   it('describes every error answer with the error shape the handlers send', () => {

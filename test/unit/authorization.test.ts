@@ -48,6 +48,14 @@ describe('authenticatedCaller', () => {
     assert.deepEqual(caller, { name: 'ci', profiles: ['default', 'build'] });
   });
 
+  it("returns the token's own active-job limit with the caller", () => {
+    // Act
+    const caller = authenticatedCaller(withAuthorizerContext({ caller: 'ci', profiles: 'default', maxActiveJobs: 2 }));
+
+    // Assess
+    assert.deepEqual(caller, { name: 'ci', profiles: ['default'], maxActiveJobs: 2 });
+  });
+
   it('returns a caller scoped to every profile as such', () => {
     // Act
     const caller = authenticatedCaller(withAuthorizerContext({ caller: 'local', profiles: '*' }));

@@ -2,7 +2,8 @@
  * The Lambda authorizer module as Lambda runs it: its ports built by the AWS composition root, the
  * table named by JOBS_TABLE, the token store built by the AWS factory with its own DynamoDBClient.
  * That client reaches dynalite through AWS_ENDPOINT_URL_DYNAMODB (the SDK's own endpoint setting),
- * so the real GetItem is answered by real data rather than by a scripted mock. Events have the
+ * so the real GetItem is answered by real data rather than by a scripted mock; a proxy adds the
+ * embedded store's secret, which a client built for AWS does not send. Events have the
  * shape API Gateway HTTP APIs send a REQUEST authorizer (payload 2.0, simple responses).
  */
 import { after, before, describe, it } from 'node:test';
@@ -11,9 +12,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
-import { ensureJobTable, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { ensureJobTable } from '#lib/adapters/local/job-table.ts';
 import { TokenService } from '#lib/domain/tokens.ts';
 import { captureLogs } from '../helpers/logs.ts';
+import { secretAddingProxy } from '../helpers/store.ts';
 
 const REGION = 'eu-west-1';
 const API_ID = 'a1b2c3d4e5';
@@ -71,6 +74,7 @@ async function invoke(handler: AuthorizerHandler, event: APIGatewayRequestAuthor
 
 describe('the token authorizer (handlers/http/authorizer.ts) wired as on AWS', () => {
   let database: EmbeddedDynamoDb;
+  let proxy: { endpoint: string; close(): Promise<void> };
   let tableName: string;
   let tokens: TokenService;
   let handler: AuthorizerHandler;
@@ -78,15 +82,16 @@ describe('the token authorizer (handlers/http/authorizer.ts) wired as on AWS', (
   const savedEnvironment = { ...process.env };
 
   /** Issues a token in the table the authorizer reads. */
-  async function issue(profiles: string[]): Promise<{ name: string; token: string }> {
+  async function issue(profiles: string[], maxActiveJobs?: number): Promise<{ name: string; token: string }> {
     nameCount += 1;
     const name = `caller-${nameCount}`;
-    const { token } = await tokens.create({ name, profiles });
+    const { token } = await tokens.create({ name, profiles, ...(maxActiveJobs === undefined ? {} : { maxActiveJobs }) });
     return { name, token };
   }
 
   before(async () => {
     database = await startEmbeddedDynamoDb();
+    proxy = await secretAddingProxy(database);
     tableName = `fargate-jobs-test-${randomUUID()}`;
     await ensureJobTable(database.client, tableName);
     tokens = new TokenService({ store: new DynamoDbTokenStore({ client: database.client, tableName }), profileNames: ['default', 'ssh'] });
@@ -96,13 +101,14 @@ describe('the token authorizer (handlers/http/authorizer.ts) wired as on AWS', (
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'example',
-      AWS_ENDPOINT_URL_DYNAMODB: database.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
       JOBS_TABLE: tableName,
       LOG_LEVEL: 'WARN',
     });
     handler = (await import('#handlers/http/authorizer.ts')).handler;
   });
   after(async () => {
+    await proxy.close();
     await database.close();
     process.env = savedEnvironment;
   });
@@ -116,6 +122,17 @@ describe('the token authorizer (handlers/http/authorizer.ts) wired as on AWS', (
 
     // Assess
     assert.deepEqual(response, { isAuthorized: true, context: { caller: name, profiles: 'default,ssh' } });
+  });
+
+  it("passes the token's own active-job limit on to the handlers", async () => {
+    // Prepare
+    const { name, token } = await issue(['default'], 3);
+
+    // Act
+    const { response } = await invoke(handler, authorizerEvent({ authorization: `Bearer ${token}` }));
+
+    // Assess
+    assert.deepEqual(response, { isAuthorized: true, context: { caller: name, profiles: 'default', maxActiveJobs: 3 } });
   });
 
   it('passes a token scoped to every profile on as *', async () => {

@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
 import { ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-table.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { aJob } from '../helpers/jobs.ts';
 
@@ -29,6 +30,8 @@ const STAGE_ENVIRONMENT = {
   TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
   TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
+  REQUEST_HASH_KEY_SECRET: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf`,
+  MAX_ACTIVE_JOBS_PER_TOKEN: '50',
   LOG_LEVEL: 'ERROR',
 };
 
@@ -36,6 +39,7 @@ const STAGE_ENVIRONMENT = {
 const dynamodb = mockClient(DynamoDBDocumentClient);
 const ecs = mockClient(ECSClient);
 const sfn = mockClient(SFNClient);
+const secretsManager = mockClient(SecretsManagerClient);
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let handlers: { createJob: HttpHandler; getJob: HttpHandler; listJobs: HttpHandler; cancelJob: HttpHandler; startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }> };
@@ -101,12 +105,14 @@ beforeEach(() => {
   dynamodb.reset();
   ecs.reset();
   sfn.reset();
+  secretsManager.reset();
 });
 
 describe('the Lambda handlers wired to AWS', () => {
   it('POST /jobs stores the job in the stage table and starts an execution named after it', async () => {
     // Prepare
     dynamodb.on(PutCommand).resolves({});
+    dynamodb.on(QueryCommand).resolves({ Count: 0, ScannedCount: 0 });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
 
     // Act
@@ -118,12 +124,41 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(job.submittedBy, 'alice');
     const [put] = dynamodb.commandCalls(PutCommand);
     assert.equal(put?.args[0].input.TableName, 'fargate-jobs-test-jobs');
+    const [count] = dynamodb.commandCalls(QueryCommand);
+    assert.equal(count?.args[0].input.IndexName, ACTIVE_INDEX, "the caller's active jobs are counted against the stage's limit");
+    assert.deepEqual(count?.args[0].input.ExpressionAttributeValues, { ':submitter': 'alice' });
+    assert.equal(count?.args[0].input.Limit, 50);
     const [start] = sfn.commandCalls(StartExecutionCommand);
     assert.deepEqual(start?.args[0].input, {
       stateMachineArn: STAGE_ENVIRONMENT.STATE_MACHINE_ARN,
       name: job.id,
       input: JSON.stringify({ jobId: job.id }),
     });
+  });
+
+  it('POST /jobs with an Idempotency-Key keys the request hash with the stage secret, read once', async () => {
+    // Prepare
+    dynamodb.on(PutCommand).resolves({});
+    dynamodb.on(QueryCommand).resolves({ Count: 0, ScannedCount: 0 });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
+    secretsManager.on(GetSecretValueCommand).resolves({ ARN: STAGE_ENVIRONMENT.REQUEST_HASH_KEY_SECRET, SecretString: 'k'.repeat(64) });
+    const submit = (key: string) => {
+      const event = httpEvent('POST', '/jobs', { body: { command: ['echo', 'hello'] } });
+      event.headers['idempotency-key'] = key;
+      return handlers.createJob(event, {} as Context);
+    };
+
+    // Act
+    const responses = [await submit('deploy-1'), await submit('deploy-2')];
+
+    // Assess
+    assert.deepEqual(responses.map((response) => response.statusCode), [202, 202]);
+    const hashes = dynamodb.commandCalls(PutCommand).map((call) => String(call.args[0].input.Item?.requestHash));
+    assert.equal(hashes.length, 2);
+    for (const hash of hashes) assert.match(hash, /^hmac-sha256:[0-9a-f]{64}$/);
+    const reads = secretsManager.commandCalls(GetSecretValueCommand);
+    assert.equal(reads.length, 1, 'the secret is read at the first idempotent request and kept');
+    assert.equal(reads[0]?.args[0].input.SecretId, STAGE_ENVIRONMENT.REQUEST_HASH_KEY_SECRET);
   });
 
   it('GET /jobs/{id} reads the job from the stage table', async () => {

@@ -18,13 +18,15 @@ const STAGE_ENVIRONMENT = {
   TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
   TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
+  REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf',
+  MAX_ACTIVE_JOBS_PER_TOKEN: '50',
 };
 const TASK_SETTINGS = ['ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
 
 /** The settings each function cannot work without. */
 const NEEDS: Record<string, string[]> = {
   'http/authorizer': ['JOBS_TABLE'],
-  'http/create-job': ['JOBS_TABLE', 'STATE_MACHINE_ARN', ...TASK_SETTINGS],
+  'http/create-job': ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', ...TASK_SETTINGS],
   'http/list-jobs': ['JOBS_TABLE'],
   'http/get-job': ['JOBS_TABLE'],
   'http/cancel-job': ['JOBS_TABLE', ...TASK_SETTINGS],
@@ -79,6 +81,17 @@ describe('a Lambda cold start', () => {
 
     // Act + Assess
     await assert.rejects(coldStart('steps/start-task'), { name: 'ConfigError', message: 'environment variable TASK_SUBNETS lists nothing' });
+  });
+
+  it('fails at load on an active-job limit that is neither a whole number nor none', async () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT, { MAX_ACTIVE_JOBS_PER_TOKEN: 'fifty' });
+
+    // Act + Assess
+    await assert.rejects(coldStart('http/create-job'), {
+      name: 'ConfigError',
+      message: "environment variable MAX_ACTIVE_JOBS_PER_TOKEN must be a whole number of at least 1, or none; got 'fifty'",
+    });
   });
 
   it('loads the health check with no settings at all', async () => {

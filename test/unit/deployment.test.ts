@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { JOB_KEY_PREFIX, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION } from '#lib/adapters/aws/dynamodb-table.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { ROUTES } from '#lib/http/routes.ts';
 
@@ -28,12 +28,15 @@ const STAGE = 'test';
 /** Bundling eleven functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
+/** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
+const TASK_ROLE_BOUNDARY = 'arn:aws:iam::123456789012:policy/jobs-boundary';
+
 /** Every Lambda role may write to its own log group, and only to it. */
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 /** The AWS calls each function makes. A change here is a change of what the function may do. */
 const FUNCTION_ACTIONS: Record<string, string[]> = {
-  createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
+  createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
   listJobs: ['dynamodb:Query'],
   getJob: ['dynamodb:GetItem'],
   getJobLogs: ['dynamodb:GetItem', 'logs:GetLogEvents'],
@@ -72,6 +75,8 @@ interface Resource {
   Properties?: Record<string, unknown>;
 }
 interface Template {
+  Parameters?: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: unknown }>;
 }
@@ -164,7 +169,7 @@ class PackagedTemplate {
     const inline = list(role.Properties?.Policies as Array<{ PolicyDocument: PolicyDocument }> | undefined).map((policy) => policy.PolicyDocument);
     const namesRole = (value: unknown) => JSON.stringify(value) === JSON.stringify(ref(roleId));
     const attached = Object.values(this.template.Resources)
-      .filter((resource) => ['AWS::IAM::Policy', 'AWS::IAM::RolePolicy'].includes(resource.Type))
+      .filter((resource) => ['AWS::IAM::Policy', 'AWS::IAM::RolePolicy', 'AWS::IAM::ManagedPolicy'].includes(resource.Type))
       .filter((resource) => list(resource.Properties?.Roles as unknown[] | undefined).some(namesRole) || namesRole(resource.Properties?.RoleName))
       .map((resource) => resource.Properties?.PolicyDocument as PolicyDocument);
     return [...inline, ...attached].flatMap((document) => list(document.Statement)).filter((statement) => statement.Effect === 'Allow');
@@ -184,6 +189,33 @@ class PackagedTemplate {
 
   environment(functionName: string): Record<string, unknown> {
     return ((this.lambda(functionName).Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
+  }
+
+  /**
+   * What CloudFormation makes of a property value when it deploys this template with its parameters'
+   * defaults: the chosen branch of an Fn::If, undefined for AWS::NoValue (the property is left out).
+   */
+  deployedValue(value: unknown): unknown {
+    const branches = (value as { 'Fn::If'?: [string, unknown, unknown] } | null)?.['Fn::If'];
+    if (branches) return this.deployedValue(this.conditionHolds(branches[0]) ? branches[1] : branches[2]);
+    const name = (value as { Ref?: unknown } | null)?.Ref;
+    if (name === 'AWS::NoValue') return undefined;
+    if (typeof name === 'string' && this.template.Parameters?.[name]) return this.template.Parameters[name].Default;
+    return value;
+  }
+
+  conditionHolds(conditionName: string): boolean {
+    const condition = this.template.Conditions?.[conditionName];
+    assert.ok(condition !== undefined, `the template has no condition ${conditionName}`);
+    return this.evaluate(condition);
+  }
+
+  /** A condition's value; this reader knows only the functions serverless.yml uses. */
+  evaluate(condition: unknown): boolean {
+    const { 'Fn::Equals': equals, 'Fn::Not': not } = condition as { 'Fn::Equals'?: [unknown, unknown]; 'Fn::Not'?: [unknown] };
+    if (equals) return JSON.stringify(this.deployedValue(equals[0])) === JSON.stringify(this.deployedValue(equals[1]));
+    if (not) return !this.evaluate(not[0]);
+    assert.fail(`cannot evaluate the condition ${JSON.stringify(condition)}`);
   }
 }
 
@@ -210,26 +242,32 @@ function offlineEnvironment(packageDir: string): NodeJS.ProcessEnv {
   };
 }
 
+/** Packages serverless.yml for the test stage into a new directory, with stage parameters set as on `serverless deploy`. */
+async function packageStage(params: string[] = []): Promise<{ directory: string; template: PackagedTemplate }> {
+  const directory = await mkdtemp(join(tmpdir(), 'fargate-jobs-package-'));
+  try {
+    await run(process.execPath, [SERVERLESS, 'package', '--stage', STAGE, '--package', directory, ...params.map((param) => `--param=${param}`)], {
+      cwd: ROOT,
+      env: offlineEnvironment(directory),
+      timeout: PACKAGE_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    await rm(directory, { recursive: true, force: true });
+    throw new Error(`serverless package failed:\n${stdout}\n${stderr}`, { cause: error });
+  }
+  return { directory, template: new PackagedTemplate(JSON.parse(await readFile(join(directory, TEMPLATE_FILE), 'utf8')) as Template) };
+}
+
 let packageDir = '';
 let templatePath = '';
 let packaged: PackagedTemplate;
 
 before(
   async () => {
-    packageDir = await mkdtemp(join(tmpdir(), 'fargate-jobs-package-'));
-    try {
-      await run(process.execPath, [SERVERLESS, 'package', '--stage', STAGE, '--package', packageDir], {
-        cwd: ROOT,
-        env: offlineEnvironment(packageDir),
-        timeout: PACKAGE_TIMEOUT_MS,
-        maxBuffer: 16 * 1024 * 1024,
-      });
-    } catch (error) {
-      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-      throw new Error(`serverless package failed:\n${stdout}\n${stderr}`, { cause: error });
-    }
+    ({ directory: packageDir, template: packaged } = await packageStage());
     templatePath = join(packageDir, TEMPLATE_FILE);
-    packaged = new PackagedTemplate(JSON.parse(await readFile(templatePath, 'utf8')) as Template);
   },
   { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
 );
@@ -276,6 +314,22 @@ describe('the packaged CloudFormation template', () => {
     assert.deepEqual(properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
   });
 
+  it("keys the request hashes with a generated stage secret that only createJob is told of, and gives it the stage's active-job limit", () => {
+    // Prepare
+    const [secretId, secret] = packaged.single('AWS::SecretsManager::Secret');
+    const generated = secret.Properties?.GenerateSecretString as { PasswordLength?: number } | undefined;
+    const told = Object.keys(FUNCTION_ACTIONS).filter((functionName) => packaged.environment(functionName).REQUEST_HASH_KEY_SECRET !== undefined);
+
+    // Act
+    const environment = packaged.environment('createJob');
+
+    // Assess
+    assert.ok((generated?.PasswordLength ?? 0) >= 32, 'the key is generated, and long enough for an HMAC-SHA256 key');
+    assert.deepEqual(environment.REQUEST_HASH_KEY_SECRET, ref(secretId));
+    assert.deepEqual(told, ['createJob']);
+    assert.equal(String(environment.MAX_ACTIVE_JOBS_PER_TOKEN), '50', 'the default of the stage parameter maxActiveJobsPerToken');
+  });
+
   it('creates a cluster with the FARGATE and FARGATE_SPOT capacity providers', () => {
     // Prepare
     const [clusterId, cluster] = packaged.single('AWS::ECS::Cluster');
@@ -293,12 +347,9 @@ describe('the packaged CloudFormation template', () => {
 
   it("creates each profile's task definition, its watched container logging to the task log group", () => {
     // Prepare
-    const prefix = stageEnvironment().TASK_DEFINITION_PREFIX;
-    assert.equal(typeof prefix, 'string', 'TASK_DEFINITION_PREFIX is a plain name');
-    const profiles = awsProfiles({ cluster: 'unused', subnets: ['unused'], securityGroups: ['unused'], logGroup: 'unused', taskDefinitionPrefix: prefix as string });
     const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition');
 
-    for (const profile of profiles) {
+    for (const profile of stageProfiles()) {
       // Act
       const found = taskDefinitions.filter(([, definition]) => definition.Properties?.Family === profile.aws.taskDefinition);
 
@@ -432,6 +483,19 @@ describe('the packaged CloudFormation template', () => {
     assert.deepEqual(reads[0]?.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TOKEN_KEY_PREFIX}*`] } });
   });
 
+  it('lets the list function query the jobs partition of the index only, never the token items listed in it', () => {
+    // Act
+    const queries = statementsFor(packaged.roleStatements(packaged.functionRole('listJobs')), 'dynamodb:Query');
+
+    // Assess: the index lists token items too, under their own partition (TOKEN_LIST_PARTITION).
+    assert.equal(queries.length, 1);
+    assert.deepEqual(
+      queries[0]?.Condition,
+      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } },
+      `listJobs may query index partitions other than ${JOB_LIST_PARTITION}, such as ${TOKEN_LIST_PARTITION}`,
+    );
+  });
+
   it('throttles the API stage, so a flood is answered 429 before any function runs', () => {
     // Act
     const [, stage] = packaged.single('AWS::ApiGatewayV2::Stage');
@@ -453,6 +517,17 @@ describe('the packaged CloudFormation template', () => {
     for (const type of ['AWS::DynamoDB::Table', 'AWS::ECS::Cluster', 'AWS::StepFunctions::StateMachine']) {
       const [logicalId] = packaged.single(type);
       assert.ok(refersTo(logicalId), `no output names ${logicalId}`);
+    }
+  });
+
+  it("outputs the name of each profile's task role, the role to attach that profile's job policies to", () => {
+    for (const profile of stageProfiles()) {
+      // Act
+      const outputName = `${pascalCase(profile.name)}TaskRoleName`;
+      const output = packaged.template.Outputs?.[outputName];
+
+      // Assess
+      assert.deepEqual(output?.Value, ref(taskRoleOf(packaged, profile.aws.taskDefinition)), `${outputName} names the role profile '${profile.name}' runs its tasks with`);
     }
   });
 });
@@ -523,6 +598,8 @@ describe('the IAM policies of the packaged template', () => {
     const families = taskDefinitions.map((definition) => String(definition.Family));
     const taskRoles = new Set(taskDefinitions.flatMap((definition) => [JSON.stringify(definition.TaskRoleArn), JSON.stringify(definition.ExecutionRoleArn)]));
     const index = `\${${tableId}.Arn}/index/${LIST_INDEX}`;
+    const activeIndex = `\${${tableId}.Arn}/index/${ACTIVE_INDEX}`;
+    const [secretId] = packaged.single('AWS::SecretsManager::Secret');
     const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
     const clusterCondition = { 'ecs:cluster': arnOf(clusterId) };
 
@@ -536,13 +613,19 @@ describe('the IAM policies of the packaged template', () => {
         const where = `${functionName}: ${list(statement.Action).join(', ')}`;
         for (const action of list(statement.Action)) {
           const [service] = action.split(':');
-          if (action === 'dynamodb:Query') {
+          if (action === 'dynamodb:Query' && functionName === 'createJob') {
+            // Counting the caller's active jobs: that index projects job keys, status and task only, never a token.
+            assert.deepEqual(resources.map(arnText), [activeIndex], `${where} counts in the ${ACTIVE_INDEX} index only`);
+          } else if (action === 'dynamodb:Query') {
             assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} index`);
+            assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } }, `${where} reads index partitions other than ${JOB_LIST_PARTITION}`);
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
             // The authorizer reads token items only; every other function job records only.
             const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
             assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys] } }, `${where} reaches items other than ${keys}`);
+          } else if (action === 'secretsmanager:GetSecretValue') {
+            assert.deepEqual(resources, [ref(secretId)], `${where} reads only the request-hash key`);
           } else if (action === 'states:StartExecution') {
             assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} starts only the run-job state machine`);
           } else if (action === 'logs:GetLogEvents') {
@@ -583,22 +666,100 @@ describe('the IAM policies of the packaged template', () => {
     );
   });
 
-  it('give job tasks no permissions and their execution role only the task log group', () => {
+  it("give each profile's tasks a role of their own, so what one profile's jobs are granted no other profile's jobs get", () => {
+    // Prepare
+    const executionRoles = new Set(packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => JSON.stringify(definition.Properties?.ExecutionRoleArn)));
+    const profilesByRole = new Map<string, string>();
+
+    for (const profile of stageProfiles()) {
+      // Act
+      const roleId = taskRoleOf(packaged, profile.aws.taskDefinition);
+
+      // Assess
+      assert.equal(profilesByRole.get(roleId), undefined, `profile '${profile.name}' shares its task role ${roleId} with profile '${profilesByRole.get(roleId)}'`);
+      profilesByRole.set(roleId, profile.name);
+      assert.ok(!executionRoles.has(JSON.stringify(arnOf(roleId))), `profile '${profile.name}''s task role ${roleId} is also an execution role`);
+    }
+  });
+
+  it('give job tasks no permissions: no policy on any task role, which only ECS tasks of this account may assume', () => {
+    for (const profile of stageProfiles()) {
+      // Act
+      const roleId = taskRoleOf(packaged, profile.aws.taskDefinition);
+      const properties = packaged.resource(roleId).Properties ?? {};
+
+      // Assess: operators attach what that profile's jobs need; nothing is granted by default.
+      assert.equal(properties.Policies, undefined, `${roleId} has inline policies`);
+      assert.equal(properties.ManagedPolicyArns, undefined, `${roleId} has managed policies`);
+      assert.deepEqual(packaged.roleStatements(roleId), [], `a policy of the template grants ${roleId} something`);
+      assert.deepEqual(list((properties.AssumeRolePolicyDocument as PolicyDocument).Statement), [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'ecs-tasks.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+        },
+      ]);
+    }
+  });
+
+  it("give the tasks' execution role only writing to the task log group", () => {
     // Prepare
     const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => definition.Properties ?? {});
     assert.ok(taskDefinitions.length > 0);
 
     for (const definition of taskDefinitions) {
       // Act
-      const taskRole = (definition.TaskRoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
       const executionRole = (definition.ExecutionRoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
 
-      // Assess: operators attach what their jobs need; nothing is granted by default.
-      assert.ok(taskRole && executionRole, `${String(definition.Family)} names its task role and execution role`);
-      assert.deepEqual(packaged.roleStatements(taskRole), [], `${String(definition.Family)}'s task role grants nothing`);
+      // Assess
+      assert.ok(executionRole, `${String(definition.Family)} names its execution role`);
       const statements = packaged.roleStatements(executionRole);
       assert.deepEqual(actionsOf(statements), sorted(OWN_LOGS));
       assert.deepEqual(statements.flatMap((statement) => list(statement.Resource)), [arnOf(taskLogGroupId())]);
+    }
+  });
+
+  it("let the start step pass to ECS tasks exactly the profiles' task roles and the execution role", () => {
+    // Prepare
+    const taskDefinitions = packaged.ofType('AWS::ECS::TaskDefinition').map(([, definition]) => definition.Properties ?? {});
+    const executionRoles = new Set(taskDefinitions.map((definition) => JSON.stringify(definition.ExecutionRoleArn)));
+    const taskRoles = stageProfiles().map((profile) => JSON.stringify(arnOf(taskRoleOf(packaged, profile.aws.taskDefinition))));
+
+    // Act
+    const passRole = statementsFor(packaged.roleStatements(packaged.functionRole('startTask')), 'iam:PassRole');
+
+    // Assess
+    assert.equal(passRole.length, 1);
+    assert.deepEqual(sorted(list(passRole[0]?.Resource).map((resource) => JSON.stringify(resource))), sorted([...taskRoles, ...executionRoles]));
+    assert.deepEqual(passRole[0]?.Condition, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+});
+
+describe('the template of a stage that sets taskRolePermissionsBoundary', () => {
+  let boundedPackageDir = '';
+  let bounded: PackagedTemplate;
+
+  before(
+    async () => {
+      ({ directory: boundedPackageDir, template: bounded } = await packageStage([`taskRolePermissionsBoundary=${TASK_ROLE_BOUNDARY}`]));
+    },
+    { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
+  );
+
+  after(async () => {
+    if (boundedPackageDir) await rm(boundedPackageDir, { recursive: true, force: true });
+  });
+
+  it('bounds every task role by that policy, and none when the parameter is empty (the default)', () => {
+    for (const profile of stageProfiles()) {
+      // Act
+      const unbounded = packaged.resource(taskRoleOf(packaged, profile.aws.taskDefinition)).Properties?.PermissionsBoundary;
+      const boundary = bounded.resource(taskRoleOf(bounded, profile.aws.taskDefinition)).Properties?.PermissionsBoundary;
+
+      // Assess
+      assert.equal(packaged.deployedValue(unbounded), undefined, `profile '${profile.name}''s task role has a boundary though the parameter is empty`);
+      assert.equal(bounded.deployedValue(boundary), TASK_ROLE_BOUNDARY, `profile '${profile.name}''s task role is not bounded by taskRolePermissionsBoundary`);
     }
   });
 });
@@ -608,6 +769,23 @@ describe('the IAM policies of the packaged template', () => {
 /** The stage settings the functions get (all functions share the provider environment). */
 function stageEnvironment(): Record<string, unknown> {
   return packaged.environment('startTask');
+}
+
+/** The shipped AWS profiles, their task definition families named as this stage names them. */
+function stageProfiles(): ReturnType<typeof awsProfiles> {
+  const prefix = stageEnvironment().TASK_DEFINITION_PREFIX;
+  assert.equal(typeof prefix, 'string', 'TASK_DEFINITION_PREFIX is a plain name');
+  return awsProfiles({ cluster: 'unused', subnets: ['unused'], securityGroups: ['unused'], logGroup: 'unused', taskDefinitionPrefix: prefix as string });
+}
+
+/** The role a task definition family's tasks run with: the logical id its TaskRoleArn names. */
+function taskRoleOf(template: PackagedTemplate, family: string): string {
+  const found = template.ofType('AWS::ECS::TaskDefinition').filter(([, definition]) => definition.Properties?.Family === family);
+  assert.equal(found.length, 1, `the template should define task definition family ${family} once`);
+  const taskRole = found[0]?.[1].Properties?.TaskRoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const roleId = taskRole?.['Fn::GetAtt']?.[0];
+  assert.ok(roleId && taskRole?.['Fn::GetAtt']?.[1] === 'Arn', `${family} should run with a role of this template, found ${JSON.stringify(taskRole)}`);
+  return roleId;
 }
 
 /** The log group the tasks write to and the log reader reads (TASK_LOG_GROUP). */

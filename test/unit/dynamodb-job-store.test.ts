@@ -11,7 +11,8 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
-import { ensureJobTable, startEmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { startEmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
+import { ensureJobTable } from '#lib/adapters/local/job-table.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { newJobId } from '#lib/domain/ids.ts';
@@ -532,6 +533,38 @@ describe('DynamoDbJobStore', () => {
           return true;
         });
       }
+    });
+  });
+
+  describe('countActive', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it("counts a submitter's jobs until they end, whichever write ends them, up to the most asked for", async () => {
+      // Prepare
+      const { store } = testStore;
+      const jobs = jobsCreatedInOrder(5, () => ({ submittedBy: 'nightly-ci' }));
+      for (const job of jobs) await store.create(job);
+      await store.create(aJob({ submittedBy: 'someone-else' }));
+      await store.create(aJob({ submittedBy: 'nightly-ci', status: 'SUCCEEDED' }));
+      const before = await store.countActive('nightly-ci', 100);
+
+      // Act
+      await store.transition(jobs[0]!.id, 'CANCELLED');
+      await store.transitionOrUpdate(jobs[1]!.id, 'FAILED', { exitCode: 1 }, () => ({}));
+      await store.transition(jobs[2]!.id, 'RUNNING', { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/1' });
+
+      // Assess
+      assert.equal(before, 5);
+      assert.equal(await store.countActive('nightly-ci', 100), 3);
+      assert.equal(await store.countActive('nightly-ci', 2), 2);
+      assert.equal(await store.countActive('nobody', 10), 0);
+      assert.deepEqual(Object.keys((await store.get(jobs[0]!.id))!).filter((key) => key.startsWith('active')), [], 'the index key stays inside the store');
     });
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { Caller } from '#lib/domain/caller.ts';
 import { FargateJobsError, TaskNotFoundError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
@@ -15,6 +16,7 @@ import {
   type SubmitJobInput,
 } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
+import { canonicalJson } from '#lib/domain/request-hash.ts';
 import type {
   Dependencies,
   JobPage,
@@ -120,10 +122,14 @@ function delegatingTo(target: JobStore): JobStore {
     transitionOrUpdate: (jobId, status, patch, otherwise) => target.transitionOrUpdate(jobId, status, patch, otherwise),
     update: (jobId, patch) => target.update(jobId, patch),
     list: (query) => target.list(query),
+    countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),
   };
 }
 
-type ServicePorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'workflow' | 'profiles' | 'logger' | 'now'>;
+type ServicePorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
+
+/** The key of the request hashes, as a stage secret or the data directory's key file would give it. */
+const requestHashKey = { get: async () => 'a-request-hash-key-that-is-not-in-the-table-0123456789' };
 
 /** The use cases on one set of ports, as the handlers (and local mode) call them. */
 function jobService(ports: ServicePorts) {
@@ -141,6 +147,11 @@ type JobService = ReturnType<typeof jobService>;
 /** Lets other pending work run first, so concurrent calls interleave differently from round to round. */
 function staggered(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** The unkeyed SHA-256 of a request's canonical JSON, as job records held it before the hash was keyed. */
+function plainRequestHash(request: object): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
 function aSubmission(overrides: Partial<SubmitJobInput> = {}): SubmitJobInput {
@@ -175,7 +186,7 @@ describe('JobService', () => {
     workflow = new RecordingWorkflow();
     taskRunner = new RecordingTaskRunner();
     logReader = new FakeLogReader();
-    service = jobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+    service = jobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock, requestHashKey });
   });
 
   afterEach(async () => {
@@ -188,7 +199,7 @@ describe('JobService', () => {
 
   /** A service like `service` but on `jobStore`, for tests that put a racing write between two store calls. */
   function serviceOn(jobStore: JobStore): JobService {
-    return jobService({ store: jobStore, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock });
+    return jobService({ store: jobStore, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock, requestHashKey });
   }
 
   describe('submit', () => {
@@ -385,6 +396,55 @@ describe('JobService', () => {
         assert.deepEqual(workflow.starts, [original.job.id]);
       });
 
+      it('refuses the same key with only a secret value changed with 409', async () => {
+        // Prepare
+        await service.submit(aSubmission({ idempotencyKey: 'deploy-7', env: { DEPLOY_TOKEN: 'first-secret' } }), ci);
+
+        // Act + Assess
+        await assertClientError(
+          service.submit(aSubmission({ idempotencyKey: 'deploy-7', env: { DEPLOY_TOKEN: 'second-secret' } }), ci),
+          409,
+          'IDEMPOTENCY_KEY_REUSED',
+        );
+      });
+
+      it('keeps a request hash that does not let a reader of the table confirm a guessed secret', async () => {
+        // Prepare: the attacker knows the request but for the secret (the record shows ***) and has a word list.
+        const request = aSubmission({ idempotencyKey: 'deploy-8', env: { DATABASE_PASSWORD: 'hunter2', LOG_LEVEL: 'info' } });
+        const { job } = await service.submit(request, ci);
+        const stored = await store.get(job.id);
+        const guesses = ['password', '123456', 'letmein', 'hunter2', 'qwerty'];
+
+        // Act: hash the request with each guess, as the record's hash was made before it was keyed.
+        const confirmed = guesses.filter((guess) => {
+          const candidate = { ...request, env: { ...request.env, DATABASE_PASSWORD: guess }, idempotencyKey: undefined };
+          return plainRequestHash(candidate) === stored?.requestHash || `hmac-sha256:${plainRequestHash(candidate)}` === stored?.requestHash;
+        });
+
+        // Assess
+        assert.equal(stored?.env.DATABASE_PASSWORD, '***');
+        assert.match(stored?.requestHash ?? '', /^hmac-sha256:[0-9a-f]{64}$/);
+        assert.deepEqual(confirmed, []);
+        assert.equal((await service.submit({ ...request }, ci)).created, false, 'the same request is still a replay');
+      });
+
+      it('still recognizes a replay of a job stored with the unkeyed hash of earlier versions', async () => {
+        // Prepare
+        const request = aSubmission({ idempotencyKey: 'before-upgrade' });
+        const unkeyed = plainRequestHash({ ...request, idempotencyKey: undefined });
+        const earlierVersion = serviceOn({ ...delegatingTo(store), create: (job) => store.create({ ...job, requestHash: unkeyed }) });
+        const { job } = await earlierVersion.submit(request, ci);
+
+        // Act
+        const replay = await service.submit({ ...request }, ci);
+        const different = service.submit({ ...request, command: ['npm', 'run', 'seed'] }, ci);
+
+        // Assess
+        assert.equal(replay.created, false);
+        assert.equal(replay.job.id, job.id);
+        await assertClientError(different, 409, 'IDEMPOTENCY_KEY_REUSED');
+      });
+
       it('gives different callers using the same key different jobs', async () => {
         // Prepare
         const input = aSubmission({ idempotencyKey: 'retry-1' });
@@ -444,6 +504,7 @@ describe('JobService', () => {
           profiles: new Map([...profiles, ['sized', sized]]),
           logger: silentLogger,
           now: () => clock,
+          requestHashKey,
         });
       });
 
@@ -517,6 +578,81 @@ describe('JobService', () => {
         // Assess
         assert.equal(created, true);
         assert.deepEqual([job.cpu, job.memory], [1024, 2048]);
+      });
+    });
+
+    describe('active jobs per token', () => {
+      /** The same use cases with a deployment-wide limit, as a stage's MAX_ACTIVE_JOBS_PER_TOKEN sets it. */
+      function limitedService(maxActiveJobsPerToken: number): JobService {
+        return jobService({ store, taskRunner, logReader, workflow, profiles, logger: silentLogger, now: () => clock, requestHashKey, maxActiveJobsPerToken });
+      }
+
+      it('refuses a job beyond the limit with 429 TOO_MANY_ACTIVE_JOBS, storing and starting nothing', async () => {
+        // Prepare
+        const limited = limitedService(2);
+        await limited.submit(aSubmission(), ci);
+        await limited.submit(aSubmission(), ci);
+
+        // Act
+        const error = await assertClientError(limited.submit(aSubmission(), ci), 429, 'TOO_MANY_ACTIVE_JOBS');
+
+        // Assess
+        assert.match(error.message, /'ci' already has 2 active job\(s\)/);
+        assert.equal((await allJobs()).length, 2);
+        assert.equal(workflow.starts.length, 2);
+      });
+
+      it('counts only the caller\'s own jobs that are not terminal', async () => {
+        // Prepare
+        const limited = limitedService(1);
+        const { job: first } = await limited.submit(aSubmission(), ci);
+        await limited.submit(aSubmission(), alice);
+        await store.transition(first.id, 'RUNNING', { taskArn: TASK_ARN });
+        await assertClientError(limited.submit(aSubmission(), ci), 429, 'TOO_MANY_ACTIVE_JOBS');
+
+        // Act
+        await store.transition(first.id, 'SUCCEEDED', { exitCode: 0 });
+        const { created } = await limited.submit(aSubmission(), ci);
+
+        // Assess
+        assert.equal(created, true);
+      });
+
+      it("lets a token's own limit take the place of the deployment's", async () => {
+        // Prepare
+        const limited = limitedService(1);
+        const generous: Caller = { ...ci, maxActiveJobs: 3 };
+        const strict: Caller = { ...bob, maxActiveJobs: 1 };
+
+        // Act
+        for (let index = 0; index < 3; index += 1) await limited.submit(aSubmission(), generous);
+        await limited.submit(aSubmission(), strict);
+
+        // Assess
+        await assertClientError(limited.submit(aSubmission(), generous), 429, 'TOO_MANY_ACTIVE_JOBS');
+        await assertClientError(limitedService(50).submit(aSubmission(), strict), 429, 'TOO_MANY_ACTIVE_JOBS');
+      });
+
+      it('answers a replay of a job the caller already has, at the limit, with that job', async () => {
+        // Prepare
+        const limited = limitedService(1);
+        const original = await limited.submit(aSubmission({ idempotencyKey: 'nightly' }), ci);
+
+        // Act
+        const replay = await limited.submit(aSubmission({ idempotencyKey: 'nightly' }), ci);
+
+        // Assess
+        assert.equal(replay.created, false);
+        assert.equal(replay.job.id, original.job.id);
+        await assertClientError(limited.submit(aSubmission({ idempotencyKey: 'another' }), ci), 429, 'TOO_MANY_ACTIVE_JOBS');
+      });
+
+      it('sets no limit where neither the token nor the deployment has one', async () => {
+        // Act
+        for (let index = 0; index < 5; index += 1) await service.submit(aSubmission(), ci);
+
+        // Assess
+        assert.equal((await allJobs()).length, 5);
       });
     });
   });
@@ -994,7 +1130,7 @@ describe('JobService', () => {
       };
 
       // Act
-      const marked = await jobService({ store, taskRunner: forgetful, logReader, workflow, profiles, logger: silentLogger, now: () => clock }).recoverInterruptedJobs(
+      const marked = await jobService({ store, taskRunner: forgetful, logReader, workflow, profiles, logger: silentLogger, now: () => clock, requestHashKey }).recoverInterruptedJobs(
         'the local server stopped while this job was active; its task was stopped',
       );
 

@@ -118,6 +118,21 @@ describe('npm run token against a stage (--stage)', () => {
       assert.ok(!stderr.includes(token));
     });
 
+    it('--max-active stores the limit on the token item and says so', async () => {
+      // Prepare
+      dynamodb.on(PutCommand).resolves({});
+      const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
+
+      // Act
+      const code = await runTokenCommand(['create', '--name', 'nightly', '--profiles', 'default', '--max-active', '3', ...STAGE], terminal.io);
+
+      // Assess
+      assert.equal(code, 0);
+      const put = dynamodb.commandCalls(PutCommand).map((call) => call.args[0].input).find((input) => String(input.Item?.pk).startsWith('TOKEN#'));
+      assert.equal(put?.Item?.maxActiveJobs, 3);
+      assert.match(terminal.stderr.join(''), /for profiles: default, at most 3 active job\(s\) at once\./);
+    });
+
     it('takes the region from AWS_REGION when --region is not given', async () => {
       // Prepare
       dynamodb.on(PutCommand).resolves({});
@@ -188,7 +203,7 @@ describe('npm run token against a stage (--stage)', () => {
 
   describe('list', () => {
     const active: TokenRecord = { hash: sha256('active'), name: 'deploy', profiles: ['default', 'ssh'], createdAt: '2030-01-02T00:00:00.000Z' };
-    const revoked: TokenRecord = { hash: sha256('revoked'), name: 'ci', profiles: ['*'], createdAt: '2030-01-01T00:00:00.000Z', revokedAt: '2030-01-03T00:00:00.000Z' };
+    const revoked: TokenRecord = { hash: sha256('revoked'), name: 'ci', profiles: ['*'], maxActiveJobs: 5, createdAt: '2030-01-01T00:00:00.000Z', revokedAt: '2030-01-03T00:00:00.000Z' };
 
     it('--json prints the tokens newest first without their hashes', async () => {
       // Prepare
@@ -203,7 +218,7 @@ describe('npm run token against a stage (--stage)', () => {
       const stdout = terminal.stdout.join('');
       assert.deepEqual(JSON.parse(stdout), [
         { name: 'deploy', profiles: ['default', 'ssh'], createdAt: '2030-01-02T00:00:00.000Z' },
-        { name: 'ci', profiles: ['*'], createdAt: '2030-01-01T00:00:00.000Z', revokedAt: '2030-01-03T00:00:00.000Z' },
+        { name: 'ci', profiles: ['*'], maxActiveJobs: 5, createdAt: '2030-01-01T00:00:00.000Z', revokedAt: '2030-01-03T00:00:00.000Z' },
       ]);
       assert.ok(!stdout.includes(active.hash) && !stdout.includes(revoked.hash));
       assert.equal(dynamodb.commandCalls(QueryCommand)[0]?.args[0].input.TableName, STAGE_TABLE);
@@ -220,9 +235,9 @@ describe('npm run token against a stage (--stage)', () => {
       // Assess
       assert.equal(code, 0);
       assert.deepEqual(terminal.stdout.join('').split('\n'), [
-        'NAME    PROFILES     CREATED                   REVOKED',
-        'deploy  default,ssh  2030-01-02T00:00:00.000Z  -',
-        'ci      *            2030-01-01T00:00:00.000Z  2030-01-03T00:00:00.000Z',
+        'NAME    PROFILES     MAX ACTIVE  CREATED                   REVOKED',
+        'deploy  default,ssh  -           2030-01-02T00:00:00.000Z  -',
+        'ci      *            5           2030-01-01T00:00:00.000Z  2030-01-03T00:00:00.000Z',
         '',
       ]);
     });
@@ -304,6 +319,9 @@ describe('npm run token against a stage (--stage)', () => {
       { why: '--table without --stage', argv: ['list', '--table', 'jobs'], says: /--region and --table need --stage/ },
       { why: 'an unknown flag', argv: ['list', '--verbose', ...STAGE], says: /Unknown option '--verbose'/ },
       { why: 'a flag without its value', argv: ['create', '--profiles', 'default', ...STAGE, '--name'], says: /--name/ },
+      { why: '--max-active that is no whole number', argv: ['create', '--name', 'ci', '--profiles', '*', '--max-active', '2.5', ...STAGE], says: /--max-active must be a whole number of at least 1, got '2.5'/ },
+      { why: '--max-active 0', argv: ['create', '--name', 'ci', '--profiles', '*', '--max-active', '0', ...STAGE], says: /--max-active must be a whole number of at least 1, got '0'/ },
+      { why: '--max-active on list', argv: ['list', '--max-active', '3', ...STAGE], says: /--max-active goes with create/ },
     ];
     for (const { why, argv, says } of cases) {
       it(`for ${why}`, async () => {

@@ -162,6 +162,17 @@ describe('TokenService with the DynamoDB token store', () => {
       assert.equal((await rawItems(testStore)).length, itemsBefore);
     });
 
+    it('refuses an active-job limit that is not a whole number from 1 to 10000 with 400 VALIDATION_FAILED', async () => {
+      for (const maxActiveJobs of [0, -1, 2.5, 10_001, Number.NaN]) {
+        // Act & Assess
+        await assert.rejects(
+          tokens.create({ name: aName(), profiles: ['default'], maxActiveJobs }),
+          answeredWith(400, { code: 'VALIDATION_FAILED', message: 'the active-job limit is not valid' }),
+          String(maxActiveJobs),
+        );
+      }
+    });
+
     it('refuses a token without profiles with 400 VALIDATION_FAILED', async () => {
       // Act & Assess
       await assert.rejects(tokens.create({ name: aName(), profiles: [] }), answeredWith(400, { code: 'VALIDATION_FAILED', message: 'a token needs at least one profile' }));
@@ -339,6 +350,18 @@ describe('TokenService with the DynamoDB token store', () => {
 
       // Assess
       assert.deepEqual(authentication, { authenticated: true, caller: { name: valid.name, profiles: ['default', 'ssh'] } });
+    });
+
+    it("answers the caller's own active-job limit when its token has one", async () => {
+      // Prepare
+      const name = aName('limited');
+      const { token } = await tokens.create({ name, profiles: ['default'], maxActiveJobs: 4 });
+
+      // Act
+      const authentication = await tokens.authenticate(`Bearer ${token}`);
+
+      // Assess
+      assert.deepEqual(authentication, { authenticated: true, caller: { name, profiles: ['default'], maxActiveJobs: 4 } });
     });
 
     it('takes the Bearer scheme in any case, and spaces around the token', async () => {

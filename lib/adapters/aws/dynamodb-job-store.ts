@@ -8,14 +8,26 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
+import { isTerminal, statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
-import { JOB_KEY_PREFIX, JOB_LIST_PARTITION, JOB_SORT_KEY, jobKey, LIST_INDEX, listedJobKey, type ListedKey } from './dynamodb-table.ts';
+import {
+  ACTIVE_INDEX,
+  ACTIVE_SUBMITTER,
+  JOB_KEY_PREFIX,
+  JOB_LIST_PARTITION,
+  JOB_SORT_KEY,
+  jobKey,
+  LIST_INDEX,
+  listedJobKey,
+  type ListedKey,
+} from './dynamodb-table.ts';
 
 /** How many items one Query reads when a filter may discard some of them. */
 const FILTERED_QUERY_PAGE = 100;
 
-interface JobItem extends Job, ListedKey {}
+interface JobItem extends Job, ListedKey {
+  [ACTIVE_SUBMITTER]?: string;
+}
 
 export class DynamoDbJobStore implements JobStore {
   readonly #documents: DynamoDBDocumentClient;
@@ -31,7 +43,7 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async create(job: Job): Promise<CreateJobResult> {
-    const item: JobItem = { ...job, ...listedJobKey(job) };
+    const item: JobItem = { ...job, ...listedJobKey(job), ...(isTerminal(job.status) ? {} : { [ACTIVE_SUBMITTER]: job.submittedBy }) };
     try {
       await this.#documents.send(
         new PutCommand({ TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -57,11 +69,12 @@ export class DynamoDbJobStore implements JobStore {
     if (allowedFrom.length === 0) return this.#refused(jobId);
     const fromValues = Object.fromEntries(allowedFrom.map((from, index) => [`:from${index}`, from]));
     try {
-      const job = await this.#updateItem(jobId, { ...patch, status }, {
-        expression: `#status IN (${Object.keys(fromValues).join(', ')})`,
-        names: { '#status': 'status' },
-        values: fromValues,
-      });
+      const job = await this.#updateItem(
+        jobId,
+        { ...patch, status },
+        { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names: { '#status': 'status' }, values: fromValues },
+        isTerminal(status) ? [ACTIVE_SUBMITTER] : [],
+      );
       return { applied: true, job };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -93,13 +106,14 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
-  /** Sets `fields` (and updatedAt) on an existing job, if `condition` holds; returns the new job. */
+  /** Sets `fields` (and updatedAt) and removes `removed` on an existing job, if `condition` holds; returns the new job. */
   async #updateItem(
     jobId: string,
     fields: JobPatch & { status?: JobStatus },
     condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+    removed: readonly string[] = [],
   ): Promise<Job> {
-    const update = buildUpdate({ ...fields, updatedAt: this.#now().toISOString() });
+    const update = buildUpdate({ ...fields, updatedAt: this.#now().toISOString() }, removed);
     const { Attributes } = await this.#documents.send(
       new UpdateCommand({
         TableName: this.#tableName,
@@ -152,6 +166,28 @@ export class DynamoDbJobStore implements JobStore {
       nextCursor: more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }) : null,
     };
   }
+
+  async countActive(submittedBy: string, atMost: number): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: ACTIVE_INDEX,
+          KeyConditionExpression: '#submitter = :submitter',
+          ExpressionAttributeNames: { '#submitter': ACTIVE_SUBMITTER },
+          ExpressionAttributeValues: { ':submitter': submittedBy },
+          Select: 'COUNT',
+          Limit: atMost - count,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && count < atMost);
+    return count;
+  }
 }
 
 /** `status = :status AND profile IN (:p0, …)`, for the parts the query has. */
@@ -195,20 +231,24 @@ function isListedKey(value: unknown): value is ListedKey {
 }
 
 function toJob(item: JobItem): Job {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...job } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, [ACTIVE_SUBMITTER]: _active, ...job } = item;
   return job;
 }
 
 /** `SET #f0 = :v0, ...` for every defined field, with placeholder names so reserved words are safe. */
-function buildUpdate(fields: Record<string, unknown>): {
+function buildUpdate(fields: Record<string, unknown>, removed: readonly string[]): {
   expression: string;
   names: Record<string, string>;
   values: Record<string, unknown>;
 } {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  const remove = removed.length > 0 ? ` REMOVE ${removed.map((_name, index) => `#r${index}`).join(', ')}` : '';
   return {
-    expression: `SET ${entries.map((_entry, index) => `#f${index} = :v${index}`).join(', ')}`,
-    names: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
+    expression: `SET ${entries.map((_entry, index) => `#f${index} = :v${index}`).join(', ')}${remove}`,
+    names: {
+      ...Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
+      ...Object.fromEntries(removed.map((name, index) => [`#r${index}`, name])),
+    },
     values: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
   };
 }

@@ -1,12 +1,16 @@
 /**
  * The single table's layout, for every item kind that lives in it: jobs, tokens and token names.
- * Keys are `pk`/`sk`; the one index lists each kind from a partition of its own (`gsi1pk`), newest
- * first by `gsi1sk` (creation time first). The job and token stores, the embedded store's set-up and
+ * Keys are `pk`/`sk`; the list index lists each kind from a partition of its own (`gsi1pk`), newest
+ * first by `gsi1sk` (creation time first); the sparse active index holds only the jobs that are not
+ * terminal, by who submitted them (`activeSubmitter`, removed with the move to a terminal status). The job and token stores, the embedded store's set-up and
  * (through the tests) serverless.yml's table and IAM conditions all read it from here.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const LIST_INDEX = 'byCreatedAt';
+export const ACTIVE_INDEX = 'activeBySubmitter';
+/** The active index's key: present on a job item only while the job is not terminal. */
+export const ACTIVE_SUBMITTER = 'activeSubmitter';
 
 export interface ItemKey {
   pk: string;
@@ -62,6 +66,7 @@ export function jobTableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', AttributeType: 'S' },
       { AttributeName: 'gsi1pk', AttributeType: 'S' },
       { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: ACTIVE_SUBMITTER, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -75,6 +80,12 @@ export function jobTableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: ACTIVE_INDEX,
+        KeySchema: [{ AttributeName: ACTIVE_SUBMITTER, KeyType: 'HASH' }],
+        // What counting needs (the keys), and what a look at the active tasks needs.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['status', 'taskArn'] },
       },
     ],
   };

@@ -153,6 +153,7 @@ function toRecord(item: TokenItem): TokenRecord {
     hash: item.hash,
     name: item.name,
     profiles: item.profiles,
+    ...(item.maxActiveJobs === undefined ? {} : { maxActiveJobs: item.maxActiveJobs }),
     createdAt: item.createdAt,
     ...(item.revokedAt === undefined ? {} : { revokedAt: item.revokedAt }),
   };

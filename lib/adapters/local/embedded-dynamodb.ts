@@ -1,35 +1,48 @@
 /**
  * An embedded DynamoDB-compatible store (dynalite, LevelDB on disk) on a loopback port, so the local
  * mode and the tests use the very DynamoDB adapter that runs on AWS.
+ *
+ * dynalite checks no credentials and answers any web page's `Origin` with CORS `*`: anyone on the
+ * machine who finds its port (another user, any process, a page in a browser) could read every job
+ * and token hash, or write a token of their own. So each start makes a random secret that every
+ * request must carry in the STORE_SECRET_HEADER, requests from web pages (an `Origin` header, CORS
+ * preflights) are refused whatever they carry, and a refused request never reaches dynalite.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { setTimeout as delay } from 'node:timers/promises';
-import { jobTableDefinition } from '#lib/adapters/aws/dynamodb-table.ts';
 
-const TABLE_ACTIVE_ATTEMPTS = 200;
-const TABLE_ACTIVE_POLL_MS = 10;
+const SECRET_BYTES = 32;
+
+/** The header that carries the store's secret (lower case, as Node hands headers over). */
+export const STORE_SECRET_HEADER = 'x-fargate-jobs-store-secret';
 
 export interface EmbeddedDynamoDb {
   client: DynamoDBClient;
   endpoint: string;
+  /** What a client of `endpoint` must send in STORE_SECRET_HEADER (64 hex digits, new each start). */
+  secret: string;
   close(): Promise<void>;
 }
 
 /** Starts dynalite; with `path` its data persists there, without it lives in memory. */
 export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
+  const secret = randomBytes(SECRET_BYTES).toString('hex');
   const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardRequests(server, secret);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = embeddedDynamoDbClient(endpoint);
+  const client = embeddedDynamoDbClient(endpoint, { secret });
   return {
     client,
     endpoint,
+    secret,
     async close() {
       client.destroy();
       server.closeAllConnections?.();
@@ -38,30 +51,69 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
   };
 }
 
-/** A client of an embedded store at `endpoint` (dynalite takes any region and credentials). */
-export function embeddedDynamoDbClient(endpoint: string, options: { maxAttempts?: number } = {}): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    ...options,
+/** Puts the secret check in front of dynalite's own request listener(s). */
+function guardRequests(server: Server, secret: string): void {
+  const dynaliteListeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const expected = Buffer.from(secret, 'utf8');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const refusal = refusalOf(request, expected);
+    if (refusal !== undefined) {
+      refuse(response, refusal);
+      return;
+    }
+    for (const listener of dynaliteListeners) listener.call(server, request, response);
   });
 }
 
-/** Creates the job table unless it exists (its data survives restarts on disk). */
-export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new CreateTableCommand(jobTableDefinition(tableName)));
-  } catch (error) {
-    // It exists already: its data survived a restart.
-    if (!(error instanceof ResourceInUseException)) throw error;
+/** Why a request may not reach the store, or undefined when it may. */
+function refusalOf(request: IncomingMessage, expected: Buffer): string | undefined {
+  // A browser sends Origin on every cross-origin request: a page must never reach the store, even
+  // one that somehow learnt the secret.
+  if (request.headers.origin !== undefined || request.method === 'OPTIONS') {
+    return 'the fargate-jobs store refuses requests from web pages (Origin header or CORS preflight)';
   }
-  // A new table takes writes only once ACTIVE, a moment after CreateTable answers.
-  for (let attempt = 0; attempt < TABLE_ACTIVE_ATTEMPTS; attempt += 1) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
-    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
-    await delay(TABLE_ACTIVE_POLL_MS);
+  const presented = request.headers[STORE_SECRET_HEADER];
+  if (typeof presented !== 'string' || !secretMatches(presented, expected)) {
+    return `the fargate-jobs store needs the secret of its running server in the ${STORE_SECRET_HEADER} header (it is in <data dir>/dynamodb-endpoint, readable only by the server's user)`;
   }
-  throw new Error(`table ${tableName} did not become ACTIVE`);
+  return undefined;
+}
+
+/** Constant time for a secret of the right length (the length is no secret). */
+function secretMatches(presented: string, expected: Buffer): boolean {
+  const candidate = Buffer.from(presented, 'utf8');
+  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+}
+
+/** A 403 as DynamoDB words one, so an SDK client throws AccessDeniedException with the message. */
+function refuse(response: ServerResponse, message: string): void {
+  const body = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException', message });
+  // The request body is left unread: closing the connection discards it.
+  response.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
+}
+
+/**
+ * A client of an embedded store at `endpoint`, sending its `secret` with every request (dynalite
+ * itself takes any region and credentials).
+ */
+export function embeddedDynamoDbClient(endpoint: string, options: { secret: string; maxAttempts?: number }): DynamoDBClient {
+  const { secret, ...clientOptions } = options;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...clientOptions,
+  });
+  // At 'build', before signing: the header is part of every request, retries included.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[STORE_SECRET_HEADER] = secret;
+      return next(args);
+    },
+    { step: 'build', name: 'fargateJobsStoreSecret' },
+  );
+  return client;
 }

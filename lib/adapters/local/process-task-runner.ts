@@ -1,12 +1,13 @@
 /**
  * The TaskRunner port in local mode: a "task" is a child process. The argv runs with no shell, in a
  * per-job work directory; every stdout/stderr line is timestamped into the job's log file; a stop
- * sends SIGTERM to the process group and SIGKILL after a grace period.
+ * sends SIGTERM to the process group and SIGKILL after a grace period. Work directories and logs
+ * hold the user's commands and output: only the user may read them (0700 directories, 0600 logs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants as osConstants } from 'node:os';
@@ -15,6 +16,7 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStopWatcher } from './local-workflow.ts';
 import { logFilePath } from './file-log-reader.ts';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
 
 export interface ProcessTaskRunnerOptions {
   /** Where work directories (`work/<job>`) and log files (`logs/<job>.log`) go. */
@@ -47,8 +49,8 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
 
   constructor(options: ProcessTaskRunnerOptions) {
     this.#options = options;
-    mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
-    mkdirSync(join(options.dataDir, 'work'), { recursive: true });
+    ensurePrivateDirectory(join(options.dataDir, 'logs'));
+    ensurePrivateDirectory(join(options.dataDir, 'work'));
   }
 
   /** Like RunTask's clientToken: starting the same job again, even while it starts, gives the same task. */
@@ -67,8 +69,8 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     const [file, ...args] = request.command;
     if (!file) return { started: false, failure: { category: 'START_FAILED', message: 'the command is empty' } };
     const cwd = join(this.#options.dataDir, 'work', request.jobId);
-    mkdirSync(cwd, { recursive: true });
-    const logFile = createWriteStream(logFilePath(this.#options.dataDir, request.jobId), { flags: 'a' });
+    ensurePrivateDirectory(cwd);
+    const logFile = createWriteStream(logFilePath(this.#options.dataDir, request.jobId), { flags: 'a', mode: PRIVATE_FILE_MODE });
 
     const child = spawn(file, args, {
       cwd,
