@@ -10,13 +10,13 @@
  * `create` prints the token alone on stdout (TOKEN=$(npm run -s token -- create …) works) and
  * everything else on stderr. The token is shown once: only its SHA-256 is stored.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localTokenStore, stageTokenStore, type TokenStoreTarget } from '#lib/composition/token-stores.ts';
 import type { TokenRecord } from '#lib/domain/ports.ts';
 import { isClientError } from '#lib/http/error-status.ts';
-import { TokenService } from '#lib/domain/tokens.ts';
+import { LOCAL_SERVER_TOKEN_NAME, TokenService } from '#lib/domain/tokens.ts';
 
 /** The table serverless.yml names for a stage (a test keeps them equal). */
 export function stageTableName(stage: string): string {
@@ -127,6 +127,7 @@ export async function runTokenCommand(argv: string[], io: TokenCommandIo): Promi
       // On AWS, API Gateway keeps an authorizer's answer for a while (resultTtlInSeconds in serverless.yml).
       const cached = values.stage ? `; API Gateway may accept it for up to ${AUTHORIZER_CACHE_SECONDS} s more (its authorizer cache)` : '';
       io.stderr(`Revoked token '${record.name}' (${target.description})${cached}.\n`);
+      if (!values.stage && record.name === LOCAL_SERVER_TOKEN_NAME) io.stderr(localServerTokenWarning(localDataDir(io)));
     } else {
       const records = await tokens.list();
       io.stdout(values.json ? `${JSON.stringify(records.map(publicFields), null, 2)}\n` : table(records));
@@ -155,8 +156,21 @@ function targetOf(values: { stage?: string | undefined; region?: string | undefi
       ...stageTokenStore({ tableName, region, ...(io.dynamoDbClient ? { client: io.dynamoDbClient } : {}) }),
     };
   }
-  const dataDir = resolve(io.env.FARGATE_JOBS_DATA_DIR ?? '.data');
+  const dataDir = localDataDir(io);
   return { description: `local mode in ${dataDir}`, ...localTokenStore(dataDir) };
+}
+
+function localDataDir(io: TokenCommandIo): string {
+  return resolve(io.env.FARGATE_JOBS_DATA_DIR ?? '.data');
+}
+
+/** Revoking `local` locks its user out of their own server until it makes a new one, which it does on start. */
+function localServerTokenWarning(dataDir: string): string {
+  return (
+    `Warning: '${LOCAL_SERVER_TOKEN_NAME}' is the local server's own token, the one \`npm start\` printed (kept in ${join(dataDir, 'token')}); ` +
+    'requests with it are now refused with 401.\n' +
+    'Restart `npm start` to get a new one: it makes and prints a new token when its own is revoked.\n'
+  );
 }
 
 /** What `list` shows: never the hash (it is not the token, but there is no need to hand it out). */

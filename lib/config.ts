@@ -40,3 +40,14 @@ export function requiredLimit(name: string, env: NodeJS.ProcessEnv = process.env
   }
   return Number(value);
 }
+
+/** A whole number of at least `min`, or `fallback` when the variable is unset or empty. */
+export function optionalWholeNumber(name: string, fallback: number, options: { min?: number; env?: NodeJS.ProcessEnv } = {}): number {
+  const { min = 1, env = process.env } = options;
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw new ConfigError(`environment variable ${name} must be a whole number of at least ${min}; got '${value}'`);
+  }
+  return Number(value);
+}

@@ -1,10 +1,13 @@
 /**
  * API Gateway, emulated for local mode: each HTTP request becomes the API Gateway v2 event (and
  * Lambda context) an HTTP API would hand the route's handler, after asking the token authorizer
- * about it as API Gateway does, and the handler's result becomes the HTTP response.
+ * about it as API Gateway does, and the handler's result becomes the HTTP response. HEAD and OPTIONS
+ * are routed as serverless.yml deploys them (DEPLOYED_ROUTES): HEAD to the GET's handler, OPTIONS to
+ * the options handler.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -14,8 +17,9 @@ import type {
 } from 'aws-lambda';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { AuthorizerContext } from '#lib/http/authorization.ts';
-import { errorBody } from '#lib/http/responses.ts';
-import { matchRoute } from '#lib/http/routes.ts';
+import { optionsHandler } from '#lib/http/options.ts';
+import { errorBody, JSON_CONTENT_TYPE } from '#lib/http/responses.ts';
+import { matchRoute, OPTIONS_HANDLER } from '#lib/http/routes.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
@@ -46,6 +50,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** The most API Gateway waits for an integration. */
 const HANDLER_TIME_LIMIT_MS = 29_000;
 
+/** Handlers that take no ports, so the emulation has them without being handed them. */
+const BUILT_IN_HANDLERS: Readonly<Record<string, RouteHandler>> = { [OPTIONS_HANDLER]: optionsHandler };
+
 /** The request listener of the local HTTP server. */
 export function apiGateway(options: ApiGatewayOptions): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
@@ -69,9 +76,10 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   if (!match) {
     if (allowed.length > 0) {
       response.setHeader('allow', allowed.join(', '));
-      return send(response, 405, errorBody('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}`));
+      return send(response, 405, errorBody('METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}; use ${alternatives(allowed)}`));
     }
-    return send(response, 404, errorBody('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
+    // No method of this path is a route: the message names none, so that HEAD answers as GET does.
+    return send(response, 404, errorBody('ROUTE_NOT_FOUND', `no route for ${url.pathname}`));
   }
   const event = toApiGatewayEvent(request, url, match.route, match.pathParameters, requestId);
   if (!match.route.public) {
@@ -92,13 +100,53 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   if (body === undefined) return send(response, 413, errorBody('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`));
   if (body.length > 0) event.body = body;
 
-  const handler = options.handlers[match.route.handler];
+  const handler = options.handlers[match.route.handler] ?? BUILT_IN_HANDLERS[match.route.handler];
   if (!handler) throw new Error(`no handler for route ${match.route.handler}`);
   const result = await handler(event, lambdaContext(match.route.handler, requestId));
   const structured = typeof result === 'string' ? { statusCode: 200, body: result } : result;
   for (const [name, value] of Object.entries(structured.headers ?? {})) response.setHeader(name, String(value));
   response.statusCode = structured.statusCode ?? 200;
-  response.end(structured.body ?? '');
+  const answer = structured.body ?? '';
+  // Node sends no Content-Length with a HEAD answer unless told: the handler's (the GET's length) is kept.
+  if (!response.hasHeader('content-length') && hasBody(response.statusCode)) response.setHeader('content-length', Buffer.byteLength(answer));
+  response.end(answer);
+}
+
+/**
+ * The server's 'clientError' listener: a request Node could not parse is answered in the API's error
+ * shape, as JSON, and the connection closed (Node's own answer is an empty 431 or 400). Headers over
+ * Node's maxHeaderSize are 431 HEADERS_TOO_LARGE, a request that took too long 408, anything else 400.
+ */
+export function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
+  // As Node's own listener does: nothing to answer on a gone socket, or amid an answer already begun.
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', `the request headers are over ${maxHeaderSize / 1024} KB; send fewer or shorter headers`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify(errorBody(code, message));
+  // A HEAD is answered as its GET without the body. Its method is read from the bytes Node was
+  // parsing, which start with the request line unless the request came in pieces.
+  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
+  );
+}
+
+/** `POST, GET, HEAD or OPTIONS` */
+function alternatives(methods: readonly string[]): string {
+  return methods.length > 1 ? `${methods.slice(0, -1).join(', ')} or ${methods.at(-1)}` : (methods[0] ?? '');
+}
+
+/** 1xx, 204 and 304 answers have no body, and so no Content-Length. */
+function hasBody(statusCode: number): boolean {
+  return statusCode >= 200 && statusCode !== 204 && statusCode !== 304;
 }
 
 /** `Host` is one of the names with the port this connection came in on (browsers omit `:80`). */
@@ -216,7 +264,9 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
 }
 
 function send(response: ServerResponse, statusCode: number, body: unknown): void {
+  const text = JSON.stringify(body);
   response.statusCode = statusCode;
-  response.setHeader('content-type', 'application/json; charset=utf-8');
-  response.end(JSON.stringify(body));
+  response.setHeader('content-type', JSON_CONTENT_TYPE);
+  response.setHeader('content-length', Buffer.byteLength(text));
+  response.end(text);
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createLocalDependencies, writePrivateFileAtomically, type LocalDependencies, type LocalOptions } from '#lib/composition/local.ts';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { TokenNotFoundError } from '#lib/domain/errors.ts';
-import { recoverInterruptedJobs } from '#lib/domain/job-service.ts';
-import { TokenService } from '#lib/domain/tokens.ts';
+import { recoverInterruptedJobs, type InterruptionMessages } from '#lib/domain/job-service.ts';
+import { LOCAL_SERVER_TOKEN_NAME, TokenService } from '#lib/domain/tokens.ts';
 import { authorizerHandler } from '#lib/http/authorizer.ts';
 import { healthHandler } from '#lib/http/health.ts';
 import { cancelJobHandler } from '#lib/http/cancel-job.ts';
@@ -19,11 +19,8 @@ import { createJobHandler } from '#lib/http/create-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
-import { apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
+import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
-
-/** The name of the token local mode makes for its user (every profile), kept in `<data dir>/token`. */
-export const LOCAL_TOKEN_NAME = 'local';
 
 /** Generous for one person and their scripts; tests and benchmarks set their own. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { ratePerSecond: 100, burst: 200 };
@@ -45,9 +42,15 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-const INTERRUPTED: Record<LocalDependencies['runner'], string> = {
-  process: 'the local server stopped while this job was active; its process did not survive',
-  ecs: 'the local server stopped while this job was active; its task was stopped',
+const INTERRUPTED: Record<LocalDependencies['runner'], InterruptionMessages> = {
+  process: {
+    stopped: (job) => `the local server restarted while this job was running; its process (pid ${job.process?.pid}) was stopped`,
+    gone: 'the local server stopped while this job was active; its process did not survive',
+  },
+  ecs: {
+    stopped: () => 'the local server stopped while this job was active; its task was stopped',
+    gone: 'the local server stopped while this job was active; its task had stopped already or could not be stopped',
+  },
 };
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
@@ -67,6 +70,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
   const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames }));
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -109,9 +113,9 @@ async function localToken(tokenFile: string, tokens: TokenService): Promise<stri
 }
 
 async function newLocalToken(tokens: TokenService): Promise<string> {
-  await tokens.revoke(LOCAL_TOKEN_NAME).catch((error: unknown) => {
+  await tokens.revoke(LOCAL_SERVER_TOKEN_NAME).catch((error: unknown) => {
     if (!(error instanceof TokenNotFoundError)) throw error;
   });
-  const { token } = await tokens.create({ name: LOCAL_TOKEN_NAME, profiles: [EVERY_PROFILE] });
+  const { token } = await tokens.create({ name: LOCAL_SERVER_TOKEN_NAME, profiles: [EVERY_PROFILE] });
   return token;
 }

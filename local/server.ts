@@ -3,22 +3,35 @@
  * (default .data) change where it listens and what it keeps; LOG_LEVEL (default WARN) how much it
  * logs; FARGATE_JOBS_RATE_LIMIT (`<requests per second>/<burst>`, default 100/200) how fast a token
  * may call it; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what runs the jobs.
+ *
+ * One server per data directory (local/server-lock.ts). SIGINT, SIGTERM and SIGHUP, sent to this
+ * process or to the npm that runs it, and the death of that npm all stop it the same graceful way
+ * (local/shutdown-requests.ts).
  */
 import { resolve } from 'node:path';
+import { makeDataDirectoryPrivate } from '#lib/composition/data-directory.ts';
 import { TASK_RUNNERS, type TaskRunnerKind } from '#lib/composition/local.ts';
 import { createLogger } from '#lib/logger.ts';
 import { parseRateLimit, type RateLimit } from '#local/rate-limiter.ts';
-import { startLocalServer } from './local-server.ts';
+import { startLocalServer, type LocalServer } from './local-server.ts';
+import { acquireServerLock, DataDirectoryInUseError, type ServerLock } from './server-lock.ts';
+import { SHUTDOWN_SIGNALS, ShutdownRequests, watchParent, type ShutdownDecision } from './shutdown-requests.ts';
 
 const DEFAULT_PORT = 3000;
+/** npm's pid: read now, so that an npm that dies while the server starts is noticed too. */
+const parentAtStart = process.ppid;
 
 const port = parsePort(process.env.PORT);
 const rateLimit = readRateLimit(process.env.FARGATE_JOBS_RATE_LIMIT);
 const runner = readRunner(process.env.FARGATE_JOBS_RUNNER);
-const dataDir = resolve(process.env.FARGATE_JOBS_DATA_DIR ?? '.data');
+/** As the user gave it, for messages: `.data`, not /home/…/.data. */
+const shownDataDir = process.env.FARGATE_JOBS_DATA_DIR ?? '.data';
+const dataDir = resolve(shownDataDir);
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'WARN' });
 
-let server;
+const lock = await lockDataDirectory();
+
+let server: LocalServer;
 try {
   server = await startLocalServer({ port, dataDir, logger, runner, ...(rateLimit ? { rateLimit } : {}) });
 } catch (error) {
@@ -30,6 +43,7 @@ try {
   );
   process.exit(1);
 }
+lock.setPort(Number(new URL(server.url).port));
 
 const example = JSON.stringify({ command: ['sh', '-c', 'echo hello; exit 3'] });
 const jobs =
@@ -49,20 +63,50 @@ Run a job, then read it back (use the id the first call prints):
 
 Ctrl-C stops the server (running jobs are stopped and recorded).`);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log('\nfargate-jobs: stopping running jobs and shutting down…');
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`fargate-jobs: shutdown failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
-  });
+const shutdownRequests = new ShutdownRequests();
+for (const signal of SHUTDOWN_SIGNALS) {
+  process.on(signal, () => onShutdownRequest(shutdownRequests.signal(Date.now()), signal));
+}
+// SIGHUP or `kill -9` of npm kills npm without telling node (see shutdown-requests.ts). Only under
+// npm (which sets npm_lifecycle_event): `nohup node local/server.ts &` is meant to outlive its shell.
+if (process.env.npm_lifecycle_event !== undefined) {
+  watchParent(() => onShutdownRequest(shutdownRequests.parentGone(Date.now()), 'the process that started it (npm) exited'), { parent: parentAtStart });
+}
+
+function onShutdownRequest(decision: ShutdownDecision, cause: string): void {
+  if (decision === 'ignore') return;
+  // After a hang-up the terminal fails every write (EIO): an unhandled stream error must not cut the stop short.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  if (decision === 'exit-now') {
+    console.error(`\nfargate-jobs: ${cause} again: exiting now, without waiting for running jobs`);
+    process.exit(1);
+  }
+  console.log(`\nfargate-jobs: ${cause}: stopping running jobs and shutting down…`);
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`fargate-jobs: shutdown failed: ${String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+
+/**
+ * The data directory for this process alone, taken before the store is opened (a second server
+ * would fail inside LevelDB). Released on every exit that runs Node's exit handlers (a stop, a
+ * failed start, a forced exit); the lock a `kill -9` leaves is taken over by the next start.
+ */
+async function lockDataDirectory(): Promise<ServerLock> {
+  try {
+    // The lock file is the first thing written into the data directory.
+    makeDataDirectoryPrivate(dataDir);
+    const taken = await acquireServerLock(dataDir, shownDataDir);
+    process.on('exit', () => taken.release());
+    return taken;
+  } catch (error) {
+    console.error(error instanceof DataDirectoryInUseError ? error.message : `fargate-jobs: could not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
 
 function parsePort(value: string | undefined): number {

@@ -5,7 +5,9 @@
  */
 import { ensurePrivateDirectory, formatMode, PRIVATE_DIRECTORY_MODE } from '#lib/adapters/local/private-files.ts';
 
-export { localSecretKey, writePrivateFileAtomically } from '#lib/adapters/local/private-files.ts';
+export { createPrivateFileOnce, localSecretKey, writePrivateFileAtomically } from '#lib/adapters/local/private-files.ts';
+/** For the data directory's single-server lock (local/server-lock.ts): is its owner still the process it names? */
+export { identifyProcess } from '#lib/adapters/local/process-identity.ts';
 
 /** A line for the person at the terminal. */
 export type Notice = (message: string) => void;

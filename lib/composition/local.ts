@@ -8,6 +8,10 @@
  *   (ECS_CLUSTER, TASK_SUBNETS, TASK_SECURITY_GROUPS, TASK_LOG_GROUP, TASK_DEFINITION_PREFIX) and the
  *   AWS credentials and region of the environment.
  *
+ * Finished jobs are kept FARGATE_JOBS_RETENTION_DAYS (default 30) days: older ones, their records and
+ * whatever their tasks left on this machine (work directory, log) are removed at start and then
+ * daily. Each job's log holds at most FARGATE_JOBS_MAX_LOG_BYTES (default 100 MiB).
+ *
  * No Lambda bundle imports this module (dynalite brings a native module).
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -18,10 +22,11 @@ import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts'
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
-import { ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { optionalWholeNumber } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
-import { jobsWithStatus, stopUnwatchedTask } from '#lib/domain/job-service.ts';
+import { jobsWithStatus, removeExpiredJobs, stopUnwatchedTask, type RetentionPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
@@ -43,11 +48,14 @@ export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
  */
 const ECS_POLL_MS = 2000;
 
+export const DEFAULT_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export interface LocalDependencies extends Required<Omit<Dependencies, 'now' | 'maxActiveJobsPerToken'>>, Pick<Dependencies, 'maxActiveJobsPerToken'> {
   workflow: LocalWorkflow;
   runner: TaskRunnerKind;
   database: EmbeddedDynamoDb;
-  /** Stops running tasks, lets their workflows record the outcome, closes the store. */
+  /** Stops removing expired jobs and running tasks, lets their workflows record the outcome, closes the store. */
   close(): Promise<void>;
 }
 
@@ -63,6 +71,10 @@ export interface LocalOptions {
   profiles?: Profile[];
   tableName?: string;
   stopGraceMs?: number;
+  /** The most a job's log file holds, in bytes: FARGATE_JOBS_MAX_LOG_BYTES, else 100 MiB. */
+  maxLogBytes?: number;
+  /** Finished jobs are removed this many days after they stopped: FARGATE_JOBS_RETENTION_DAYS, else 30. */
+  retentionDays?: number;
 }
 
 interface Runner {
@@ -79,12 +91,17 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   makeDataDirectoryPrivate(options.dataDir, options.notice);
   const runnerKind = options.runner ?? 'process';
   // Settings first: a wrong one fails the start before the store is opened.
-  const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, logger);
+  const settings = localSettings(options);
+  const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, settings.maxLogBytes, logger);
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const database = await openOwnedStore(options.dataDir, tableName);
   const store = new DynamoDbJobStore({ client: database.client, tableName });
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
   const { taskRunner, logReader, profiles } = runner;
+  const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const workflow = new LocalWorkflow({ steps: workflowSteps({ store, taskRunner, logReader, profiles, logger }), logger, ...runner.workflowOptions });
   const requestHashKey = localSecretKey(options.dataDir, 'request-hash-key');
 
@@ -100,6 +117,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     runner: runnerKind,
     database,
     async close() {
+      await retention.stop();
       await runner.stopAll(store, 'fargate-jobs: the local server is shutting down');
       await workflow.idle();
       await database.close();
@@ -107,10 +125,40 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   };
 }
 
-function processRunner(options: LocalOptions, logger: Logger): Runner {
+/** The settings of the options, else of the environment; a malformed variable fails naming it. */
+function localSettings(options: LocalOptions): { maxLogBytes: number; retentionDays: number } {
+  return {
+    maxLogBytes: options.maxLogBytes ?? optionalWholeNumber('FARGATE_JOBS_MAX_LOG_BYTES', DEFAULT_MAX_LOG_BYTES),
+    retentionDays: options.retentionDays ?? optionalWholeNumber('FARGATE_JOBS_RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
+  };
+}
+
+/**
+ * Removes the jobs that finished more than `retentionDays` ago now, then once a day (a timer that
+ * does not keep the process alive) until stopped; a daily removal that fails is logged and retried
+ * the next day.
+ */
+async function startRetention(ports: RetentionPorts, retentionDays: number): Promise<{ stop(): Promise<void> }> {
+  const removeExpired = () => removeExpiredJobs(ports, new Date(Date.now() - retentionDays * DAY_MS));
+  await removeExpired();
+  let removing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    removing = removing.then(removeExpired).catch((error: unknown) => ports.logger.warn('could not remove expired jobs', { error: String(error) }));
+  }, DAY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await removing;
+    },
+  };
+}
+
+function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logger): Runner {
   const taskRunner = new ProcessTaskRunner({
     dataDir: options.dataDir,
     logger,
+    maxLogBytes,
     ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
   });
   return {

@@ -14,6 +14,18 @@ export interface Caller {
   maxActiveJobs?: number;
 }
 
+/** The profile a job runs with when its request names none. */
+export const DEFAULT_PROFILE = 'default';
+
+/**
+ * The profile of a request that names none: the one profile of a token scoped to exactly one (a
+ * token for `echo` means `echo`), else `default`.
+ */
+export function defaultProfileOf(caller: Caller): string {
+  const [only, ...others] = caller.profiles;
+  return only !== undefined && only !== EVERY_PROFILE && others.length === 0 ? only : DEFAULT_PROFILE;
+}
+
 export function mayUse(caller: Caller, profile: string): boolean {
   return caller.profiles.includes(EVERY_PROFILE) || caller.profiles.includes(profile);
 }

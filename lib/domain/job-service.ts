@@ -6,7 +6,7 @@
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
 import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
-import { ACTIVE_STATUSES, isTerminal, type Job, type JobStatus } from './job.ts';
+import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type Job, type JobStatus } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
@@ -30,13 +30,24 @@ export interface JobLogs {
   nextCursor: string;
   /** true only once the job is terminal, finalized, and every line has been returned. */
   complete: boolean;
+  /** true when the job wrote more than its log keeps: the lines past the limit were discarded. */
+  truncated: boolean;
 }
 
 export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
 export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader'>;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
-export type RecoveryPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
+export type RecoveryPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'logger' | 'now'>;
+export type RetentionPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger'>;
+
+/** What an interrupted job's failure says, by what became of its task. */
+export interface InterruptionMessages {
+  /** The task outlived the runner and has been stopped now. */
+  stopped(job: Job): string;
+  /** The task had gone already (or could not be stopped: the server log says why). */
+  gone: string;
+}
 
 export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, caller: Caller): Promise<SubmitJobResult> {
   // Scope first: a token learns nothing about profiles it may not use, not even whether they exist.
@@ -118,7 +129,7 @@ export async function listJobs(
 export async function readJobLogs(ports: JobLogPorts, jobId: string, options: { cursor?: string; limit: number }, caller: Caller): Promise<JobLogs> {
   const job = await getJob(ports, jobId, caller);
   const page = await ports.logReader.read(job, options);
-  return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd };
+  return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd, truncated: page.truncated };
 }
 
 /**
@@ -143,42 +154,91 @@ export async function cancelJob(ports: CancelJobPorts, jobId: string, caller: Ca
   return cancelled;
 }
 
+/** How many interrupted jobs are recovered at once: their tasks are stopped side by side, not one grace period after another. */
+const RECOVERY_BATCH = 10;
+
 /**
  * After the runner died (e.g. the local server stopped), marks the jobs that were active FAILED and
  * finalizes the cancelled ones whose workflow never recorded the stop, so that no job is left
- * RUNNING or unfinished forever. A task that outlived the runner (a Fargate task keeps running) is
- * stopped: nothing would watch it any more. Returns how many active jobs were marked FAILED.
+ * RUNNING or unfinished forever. A task that outlived the runner (a Fargate task keeps running, a
+ * local process the server left behind) is stopped first: nothing would watch it any more. Each
+ * failure says which it was; the log tail is what the task wrote. Returns how many active jobs were
+ * marked FAILED.
  */
-export async function recoverInterruptedJobs(ports: RecoveryPorts, message: string): Promise<number> {
-  const stoppedAt = clockOf(ports)().toISOString();
+export async function recoverInterruptedJobs(ports: RecoveryPorts, messages: InterruptionMessages): Promise<number> {
+  const interrupted: Job[] = [];
+  for await (const job of jobsWithStatus(ports, ACTIVE_STATUSES)) interrupted.push(job);
   let marked = 0;
-  for await (const job of jobsWithStatus(ports, ACTIVE_STATUSES)) {
-    const { applied } = await ports.store.transition(job.id, 'FAILED', {
-      failure: { category: 'INTERNAL', message },
-      stoppedAt,
-    });
-    if (!applied) continue;
-    marked += 1;
-    await stopUnwatchedTask(ports, job, message);
+  for (let start = 0; start < interrupted.length; start += RECOVERY_BATCH) {
+    const outcomes = await Promise.all(interrupted.slice(start, start + RECOVERY_BATCH).map((job) => markInterrupted(ports, job, messages)));
+    marked += outcomes.filter(Boolean).length;
   }
+  const stoppedAt = clockOf(ports)().toISOString();
   for await (const job of jobsWithStatus(ports, ['CANCELLED'])) {
     if (job.stoppedAt === undefined) await ports.store.update(job.id, { stoppedAt });
   }
   return marked;
 }
 
+/** Stops the job's task if it is still there, then records the job FAILED; false when it was no longer active. */
+async function markInterrupted(ports: RecoveryPorts, job: Job, messages: InterruptionMessages): Promise<boolean> {
+  const stopped = await stopUnwatchedTask(ports, job, messages.stopped(job));
+  // What the task wrote until now: a start-up does not wait for a log driver still flushing.
+  const logTail = await ports.logReader.tail(job, LOG_TAIL_LINES, { waitForFlush: false }).catch((error: unknown) => {
+    ports.logger.warn('could not read the log tail of an interrupted job', { jobId: job.id, error: String(error) });
+    return [];
+  });
+  const { applied } = await ports.store.transition(job.id, 'FAILED', {
+    failure: { category: 'INTERNAL', message: stopped ? messages.stopped(job) : messages.gone },
+    stoppedAt: clockOf(ports)().toISOString(),
+    logTail,
+  });
+  return applied;
+}
+
 /**
  * Stops the task of a job that nothing will watch any more, as far as it can: a task the runner no
- * longer knows (a local process that died with the server) needs no stop, and one that cannot be
- * stopped now is logged, not allowed to stop the others.
+ * longer finds (a local process that died with the server) needs no stop, and one that cannot be
+ * stopped now is logged, not allowed to stop the others. True when a task was stopped.
  */
-export async function stopUnwatchedTask(ports: Pick<Dependencies, 'taskRunner' | 'logger'>, job: Job, reason: string): Promise<void> {
-  if (!job.taskArn) return;
+export async function stopUnwatchedTask(ports: Pick<Dependencies, 'taskRunner' | 'logger'>, job: Job, reason: string): Promise<boolean> {
+  if (!job.taskArn) return false;
   try {
-    await ports.taskRunner.stopTask(job.taskArn, reason);
+    await ports.taskRunner.stopTask(job.taskArn, reason, job.process ? { process: job.process } : {});
+    return true;
   } catch (error) {
     if (!(error instanceof TaskNotFoundError)) ports.logger.warn('could not stop the task of a job', { jobId: job.id, taskArn: job.taskArn, error: String(error) });
+    return false;
   }
+}
+
+/**
+ * Removes the jobs that finished before `cutoff` (by their stop time, or their creation time if they
+ * never recorded one): the files their task left on this machine first, then the record, so that a
+ * removal cut short is finished by the next one. A job whose files cannot be removed is logged and
+ * kept, not allowed to stop the others. Active jobs are kept however old. Returns how many jobs were
+ * removed.
+ */
+export async function removeExpiredJobs(ports: RetentionPorts, cutoff: Date): Promise<number> {
+  const before = cutoff.toISOString();
+  let removed = 0;
+  let cursor: string | undefined;
+  do {
+    // Only jobs created before the cutoff can have finished before it.
+    const page = await ports.store.list({ createdBefore: before, limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const job of page.jobs.filter((candidate) => isTerminal(candidate.status) && (candidate.stoppedAt ?? candidate.createdAt) < before)) {
+      try {
+        await ports.taskRunner.removeTaskFiles?.(job.id);
+      } catch (error) {
+        ports.logger.warn('could not remove the files of an expired job; it is kept until the next removal', { jobId: job.id, error: String(error) });
+        continue;
+      }
+      if (await ports.store.delete(job.id)) removed += 1;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  if (removed > 0) ports.logger.info('removed expired jobs', { removed, finishedBefore: before });
+  return removed;
 }
 
 /** Every job in one of `statuses`, page by page. */

@@ -38,6 +38,20 @@ export interface JobFailure {
   stoppedReason?: string;
 }
 
+/**
+ * The operating-system process a runner on this machine started for the job (local mode), so that a
+ * runner that restarted can find it again and tell it from a later process given the same pid.
+ */
+export interface JobProcess {
+  pid: number;
+  processGroup: number;
+  /** When the process started, as the runner reads it; opaque here, only ever compared for equality. */
+  startTime: string;
+}
+
+/** How many of the last log lines the job record keeps. */
+export const LOG_TAIL_LINES = 20;
+
 export interface JobNetwork {
   eniId?: string;
   privateIp?: string;
@@ -63,6 +77,8 @@ export interface Job {
   exitCode: number | null;
   failure?: JobFailure;
   taskArn?: string;
+  /** The task's process, where the runner reports one (local mode). */
+  process?: JobProcess;
   network?: JobNetwork;
   connect?: { ssh?: string };
   logTail: string[];
@@ -75,7 +91,7 @@ export interface Job {
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'network' | 'connect' | 'logTail'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { Job, JobFailure, JobNetwork, JobPatch, JobStatus } from './job.ts';
+import type { Job, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 
@@ -52,6 +52,8 @@ export interface ListJobsQuery {
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /** Only jobs created strictly before this time (ISO 8601): read from the index's key, not filtered. */
+  createdBefore?: string;
 }
 
 export interface JobPage {
@@ -76,13 +78,16 @@ export interface JobStore {
   list(query: ListJobsQuery): Promise<JobPage>;
   /** How many of the jobs `submittedBy` submitted are not terminal, counted up to `atMost`. */
   countActive(submittedBy: string, atMost: number): Promise<number>;
+  /** Removes a terminal job's record; false (and nothing removed) when there is none or it is still active. */
+  delete(jobId: string): Promise<boolean>;
 }
 
 /** What a task is started from: the job's own settings (the profile decides the rest). */
 export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string };
 
 export type RunTaskResult =
-  | { started: true; taskArn: string }
+  /** `process`: where the runner runs the task as a process of this machine, which one (recorded on the job). */
+  | { started: true; taskArn: string; process?: JobProcess }
   | { started: false; failure: JobFailure };
 
 export type TaskLastStatus =
@@ -112,10 +117,21 @@ export interface DescribeTaskOptions {
   resolveNetwork?: boolean;
 }
 
+export interface StopTaskOptions {
+  /**
+   * The process the runner reported when it started the task (`RunTaskResult.process`): how a runner
+   * that has restarted since finds a task it no longer knows. Runners that find tasks by ARN ignore it.
+   */
+  process?: JobProcess;
+}
+
 export interface TaskRunner {
   runTask(request: RunTaskRequest): Promise<RunTaskResult>;
   describeTask(taskArn: string, options?: DescribeTaskOptions): Promise<TaskSnapshot>;
-  stopTask(taskArn: string, reason: string): Promise<void>;
+  /** Throws TaskNotFoundError for a task the runner cannot find (or that has gone). */
+  stopTask(taskArn: string, reason: string, options?: StopTaskOptions): Promise<void>;
+  /** Removes what running a job's task left on this machine (a local runner's work directory and log); none elsewhere. */
+  removeTaskFiles?(jobId: string): Promise<void>;
 }
 
 export interface LogLine {
@@ -129,12 +145,22 @@ export interface LogPage {
   nextCursor: string;
   /** true when the reader has returned everything written so far. */
   atEnd: boolean;
+  /** true when the job's output went beyond what its log keeps, and the rest was discarded. */
+  truncated: boolean;
+}
+
+export interface TailOptions {
+  /**
+   * false: the lines there are now, without waiting for a log driver that may still be flushing
+   * (CloudWatch Logs); for a tail that must not hold anything up, such as the one taken at start-up.
+   */
+  waitForFlush?: boolean;
 }
 
 export interface LogReader {
   read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage>;
   /** The last `count` lines, once the task has stopped and its logs are flushed. */
-  tail(job: Job, count: number): Promise<string[]>;
+  tail(job: Job, count: number, options?: TailOptions): Promise<string[]>;
 }
 
 export interface Workflow {

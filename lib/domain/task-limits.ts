@@ -22,6 +22,8 @@ const FARGATE_TASK_SIZES: ReadonlyArray<{ cpu: number; memory: readonly number[]
 ];
 
 export const FARGATE_CPU_SIZES: readonly number[] = FARGATE_TASK_SIZES.map((size) => size.cpu);
+const LARGEST_FARGATE_CPU = Math.max(...FARGATE_CPU_SIZES);
+const LARGEST_FARGATE_MEMORY = Math.max(...FARGATE_TASK_SIZES.flatMap((size) => size.memory));
 
 /** The memory sizes Fargate runs with `cpu`; none when `cpu` is not a Fargate CPU size. */
 export function fargateMemorySizes(cpu: number): readonly number[] {
@@ -96,10 +98,12 @@ export function resolveTaskSize(profile: Pick<Profile, 'name' | 'taskSize'>, req
   const memory = requested.memory ?? defaults?.memory;
   const fromProfile = `(the default of profile '${profile.name}')`;
 
-  if (cpu !== undefined && defaults?.maxCpu !== undefined && cpu > defaults.maxCpu) {
+  // A size past any Fargate has (2^53, 1e308…) is wrong for every profile: the Fargate checks below
+  // say so and what would do, rather than the profile's maximum.
+  if (cpu !== undefined && cpu <= LARGEST_FARGATE_CPU && defaults?.maxCpu !== undefined && cpu > defaults.maxCpu) {
     throw new ProfileRejectedError('TASK_SIZE_TOO_LARGE', `cpu ${cpu} is over profile '${profile.name}' maximum of ${defaults.maxCpu}`);
   }
-  if (memory !== undefined && defaults?.maxMemory !== undefined && memory > defaults.maxMemory) {
+  if (memory !== undefined && memory <= LARGEST_FARGATE_MEMORY && defaults?.maxMemory !== undefined && memory > defaults.maxMemory) {
     throw new ProfileRejectedError(
       'TASK_SIZE_TOO_LARGE',
       `memory ${memory} MiB is over profile '${profile.name}' maximum of ${defaults.maxMemory} MiB`,

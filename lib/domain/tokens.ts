@@ -13,6 +13,11 @@ export const TOKEN_PATTERN = /^fjt_[A-Za-z0-9_-]{43}$/;
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** A listing filters on the scope with one `IN`, which DynamoDB caps at 100 values; `*` covers more. */
 export const MAX_SCOPE_PROFILES = 100;
+/**
+ * The name of the token the local server makes for its user and prints at start (kept in
+ * `<data dir>/token`); local/local-server.ts makes it, and `npm run token -- revoke` warns when it is revoked.
+ */
+export const LOCAL_SERVER_TOKEN_NAME = 'local';
 /** A token's own active-job limit: 1 up to this. */
 export const MAX_ACTIVE_JOBS_LIMIT = 10_000;
 
@@ -122,11 +127,10 @@ export class TokenService {
       throw new ValidationError(`a token names at most ${MAX_SCOPE_PROFILES} profiles`, [{ path: 'profiles', message: `use ${EVERY_PROFILE} for every profile` }]);
     }
     const known = this.#profileNames;
-    const unknown = known ? request.profiles.filter((profile) => profile !== EVERY_PROFILE && !known.includes(profile)) : [];
-    if (unknown.length > 0) {
-      throw new ValidationError(`unknown profile(s): ${unknown.join(', ')}`, [
-        { path: 'profiles', message: `profiles are: ${[...(known ?? [])].join(', ')} (or ${EVERY_PROFILE} for all)` },
-      ]);
+    const unknown = known ? [...new Set(request.profiles.filter((profile) => profile !== EVERY_PROFILE && !known.includes(profile)))] : [];
+    if (known && unknown.length > 0) {
+      const named = unknown.map((profile) => `'${profile}'`).join(', ');
+      throw new ValidationError(`unknown profile${unknown.length > 1 ? 's' : ''} ${named}; the profiles here are: ${known.join(', ')} (or ${EVERY_PROFILE} for all)`);
     }
   }
 }

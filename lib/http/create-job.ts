@@ -1,4 +1,5 @@
 /** POST /jobs, for the Lambda of that route and for local mode alike. */
+import { defaultProfileOf } from '#lib/domain/caller.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { submitJob, type SubmitJobPorts } from '#lib/domain/job-service.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
@@ -9,7 +10,10 @@ import { parseWith } from './request.ts';
 import { json } from './responses.ts';
 import { createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
 
-/** POST /jobs: 202 with the new job, or 200 with the job an idempotent replay created before. */
+/**
+ * POST /jobs: 202 with the new job, or 200 with the job an idempotent replay created before. A body
+ * naming no profile means the caller's one profile when its token has exactly one, else `default`.
+ */
 export function createJobHandler(ports: SubmitJobPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
@@ -17,7 +21,7 @@ export function createJobHandler(ports: SubmitJobPorts & Pick<Dependencies, 'log
       const idempotencyKey = idempotencyKeyOf(fromBody, header(event, 'idempotency-key'));
       const { created, job } = await submitJob(
         ports,
-        { ...request, profile: profile ?? 'default', env: env ?? {}, labels: labels ?? {}, ...(idempotencyKey ? { idempotencyKey } : {}) },
+        { ...request, profile: profile ?? defaultProfileOf(caller), env: env ?? {}, labels: labels ?? {}, ...(idempotencyKey ? { idempotencyKey } : {}) },
         caller,
       );
       const document = jobDocument(job);

@@ -2,7 +2,7 @@
 import { readJobLogs, type JobLogPorts } from '#lib/domain/job-service.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { httpHandler, jobIdOf } from './http-handler.ts';
-import { parseWith } from './request.ts';
+import { parseQuery } from './request.ts';
 import { json } from './responses.ts';
 import { jobLogsQuery } from './schemas.ts';
 
@@ -12,7 +12,7 @@ const DEFAULT_LOG_LINES = 1000;
 export function getJobLogsHandler(ports: JobLogPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
-      const query = parseWith(jobLogsQuery, event.queryStringParameters ?? {}, 'the query string');
+      const query = parseQuery(jobLogsQuery, event);
       const options = { limit: query.limit ? Number(query.limit) : DEFAULT_LOG_LINES, ...(query.cursor ? { cursor: query.cursor } : {}) };
       return json(200, await readJobLogs(ports, jobIdOf(event), options, caller));
     },

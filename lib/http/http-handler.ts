@@ -3,7 +3,8 @@
  * anything else is looked at), JSON bodies parsed where a route takes one, and every error answered
  * in the `{ error: { code, message } }` shape, its status from the code (error-status.ts). An error
  * that is not the caller's is logged with the request id and answered as a generic 500 that shows
- * nothing internal. A route about one job logs with its id (`withLogKeys`).
+ * nothing internal. A route about one job logs with its id (`withLogKeys`). A HEAD request (the
+ * HEAD route beside each GET) gets the GET's answer without its body.
  */
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -14,13 +15,14 @@ import { stderrLogger, type Logger } from '#lib/domain/logger.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { authenticatedCaller } from './authorization.ts';
 import { httpStatusOf } from './error-status.ts';
-import { errorBody, json, type HttpResponse } from './responses.ts';
+import { checkJsonBody, RequestBodyError } from './json-body.ts';
+import { answerFor, errorBody, json, type HttpResponse } from './responses.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpCore = (event: HttpEvent, caller: Caller) => Promise<HttpResponse>;
 
 interface HttpHandlerOptions {
-  /** Parse the body as JSON (415 for another content type, 400 for malformed JSON). */
+  /** Parse the body as JSON (400 for none, 415 for another content type, 400 for malformed or too deeply nested JSON). */
   jsonBody?: boolean;
   logger: Logger;
 }
@@ -41,12 +43,20 @@ export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
   const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) =>
     withJobLogKeys(event, () => core(event, authenticatedCaller(event))),
   );
+  // First in, so last out: it sees the answer every other middleware made, the error answers included.
+  handler.use({
+    after: headWithoutBody,
+    onError: headWithoutBody,
+  });
   handler.use({
     before: (request) => {
       authenticatedCaller(request.event);
     },
   });
-  if (options.jsonBody) handler.use(httpJsonBodyParser({ disableContentTypeError: false }));
+  if (options.jsonBody) {
+    handler.use({ before: (request) => checkJsonBody(request.event) });
+    handler.use(httpJsonBodyParser({ disableContentTypeError: false }));
+  }
   handler.use({
     onError: (request) => {
       const { event } = request;
@@ -55,6 +65,10 @@ export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
     },
   });
   return handler;
+}
+
+function headWithoutBody(request: { event: HttpEvent; response: HttpResponse | undefined }): void {
+  if (request.response) request.response = answerFor(request.event.requestContext?.http?.method, request.response);
 }
 
 function withJobLogKeys<T>(event: HttpEvent, work: () => T): T {
@@ -75,6 +89,7 @@ function errorResponse(error: unknown, context: RequestContext, logger: Logger):
     const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
     return json(status, errorBody(error.code, error.message, error.details), headers);
   }
+  if (error instanceof RequestBodyError) return json(400, errorBody(error.code, error.message));
   const middyError = MIDDY_ERRORS[(error as MiddyHttpError | undefined)?.statusCode ?? 0];
   if (middyError) return json(middyError.status, errorBody(middyError.code, middyError.message));
   logFailure(logger, context, error);

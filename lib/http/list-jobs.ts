@@ -3,7 +3,7 @@ import { listJobs, type JobReadPorts } from '#lib/domain/job-service.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { httpHandler } from './http-handler.ts';
 import { jobDocument } from './job-document.ts';
-import { parseWith } from './request.ts';
+import { parseQuery } from './request.ts';
 import { json } from './responses.ts';
 import { listJobsQuery } from './schemas.ts';
 
@@ -13,7 +13,7 @@ const DEFAULT_PAGE_SIZE = 20;
 export function listJobsHandler(ports: JobReadPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
-      const query = parseWith(listJobsQuery, event.queryStringParameters ?? {}, 'the query string');
+      const query = parseQuery(listJobsQuery, event);
       const page = await listJobs(
         ports,
         {

@@ -1,4 +1,5 @@
 /** Turns the parts of an API Gateway v2 event into validated values, or a 400 that says what is wrong. */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ValidationError, type ErrorDetail } from '#lib/domain/errors.ts';
@@ -8,14 +9,32 @@ z.config(en());
 export function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = z.safeParse(schema, value);
   if (result.success) return result.data;
-  throw new ValidationError(`${what} is not valid`, result.error.issues.flatMap(toDetails));
+  throw new ValidationError(`${what} is not valid`, result.error.issues.flatMap((issue) => toDetails(issue, [])));
 }
 
-function toDetails(issue: z.core.$ZodIssue): ErrorDetail[] {
-  const path = issue.path.map(String).join('.') || '(root)';
+/**
+ * The query string, validated. A parameter the schema knows, given empty (`?cursor=&limit=`), is
+ * taken as not given, as a form or a script that fills in only some of them sends it; an unknown
+ * one is refused even when empty.
+ */
+export function parseQuery<T>(schema: z.ZodMiniType<T> & { shape: object }, event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): T {
+  const known = Object.keys(schema.shape);
+  const given = Object.entries(event.queryStringParameters ?? {}).filter(([name, value]) => !(known.includes(name) && (value ?? '') === ''));
+  return parseWith(schema, Object.fromEntries(given), 'the query string');
+}
+
+function toDetails(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): ErrorDetail[] {
+  const at = [...prefix, ...issue.path];
+  const path = at.map(String).join('.') || '(root)';
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: issue.path.concat(key).map(String).join('.'), message: 'unknown field' }));
+    return issue.keys.map((key) => ({ path: [...at, key].map(String).join('.'), message: 'unknown field' }));
   }
   if (issue.code === 'invalid_key') return [{ path, message: 'invalid name' }];
+  if (issue.code === 'invalid_union') {
+    // A value of the type of one alternative (an argv array, say) is told what is wrong with it
+    // as that alternative, not that it is neither alternative.
+    const ofItsType = issue.errors.filter((issues) => !issues.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (ofItsType.length === 1) return (ofItsType[0] ?? []).flatMap((inner) => toDetails(inner, at));
+  }
   return [{ path, message: issue.message }];
 }

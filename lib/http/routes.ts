@@ -19,21 +19,44 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/health', handler: 'health', public: true },
 ];
 
+/** A route as deployed: one of ROUTES, the HEAD beside a GET, or the OPTIONS of a path. */
+export interface DeployedRoute extends Omit<Route, 'method'> {
+  method: Route['method'] | 'HEAD' | 'OPTIONS';
+}
+
+/** The handler module of every OPTIONS route: it needs no token and no ports. */
+export const OPTIONS_HANDLER = 'options';
+
+/**
+ * Every route the API answers: each of ROUTES; a HEAD beside each GET, to the same handler with the
+ * same authorization (health checkers use `HEAD /health`); and an OPTIONS on each path, public,
+ * answering 204 with the path's methods (an HTTP API routes OPTIONS only where a route matches).
+ */
+export const DEPLOYED_ROUTES: readonly DeployedRoute[] = [
+  ...ROUTES.flatMap((route): DeployedRoute[] => (route.method === 'GET' ? [route, { ...route, method: 'HEAD' }] : [route])),
+  ...[...new Set(ROUTES.map((route) => route.path))].map((path): DeployedRoute => ({ method: 'OPTIONS', path, handler: OPTIONS_HANDLER, public: true })),
+];
+
 export interface RouteMatch {
-  route: Route;
+  route: DeployedRoute;
   pathParameters: Record<string, string>;
 }
 
 /** Finds the route for a path; `allowed` lists the methods the path has when the method is not one of them. */
 export function matchRoute(method: string, path: string): { match?: RouteMatch; allowed: string[] } {
   const allowed: string[] = [];
-  for (const route of ROUTES) {
+  for (const route of DEPLOYED_ROUTES) {
     const pathParameters = matchPath(route.path, path);
     if (!pathParameters) continue;
     if (route.method === method) return { match: { route, pathParameters }, allowed: [] };
     allowed.push(route.method);
   }
   return { allowed };
+}
+
+/** The methods of a path template (`/jobs/{id}`), in the order of DEPLOYED_ROUTES; none for a template that is not a route's. */
+export function methodsOf(template: string): string[] {
+  return DEPLOYED_ROUTES.filter((route) => route.path === template).map((route) => route.method);
 }
 
 function matchPath(template: string, path: string): Record<string, string> | undefined {

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { JOB_STATUSES } from '#lib/domain/job.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
+const MAX_ARGUMENTS = 1000;
 const noNul = (value: string) => !value.includes('\u0000');
 const text = (max: number) =>
   z.string().check(z.maxLength(max), z.refine(noNul, { message: 'must not contain NUL characters' }));
@@ -19,7 +20,10 @@ export const createJobBody = z.strictObject({
   profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
   command: z.union(
     [
-      z.array(text(MAX_ARGUMENT_LENGTH)).check(z.minLength(1, { message: 'must have at least one element' }), z.maxLength(1000)),
+      z.array(text(MAX_ARGUMENT_LENGTH)).check(
+        z.minLength(1, { message: 'must have at least one element' }),
+        z.maxLength(MAX_ARGUMENTS, { error: (issue) => `command has ${lengthOf(issue.input)} items; at most ${MAX_ARGUMENTS}` }),
+      ),
       text(MAX_ARGUMENT_LENGTH).check(z.minLength(1, { message: 'must not be empty' })),
     ],
     { error: 'must be an array of strings (argv), or a string where the profile allows a shell' },
@@ -29,8 +33,8 @@ export const createJobBody = z.strictObject({
       z.refine((env) => Object.keys(env).length <= 100, { message: 'at most 100 variables' }),
     ),
   ),
-  cpu: z.optional(z.int().check(z.positive())),
-  memory: z.optional(z.int().check(z.positive())),
+  cpu: z.optional(taskSize()),
+  memory: z.optional(taskSize()),
   timeoutSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(86_400))),
   publicIp: z.optional(z.boolean()),
   sshPublicKey: z.optional(
@@ -43,6 +47,19 @@ export const createJobBody = z.strictObject({
   ),
   idempotencyKey: z.optional(z.string().check(z.regex(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 printable ASCII characters without spaces' }))),
 });
+
+/**
+ * A whole number of CPU units or MiB. Not `z.int()`: it stops at 2^53 with a message about
+ * JavaScript's numbers, while any size past Fargate's largest is the domain's INVALID_TASK_SIZE with
+ * the sizes that would do. The JSON Schema says integer, as the refinement enforces.
+ */
+function taskSize() {
+  return z.number().check(z.refine(Number.isInteger, { message: 'must be a whole number' }), z.positive(), z.meta({ type: 'integer' }));
+}
+
+function lengthOf(value: unknown): number {
+  return Array.isArray(value) ? value.length : 0;
+}
 
 const limit = (max: number) =>
   z.optional(z.string().check(z.regex(/^[1-9][0-9]*$/, { message: 'must be a positive whole number' }), z.refine((value) => Number(value) <= max, { message: `must be at most ${max}` })));

@@ -1,14 +1,12 @@
 /** FinalizeJob: classifies the stop, stores the exit code, failure and log tail, and the stop time. */
 import { classifyStop } from '#lib/domain/classify-stop.ts';
+import { LOG_TAIL_LINES } from '#lib/domain/job.ts';
 import { hasRun } from '#lib/domain/polling.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { loadJob, networkPatch, requireTaskArn, type FinalizeResult, type WorkflowState } from './workflow-state.ts';
 
 export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'logger' | 'now'>;
-
-/** How many of the last log lines the job record keeps. */
-const LOG_TAIL_LINES = 20;
 
 export function finalizeJobStep(ports: FinalizeJobPorts) {
   const now = clockOf(ports);

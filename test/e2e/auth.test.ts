@@ -73,7 +73,7 @@ describe('bearer tokens on the local server', () => {
   it('runs a job of a profile in scope and refuses one outside it with 403, storing nothing', async () => {
     // Act
     const allowed = await server.request<JobDocument>('POST', '/jobs', { token: echoToken, body: { profile: 'echo', command: ['echo', 'scoped'] } });
-    const refused = await server.request('POST', '/jobs', { token: echoToken, body: { command: ['true'] } });
+    const refused = await server.request('POST', '/jobs', { token: echoToken, body: { profile: 'default', command: ['true'] } });
     const unknownProfile = await server.request('POST', '/jobs', { token: echoToken, body: { profile: 'nope', command: ['true'] } });
     const everything = await server.request<{ jobs: JobDocument[] }>('GET', '/jobs');
 
@@ -85,6 +85,25 @@ describe('bearer tokens on the local server', () => {
     // A scoped token learns nothing of profiles it may not use, not even whether they exist.
     assertError(unknownProfile, 403, 'PROFILE_FORBIDDEN');
     assert.deepEqual(everything.json.jobs.map((job) => job.id), [allowed.json.id]);
+  });
+
+  it('runs a job that names no profile with the one profile of a token scoped to exactly one, and with default for the others', async () => {
+    // Prepare
+    const two = await tokenCommand(server.dataDir, ['create', '--name', 'two-profiles', '--profiles', 'echo,default']);
+    assert.equal(two.code, 0, two.stderr);
+
+    // Act
+    const scoped = await server.request<JobDocument>('POST', '/jobs', { token: echoToken, body: { command: ['echo', 'no profile named'] } });
+    const everyProfile = await server.request<JobDocument>('POST', '/jobs', { body: { command: ['echo', 'no profile named'] } });
+    const twoProfiles = await server.request<JobDocument>('POST', '/jobs', { token: two.stdout.trim(), body: { command: ['echo', 'no profile named'] } });
+
+    // Assess
+    assert.equal(scoped.status, 202, scoped.text);
+    assert.equal(scoped.json.profile, 'echo');
+    assert.equal(everyProfile.status, 202, everyProfile.text);
+    assert.equal(everyProfile.json.profile, 'default');
+    assert.equal(twoProfiles.status, 202, twoProfiles.text);
+    assert.equal(twoProfiles.json.profile, 'default');
   });
 
   it("shows, lists and cancels only the scope's jobs: another profile's job is as absent as one that does not exist", async () => {
@@ -141,7 +160,7 @@ describe('bearer tokens on the local server', () => {
 
     // Assess
     assert.equal(unknownProfile.code, 1);
-    assert.match(unknownProfile.stderr, /unknown profile\(s\): defualt/);
+    assert.match(unknownProfile.stderr, /unknown profile 'defualt'; the profiles here are: default, echo \(or \* for all\)/);
     assert.equal(unknownProfile.stdout, '');
     assert.equal(duplicate.code, 1);
     assert.match(duplicate.stderr, /an active token is already named 'ci'/);
@@ -149,6 +168,35 @@ describe('bearer tokens on the local server', () => {
 });
 
 describe('the local token across restarts', () => {
+  it("warns on revoking the server's own token (local) that a restart makes a new one, which it then does", async (context) => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'fargate-jobs-auth-'));
+    context.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startServer({ dataDir });
+
+    // Act
+    let revoked;
+    try {
+      revoked = await tokenCommand(dataDir, ['revoke', '--name', 'local']);
+      assertError(await first.request('GET', '/jobs'), 401, 'UNAUTHORIZED');
+    } finally {
+      await first.stop();
+    }
+    const second = await startServer({ dataDir });
+    try {
+      const withNewToken = await second.request('GET', '/jobs');
+
+      // Assess
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.match(revoked.stderr, /'local' is the local server's own token, the one `npm start` printed/);
+      assert.match(revoked.stderr, /Restart `npm start` to get a new one/);
+      assert.notEqual(second.token, first.token);
+      assert.equal(withNewToken.status, 200, withNewToken.text);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('keeps the printed token working after a restart, and the tokens made with npm run token too', async (context) => {
     // Prepare
     const dataDir = mkdtempSync(join(tmpdir(), 'fargate-jobs-auth-'));

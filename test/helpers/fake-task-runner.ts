@@ -184,7 +184,7 @@ export class FixedLogReader implements LogReader {
   async read(_job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
     const start = options.cursor ? Number(options.cursor) : 0;
     const end = Math.min(start + options.limit, this.#lines.length);
-    return { lines: this.#lines.slice(start, end), nextCursor: String(end), atEnd: end >= this.#lines.length };
+    return { lines: this.#lines.slice(start, end), nextCursor: String(end), atEnd: end >= this.#lines.length, truncated: false };
   }
 
   async tail(_job: Job, count: number): Promise<string[]> {

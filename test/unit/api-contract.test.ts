@@ -13,7 +13,7 @@ import { FAILURE_CATEGORIES, JOB_STATUSES } from '#lib/domain/job.ts';
 import { TooManyActiveJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { errorBody } from '#lib/http/responses.ts';
-import { ROUTES } from '#lib/http/routes.ts';
+import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
 import { createJobBody, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -190,19 +190,31 @@ function limits(schema: JsonSchema, path: string, into: Record<string, unknown> 
 // The spec
 
 describe('docs/openapi.yaml', () => {
-  it('documents exactly the routes the API serves', () => {
+  it('documents exactly the routes the API serves: ROUTES, a HEAD beside every GET, an OPTIONS on every path', () => {
     // Act
     const documented = operations().map(({ key }) => key);
 
     // Assess
-    assert.deepEqual(sorted(documented), sorted(ROUTES.map((route) => `${route.method} ${route.path}`)));
+    assert.deepEqual(sorted(documented), sorted(DEPLOYED_ROUTES.map((route) => `${route.method} ${route.path}`)));
+  });
+
+  it('documents each HEAD with the parameters and answers of its GET', () => {
+    for (const route of DEPLOYED_ROUTES.filter((candidate) => candidate.method === 'HEAD')) {
+      // Act
+      const get = operation(`GET ${route.path}`);
+      const head = operation(`HEAD ${route.path}`);
+
+      // Assess
+      assert.deepEqual(head.responses, get.responses, `HEAD ${route.path} answers as GET does`);
+      assert.deepEqual(head.parameters, get.parameters, `HEAD ${route.path} takes GET's parameters`);
+    }
   });
 
   it('asks for the bearer token on every route except the public ones', () => {
     // Prepare
     assert.deepEqual(spec.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer' });
 
-    for (const route of ROUTES) {
+    for (const route of DEPLOYED_ROUTES) {
       // Act
       const security = operation(`${route.method} ${route.path}`).security ?? spec.security ?? [];
 
@@ -227,6 +239,14 @@ describe('docs/openapi.yaml', () => {
     assert.equal(body.additionalProperties, false, 'unknown fields are refused, so the spec must say so');
     assert.deepEqual(sorted((body.required as string[] | undefined) ?? []), sorted((enforced.required as string[] | undefined) ?? []));
     for (const [name, schema] of Object.entries(enforcedProperties)) {
+      const documentedEnum = resolve(documentedProperties[name] ?? {}).enum;
+      if (Array.isArray(documentedEnum)) {
+        // A documented enum is narrower than the schema's bounds (the domain refuses the rest with its
+        // own 400, e.g. INVALID_TASK_SIZE): each value must still pass them.
+        const field = createJobBody.shape[name as keyof typeof createJobBody.shape];
+        for (const value of documentedEnum) assert.ok(z.safeParse(field, value).success, `${name} ${String(value)} is documented but refused`);
+        continue;
+      }
       const expected = limits(schema, name);
       const documented = limits(documentedProperties[name] ?? {}, name);
       const comparable = Object.fromEntries(Object.keys(expected).map((path) => [path, documented[path]]));
@@ -284,7 +304,23 @@ describe('serverless.yml', () => {
     const deployed = httpApiRoutes();
 
     // Assess
-    assert.deepEqual(sorted(deployed), sorted(ROUTES.map((route) => `${route.method} ${route.path} → handlers/http/${route.handler}`)));
+    assert.deepEqual(sorted(deployed), sorted(DEPLOYED_ROUTES.map((route) => `${route.method} ${route.path} → handlers/http/${route.handler}`)));
+  });
+
+  it('deploys a HEAD beside every GET, to the same function, and an OPTIONS on every path of ROUTES', () => {
+    // Prepare
+    const paths = new Set(ROUTES.map((route) => route.path));
+
+    // Act
+    const deployed = httpApiRoutes();
+
+    // Assess
+    for (const route of ROUTES.filter((candidate) => candidate.method === 'GET')) {
+      assert.ok(deployed.includes(`HEAD ${route.path} → handlers/http/${route.handler}`), `HEAD ${route.path} is not deployed to ${route.handler}`);
+    }
+    for (const path of paths) {
+      assert.ok(deployed.includes(`OPTIONS ${path} → handlers/http/options`), `OPTIONS ${path} is not deployed`);
+    }
   });
 
   it('has a route for every HTTP handler module and a module for every route', () => {
@@ -293,7 +329,7 @@ describe('serverless.yml', () => {
     const modules = readdirSync(new URL('handlers/http/', ROOT)).filter((file) => file.endsWith('.ts') && file !== 'authorizer.ts');
 
     // Assess
-    assert.deepEqual(sorted(modules), sorted(new Set(ROUTES.map((route) => `${route.handler}.ts`))));
+    assert.deepEqual(sorted(modules), sorted(new Set(DEPLOYED_ROUTES.map((route) => `${route.handler}.ts`))));
     for (const fn of Object.values(deployment.functions)) {
       assert.ok(existsSync(new URL(`${handlerModule(fn)}.ts`, ROOT)), `${fn.handler}: no such module`);
     }

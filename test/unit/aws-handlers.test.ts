@@ -42,7 +42,15 @@ const sfn = mockClient(SFNClient);
 const secretsManager = mockClient(SecretsManagerClient);
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-let handlers: { createJob: HttpHandler; getJob: HttpHandler; listJobs: HttpHandler; cancelJob: HttpHandler; startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }> };
+let handlers: {
+  createJob: HttpHandler;
+  getJob: HttpHandler;
+  listJobs: HttpHandler;
+  cancelJob: HttpHandler;
+  health: HttpHandler;
+  options: HttpHandler;
+  startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }>;
+};
 
 /** What the Lambda authorizer answers for a valid token: its name and profiles (comma-separated). */
 const CALLER_CONTEXT = { caller: 'alice', profiles: '*' };
@@ -85,11 +93,13 @@ function storedItem(job: Job) {
 
 before(async () => {
   Object.assign(process.env, STAGE_ENVIRONMENT);
-  const [createJob, getJob, listJobs, cancelJob, startTask] = await Promise.all([
+  const [createJob, getJob, listJobs, cancelJob, health, options, startTask] = await Promise.all([
     import('#handlers/http/create-job.ts'),
     import('#handlers/http/get-job.ts'),
     import('#handlers/http/list-jobs.ts'),
     import('#handlers/http/cancel-job.ts'),
+    import('#handlers/http/health.ts'),
+    import('#handlers/http/options.ts'),
     import('#handlers/steps/start-task.ts'),
   ]);
   handlers = {
@@ -97,6 +107,8 @@ before(async () => {
     getJob: getJob.handler as unknown as HttpHandler,
     listJobs: listJobs.handler as unknown as HttpHandler,
     cancelJob: cancelJob.handler as unknown as HttpHandler,
+    health: health.handler as unknown as HttpHandler,
+    options: options.handler as unknown as HttpHandler,
     startTask: startTask.handler as never,
   };
 });
@@ -173,6 +185,83 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(response.statusCode, 200);
     assert.equal((JSON.parse(response.body ?? '{}') as { status: string }).status, 'RUNNING');
     assert.deepEqual(dynamodb.commandCalls(GetCommand)[0]?.args[0].input, { TableName: 'fargate-jobs-test-jobs', Key: jobKey(job.id), ConsistentRead: true });
+  });
+
+  it('HEAD /jobs/{id} (the HEAD route to the getJob function) answers as GET does, Content-Length included, without the body', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+    const event = (method: string) => httpEvent(method, `/jobs/${job.id}`, { pathParameters: { id: job.id } });
+
+    // Act
+    const get = await handlers.getJob(event('GET'), {} as Context);
+    const head = await handlers.getJob(event('HEAD'), {} as Context);
+    const unauthenticated = await handlers.getJob({ ...event('HEAD'), requestContext: { ...event('HEAD').requestContext, authorizer: undefined } } as never, {} as Context);
+
+    // Assess
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+    assert.deepEqual(head.headers, { ...get.headers, 'content-length': String(Buffer.byteLength(get.body ?? '')) });
+    assert.equal(unauthenticated.statusCode, 401);
+    assert.equal(unauthenticated.body, '');
+    assert.equal(headerOf(unauthenticated, 'content-type'), 'application/json; charset=utf-8');
+  });
+
+  it('HEAD /health answers 200 as GET does, without the body', async () => {
+    // Act
+    const get = await handlers.health(httpEvent('GET', '/health', { authorizer: null }), {} as Context);
+    const head = await handlers.health(httpEvent('HEAD', '/health', { authorizer: null }), {} as Context);
+
+    // Assess
+    assert.equal(get.body, '{"status":"ok"}');
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+    assert.equal(headerOf(head, 'content-type'), 'application/json; charset=utf-8');
+    assert.equal(headerOf(head, 'content-length'), String('{"status":"ok"}'.length));
+  });
+
+  it('OPTIONS answers 204 with the methods of the route key\'s path in Allow, and no body, without a token', async () => {
+    // Act
+    const jobs = await handlers.options(httpEvent('OPTIONS', '/jobs', { authorizer: null }), {} as Context);
+    const job = await handlers.options({ ...httpEvent('OPTIONS', '/jobs/job-1', { authorizer: null }), routeKey: 'OPTIONS /jobs/{id}' }, {} as Context);
+
+    // Assess
+    assert.equal(jobs.statusCode, 204);
+    assert.equal(headerOf(jobs, 'allow'), 'POST, GET, HEAD, OPTIONS');
+    assert.equal(jobs.body ?? '', '');
+    assert.equal(job.statusCode, 204);
+    assert.equal(headerOf(job, 'allow'), 'GET, HEAD, DELETE, OPTIONS');
+  });
+
+  it("POST /jobs without a profile runs the token's one profile when it is scoped to exactly one", async () => {
+    // Prepare
+    dynamodb.on(PutCommand).resolves({});
+    dynamodb.on(QueryCommand).resolves({ Count: 0, ScannedCount: 0 });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
+    const sshOnly = { caller: 'alice', profiles: 'ssh' };
+    const sshPublicKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqIRx2rNwvZyYz3x9PmAqJ4m2s2yqfXh9p3Q5yO7c1l alice';
+
+    // Act
+    const response = await handlers.createJob(httpEvent('POST', '/jobs', { body: { command: ['sleep', '60'], sshPublicKey }, authorizer: sshOnly }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 202, response.body);
+    assert.equal((JSON.parse(response.body ?? '{}') as { profile: string }).profile, 'ssh');
+    assert.equal(dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item?.profile, 'ssh');
+  });
+
+  it('POST /jobs refuses a cpu or memory past any Fargate size with INVALID_TASK_SIZE, not the profile maximum or a number limit', async () => {
+    for (const body of [{ cpu: 2 ** 53 }, { cpu: 1e308 }, { cpu: 2048, memory: 1e308 }]) {
+      // Act
+      const response = await handlers.createJob(httpEvent('POST', '/jobs', { body: { command: ['true'], ...body } }), {} as Context);
+
+      // Assess
+      const error = (JSON.parse(response.body ?? '{}') as { error: { code: string; message: string } }).error;
+      assert.equal(response.statusCode, 400, JSON.stringify(body));
+      assert.equal(error.code, 'INVALID_TASK_SIZE', JSON.stringify(body));
+      assert.match(error.message, /is not a Fargate (CPU|task) size/);
+    }
+    assert.equal(dynamodb.commandCalls(PutCommand).length, 0);
   });
 
   it('DELETE /jobs/{id} records CANCELLED and stops the task in its cluster', async () => {

@@ -464,6 +464,21 @@ describe('CloudWatchLogReader.tail', () => {
     assert.ok(time.elapsed() < 12_000, `waited ${time.elapsed()} ms for a stream that never changed`);
   });
 
+  it('with waitForFlush false, returns the lines there are after one look, without waiting for the stream to go quiet', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(5);
+    serve(stream);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 3, { waitForFlush: false });
+
+    // Assess
+    assert.deepEqual(tail, ['line 2', 'line 3', 'line 4']);
+    assert.equal(time.elapsed(), 0);
+    assert.equal(getLogEventsInputs().length, 1);
+  });
+
   it('gives up after maxDrainMs on a stream that keeps changing and returns the newest lines it saw', async () => {
     // Prepare
     const stream = defaultStream();

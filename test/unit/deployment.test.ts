@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION } from '#lib/adapters/aws/dynamodb-table.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
-import { ROUTES } from '#lib/http/routes.ts';
+import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
 
 const run = promisify(execFile);
 
@@ -25,7 +25,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling eleven functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling thirteen functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -42,6 +42,7 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   getJobLogs: ['dynamodb:GetItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   health: [],
+  options: [],
   authorizer: ['dynamodb:GetItem'],
   startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole'],
   pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces'],
@@ -437,9 +438,10 @@ describe('the packaged CloudFormation template', () => {
     // Act
     const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
 
-    // Assess
-    assert.deepEqual(sorted(routes.map((route) => String(route.RouteKey))), sorted(ROUTES.map((route) => `${route.method} ${route.path}`)));
-    for (const route of ROUTES) {
+    // Assess: HEAD routes as their GET, OPTIONS routes public.
+    assert.deepEqual(sorted(routes.map((route) => String(route.RouteKey))), sorted(DEPLOYED_ROUTES.map((route) => `${route.method} ${route.path}`)));
+    assert.ok(DEPLOYED_ROUTES.some((route) => route.method === 'HEAD' && !route.public), 'a HEAD route is checked behind the authorizer');
+    for (const route of DEPLOYED_ROUTES) {
       const deployed = routes.find((candidate) => candidate.RouteKey === `${route.method} ${route.path}`);
       const authorization = deployed?.AuthorizationType ?? 'NONE';
       if (route.public) {
@@ -822,7 +824,7 @@ describe('the packaged function bundles', () => {
 
   it('gives only the poll step the EC2 client', async () => {
     const withEc2 = [];
-    for (const name of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'health')) {
+    for (const name of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'health' && candidate !== 'options')) {
       if ((await bundleOf(name)).includes('com.amazonaws.ec2')) withEc2.push(name);
     }
     assert.deepEqual(withEc2, ['pollTask']);

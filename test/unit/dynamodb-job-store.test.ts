@@ -53,7 +53,7 @@ async function createAll(store: JobStore, jobs: Job[]): Promise<void> {
 /** Follows nextCursor from the first page to the last; returns every page. */
 async function allPages(
   store: JobStore,
-  query: { limit: number; status?: JobStatus; profiles?: readonly string[] },
+  query: { limit: number; status?: JobStatus; profiles?: readonly string[]; createdBefore?: string },
 ): Promise<{ jobs: Job[]; nextCursor: string | null }[]> {
   const pages: { jobs: Job[]; nextCursor: string | null }[] = [];
   let cursor: string | undefined;
@@ -491,6 +491,26 @@ describe('DynamoDbJobStore', () => {
       assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(expected));
     });
 
+    it('lists only the jobs created strictly before createdBefore, newest first, across pages', async () => {
+      // Prepare
+      const createdBefore = jobs[10]!.createdAt;
+
+      // Act
+      const pages = await allPages(testStore.store, { limit: 3, createdBefore });
+
+      // Assess
+      assert.deepEqual(ids(pages.flatMap((page) => page.jobs)), ids(newestFirst(jobs.slice(0, 10))));
+      assert.equal(pages.length, 4);
+    });
+
+    it('combines createdBefore with the status filter', async () => {
+      // Act
+      const page = await testStore.store.list({ limit: 100, status: 'FAILED', createdBefore: jobs[20]!.createdAt });
+
+      // Assess
+      assert.deepEqual(ids(page.jobs), ids(newestFirst(jobs.slice(0, 20).filter((job) => job.status === 'FAILED'))));
+    });
+
     it('returns an empty page with nextCursor null for a profile no job has', async () => {
       // Act
       const page = await testStore.store.list({ profiles: ['prod-admin'], limit: 5 });
@@ -565,6 +585,75 @@ describe('DynamoDbJobStore', () => {
       assert.equal(await store.countActive('nightly-ci', 2), 2);
       assert.equal(await store.countActive('nobody', 10), 0);
       assert.deepEqual(Object.keys((await store.get(jobs[0]!.id))!).filter((key) => key.startsWith('active')), [], 'the index key stays inside the store');
+    });
+  });
+
+  describe('delete', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('removes a terminal job: gone from get and from the list', async () => {
+      // Prepare
+      const { store } = testStore;
+      const finished = aJob({ status: 'SUCCEEDED', exitCode: 0, stoppedAt: new Date().toISOString() });
+      const other = aJob({ status: 'FAILED', exitCode: 1 });
+      await createAll(store, [finished, other]);
+
+      // Act
+      const deleted = await store.delete(finished.id);
+
+      // Assess
+      assert.equal(deleted, true);
+      assert.equal(await store.get(finished.id), undefined);
+      assert.deepEqual(ids((await store.list({ limit: 100 })).jobs), [other.id]);
+    });
+
+    it('keeps an active job and says so; says nothing was removed for a job that does not exist', async () => {
+      // Prepare
+      const { store } = testStore;
+      const running = aJob({ status: 'RUNNING', taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/2' });
+      await store.create(running);
+
+      // Act
+      const deletedRunning = await store.delete(running.id);
+      const deletedUnknown = await store.delete(newJobId());
+
+      // Assess
+      assert.equal(deletedRunning, false);
+      assert.equal(deletedUnknown, false);
+      assert.deepEqual(await store.get(running.id), running);
+    });
+  });
+
+  describe('list createdBefore', () => {
+    // Mocked: what matters is how the table is asked, not what it answers.
+    let documents: AwsClientStub<DynamoDBDocumentClient>;
+    before(() => {
+      documents = mockClient(DynamoDBDocumentClient);
+    });
+    after(() => {
+      documents.restore();
+    });
+
+    it("is a condition on the index's sort key, so jobs created since are never read", async () => {
+      // Prepare
+      documents.reset();
+      documents.on(QueryCommand).resolves({ Items: [] });
+      const store = new DynamoDbJobStore({ client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'fargate-jobs-test-jobs' });
+
+      // Act
+      await store.list({ limit: 5, createdBefore: '2025-05-01T00:00:00.000Z' });
+
+      // Assess
+      const [call] = documents.commandCalls(QueryCommand);
+      assert.equal(call?.args[0].input.KeyConditionExpression, 'gsi1pk = :partition AND gsi1sk < :before');
+      assert.equal(call?.args[0].input.ExpressionAttributeValues?.[':before'], '2025-05-01T00:00:00.000Z');
+      assert.equal(call?.args[0].input.FilterExpression, undefined);
     });
   });
 

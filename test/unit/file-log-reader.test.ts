@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileLogReader, logFilePath } from '#lib/adapters/local/file-log-reader.ts';
+import { FileLogReader, logFilePath, truncationLine } from '#lib/adapters/local/file-log-reader.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
@@ -200,6 +200,37 @@ describe('FileLogReader', () => {
           return true;
         });
       }
+    });
+  });
+
+  describe('a log cut at its size limit', () => {
+    const cutAt = new Date(Date.UTC(2024, 0, 1, 0, 1));
+
+    it('says truncated on every page, from the first to the last, and shows the truncation line as the last line', async () => {
+      // Prepare
+      const job = await jobWithLog(Array.from({ length: 30 }, (_unused, index) => logLine(index)));
+      await appendFile(logFilePath(dataDir, job.id), truncationLine(cutAt, 2000));
+
+      // Act
+      const pages = await readAll(job, 10);
+
+      // Assess
+      assert.deepEqual(pages.map((page) => page.truncated), [true, true, true, true]);
+      assert.deepEqual(pages.at(-1)?.lines, [{ timestamp: cutAt.toISOString(), message: '… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (2000 bytes)' }]);
+      assert.deepEqual(await reader.tail(job, 2), ['line 29', '… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (2000 bytes)']);
+    });
+
+    it('says not truncated for a complete log, one without a file, and one whose output merely mentions truncation', async () => {
+      // Prepare
+      const complete = await jobWithLog([logLine(1), logLine(2)]);
+      const noFile = aJob();
+      const lookalike = await jobWithLog([logLine(1, '… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (2000 bytes)')]);
+
+      // Act
+      const pages = await Promise.all([complete, noFile, lookalike].map((job) => reader.read(job, { limit: 10 })));
+
+      // Assess
+      assert.deepEqual(pages.map((page) => page.truncated), [false, false, false]);
     });
   });
 

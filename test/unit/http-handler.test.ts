@@ -226,4 +226,92 @@ describe('httpHandler', () => {
     assert.equal(headerOf(conflict, 'WWW-Authenticate'), undefined);
     assert.equal(headerOf(malformed, 'WWW-Authenticate'), undefined);
   });
+
+  it('answers a HEAD request as the GET, its Content-Length included, without the body; its errors too', async () => {
+    // Prepare
+    const core: HttpCore = async () => json(200, { id: 'job-1', status: 'RUNNING' }, { location: '/jobs/job-1' });
+    const failing: HttpCore = async () => {
+      throw new ConflictError('JOB_ALREADY_FINISHED', "job 'x' has already finished");
+    };
+    const request = (method: string) => anEvent({ requestContext: { ...AUTHENTICATED, http: { method } } as unknown as APIGatewayProxyEventV2['requestContext'] });
+    const handler = (answer: HttpCore) => httpHandler(answer, { logger: recordingLogger() });
+
+    // Act
+    const get = await handler(core)(request('GET'), {} as Context);
+    const head = await handler(core)(request('HEAD'), {} as Context);
+    const headError = await handler(failing)(request('HEAD'), {} as Context);
+    const getError = await handler(failing)(request('GET'), {} as Context);
+
+    // Assess
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+    assert.deepEqual(head.headers, { ...get.headers, 'content-length': String(Buffer.byteLength(get.body ?? '')) });
+    assert.equal(headError.statusCode, 409);
+    assert.equal(headError.body, '');
+    assert.deepEqual(headError.headers, { ...getError.headers, 'content-length': String(Buffer.byteLength(getError.body ?? '')) });
+    assert.equal(get.body, JSON.stringify({ id: 'job-1', status: 'RUNNING' }), 'a GET keeps its body');
+  });
+
+  it('answers an empty body "a JSON body is required" (400 INVALID_JSON), whatever its content type, and never runs the core', async () => {
+    // Prepare
+    let coreRan = false;
+    const core: HttpCore = async () => {
+      coreRan = true;
+      return json(200, {});
+    };
+
+    // Act
+    const answers = [
+      await call(core, anEvent({ body: undefined }), recordingLogger()),
+      await call(core, anEvent({ body: '' }), recordingLogger()),
+      await call(core, anEvent({ body: ' \n' }), recordingLogger()),
+      await call(core, anEvent({ body: '', isBase64Encoded: true }), recordingLogger()),
+      await call(core, anEvent({ body: undefined, headers: {} }), recordingLogger()),
+    ];
+
+    // Assess
+    for (const response of answers) {
+      assert.equal(response.statusCode, 400);
+      assert.deepEqual(response.json, { error: { code: 'INVALID_JSON', message: 'a JSON body is required' } });
+      assert.equal(headerOf(response, 'content-type'), 'application/json; charset=utf-8');
+    }
+    assert.equal(coreRan, false);
+  });
+
+  it('refuses JSON nested too deeply as too deep (400 VALIDATION_FAILED), not as invalid JSON nor with a 500', async () => {
+    // Prepare
+    const core: HttpCore = async () => json(200, {});
+    const logger = recordingLogger();
+    const deepArray = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const deepInEnv = JSON.stringify({ command: ['true'], env: { A: JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`) } });
+
+    for (const body of [deepArray, deepInEnv]) {
+      // Act
+      const response = await call(core, anEvent({ body }), logger);
+
+      // Assess
+      assert.equal(response.statusCode, 400);
+      const error = (response.json as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'VALIDATION_FAILED');
+      assert.match(error.message, /nested too deeply: at most 32 levels/);
+    }
+    assert.deepEqual(logger.errors, []);
+  });
+
+  it('takes JSON as deep as 32 levels, and brackets inside strings as text', async () => {
+    // Prepare
+    let parsed: unknown;
+    const core: HttpCore = async (event) => {
+      parsed = event.body;
+      return json(200, {});
+    };
+    const atLimit = `${'['.repeat(32)}"[[[[\\"{{{{"${']'.repeat(32)}`;
+
+    // Act
+    const response = await call(core, anEvent({ body: atLimit }), recordingLogger());
+
+    // Assess
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(parsed, JSON.parse(atLimit));
+  });
 });

@@ -12,7 +12,9 @@ import {
   listJobs,
   readJobLogs,
   recoverInterruptedJobs,
+  removeExpiredJobs,
   submitJob,
+  type InterruptionMessages,
   type SubmitJobInput,
 } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
@@ -24,6 +26,8 @@ import type {
   LogPage,
   LogReader,
   RunTaskResult,
+  StopTaskOptions,
+  TailOptions,
   TaskRunner,
   TaskSnapshot,
   Workflow,
@@ -81,9 +85,11 @@ class RecordingWorkflow implements Workflow {
   }
 }
 
-/** Records stops; the service never runs or describes tasks itself (the workflow does). */
+/** Records stops and file removals; the service never runs or describes tasks itself (the workflow does). */
 class RecordingTaskRunner implements TaskRunner {
   stops: Array<{ taskArn: string; reason: string }> = [];
+  stopOptions: StopTaskOptions[] = [];
+  removedFiles: string[] = [];
 
   async runTask(): Promise<RunTaskResult> {
     throw new Error('JobService should not run tasks');
@@ -93,14 +99,21 @@ class RecordingTaskRunner implements TaskRunner {
     throw new Error('JobService should not describe tasks');
   }
 
-  async stopTask(taskArn: string, reason: string): Promise<void> {
+  async stopTask(taskArn: string, reason: string, options: StopTaskOptions = {}): Promise<void> {
     this.stops.push({ taskArn, reason });
+    this.stopOptions.push(options);
+  }
+
+  async removeTaskFiles(jobId: string): Promise<void> {
+    this.removedFiles.push(jobId);
   }
 }
 
-/** Returns `page` for every read and records what was asked. */
+/** Returns `page` for every read and `tails[job id]` (or nothing) for every tail, and records what was asked. */
 class FakeLogReader implements LogReader {
-  page: LogPage = { lines: [], nextCursor: 'cursor-0', atEnd: true };
+  page: LogPage = { lines: [], nextCursor: 'cursor-0', atEnd: true, truncated: false };
+  tails: Record<string, string[]> = {};
+  tailOptions: Array<TailOptions | undefined> = [];
   reads: Array<{ jobId: string; cursor: string | undefined; limit: number }> = [];
 
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
@@ -108,9 +121,15 @@ class FakeLogReader implements LogReader {
     return this.page;
   }
 
-  async tail(): Promise<string[]> {
-    return [];
+  async tail(job: Job, _count: number, options?: TailOptions): Promise<string[]> {
+    this.tailOptions.push(options);
+    return this.tails[job.id] ?? [];
   }
+}
+
+/** One message for every interrupted job, whatever became of its task. */
+function sameMessage(message: string): InterruptionMessages {
+  return { stopped: () => message, gone: message };
 }
 
 /** A JobStore that forwards every call to `target`; spread it and override one method to inject a race. */
@@ -123,6 +142,7 @@ function delegatingTo(target: JobStore): JobStore {
     update: (jobId, patch) => target.update(jobId, patch),
     list: (query) => target.list(query),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),
+    delete: (jobId) => target.delete(jobId),
   };
 }
 
@@ -139,7 +159,9 @@ function jobService(ports: ServicePorts) {
     list: (query: Parameters<typeof listJobs>[1], caller: Caller) => listJobs(ports, query, caller),
     readLogs: (jobId: string, options: { cursor?: string; limit: number }, caller: Caller) => readJobLogs(ports, jobId, options, caller),
     cancel: (jobId: string, caller: Caller) => cancelJob(ports, jobId, caller),
-    recoverInterruptedJobs: (message: string) => recoverInterruptedJobs(ports, message),
+    recoverInterruptedJobs: (messages: InterruptionMessages | string) =>
+      recoverInterruptedJobs(ports, typeof messages === 'string' ? sameMessage(messages) : messages),
+    removeExpiredJobs: (cutoff: Date) => removeExpiredJobs(ports, cutoff),
   };
 }
 type JobService = ReturnType<typeof jobService>;
@@ -751,7 +773,7 @@ describe('JobService', () => {
       // Prepare
       const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: clock.toISOString() });
       await store.create(job);
-      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true, truncated: false };
 
       // Act
       const cancelled = await service.cancel(job.id, bob);
@@ -900,7 +922,7 @@ describe('JobService', () => {
           return seen;
         },
       });
-      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true, truncated: false };
 
       // Act
       const cancelled = await racingService.cancel(job.id, alice);
@@ -1047,6 +1069,7 @@ describe('JobService', () => {
           lines: [{ timestamp: '2025-06-01T12:01:00.000Z', message: 'migrating 42 tables' }],
           nextCursor: 'cursor-7',
           atEnd: testCase.atEnd,
+          truncated: false,
         };
 
         // Act
@@ -1057,6 +1080,22 @@ describe('JobService', () => {
         assert.deepEqual(logs.lines, [{ timestamp: '2025-06-01T12:01:00.000Z', message: 'migrating 42 tables' }]);
         assert.equal(logs.nextCursor, 'cursor-7');
         assert.deepEqual(logReader.reads, [{ jobId: job.id, cursor: 'cursor-6', limit: 50 }]);
+      });
+    }
+
+    for (const truncated of [true, false]) {
+      it(`says truncated=${truncated} when the log reader ${truncated ? 'discarded' : 'kept all of'} the output`, async () => {
+        // Prepare
+        const job = aJob({ status: 'SUCCEEDED', exitCode: 0, stoppedAt: clock.toISOString() });
+        await store.create(job);
+        logReader.page = { lines: [], nextCursor: 'cursor-2', atEnd: true, truncated };
+
+        // Act
+        const logs = await service.readLogs(job.id, { limit: 50 }, alice);
+
+        // Assess
+        assert.equal(logs.truncated, truncated);
+        assert.equal(logs.complete, true);
       });
     }
 
@@ -1140,6 +1179,60 @@ describe('JobService', () => {
       assert.equal((await store.get(gone.id))?.status, 'FAILED');
     });
 
+    it("stops a task that outlived the runner, found by the process recorded on the job, and says so in the job's failure", async () => {
+      // Prepare
+      const process = { pid: 4242, processGroup: 4242, startTime: '1234567' };
+      const survivor = aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-survivor`, startedAt: clock.toISOString(), process });
+      await store.create(survivor);
+      logReader.tails[survivor.id] = ['started', 'still working'];
+      const messages: InterruptionMessages = {
+        stopped: (job) => `restarted; its process (pid ${job.process?.pid}) was stopped`,
+        gone: 'its process did not survive',
+      };
+
+      // Act
+      const marked = await service.recoverInterruptedJobs(messages);
+
+      // Assess
+      assert.equal(marked, 1);
+      assert.deepEqual(taskRunner.stops, [{ taskArn: survivor.taskArn, reason: 'restarted; its process (pid 4242) was stopped' }]);
+      assert.deepEqual(taskRunner.stopOptions, [{ process }]);
+      const stored = await store.get(survivor.id);
+      assert.equal(stored?.status, 'FAILED');
+      assert.deepEqual(stored?.failure, { category: 'INTERNAL', message: 'restarted; its process (pid 4242) was stopped' });
+      assert.deepEqual(stored?.logTail, ['started', 'still working']);
+      assert.deepEqual(logReader.tailOptions, [{ waitForFlush: false }], 'a start-up does not wait for logs to drain');
+      assert.equal(stored?.exitCode, null);
+    });
+
+    it("marks a job whose task had gone with the message for that, and its log tail from what it wrote", async () => {
+      // Prepare
+      const gone = aJob({ status: 'RUNNING', taskArn: `${TASK_ARN}-gone`, startedAt: clock.toISOString(), process: { pid: 4343, processGroup: 4343, startTime: '99' } });
+      const queued = aJob({ status: 'QUEUED' });
+      for (const job of [gone, queued]) await store.create(job);
+      logReader.tails[gone.id] = ['started'];
+      const forgetful: TaskRunner = {
+        runTask: () => taskRunner.runTask(),
+        describeTask: () => taskRunner.describeTask(),
+        stopTask: async (taskArn) => {
+          throw new TaskNotFoundError(taskArn);
+        },
+      };
+
+      // Act
+      const marked = await jobService({ store, taskRunner: forgetful, logReader, workflow, profiles, logger: silentLogger, now: () => clock, requestHashKey }).recoverInterruptedJobs({
+        stopped: () => 'was stopped',
+        gone: 'its process did not survive',
+      });
+
+      // Assess
+      assert.equal(marked, 2);
+      const stored = await store.get(gone.id);
+      assert.deepEqual(stored?.failure, { category: 'INTERNAL', message: 'its process did not survive' });
+      assert.deepEqual(stored?.logTail, ['started']);
+      assert.deepEqual((await store.get(queued.id))?.failure, { category: 'INTERNAL', message: 'its process did not survive' });
+    });
+
     it('marks every active job when there are more than fit in one page', async () => {
       // Prepare
       const jobs = Array.from({ length: 105 }, (_, index) =>
@@ -1160,7 +1253,7 @@ describe('JobService', () => {
       // Prepare
       const unfinished = aJob({ status: 'CANCELLED', taskArn: TASK_ARN, failure: { category: 'CANCELLED', message: 'cancelled by bob' } });
       await store.create(unfinished);
-      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true };
+      logReader.page = { lines: [], nextCursor: 'cursor-1', atEnd: true, truncated: false };
 
       // Act
       const marked = await service.recoverInterruptedJobs('interrupted');
@@ -1184,6 +1277,83 @@ describe('JobService', () => {
 
       // Assess
       assert.equal(marked, 0);
+    });
+  });
+
+  describe('removeExpiredJobs', () => {
+    const cutoff = new Date('2025-05-02T12:00:00.000Z');
+    const daysBeforeCutoff = (days: number) => new Date(cutoff.getTime() - days * 86_400_000).toISOString();
+    const daysAfterCutoff = (days: number) => new Date(cutoff.getTime() + days * 86_400_000).toISOString();
+    /** A job created at `createdAt`, with the id a job created then gets (ids are time-ordered). */
+    const createdAt = (at: string, overrides: Partial<Job>) => aJob({ id: newJobId(new Date(at)), createdAt: at, updatedAt: at, ...overrides });
+
+    it('removes the records and task files of jobs that finished before the cutoff, and keeps recent and active ones', async () => {
+      // Prepare
+      const expired = [
+        createdAt(daysBeforeCutoff(10), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysBeforeCutoff(9) }),
+        createdAt(daysBeforeCutoff(3), { status: 'FAILED', exitCode: 3, stoppedAt: daysBeforeCutoff(2), failure: { category: 'USER_EXIT', message: 'exit 3' } }),
+        // Cancelled before it started, and never finalized: its creation time is all there is.
+        createdAt(daysBeforeCutoff(5), { status: 'CANCELLED', failure: { category: 'CANCELLED', message: 'cancelled by bob' } }),
+      ];
+      const kept = [
+        createdAt(daysAfterCutoff(1), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysAfterCutoff(1) }),
+        // Created long ago, but it ran until after the cutoff.
+        createdAt(daysBeforeCutoff(2), { status: 'TIMED_OUT', exitCode: 143, stoppedAt: daysAfterCutoff(1) }),
+        // However old, a job still active is never removed.
+        createdAt(daysBeforeCutoff(40), { status: 'RUNNING', taskArn: TASK_ARN, startedAt: daysBeforeCutoff(40) }),
+        createdAt(daysBeforeCutoff(40), { status: 'QUEUED' }),
+      ];
+      for (const job of [...expired, ...kept]) await store.create(job);
+
+      // Act
+      const removed = await service.removeExpiredJobs(cutoff);
+
+      // Assess
+      assert.equal(removed, expired.length);
+      for (const job of expired) assert.equal(await store.get(job.id), undefined, `${job.status} job of ${job.createdAt} is removed`);
+      for (const job of kept) assert.deepEqual(await store.get(job.id), job, `${job.status} job of ${job.createdAt} is kept`);
+      assert.deepEqual([...taskRunner.removedFiles].sort(), expired.map((job) => job.id).sort());
+    });
+
+    it('removes every expired job when there are more than fit in one page, and finds none the second time', async () => {
+      // Prepare
+      const expired = Array.from({ length: 130 }, (_, index) =>
+        createdAt(new Date(Date.parse(daysBeforeCutoff(20)) + index * 1000).toISOString(), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysBeforeCutoff(19) }),
+      );
+      const recent = createdAt(daysAfterCutoff(1), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysAfterCutoff(1) });
+      await Promise.all([...expired, recent].map((job) => store.create(job)));
+
+      // Act
+      const first = await service.removeExpiredJobs(cutoff);
+      const second = await service.removeExpiredJobs(cutoff);
+
+      // Assess
+      assert.equal(first, 130);
+      assert.equal(second, 0);
+      assert.deepEqual((await allJobs()).map((job) => job.id), [recent.id]);
+    });
+
+    it('keeps the record of a job whose files could not be removed, so the next removal tries again, and removes the others', async () => {
+      // Prepare
+      const stuck = createdAt(daysBeforeCutoff(10), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysBeforeCutoff(9) });
+      const other = createdAt(daysBeforeCutoff(8), { status: 'SUCCEEDED', exitCode: 0, stoppedAt: daysBeforeCutoff(7) });
+      for (const job of [stuck, other]) await store.create(job);
+      const refusing: TaskRunner = {
+        runTask: () => taskRunner.runTask(),
+        describeTask: () => taskRunner.describeTask(),
+        stopTask: (taskArn, reason) => taskRunner.stopTask(taskArn, reason),
+        removeTaskFiles: async (jobId) => {
+          if (jobId === stuck.id) throw new Error('EACCES: permission denied');
+        },
+      };
+
+      // Act
+      const removed = await removeExpiredJobs({ store, taskRunner: refusing, logger: silentLogger }, cutoff);
+
+      // Assess
+      assert.equal(removed, 1);
+      assert.deepEqual(await store.get(stuck.id), stuck);
+      assert.equal(await store.get(other.id), undefined);
     });
   });
 });

@@ -4,7 +4,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { logFilePath } from '#lib/adapters/local/file-log-reader.ts';
 import { localTaskArn, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
 import { newJobId } from '#lib/domain/ids.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
+import type { JobProcess } from '#lib/domain/job.ts';
 import type { RunTaskRequest, TaskSnapshot } from '#lib/domain/ports.ts';
 
 const POLL_INTERVAL_MS = 20;
@@ -21,8 +23,9 @@ const POLL_ATTEMPTS = 1500;
 
 interface WrittenLine {
   timestamp: string;
-  stream: 'stdout' | 'stderr';
+  stream?: 'stdout' | 'stderr';
   message: string;
+  truncated?: boolean;
 }
 
 function aRequest(command: string[], env: Record<string, string> = {}): RunTaskRequest {
@@ -309,6 +312,179 @@ describe('ProcessTaskRunner', () => {
       assert.equal(stopped.exitCode, 137);
       assert.equal(stopped.stopCode, 'UserInitiated');
       assert.equal(stopped.stoppedReason, 'timed out');
+    });
+  });
+
+  describe('the process of a task', () => {
+    it("reports the child's pid, its own process group and its start time as /proc has it", async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo $$ > pid; exec sleep 30']);
+
+      // Act
+      const result = await runner.runTask(request);
+
+      // Assess
+      assert.equal(result.started, true);
+      if (!result.started) return;
+      try {
+        const pidFile = join(dataDir, 'work', request.jobId, 'pid');
+        const pid = await eventually('the job to write its pid', async () => Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10) || undefined);
+        assert.equal(result.process?.pid, pid);
+        assert.equal(result.process?.processGroup, pid);
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        assert.equal(result.process?.startTime, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      } finally {
+        await runner.stopTask(result.taskArn, 'test cleanup');
+        await untilStopped(runner, result.taskArn);
+      }
+    });
+  });
+
+  describe('a task a previous runner started (its server was killed)', () => {
+    /** Starts `command` with `starter` and returns what a runner started later knows of it: the ARN and the recorded process. */
+    async function startedElsewhere(starter: ProcessTaskRunner, command: string[]): Promise<{ taskArn: string; process: JobProcess; jobId: string }> {
+      const request = aRequest(command);
+      const result = await starter.runTask(request);
+      assert.ok(result.started && result.process, 'the task started and its process was reported');
+      await untilLogged(request.jobId, 'ready');
+      return { taskArn: result.taskArn, process: result.process, jobId: request.jobId };
+    }
+
+    it('is stopped with SIGTERM to its process group when its recorded process is still there; stopTask returns once it has gone', async () => {
+      // Prepare
+      const starter = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      const { taskArn, process: recorded } = await startedElsewhere(starter, ['sh', '-c', 'sleep 30 & echo $! > child.pid; echo ready; wait']);
+      const restarted = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+
+      // Act
+      await restarted.stopTask(taskArn, 'the server restarted', { process: recorded });
+
+      // Assess
+      assert.equal(processGone(recorded.pid), true, 'the process has gone when stopTask returns');
+      const stopped = await untilStopped(starter, taskArn);
+      assert.equal(stopped.exitCode, 143, 'it died of the SIGTERM');
+    });
+
+    it('is SIGKILLed, with the rest of its group, when it ignores SIGTERM for the grace period', async () => {
+      // Prepare
+      const starter = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      const { taskArn, process: recorded, jobId } = await startedElsewhere(starter, ['sh', '-c', 'trap "" TERM; sleep 30 & echo $! > child.pid; echo ready; while true; do sleep 0.05; done']);
+      const child = Number(await readFile(join(dataDir, 'work', jobId, 'child.pid'), 'utf8'));
+      const restarted = new ProcessTaskRunner({ dataDir, logger: silentLogger, stopGraceMs: 300 });
+
+      // Act
+      const startedStopping = Date.now();
+      await restarted.stopTask(taskArn, 'the server restarted', { process: recorded });
+
+      // Assess
+      assert.ok(Date.now() - startedStopping >= 300, 'SIGKILL came only after the grace period');
+      assert.equal(processGone(recorded.pid), true);
+      await eventually(`its background child ${child} to be gone`, () => (processGone(child) ? true : undefined));
+      assert.equal((await untilStopped(starter, taskArn)).exitCode, 137);
+    });
+
+    it('is reported not found, and nothing is signalled, when its pid now names another process (another start time)', async () => {
+      // Prepare: a live process in a group of its own, as a job's would be, with a pid the record names.
+      const unrelated = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+      const pid = unrelated.pid ?? 0;
+      const restarted = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      try {
+        // Act
+        const stopping = restarted.stopTask(localTaskArn(newJobId()), 'the server restarted', { process: { pid, processGroup: pid, startTime: '1' } });
+
+        // Assess
+        await assert.rejects(stopping, { name: 'TaskNotFound' });
+        await delay(200);
+        assert.equal(processGone(pid), false, 'the unrelated process is still running');
+      } finally {
+        unrelated.kill('SIGKILL');
+      }
+    });
+
+    it('is reported not found when its process has gone, or no process was recorded', async () => {
+      // Prepare
+      const starter = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      const request = aRequest(['true']);
+      const result = await starter.runTask(request);
+      assert.ok(result.started);
+      await untilStopped(starter, result.taskArn);
+      const restarted = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      const recorded = result.process ?? { pid: 2 ** 22 + 1, processGroup: 2 ** 22 + 1, startTime: '1' };
+
+      // Act and assess
+      await assert.rejects(restarted.stopTask(result.taskArn, 'the server restarted', { process: recorded }), { name: 'TaskNotFound' });
+      await assert.rejects(restarted.stopTask(result.taskArn, 'the server restarted'), { name: 'TaskNotFound' });
+    });
+  });
+
+  describe('the size limit of a log', () => {
+    const MAX_LOG_BYTES = 2000;
+
+    it('keeps at most the limit, then one truncation line; the job runs to its end and succeeds', async () => {
+      // Prepare
+      const capped = new ProcessTaskRunner({ dataDir, logger: silentLogger, maxLogBytes: MAX_LOG_BYTES });
+      const request = aRequest(['sh', '-c', 'seq 1 20000; echo last-line-of-output; seq 1 20000 >&2; echo done > finished']);
+
+      // Act
+      const taskArn = await started(capped, request);
+      const stopped = await untilStopped(capped, taskArn);
+
+      // Assess
+      assert.equal(stopped.exitCode, 0);
+      assert.equal(existsSync(join(dataDir, 'work', request.jobId, 'finished')), true, 'the job ran to its end');
+      const lines = await logOf(request.jobId);
+      const truncation = lines.filter((line) => line.truncated === true);
+      assert.equal(truncation.length, 1);
+      assert.equal(lines.at(-1), truncation[0]);
+      assert.equal(truncation[0]?.message, `… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (${MAX_LOG_BYTES} bytes)`);
+      const truncationBytes = Buffer.byteLength(`${JSON.stringify(truncation[0])}\n`);
+      const size = statSync(logFilePath(dataDir, request.jobId)).size;
+      assert.ok(size <= MAX_LOG_BYTES + truncationBytes, `the log is ${size} bytes`);
+      assert.ok(size > MAX_LOG_BYTES - 200, `the log was filled up to about its limit (${size} bytes)`);
+      assert.deepEqual(
+        lines.slice(0, 5).map((line) => line.message),
+        ['1', '2', '3', '4', '5'],
+      );
+      assert.equal(lines.some((line) => line.message === 'last-line-of-output'), false);
+    });
+
+    it('adds no truncation line to a log within its limit', async () => {
+      // Prepare
+      const capped = new ProcessTaskRunner({ dataDir, logger: silentLogger, maxLogBytes: MAX_LOG_BYTES });
+      const request = aRequest(['seq', '1', '10']);
+
+      // Act
+      await untilStopped(capped, await started(capped, request));
+
+      // Assess
+      const lines = await logOf(request.jobId);
+      assert.deepEqual(lines.map((line) => line.message), ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+      assert.equal(lines.some((line) => line.truncated), false);
+    });
+  });
+
+  describe('removeTaskFiles', () => {
+    it("removes the job's work directory and log file, and nothing of other jobs", async () => {
+      // Prepare
+      const removed = aRequest(['sh', '-c', 'echo output; mkdir -p sub; touch sub/file']);
+      const kept = aRequest(['echo', 'kept']);
+      await untilStopped(runner, await started(runner, removed));
+      await untilStopped(runner, await started(runner, kept));
+
+      // Act
+      await runner.removeTaskFiles(removed.jobId);
+      await runner.removeTaskFiles(removed.jobId);
+
+      // Assess
+      assert.equal(existsSync(join(dataDir, 'work', removed.jobId)), false);
+      assert.equal(existsSync(logFilePath(dataDir, removed.jobId)), false);
+      assert.equal(existsSync(join(dataDir, 'work', kept.jobId)), true);
+      assert.deepEqual(await messagesOf(kept.jobId), ['kept']);
+    });
+
+    it('refuses anything but a job id, so no other path can be named', async () => {
+      await assert.rejects(runner.removeTaskFiles('../logs'), /not a job id/);
+      assert.equal(existsSync(join(dataDir, 'logs')), true);
     });
   });
 

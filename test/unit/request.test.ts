@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '#lib/domain/errors.ts';
-import { parseWith } from '#lib/http/request.ts';
-import { createJobBody } from '#lib/http/schemas.ts';
+import { parseQuery, parseWith } from '#lib/http/request.ts';
+import { createJobBody, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 
 /** Asserts that `parse` throws a 400 VALIDATION_FAILED; returns the error for its message and details. */
@@ -66,5 +66,62 @@ describe('parseWith', () => {
     // Assess
     assert.equal(error.details?.[0]?.path, '(root)');
     assert.equal(error.details?.length, 1);
+  });
+
+  it('says how many items an argv over 1000 has, not that it is neither an argv nor a string', () => {
+    // Act
+    const error = validationErrorOf(() => parseWith(createJobBody, { command: Array.from({ length: 1001 }, () => 'x') }, 'the request body'));
+
+    // Assess
+    assert.deepEqual(error.details, [{ path: 'command', message: 'command has 1001 items; at most 1000' }]);
+  });
+
+  it('points at the argument of an argv that is wrong, as an argv', () => {
+    // Act
+    const error = validationErrorOf(() => parseWith(createJobBody, { command: ['echo', 'a\u0000b', 7] }, 'the request body'));
+
+    // Assess
+    assert.deepEqual(error.details, [
+      { path: 'command.1', message: 'must not contain NUL characters' },
+      { path: 'command.2', message: 'Invalid input: expected string, received number' },
+    ]);
+  });
+
+  it('leaves a cpu or memory past any Fargate size to the domain (INVALID_TASK_SIZE), refusing only what is not a positive whole number', () => {
+    // Act
+    const huge = parseWith(createJobBody, { command: ['true'], cpu: 2 ** 53, memory: 1e308 }, 'the request body');
+    const fraction = validationErrorOf(() => parseWith(createJobBody, { command: ['true'], cpu: 256.5 }, 'the request body'));
+    const negative = validationErrorOf(() => parseWith(createJobBody, { command: ['true'], memory: -512 }, 'the request body'));
+
+    // Assess
+    assert.equal(huge.cpu, 2 ** 53);
+    assert.equal(huge.memory, 1e308);
+    assert.deepEqual(fraction.details, [{ path: 'cpu', message: 'must be a whole number' }]);
+    assert.deepEqual(negative.details?.map((detail) => detail.path), ['memory']);
+  });
+});
+
+describe('parseQuery', () => {
+  it('takes a parameter given empty as one not given', () => {
+    // Act
+    const logs = parseQuery(jobLogsQuery, { queryStringParameters: { cursor: '', limit: '' } });
+    const list = parseQuery(listJobsQuery, { queryStringParameters: { status: '', profile: '', cursor: '', limit: '' } });
+    const some = parseQuery(listJobsQuery, { queryStringParameters: { status: 'RUNNING', limit: '' } });
+
+    // Assess
+    assert.deepEqual(logs, {});
+    assert.deepEqual(list, {});
+    assert.deepEqual(some, { status: 'RUNNING' });
+  });
+
+  it('still refuses a parameter it does not know, even empty, and a known one that is not valid', () => {
+    // Act
+    const unknown = validationErrorOf(() => parseQuery(listJobsQuery, { queryStringParameters: { sort: '' } }));
+    const invalid = validationErrorOf(() => parseQuery(listJobsQuery, { queryStringParameters: { limit: '0' } }));
+
+    // Assess
+    assert.equal(unknown.message, 'the query string is not valid');
+    assert.deepEqual(unknown.details, [{ path: 'sort', message: 'unknown field' }]);
+    assert.deepEqual(invalid.details?.map((detail) => detail.path), ['limit']);
   });
 });

@@ -9,7 +9,7 @@ import { createTestStore, type TestStore } from '../helpers/store.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
 
-const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '', atEnd: true }), tail: async () => [] };
+const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '', atEnd: true, truncated: false }), tail: async () => [] };
 
 let testStore: TestStore;
 before(async () => {
@@ -32,13 +32,36 @@ function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
   };
 }
 
+describe('startTask', () => {
+  it('records the process the runner reports with the task, and records none where it reports none', async () => {
+    // Prepare
+    const process = { pid: 31337, processGroup: 31337, startTime: '4711' };
+    const local = aJob({ status: 'QUEUED' });
+    const remote = aJob({ status: 'QUEUED' });
+    for (const job of [local, remote]) await testStore.store.create(job);
+    const localRunner: TaskRunner = { ...stoppedRunner({}), runTask: async () => ({ started: true, taskArn: TASK_ARN, process }) };
+
+    // Act
+    await stepsWith(localRunner).StartTask({ jobId: local.id });
+    await stepsWith(stoppedRunner({})).StartTask({ jobId: remote.id });
+
+    // Assess
+    const [storedLocal, storedRemote] = await Promise.all([testStore.store.get(local.id), testStore.store.get(remote.id)]);
+    assert.equal(storedLocal?.status, 'PROVISIONING');
+    assert.deepEqual(storedLocal?.process, process);
+    assert.equal(storedLocal?.taskArn, TASK_ARN);
+    assert.equal(storedRemote?.taskArn, TASK_ARN);
+    assert.equal(storedRemote?.process, undefined);
+  });
+});
+
 describe('finalizeJob', () => {
   it('keeps the verdict of the task when its log tail cannot be read', async () => {
     // Prepare
     const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z' });
     await testStore.store.create(job);
     const unreadableLogs: LogReader = {
-      read: async () => ({ lines: [], nextCursor: '', atEnd: true }),
+      read: async () => ({ lines: [], nextCursor: '', atEnd: true, truncated: false }),
       tail: async () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       },

@@ -14,7 +14,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, DynamoDBServiceExcepti
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runTokenCommand, type TokenCommandIo } from '#cli/token.ts';
-import { TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
+import { LOCAL_SERVER_TOKEN_NAME, TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
 import type { TokenRecord } from '#lib/domain/ports.ts';
 import { openSharedStore } from '#lib/adapters/local/local-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
@@ -158,8 +158,7 @@ describe('npm run token against a stage (--stage)', () => {
       assert.equal(code, 1);
       assert.deepEqual(terminal.stdout, []);
       const stderr = terminal.stderr.join('');
-      assert.match(stderr, /unknown profile\(s\): gpu/);
-      assert.match(stderr, /profiles are: default, ssh/);
+      assert.equal(stderr, "fargate-jobs: unknown profile 'gpu'; the profiles here are: default, ssh (or * for all)\n");
       assert.deepEqual(dynamodb.calls(), []);
     });
 
@@ -290,6 +289,23 @@ describe('npm run token against a stage (--stage)', () => {
       assert.match(terminal.stderr.join(''), /Revoked token 'ci' \(stage 'dev'.*may accept it for up to 30 s more/);
     });
 
+    it("says nothing of the local server when a stage's token happens to be named local", async () => {
+      // Prepare
+      const named = { ...active, name: 'local' };
+      dynamodb.on(GetCommand).resolves({ Item: nameItem(named) });
+      dynamodb.on(UpdateCommand).resolves({ Attributes: { ...storedItem(named), revokedAt: '2030-02-01T00:00:00.000Z', expiresAt: 1_908_000_000 } });
+      dynamodb.on(DeleteCommand).resolves({});
+      const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
+
+      // Act
+      const code = await runTokenCommand(['revoke', '--name', 'local', ...STAGE], terminal.io);
+
+      // Assess
+      assert.equal(code, 0);
+      assert.match(terminal.stderr.join(''), /Revoked token 'local' \(stage 'dev'/);
+      assert.doesNotMatch(terminal.stderr.join(''), /npm start/);
+    });
+
     it('exits 1 with a clear message for a name no active token has, and writes nothing', async () => {
       // Prepare
       dynamodb.on(GetCommand).resolves({});
@@ -403,12 +419,36 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     assert.equal(listedBefore?.name, 'laptop');
     assert.equal(listedBefore?.revokedAt, undefined);
     assert.doesNotMatch(revoked.stderr.join(''), /authorizer cache/);
+    assert.doesNotMatch(revoked.stderr.join(''), /npm start/, 'only the local server\'s own token is worth a warning');
     const [afterwards] = JSON.parse(listedAgain.stdout.join('')) as TokenRecord[];
     assert.equal(afterwards?.name, 'laptop');
     assert.ok(afterwards?.revokedAt);
     assert.deepEqual(afterRevoke, { authenticated: false, failure: 'REVOKED' });
     assert.ok(!existsSync(join(dataDir, 'dynamodb-endpoint')), 'no endpoint file is left to point at a closed store');
     for (const terminal of [created, listed, revoked, listedAgain]) assert.deepEqual(terminal.clientRegions, []);
+  });
+
+  it("warns, on revoking the local server's own token (local), that the server's requests now fail and that restarting npm start makes a new one", async () => {
+    // Prepare: the token the server makes for its user, as it makes it.
+    const local = await openSharedStore(dataDir);
+    try {
+      await new TokenService({ store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }) }).create({ name: LOCAL_SERVER_TOKEN_NAME, profiles: ['*'] });
+    } finally {
+      await local.close();
+    }
+    const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
+
+    // Act
+    const code = await runTokenCommand(['revoke', '--name', LOCAL_SERVER_TOKEN_NAME], terminal.io);
+
+    // Assess
+    assert.equal(code, 0, terminal.stderr.join(''));
+    const stderr = terminal.stderr.join('');
+    assert.match(stderr, /Revoked token 'local'/);
+    assert.ok(stderr.includes(`'local' is the local server's own token, the one \`npm start\` printed (kept in ${join(dataDir, 'token')})`), stderr);
+    assert.match(stderr, /refused with 401/);
+    assert.match(stderr, /Restart `npm start` to get a new one: it makes and prints a new token/);
+    assert.deepEqual(terminal.stdout, []);
   });
 
   it('exits 1 naming the directory when its store cannot be opened', async () => {
@@ -438,7 +478,7 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     // Assess
     assert.equal(code, 1);
     assert.deepEqual(terminal.stdout, []);
-    assert.match(terminal.stderr.join(''), /unknown profile\(s\): ssh/);
+    assert.equal(terminal.stderr.join(''), "fargate-jobs: unknown profile 'ssh'; the profiles here are: default, echo (or * for all)\n");
     assert.deepEqual(JSON.parse(listed.stdout.join('')), []);
   });
 });

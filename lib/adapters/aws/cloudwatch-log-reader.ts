@@ -8,7 +8,7 @@ import { GetLogEventsCommand, type CloudWatchLogsClient, type OutputLogEvent } f
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
-import type { LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
+import type { LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 
 /** GetLogEvents may return short or empty pages before the end; this bounds the calls one page makes. */
@@ -70,7 +70,7 @@ export class CloudWatchLogReader implements LogReader {
 
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
     const start = options.cursor ? decodeCursor(options.cursor, isStreamCursor) : { forwardToken: null };
-    const nothingYet: LogPage = { lines: [], nextCursor: options.cursor ?? encodeCursor(start), atEnd: true };
+    const nothingYet: LogPage = { lines: [], nextCursor: options.cursor ?? encodeCursor(start), atEnd: true, truncated: false };
     if (!job.taskArn) return nothingYet;
     const stream = this.#streamOf(job, job.taskArn);
 
@@ -107,18 +107,20 @@ export class CloudWatchLogReader implements LogReader {
       atEnd = next === undefined || next === token;
       token = next ?? token;
     }
-    return { lines, nextCursor: encodeCursor({ forwardToken: token } satisfies StreamCursor), atEnd };
+    // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
+    return { lines, nextCursor: encodeCursor({ forwardToken: token } satisfies StreamCursor), atEnd, truncated: false };
   }
 
   /**
    * Called once the task has STOPPED, while the awslogs driver may still be flushing: watches the
    * last `count` events until they have not changed for quietMs (at most maxDrainMs), so the stored
-   * tail holds the container's last words.
+   * tail holds the container's last words. Without `waitForFlush`, one look: the events there now.
    */
-  async tail(job: Job, count: number): Promise<string[]> {
+  async tail(job: Job, count: number, options: TailOptions = {}): Promise<string[]> {
     if (!job.taskArn || count <= 0) return [];
     const stream = this.#streamOf(job, job.taskArn);
     const limit = Math.min(count, MAX_EVENTS_PER_CALL);
+    if (options.waitForFlush === false) return ((await this.#latestEvents(stream, limit)) ?? []).map((event) => event.message ?? '');
 
     const startedAt = this.#now();
     let changedAt = startedAt;

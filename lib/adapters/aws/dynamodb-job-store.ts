@@ -5,10 +5,10 @@
  * when the condition fails, by a consistent read.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { isTerminal, statusesThatMayBecome, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
+import { isTerminal, statusesThatMayBecome, TERMINAL_STATUSES, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
@@ -143,12 +143,17 @@ export class DynamoDbJobStore implements JobStore {
         new QueryCommand({
           TableName: this.#tableName,
           IndexName: LIST_INDEX,
-          KeyConditionExpression: 'gsi1pk = :partition',
+          // The sort key starts with the creation time, so `gsi1sk < :before` is "created before".
+          KeyConditionExpression: query.createdBefore === undefined ? 'gsi1pk = :partition' : 'gsi1pk = :partition AND gsi1sk < :before',
           ScanIndexForward: false,
           Limit: filtered ? Math.max(remaining + 1, FILTERED_QUERY_PAGE) : remaining + 1,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...filter,
-          ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':partition': JOB_LIST_PARTITION },
+          ExpressionAttributeValues: {
+            ...filter.ExpressionAttributeValues,
+            ':partition': JOB_LIST_PARTITION,
+            ...(query.createdBefore === undefined ? {} : { ':before': query.createdBefore }),
+          },
         }),
       );
       const items = (page.Items ?? []) as JobItem[];
@@ -165,6 +170,25 @@ export class DynamoDbJobStore implements JobStore {
       jobs: jobs.map(toJob),
       nextCursor: more && last ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }) : null,
     };
+  }
+
+  async delete(jobId: string): Promise<boolean> {
+    const terminal = Object.fromEntries(TERMINAL_STATUSES.map((status, index) => [`:terminal${index}`, status]));
+    try {
+      await this.#documents.send(
+        new DeleteCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          ConditionExpression: `#status IN (${Object.keys(terminal).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: terminal,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async countActive(submittedBy: string, atMost: number): Promise<number> {

@@ -1,6 +1,8 @@
 /**
  * The LogReader port in local mode: each job's output is a JSON-lines file written by the process
- * task runner. The cursor is the byte offset of the next unread line.
+ * task runner. The cursor is the byte offset of the next unread line. A log cut at its size limit
+ * ends with one line marked `truncated` (truncationLine), written last: a look at the file's end
+ * tells whether it was cut.
  */
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,9 +12,17 @@ import type { LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 
 const READ_CHUNK_BYTES = 64 * 1024;
 const TAIL_WINDOW_BYTES = 256 * 1024;
+/** More than the truncation line takes: a last line longer than this is the job's own. */
+const TRUNCATION_WINDOW_BYTES = 1024;
 
 export function logFilePath(dataDir: string, jobId: string): string {
   return join(dataDir, 'logs', `${jobId}.log`);
+}
+
+/** The line that ends a log cut at `maxLogBytes`: shown as a line like any other, and marked. */
+export function truncationLine(at: Date, maxLogBytes: number): string {
+  const message = `… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (${maxLogBytes} bytes)`;
+  return `${JSON.stringify({ timestamp: at.toISOString(), message, truncated: true })}\n`;
 }
 
 interface FileCursor {
@@ -35,9 +45,9 @@ export class FileLogReader implements LogReader {
     const start = options.cursor ? decodeCursor(options.cursor, isFileCursor).offset : 0;
     const path = logFilePath(this.#dataDir, job.id);
     const size = await fileSize(path);
-    if (size === undefined || start >= size) {
-      return { lines: [], nextCursor: encodeCursor({ offset: Math.min(start, size ?? 0) }), atEnd: true };
-    }
+    if (size === undefined) return { lines: [], nextCursor: encodeCursor({ offset: 0 }), atEnd: true, truncated: false };
+    const truncated = await endsWithTruncation(path, size);
+    if (start >= size) return { lines: [], nextCursor: encodeCursor({ offset: Math.min(start, size) }), atEnd: true, truncated };
 
     const lines: LogLine[] = [];
     let offset = start;
@@ -62,7 +72,7 @@ export class FileLogReader implements LogReader {
       await file.close();
     }
     // A partly written last line is left for the next read.
-    return { lines, nextCursor: encodeCursor({ offset }), atEnd: offset >= size };
+    return { lines, nextCursor: encodeCursor({ offset }), atEnd: offset >= size, truncated };
   }
 
   async tail(job: Job, count: number): Promise<string[]> {
@@ -81,6 +91,25 @@ export class FileLogReader implements LogReader {
     } finally {
       await file.close();
     }
+  }
+}
+
+/** Whether the last complete line of the file is the truncation line. */
+async function endsWithTruncation(path: string, size: number): Promise<boolean> {
+  if (size === 0) return false;
+  const start = Math.max(0, size - TRUNCATION_WINDOW_BYTES);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(size - start);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, start);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    if (!text.endsWith('\n')) return false;
+    const lastLine = text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1);
+    return (JSON.parse(lastLine) as { truncated?: unknown }).truncated === true;
+  } catch {
+    return false;
+  } finally {
+    await file.close();
   }
 }
 

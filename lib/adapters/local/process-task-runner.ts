@@ -1,21 +1,30 @@
 /**
  * The TaskRunner port in local mode: a "task" is a child process. The argv runs with no shell, in a
- * per-job work directory; every stdout/stderr line is timestamped into the job's log file; a stop
- * sends SIGTERM to the process group and SIGKILL after a grace period. Work directories and logs
- * hold the user's commands and output: only the user may read them (0700 directories, 0600 logs).
+ * per-job work directory; every stdout/stderr line is timestamped into the job's log file, up to a
+ * size limit (past it the output is read and discarded, and the log says so in one last line); a
+ * stop sends SIGTERM to the process group and SIGKILL after a grace period. Work directories and
+ * logs hold the user's commands and output: only the user may read them (0700 directories, 0600 logs).
+ *
+ * Each child is its own process group (so a stop reaches its children), which also means it outlives
+ * a server that is killed. The runner reports each one's pid, group and start time; a runner started
+ * later stops such a process when asked to stop its task, if that pid still names the same process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants as osConstants } from 'node:os';
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import { isJobId } from '#lib/domain/ids.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { JobProcess } from '#lib/domain/job.ts';
+import type { RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStopWatcher } from './local-workflow.ts';
-import { logFilePath } from './file-log-reader.ts';
+import { logFilePath, truncationLine } from './file-log-reader.ts';
+import { identifyProcess } from './process-identity.ts';
 import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
 
 export interface ProcessTaskRunnerOptions {
@@ -26,17 +35,27 @@ export interface ProcessTaskRunnerOptions {
   stopGraceMs?: number;
   /** Environment every job starts from (the job's own variables are added on top). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** The most a job's log file holds, in bytes (DEFAULT_MAX_LOG_BYTES by default); the rest is discarded. */
+  maxLogBytes?: number;
 }
 
 interface LocalTask {
   taskArn: string;
   child: ChildProcess;
+  /** Reported with the task; undefined when the process had gone before it could be looked at. */
+  process?: JobProcess;
   snapshot: TaskSnapshot;
   stopped: Promise<void>;
   killTimer?: NodeJS.Timeout;
 }
 
 const DEFAULT_STOP_GRACE_MS = 5000;
+/** 100 MiB: a log a person can still page through, and a bound on what one job can put on the disk. */
+export const DEFAULT_MAX_LOG_BYTES = 100 * 1024 * 1024;
+/** How often a process this runner did not start is looked at while it is being stopped. */
+const ORPHAN_POLL_MS = 50;
+/** How long a process is given to go after SIGKILL. */
+const KILL_WAIT_MS = 2000;
 /** Lines longer than this are split, so one runaway line cannot exhaust memory. */
 const MAX_LINE_LENGTH = 64 * 1024;
 /** How long output already in the pipes may take to be read after the process exits. */
@@ -56,13 +75,14 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
   /** Like RunTask's clientToken: starting the same job again, even while it starts, gives the same task. */
   runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     const taskArn = localTaskArn(request.jobId);
-    if (this.#tasks.has(taskArn)) return Promise.resolve({ started: true, taskArn });
-    let starting = this.#starting.get(taskArn);
-    if (!starting) {
-      starting = this.#start(request, taskArn).finally(() => this.#starting.delete(taskArn));
-      this.#starting.set(taskArn, starting);
-    }
-    return starting;
+    // Still starting first: the task is known a moment before its process has been looked at.
+    const starting = this.#starting.get(taskArn);
+    if (starting) return starting;
+    const known = this.#tasks.get(taskArn);
+    if (known) return Promise.resolve({ started: true, taskArn, ...(known.process ? { process: known.process } : {}) });
+    const start = this.#start(request, taskArn).finally(() => this.#starting.delete(taskArn));
+    this.#starting.set(taskArn, start);
+    return start;
   }
 
   async #start(request: RunTaskRequest, taskArn: string): Promise<RunTaskResult> {
@@ -98,7 +118,10 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     };
     task.stopped = this.#watch(task, logFile);
     this.#tasks.set(taskArn, task);
-    return { started: true, taskArn };
+    // Only once it is watched: a quick command may exit meanwhile.
+    const identity = await processOf(child);
+    if (identity) task.process = identity;
+    return { started: true, taskArn, ...(identity ? { process: identity } : {}) };
   }
 
   async describeTask(taskArn: string): Promise<TaskSnapshot> {
@@ -107,14 +130,38 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     return { ...task.snapshot };
   }
 
-  async stopTask(taskArn: string, reason: string): Promise<void> {
+  async stopTask(taskArn: string, reason: string, options: StopTaskOptions = {}): Promise<void> {
     const task = this.#tasks.get(taskArn);
-    if (!task) throw new TaskNotFoundError(taskArn);
+    if (!task) return this.#stopOrphan(taskArn, options.process);
     if (task.snapshot.lastStatus === 'STOPPED' || task.snapshot.stopCode === 'UserInitiated') return;
     task.snapshot = { ...task.snapshot, lastStatus: 'STOPPING', stopCode: 'UserInitiated', stoppedReason: reason };
     signalGroup(task.child, 'SIGTERM');
     task.killTimer = setTimeout(() => signalGroup(task.child, 'SIGKILL'), this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     task.killTimer.unref();
+  }
+
+  /**
+   * Stops a task's process that this runner did not start (a server before it did, and died): SIGTERM
+   * to its group, SIGKILL once the grace period is over or the process has gone (as when a task's
+   * main process exits), and returns once it has gone. Nothing is signalled unless the pid still
+   * names a process that started when the job's did: a pid given to another process since is left
+   * alone, and the task reported not found, as one whose process is gone.
+   */
+  async #stopOrphan(taskArn: string, recorded: JobProcess | undefined): Promise<void> {
+    if (!recorded || !(await isStillRunning(recorded))) throw new TaskNotFoundError(taskArn);
+    signalProcessGroup(recorded.processGroup, 'SIGTERM');
+    await untilGone(recorded, this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    signalProcessGroup(recorded.processGroup, 'SIGKILL');
+    const gone = await untilGone(recorded, KILL_WAIT_MS);
+    this.#options.logger.info('stopped a process a previous server left running', { taskArn, pid: recorded.pid, gone });
+  }
+
+  /** Removes the job's work directory and log file. */
+  async removeTaskFiles(jobId: string): Promise<void> {
+    // The id becomes a path: anything but a job id could name something else.
+    if (!isJobId(jobId)) throw new Error(`not a job id: '${jobId}'`);
+    await rm(join(this.#options.dataDir, 'work', jobId), { recursive: true, force: true });
+    await rm(logFilePath(this.#options.dataDir, jobId), { force: true });
   }
 
   async waitUntilStopped(taskArn: string, timeoutMs: number): Promise<void> {
@@ -135,9 +182,27 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     await Promise.all(running.map((task) => task.stopped));
   }
 
-  /** Records each output line; reports STOPPED only once the process has exited and its log is flushed. */
+  /**
+   * Records each output line; reports STOPPED only once the process has exited and its log is
+   * flushed. Past the log's size limit the output is still read (a full pipe would block the job)
+   * but discarded, and one last line says so.
+   */
   async #watch(task: LocalTask, logFile: WriteStream): Promise<void> {
     const { child } = task;
+    const maxLogBytes = this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    let logBytes = 0;
+    let truncated = false;
+    const record = (entry: string) => {
+      if (truncated) return;
+      const bytes = Buffer.byteLength(entry);
+      if (logBytes + bytes > maxLogBytes) {
+        truncated = true;
+        logFile.write(truncationLine(new Date(), maxLogBytes));
+        return;
+      }
+      logBytes += bytes;
+      logFile.write(entry);
+    };
     const streams = (['stdout', 'stderr'] as const).map(async (stream) => {
       const source = child[stream];
       if (!source) return;
@@ -145,7 +210,7 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
       for await (const line of lines) {
         for (let offset = 0; offset === 0 || offset < line.length; offset += MAX_LINE_LENGTH) {
           const message = line.slice(offset, offset + MAX_LINE_LENGTH);
-          logFile.write(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`);
+          record(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`);
         }
       }
     });
@@ -186,6 +251,37 @@ function describeSpawnError(error: NodeJS.ErrnoException): string {
   if (error.code === 'ENOENT') return 'no such file or command';
   if (error.code === 'EACCES') return 'permission denied';
   return error.code ?? error.message;
+}
+
+/** The child's pid, group (its own: it is spawned detached) and start time; undefined if it has gone already. */
+async function processOf(child: ChildProcess): Promise<JobProcess | undefined> {
+  if (child.pid === undefined) return undefined;
+  const identity = await identifyProcess(child.pid);
+  return identity ? { pid: child.pid, processGroup: child.pid, startTime: identity.startTime } : undefined;
+}
+
+/** Whether the recorded process is still there: its pid names a live process that started when it did. */
+async function isStillRunning(recorded: JobProcess): Promise<boolean> {
+  const now = await identifyProcess(recorded.pid);
+  return now !== undefined && now.running && now.startTime === recorded.startTime;
+}
+
+/** Waits up to `timeoutMs` for the recorded process to go; true once it has. */
+async function untilGone(recorded: JobProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isStillRunning(recorded)) {
+    if (Date.now() >= deadline) return false;
+    await delay(ORPHAN_POLL_MS);
+  }
+  return true;
+}
+
+function signalProcessGroup(processGroup: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-processGroup, signal);
+  } catch {
+    // Nothing left in the group.
+  }
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -1,0 +1,1 @@
+export { optionsHandler as handler } from '#lib/http/options.ts';

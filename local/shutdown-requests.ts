@@ -1,0 +1,79 @@
+/**
+ * What stops `npm start`. Whoever ends the server — Ctrl-C, `kill`, systemd, Docker, a CI runner,
+ * `timeout`, a closed terminal — must get the same graceful stop: running jobs stopped and recorded
+ * CANCELLED, the store closed, the port freed. How each one reaches node (npm 11 runs the script
+ * as `sh -c 'exec node local/server.ts'`, so node is npm's direct child):
+ *
+ * - SIGTERM and SIGINT sent to npm are forwarded by npm to node;
+ * - Ctrl-C sends SIGINT to the terminal's whole foreground process group: node gets it directly and
+ *   again, a moment later, forwarded by npm. One press must count once, so a repeat within
+ *   REPEAT_WINDOW_MS of the first request is ignored; a later one (the user pressing again because
+ *   the stop takes too long) still means "exit now";
+ * - SIGHUP (a closed terminal) kills npm without forwarding anything, and so does `kill -9` of npm:
+ *   node learns of it only because its parent changes (it is re-parented to init or a subreaper),
+ *   which it polls for every PARENT_POLL_MS. SIGHUP sent to node itself is handled like SIGTERM.
+ */
+
+export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Long enough for npm to forward a Ctrl-C node already had; short next to a person pressing again. */
+export const REPEAT_WINDOW_MS = 1_000;
+/** How soon a server whose npm died notices; the check is one system call. */
+export const PARENT_POLL_MS = 250;
+
+/** What a request to stop means now: start the graceful stop, nothing (a repeat), or exit at once. */
+export type ShutdownDecision = 'shut-down' | 'ignore' | 'exit-now';
+
+/** Counts the requests to stop one server. */
+export class ShutdownRequests {
+  readonly #repeatWindowMs: number;
+  #firstAt: number | undefined;
+
+  constructor(repeatWindowMs: number = REPEAT_WINDOW_MS) {
+    this.#repeatWindowMs = repeatWindowMs;
+  }
+
+  /** A signal received at `now` (ms): the first shuts down, a repeat is ignored, a later one exits now. */
+  signal(now: number): ShutdownDecision {
+    if (this.#firstAt === undefined) {
+      this.#firstAt = now;
+      return 'shut-down';
+    }
+    return now - this.#firstAt < this.#repeatWindowMs ? 'ignore' : 'exit-now';
+  }
+
+  /**
+   * The parent went away at `now`. Never a reason to exit at once: npm may exit on its own while
+   * the server is stopping (after forwarding a signal), and nobody asked to hurry.
+   */
+  parentGone(now: number): ShutdownDecision {
+    if (this.#firstAt !== undefined) return 'ignore';
+    this.#firstAt = now;
+    return 'shut-down';
+  }
+}
+
+export interface ParentWatchOptions {
+  /** The parent's pid to compare with: the parent when the watch begins by default. */
+  parent?: number;
+  /** This process's parent pid now; `process.ppid` (read afresh each time) by default. */
+  ppid?: () => number;
+  intervalMs?: number;
+}
+
+/**
+ * Calls `onGone` once, when this process's parent is no longer `options.parent` (at the latest on
+ * the first check, when it had changed already). The timer is unref'd: it never keeps the server
+ * alive on its own.
+ */
+export function watchParent(onGone: () => void, options: ParentWatchOptions = {}): { stop(): void } {
+  const ppid = options.ppid ?? (() => process.ppid);
+  const parent = options.parent ?? ppid();
+  const timer = setInterval(() => {
+    if (ppid() === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, options.intervalMs ?? PARENT_POLL_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,516 @@
+/**
+ * docs/openapi.yaml held against the real local server: for every operation the spec documents and
+ * every status it documents for it, a request that gets that status, and the answer (status,
+ * headers, body) validated against the spec's own schemas by a JSON Schema validator. Statuses no
+ * request can get from the local server are listed below with the reason; every other documented
+ * status needs a request here, so a status documented without one fails this test.
+ *
+ * Which requests are made is read from the spec: a status documented for an operation is tried on
+ * it, HEAD is tried with the requests of its GET, and the shared answers (401, 413, 421, 429, 431)
+ * with the same kind of request on every operation that documents them.
+ */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  assertValid,
+  documentedCodes,
+  documentedResponse,
+  headerValue,
+  methodsOf,
+  operations,
+  queryParameters,
+  spec,
+  type DocumentedOperation,
+  type Response,
+  type Schema,
+} from '../helpers/openapi.ts';
+import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
+import { tokenCommand } from '../helpers/token-command.ts';
+
+/** Documented statuses no request to the local server can get, each with the reason. */
+const NOT_FROM_THE_LOCAL_SERVER: Record<string, string> = {
+  '500': 'an internal error: no request gets one from a sound server (test/unit/openapi-internal-error.test.ts checks its shape)',
+};
+
+const UNKNOWN_JOB_ID = 'job-0123456789abcdefghjkmnpqrs';
+const BODY_LIMIT = Number((documentedResponse('PayloadTooLarge') as Response & Schema)['x-maxBodyBytes']);
+/** Over the 16 KB the spec names for the request's headers. */
+const OVERSIZED_HEADER = 'x'.repeat(20 * 1024);
+const LONG_JOB = { command: ['sleep', '60'] };
+
+// ---------------------------------------------------------------------------------------------
+// Sending requests as any HTTP client may (fetch cannot set Host, nor send a body with GET)
+
+interface Call {
+  path: string;
+  /** The server the request goes to: the one whose token's rate is used up for 429 RATE_LIMITED. */
+  server?: 'main' | 'rateLimited';
+  /** The bearer token: the server's own by default, `null` for no Authorization header. */
+  token?: string | null;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  host?: string;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+function send(server: LocalServerProcess, method: string, call: Call): Promise<Answer> {
+  const url = new URL(call.path, server.url);
+  const token = call.token === undefined ? server.token : call.token;
+  const headers: Record<string, string> = {
+    host: call.host ?? url.host,
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    ...(call.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(call.body)) }),
+    ...call.headers,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const outgoing = httpRequest({ hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const received = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, String(value)]));
+        resolvePromise({ status: response.statusCode ?? 0, headers: received, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    // A server that answers before it has read the whole body may close while it is still sent.
+    outgoing.on('error', reject);
+    outgoing.end(call.body);
+  });
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}): Pick<Call, 'body' | 'headers'> => ({
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...headers },
+});
+
+// ---------------------------------------------------------------------------------------------
+// The requests, by status
+
+interface Fixtures {
+  servers: Record<'main' | 'rateLimited', LocalServerProcess>;
+  /** A job that has finished (cancelled), with lines in its log. */
+  finishedJob: string;
+  /** A token that may use the `echo` profile only. */
+  echoToken: string;
+  /** A token that may have one active job, and has one. */
+  busyToken: string;
+}
+
+interface Case {
+  name: string;
+  call(fixtures: Fixtures, operation: DocumentedOperation): Call | Promise<Call>;
+  /** The error code the answer must have. */
+  code?: string;
+  /** Headers this answer must carry beside those the spec requires of every answer with this status. */
+  headers?: string[];
+}
+
+/** The operation's path with `id` for `{id}`, and `query`. */
+const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id)}${query}`;
+
+async function submitted(fixtures: Fixtures, body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  const answer = await send(fixtures.servers.main, 'POST', { path: '/jobs', ...json(body, headers) });
+  assert.ok(answer.status === 202 || answer.status === 200, answer.text);
+  return (JSON.parse(answer.text) as { id: string }).id;
+}
+
+/** The answers every operation that documents them gives, to the same kind of request. */
+const SHARED_CASES: Record<string, Case[]> = {
+  '401': [
+    { name: 'no Authorization header', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), token: null }), code: 'UNAUTHORIZED' },
+    { name: 'a token that is no token', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), token: 'fjt_not-a-token' }), code: 'UNAUTHORIZED' },
+  ],
+  '413': [
+    {
+      name: 'a body one byte over the limit',
+      call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), body: Buffer.alloc(BODY_LIMIT + 1, ' '), headers: { 'content-type': 'application/json' } }),
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+  ],
+  '421': [
+    {
+      name: 'a Host that is not the server',
+      call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), host: `attacker.example:${new URL(fixtures.servers.main.url).port}` }),
+      code: 'MISDIRECTED_REQUEST',
+    },
+  ],
+  '429': [
+    {
+      name: 'a token whose rate is used up',
+      call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID), server: 'rateLimited', ...(operation.method === 'POST' ? json({ command: ['true'] }) : {}) }),
+      code: 'RATE_LIMITED',
+      headers: ['Retry-After'],
+    },
+  ],
+  '431': [
+    { name: 'headers over 16 KB', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), headers: { 'x-padding': OVERSIZED_HEADER } }), code: 'HEADERS_TOO_LARGE' },
+  ],
+};
+
+/** Each operation's own answers. HEAD is tried with its GET's requests. */
+const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
+  'POST /jobs': {
+    '202': [{ name: 'a new job', call: () => ({ path: '/jobs', ...json({ command: ['true'], labels: { team: 'platform' } }) }) }],
+    '200': [
+      {
+        name: 'a replay with the same idempotency key and body',
+        call: async (fixtures) => {
+          await submitted(fixtures, { command: ['true'] }, { 'idempotency-key': 'replayed' });
+          return { path: '/jobs', ...json({ command: ['true'] }, { 'idempotency-key': 'replayed' }) };
+        },
+      },
+    ],
+    '400': [
+      { name: 'an argv of 1001 arguments', call: () => ({ path: '/jobs', ...json({ command: Array.from({ length: 1001 }, () => 'a') }) }), code: 'VALIDATION_FAILED' },
+      { name: 'cpu 10^12', call: () => ({ path: '/jobs', ...json({ command: ['true'], cpu: 1e12 }) }) },
+      { name: 'memory 10^12', call: () => ({ path: '/jobs', ...json({ command: ['true'], memory: 1e12 }) }) },
+      { name: 'a body that is not JSON', call: () => ({ path: '/jobs', body: '{"command":', headers: { 'content-type': 'application/json' } }), code: 'INVALID_JSON' },
+    ],
+    '403': [
+      { name: 'a profile the token may not use', call: (fixtures) => ({ path: '/jobs', token: fixtures.echoToken, ...json({ profile: 'default', command: ['true'] }) }), code: 'PROFILE_FORBIDDEN' },
+    ],
+    '409': [
+      {
+        name: 'an idempotency key used for another body',
+        call: async (fixtures) => {
+          await submitted(fixtures, { command: ['true'] }, { 'idempotency-key': 'reused' });
+          return { path: '/jobs', ...json({ command: ['false'] }, { 'idempotency-key': 'reused' }) };
+        },
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      },
+    ],
+    '415': [{ name: 'a text/plain body', call: () => ({ path: '/jobs', body: '{"command":["true"]}', headers: { 'content-type': 'text/plain' } }), code: 'UNSUPPORTED_MEDIA_TYPE' }],
+    '429': [{ name: "a job beyond the token's active-job limit", call: (fixtures) => ({ path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) }), code: 'TOO_MANY_ACTIVE_JOBS' }],
+  },
+  'GET /jobs': {
+    '200': [{ name: 'the first page', call: () => ({ path: '/jobs?limit=2' }) }],
+    '400': [{ name: 'an unknown status', call: () => ({ path: '/jobs?status=BOGUS' }), code: 'VALIDATION_FAILED' }],
+    '403': [{ name: 'a profile the token may not use', call: (fixtures) => ({ path: '/jobs?profile=default', token: fixtures.echoToken }), code: 'PROFILE_FORBIDDEN' }],
+  },
+  'GET /jobs/{id}': {
+    '200': [{ name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) }],
+    '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+  },
+  'DELETE /jobs/{id}': {
+    '200': [{ name: 'a running job', call: async (fixtures, operation) => ({ path: pathOf(operation, await submitted(fixtures, LONG_JOB)) }) }],
+    '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+    '409': [{ name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }), code: 'JOB_ALREADY_FINISHED' }],
+  },
+  'GET /jobs/{id}/logs': {
+    '200': [{ name: "a finished job's lines", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) }],
+    '400': [
+      { name: 'a cursor outside the documented form', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?cursor=!!') }), code: 'VALIDATION_FAILED' },
+      { name: 'limit 0', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?limit=0') }), code: 'VALIDATION_FAILED' },
+    ],
+    '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+  },
+  'GET /health': {
+    '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
+  },
+  OPTIONS: {
+    '204': [{ name: 'without a token', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), token: null }) }],
+  },
+};
+
+function ownCases(operation: DocumentedOperation): Record<string, Case[]> {
+  if (operation.method === 'OPTIONS') return OPERATION_CASES.OPTIONS ?? {};
+  const key = operation.method === 'HEAD' ? `GET ${operation.path}` : operation.key;
+  return OPERATION_CASES[key] ?? {};
+}
+
+function casesFor(operation: DocumentedOperation, status: string): Case[] {
+  if (!(status in operation.operation.responses)) return [];
+  return [...(SHARED_CASES[status] ?? []), ...(ownCases(operation)[status] ?? [])];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking an answer against the spec
+
+/** What an answer is held against: a documented response, for a method on a path. */
+interface Expected {
+  response: Response;
+  method: string;
+  path: string;
+  status: string;
+  /** The error code the answer must have. */
+  code?: string | undefined;
+  /** Headers this answer must carry beside those the spec requires. */
+  headers?: string[] | undefined;
+}
+
+function expectedOf(operation: DocumentedOperation, status: string, kase: Pick<Case, 'code' | 'headers'> = {}): Expected {
+  const documented = operation.operation.responses[status];
+  assert.ok(documented, `${operation.key} documents no ${status}`);
+  return { response: documentedResponse(documented), method: operation.method, path: operation.path, status, code: kase.code, headers: kase.headers };
+}
+
+function assertAnswers(answer: Answer, expected: Expected): void {
+  const { response, method, path, status } = expected;
+  const what = `${method} ${path} ${status}`;
+  const context = `${method} ${path} → ${answer.status} ${answer.text.slice(0, 300)}`;
+  assert.equal(answer.status, Number(status), context);
+
+  for (const name of expected.headers ?? []) {
+    assert.ok(response.headers?.[name], `${name} is not documented for ${what}`);
+    assert.ok(answer.headers[name.toLowerCase()] !== undefined, `no ${name} header: ${context}`);
+  }
+  for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const value = answer.headers[name.toLowerCase()];
+    if (value === undefined) {
+      assert.ok(!header.required, `the required ${name} header is missing: ${context}`);
+      continue;
+    }
+    assertValid(header.schema, headerValue(value, header.schema), `the ${name} header of ${what}`);
+    if (name === 'Allow') assert.deepEqual(value.split(/,\s*/).toSorted(), methodsOf(path).toSorted(), `Allow of ${path}`);
+  }
+
+  const media = Object.entries(response.content ?? {});
+  if (media.length === 0) {
+    assert.equal(answer.text, '', `${what} has no body: ${context}`);
+    return;
+  }
+  const [[mediaType, { schema }] = ['', { schema: {} }]] = media;
+  assert.equal(answer.headers['content-type'], `${mediaType}; charset=utf-8`, `content type: ${context}`);
+  // HEAD answers with the GET's headers, never a body (the HTTP client drops one on the way).
+  if (method === 'HEAD') return;
+  const body = JSON.parse(answer.text) as { error?: { code?: string } };
+  assertValid(schema, body, `the body of ${what}`);
+  if (Number(status) >= 400) {
+    const code = body.error?.code ?? '';
+    assert.ok(documentedCodes(response).includes(code), `${code} is not among the codes documented for ${what}: ${documentedCodes(response).join(', ')}`);
+    if (expected.code !== undefined) assert.equal(code, expected.code, context);
+  }
+}
+
+/** A request the API accepts must be one the spec allows: its body matches the documented request body. */
+function assertValidRequest(operation: DocumentedOperation, call: Call): void {
+  const documented = Object.entries(operation.operation.requestBody?.content ?? {});
+  if (documented.length === 0 || call.body === undefined) return;
+  const [[mediaType, { schema }] = ['', { schema: {} }]] = documented;
+  assert.equal(call.headers?.['content-type'], mediaType, `the request to ${operation.key} is sent as documented`);
+  assertValid(schema, JSON.parse(call.body.toString()), `the request body of ${operation.key}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers and what the requests need
+
+const fixtures = {} as Fixtures;
+
+async function tokenFor(server: LocalServerProcess, args: string[]): Promise<string> {
+  const created = await tokenCommand(server.dataDir, ['create', ...args]);
+  assert.equal(created.code, 0, created.stderr);
+  return created.stdout.trim();
+}
+
+async function waitForLines(server: LocalServerProcess, jobId: string, count: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const logs = await send(server, 'GET', { path: `/jobs/${jobId}/logs` });
+    if (logs.status === 200 && (JSON.parse(logs.text) as { lines: unknown[] }).lines.length >= count) return;
+    await delay(50);
+  }
+  assert.fail(`job ${jobId} never wrote ${count} lines`);
+}
+
+before(async () => {
+  // One request every 1000 s, in a burst of one: once it is used, every request of the token is refused.
+  const [main, rateLimited] = await Promise.all([startServer(), startServer({ env: { FARGATE_JOBS_RATE_LIMIT: '0.001/1' } })]);
+  fixtures.servers = { main, rateLimited };
+  const used = await send(rateLimited, 'GET', { path: '/jobs' });
+  assert.equal(used.status, 200, used.text);
+
+  fixtures.echoToken = await tokenFor(main, ['--name', 'echo-only', '--profiles', 'echo']);
+  fixtures.busyToken = await tokenFor(main, ['--name', 'one-at-a-time', '--profiles', 'default', '--max-active', '1']);
+  const busy = await send(main, 'POST', { path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) });
+  assert.equal(busy.status, 202, busy.text);
+  // A job that wrote to both streams and then was cancelled: finished, with lines to read.
+  fixtures.finishedJob = await submitted(fixtures, { command: ['sh', '-c', 'echo one; echo two >&2; exec sleep 60'] });
+  await waitForLines(main, fixtures.finishedJob, 2);
+  const cancelled = await send(main, 'DELETE', { path: `/jobs/${fixtures.finishedJob}` });
+  assert.equal(cancelled.status, 200, cancelled.text);
+});
+
+after(async () => {
+  // The jobs still running are cancelled first: a server stops sooner with none to stop.
+  const main = fixtures.servers?.main;
+  if (main) {
+    const running = await send(main, 'GET', { path: '/jobs?status=RUNNING&limit=100' });
+    for (const job of (JSON.parse(running.text) as { jobs?: Array<{ id: string }> }).jobs ?? []) await send(main, 'DELETE', { path: `/jobs/${job.id}` });
+  }
+  await Promise.all(Object.values(fixtures.servers ?? {}).map((server) => server.stop()));
+});
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+describe('docs/openapi.yaml against the local server', () => {
+  it('has a request for every documented status, except exactly those the local server cannot give', () => {
+    for (const operation of operations()) {
+      // Prepare
+      const documented = Object.keys(operation.operation.responses);
+
+      // Act
+      const withoutRequest = documented.filter((status) => casesFor(operation, status).length === 0);
+
+      // Assess
+      assert.deepEqual(withoutRequest, documented.filter((status) => status in NOT_FROM_THE_LOCAL_SERVER), `${operation.key}: documented statuses without a request`);
+      for (const status of Object.keys(ownCases(operation))) {
+        assert.ok(documented.includes(status), `${operation.key} gets ${status} for a request here, but the spec does not document it`);
+      }
+    }
+    for (const status of Object.keys(NOT_FROM_THE_LOCAL_SERVER)) {
+      assert.ok(operations().some(({ operation }) => status in operation.responses), `${status} is listed as not from the local server but documented nowhere`);
+    }
+    for (const key of Object.keys(OPERATION_CASES).filter((key) => key !== 'OPTIONS')) {
+      assert.ok(operations().some((operation) => operation.key === key), `requests are made for ${key}, which the spec does not document`);
+    }
+  });
+
+  for (const operation of operations()) {
+    describe(operation.key, () => {
+      for (const status of Object.keys(operation.operation.responses)) {
+        for (const kase of casesFor(operation, status)) {
+          it(`${status}: ${kase.name}`, async () => {
+            // Prepare
+            const call = await kase.call(fixtures, operation);
+            if (Number(status) < 300) assertValidRequest(operation, call);
+
+            // Act
+            const answer = await send(fixtures.servers[call.server ?? 'main'], operation.method, call);
+
+            // Assess
+            assertAnswers(answer, expectedOf(operation, status, kase));
+          });
+        }
+      }
+    });
+  }
+});
+
+describe('what every route shares, as docs/openapi.yaml describes it', () => {
+  it('answers an unknown path with RouteNotFound', async () => {
+    const answer = await send(fixtures.servers.main, 'GET', { path: '/jobz' });
+
+    assertAnswers(answer, { response: documentedResponse('RouteNotFound'), method: 'GET', path: '/jobz', status: '404', code: 'ROUTE_NOT_FOUND' });
+  });
+
+  for (const path of Object.keys(spec.paths)) {
+    it(`answers a method ${path} does not have with MethodNotAllowed, naming the methods it has`, async () => {
+      // Prepare
+      const method = ['PUT', 'PATCH', 'POST', 'DELETE'].find((candidate) => !methodsOf(path).includes(candidate)) ?? 'TRACE';
+
+      // Act
+      const answer = await send(fixtures.servers.main, method, { path: path.replace('{id}', fixtures.finishedJob) });
+
+      // Assess
+      assertAnswers(answer, { response: documentedResponse('MethodNotAllowed'), method, path, status: '405', code: 'METHOD_NOT_ALLOWED' });
+    });
+  }
+
+  for (const operation of operations().filter((documented) => queryParameters(documented).length > 0)) {
+    for (const parameter of queryParameters(operation)) {
+      it(`${operation.key}: an empty ${parameter.name} is as if not given`, async () => {
+        const answer = await send(fixtures.servers.main, operation.method, { path: pathOf(operation, fixtures.finishedJob, `?${parameter.name}=`) });
+
+        assertAnswers(answer, expectedOf(operation, '200'));
+      });
+    }
+  }
+
+  it('answers a request that is not HTTP with MalformedRequest', async () => {
+    // Prepare
+    const { hostname, port } = new URL(fixtures.servers.main.url);
+
+    // Act
+    const raw = await new Promise<string>((resolvePromise, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+
+    // Assess
+    const [head = '', text = ''] = raw.split('\r\n\r\n');
+    const [statusLine = '', ...headerLines] = head.split('\r\n');
+    const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    const answer = { status: Number(statusLine.split(' ')[1]), headers, text };
+    assertAnswers(answer, { response: documentedResponse('MalformedRequest'), method: 'NOT', path: '/', status: '400', code: 'BAD_REQUEST' });
+  });
+
+  it('reads exactly the documented number of bytes of a body, on any route', async () => {
+    // Prepare
+    const health = operations().find((documented) => documented.key === 'GET /health');
+    assert.ok(health);
+
+    // Act
+    const atLimit = await send(fixtures.servers.main, 'GET', { path: '/health', body: Buffer.alloc(BODY_LIMIT, ' ') });
+    const overLimit = await send(fixtures.servers.main, 'GET', { path: '/health', body: Buffer.alloc(BODY_LIMIT + 1, ' ') });
+
+    // Assess
+    assertAnswers(atLimit, expectedOf(health, '200'));
+    assertAnswers(overLimit, expectedOf(health, '413', { code: 'PAYLOAD_TOO_LARGE' }));
+  });
+});
+
+describe('cursors, as docs/openapi.yaml describes them', () => {
+  const cursorSchema = { $ref: '#/components/schemas/Cursor' };
+
+  async function realCursors(): Promise<{ jobs: string; logs: string }> {
+    const jobs = await send(fixtures.servers.main, 'GET', { path: '/jobs?limit=1' });
+    const logs = await send(fixtures.servers.main, 'GET', { path: `/jobs/${fixtures.finishedJob}/logs?limit=1` });
+    const jobsCursor = (JSON.parse(jobs.text) as { nextCursor: string | null }).nextCursor;
+    assert.ok(jobsCursor, `the first page of one job of several has a next cursor: ${jobs.text}`);
+    return { jobs: jobsCursor, logs: (JSON.parse(logs.text) as { nextCursor: string }).nextCursor };
+  }
+
+  it('gives cursors of the documented form, which read the next page', async () => {
+    // Act
+    const cursors = await realCursors();
+    const nextJobs = await send(fixtures.servers.main, 'GET', { path: `/jobs?limit=1&cursor=${cursors.jobs}` });
+    const nextLines = await send(fixtures.servers.main, 'GET', { path: `/jobs/${fixtures.finishedJob}/logs?limit=1&cursor=${cursors.logs}` });
+
+    // Assess
+    assertValid(cursorSchema, cursors.jobs, 'a cursor of GET /jobs');
+    assertValid(cursorSchema, cursors.logs, 'a cursor of GET /jobs/{id}/logs');
+    assert.equal(nextJobs.status, 200, nextJobs.text);
+    assert.equal(nextLines.status, 200, nextLines.text);
+  });
+
+  it('refuses a cursor with a character outside the documented form, even one that decodes', async () => {
+    // Prepare: base64url decoders skip characters outside their alphabet; the API must not.
+    const cursors = await realCursors();
+
+    for (const [path, cursor] of [['/jobs', cursors.jobs], [`/jobs/${fixtures.finishedJob}/logs`, cursors.logs]] as const) {
+      // Act
+      const answer = await send(fixtures.servers.main, 'GET', { path: `${path}?cursor=${cursor}.` });
+
+      // Assess
+      assert.equal(answer.status, 400, `${path} with cursor ${cursor}. → ${answer.status} ${answer.text.slice(0, 300)}`);
+      assert.deepEqual((JSON.parse(answer.text) as { error: { details?: Array<{ path: string }> } }).error.details?.map((detail) => detail.path), ['cursor']);
+    }
+  });
+});
+
+describe('the profile of a job that names none, as docs/openapi.yaml describes it', () => {
+  it("is the token's only profile", async () => {
+    // Prepare
+    const operation = operations().find((documented) => documented.key === 'POST /jobs');
+    assert.ok(operation);
+    const body = { command: ['echo', 'hello'] };
+    assertValid({ $ref: '#/components/schemas/CreateJobRequest' }, body, 'the request');
+
+    // Act
+    const answer = await send(fixtures.servers.main, 'POST', { path: '/jobs', token: fixtures.echoToken, ...json(body) });
+
+    // Assess
+    assertAnswers(answer, expectedOf(operation, '202'));
+    assert.equal((JSON.parse(answer.text) as { profile: string }).profile, 'echo');
+  });
+});
