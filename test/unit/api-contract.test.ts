@@ -299,6 +299,14 @@ describe('docs/openapi.yaml', () => {
 // The deployment
 
 describe('serverless.yml', () => {
+  it("has as many functions as the README's list of what a stage creates says", () => {
+    // Prepare
+    const stated = /^\| (\d+) Lambda functions \|/m.exec(readText('README.md'))?.[1];
+
+    // Assess
+    assert.equal(Number(stated), Object.keys(deployment.functions).length);
+  });
+
   it('deploys every route, once, to the function of its handler module', () => {
     // Act
     const deployed = httpApiRoutes();
