@@ -3,30 +3,15 @@
  * to 127.0.0.1 (it sends its own name as Host), and a flood of requests with bad tokens.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { assertError, startServer, type ApiResponse, type LocalServerProcess } from '../helpers/local-server.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
 import { tokenCommand } from '../helpers/token-command.ts';
 
 /** A request with the `Host` header a browser would send for `host` (fetch cannot set it). */
 async function requestWithHost(server: LocalServerProcess, host: string, path: string, token?: string): Promise<ApiResponse> {
-  const url = new URL(path, server.url);
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      { hostname: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const headers = new Headers(Object.entries(response.headers).map(([name, value]) => [name, String(value)]));
-          resolve({ status: response.statusCode ?? 0, headers, text, json: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
+  const answer = await rawRequest(new URL(path, server.url), { method: 'GET', headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  return { status: answer.status, headers: new Headers(answer.headers), text: answer.text, json: answer.text ? JSON.parse(answer.text) : undefined };
 }
 
 describe('the local API and the Host it is called by', () => {

@@ -10,7 +10,6 @@
  * with the same kind of request on every operation that documents them.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +26,7 @@ import {
   type Response,
   type Schema,
 } from '../helpers/openapi.ts';
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
 import { tokenCommand } from '../helpers/token-command.ts';
 
@@ -55,11 +55,7 @@ interface Call {
   host?: string;
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-}
+type Answer = RawAnswer;
 
 function send(server: LocalServerProcess, method: string, call: Call): Promise<Answer> {
   const url = new URL(call.path, server.url);
@@ -70,19 +66,7 @@ function send(server: LocalServerProcess, method: string, call: Call): Promise<A
     ...(call.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(call.body)) }),
     ...call.headers,
   };
-  return new Promise((resolvePromise, reject) => {
-    const outgoing = httpRequest({ hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const received = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, String(value)]));
-        resolvePromise({ status: response.statusCode ?? 0, headers: received, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    // A server that answers before it has read the whole body may close while it is still sent.
-    outgoing.on('error', reject);
-    outgoing.end(call.body);
-  });
+  return rawRequest(url, { method, headers, ...(call.body === undefined ? {} : { body: call.body }) });
 }
 
 const json = (body: unknown, headers: Record<string, string> = {}): Pick<Call, 'body' | 'headers'> => ({
