@@ -47,7 +47,7 @@ const UNAUTHENTICATED_BUCKET = 'unauthenticated requests';
 
 /** API Gateway's own payload limit is 10 MB; a job request is a few KB, so refuse anything near a megabyte. */
 const MAX_BODY_BYTES = 1024 * 1024;
-/** The most API Gateway waits for an integration. */
+/** The most API Gateway waits for an integration (a handler sees it as its remaining time: a 20 s `wait` fits). */
 const HANDLER_TIME_LIMIT_MS = 29_000;
 
 /** Handlers that take no ports, so the emulation has them without being handed them. */

@@ -69,6 +69,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
+  // Node's own limits (300 s to receive a request, no limit on answering it) leave room for a 20 s `wait`.
   const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames }));
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {

@@ -29,6 +29,8 @@ export interface ServerLock {
   readonly owner: ServerLockOwner;
   /** Records the port the server listens on, for the message a second start prints. */
   setPort(port: number): void;
+  /** Whether the lock file is still this lock's (a server that took a stale lock over may have replaced it). */
+  isHeld(): boolean;
   /** Removes the lock file if it is still this lock's; safe to call more than once. */
   release(): void;
 }
@@ -82,6 +84,7 @@ function heldLock(path: string, ours: ServerLockOwner): ServerLock {
       ours.port = port;
       if (isOurs()) writePrivateFileAtomically(path, serialize(ours));
     },
+    isHeld: isOurs,
     release() {
       if (isOurs()) rmSync(path, { force: true });
     },

@@ -4,12 +4,15 @@
  * logs; FARGATE_JOBS_RATE_LIMIT (`<requests per second>/<burst>`, default 100/200) how fast a token
  * may call it; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what runs the jobs.
  *
- * One server per data directory (local/server-lock.ts). SIGINT, SIGTERM and SIGHUP, sent to this
+ * One server per data directory (local/server-lock.ts); once it listens, `<data dir>/url` holds its
+ * base URL (removed when it exits), beside `<data dir>/token`, for clients on this machine such as
+ * the CLI. SIGINT, SIGTERM and SIGHUP, sent to this
  * process or to the npm that runs it, and the death of that npm all stop it the same graceful way
  * (local/shutdown-requests.ts).
  */
-import { resolve } from 'node:path';
-import { makeDataDirectoryPrivate } from '#lib/composition/data-directory.ts';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeDataDirectoryPrivate, SERVER_URL_FILE, writePrivateFileAtomically } from '#lib/composition/data-directory.ts';
 import { TASK_RUNNERS, type TaskRunnerKind } from '#lib/composition/local.ts';
 import { createLogger } from '#lib/logger.ts';
 import { parseRateLimit, type RateLimit } from '#local/rate-limiter.ts';
@@ -28,6 +31,9 @@ const runner = readRunner(process.env.FARGATE_JOBS_RUNNER);
 const shownDataDir = process.env.FARGATE_JOBS_DATA_DIR ?? '.data';
 const dataDir = resolve(shownDataDir);
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'WARN' });
+const urlFile = join(dataDir, SERVER_URL_FILE);
+/** What this server wrote to the URL file, once it listens. */
+let announcedUrl: string | undefined;
 
 const lock = await lockDataDirectory();
 
@@ -44,6 +50,9 @@ try {
   process.exit(1);
 }
 lock.setPort(Number(new URL(server.url).port));
+// Last, once it answers and its token file is written: the URL file says a server is there to call.
+announcedUrl = `${server.url}\n`;
+writePrivateFileAtomically(urlFile, announcedUrl);
 
 const example = JSON.stringify({ command: ['sh', '-c', 'echo hello; exit 3'] });
 const jobs =
@@ -101,11 +110,25 @@ async function lockDataDirectory(): Promise<ServerLock> {
     // The lock file is the first thing written into the data directory.
     makeDataDirectoryPrivate(dataDir);
     const taken = await acquireServerLock(dataDir, shownDataDir);
-    process.on('exit', () => taken.release());
+    process.on('exit', () => {
+      // While the lock is still ours, so is the URL file: no other server can have written it since.
+      if (taken.isHeld()) removeOurUrlFile();
+      taken.release();
+    });
     return taken;
   } catch (error) {
     console.error(error instanceof DataDirectoryInUseError ? error.message : `fargate-jobs: could not start: ${(error as Error).message}`);
     process.exit(1);
+  }
+}
+
+/** Removes the URL file if it still names this server (a file another server wrote is left alone). */
+function removeOurUrlFile(): void {
+  if (announcedUrl === undefined) return;
+  try {
+    if (readFileSync(urlFile, 'utf8') === announcedUrl) rmSync(urlFile, { force: true });
+  } catch {
+    // Gone already.
   }
 }
 

@@ -9,6 +9,13 @@ export { createPrivateFileOnce, localSecretKey, writePrivateFileAtomically } fro
 /** For the data directory's single-server lock (local/server-lock.ts): is its owner still the process it names? */
 export { identifyProcess } from '#lib/adapters/local/process-identity.ts';
 
+/**
+ * `<data dir>/url`: the base URL of the server running on the data directory (`http://127.0.0.1:3000`
+ * and a newline), written once it listens and removed when it stops; with `<data dir>/token`, how a
+ * client on this machine (the CLI) finds it.
+ */
+export const SERVER_URL_FILE = 'url';
+
 /** A line for the person at the terminal. */
 export type Notice = (message: string) => void;
 

@@ -20,6 +20,7 @@ import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
+import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
 import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
@@ -51,7 +52,10 @@ const ECS_POLL_MS = 2000;
 export const DEFAULT_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface LocalDependencies extends Required<Omit<Dependencies, 'now' | 'maxActiveJobsPerToken'>>, Pick<Dependencies, 'maxActiveJobsPerToken'> {
+/** What a local mode may do without: the real clock and timer, a limit, and a log feed (logs on CloudWatch). */
+type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'logChanges';
+
+export interface LocalDependencies extends Required<Omit<Dependencies, OptionalLocalPorts>>, Pick<Dependencies, OptionalLocalPorts> {
   workflow: LocalWorkflow;
   runner: TaskRunnerKind;
   database: EmbeddedDynamoDb;
@@ -80,6 +84,8 @@ export interface LocalOptions {
 interface Runner {
   taskRunner: TaskRunner;
   logReader: LogReader;
+  /** Where the runner writes the logs itself, the feed of their lines; none where they are read from CloudWatch. */
+  logChanges?: JobChangeHub;
   profiles: ReadonlyMap<string, Profile>;
   workflowOptions: Pick<LocalWorkflowOptions, 'stopWatcher' | 'waitOverrides'>;
   stopAll(store: JobStore, reason: string): Promise<void>;
@@ -95,7 +101,9 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, settings.maxLogBytes, logger);
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const database = await openOwnedStore(options.dataDir, tableName);
-  const store = new DynamoDbJobStore({ client: database.client, tableName });
+  // Only this process writes job records (one server per data directory): its writes are all the changes there are.
+  const recordChanges = new JobChangeHub();
+  const store = publishingJobStore(new DynamoDbJobStore({ client: database.client, tableName }), recordChanges);
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
   const { taskRunner, logReader, profiles } = runner;
   const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
@@ -112,6 +120,8 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     workflow,
     taskRunner,
     logReader,
+    recordChanges,
+    ...(runner.logChanges ? { logChanges: runner.logChanges } : {}),
     profiles,
     logger,
     runner: runnerKind,
@@ -155,15 +165,18 @@ async function startRetention(ports: RetentionPorts, retentionDays: number): Pro
 }
 
 function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logger): Runner {
+  const logChanges = new JobChangeHub();
   const taskRunner = new ProcessTaskRunner({
     dataDir: options.dataDir,
     logger,
     maxLogBytes,
+    onLogWritten: (jobId) => logChanges.publish(jobId),
     ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
   });
   return {
     taskRunner,
     logReader: new FileLogReader(options.dataDir),
+    logChanges,
     profiles: profileMap(options.profiles ?? localProfiles),
     // A poll after WaitForStop wakes as soon as the process exits, as a task-state event would.
     workflowOptions: { stopWatcher: taskRunner },

@@ -11,6 +11,7 @@ import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
+import { LOG_POLL_MS, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
 
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
 export interface SubmitJobInput extends JobRequest {
@@ -36,10 +37,31 @@ export interface JobLogs {
 
 export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
-export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader'>;
+/** What a request that may wait (`wait`) uses besides the store: the feeds that wake it, else a poll. */
+export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep'>;
+export type JobWaitPorts = JobReadPorts & WaitPorts;
+export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader' | 'logChanges'> & WaitPorts;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
 export type RecoveryPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'logger' | 'now'>;
 export type RetentionPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger'>;
+
+/** How long a request may wait for what it asks about. */
+export interface WaitLimit {
+  /** At most this many seconds (0 or absent: answer at once). */
+  waitSeconds?: number;
+  /** At most this many milliseconds, whatever `waitSeconds` says: what the host has left (a Lambda's time); no cap when absent. */
+  maxWaitMs?: number;
+}
+
+export interface JobWaitRequest extends WaitLimit {
+  /** Answer once the job's status is no longer this one (or the job is finalized); at once without it. */
+  ifStatus?: JobStatus;
+}
+
+export interface JobLogsRequest extends WaitLimit {
+  cursor?: string;
+  limit: number;
+}
 
 /** What an interrupted job's failure says, by what became of its task. */
 export interface InterruptionMessages {
@@ -126,10 +148,46 @@ export async function listJobs(
   return ports.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
 }
 
-export async function readJobLogs(ports: JobLogPorts, jobId: string, options: { cursor?: string; limit: number }, caller: Caller): Promise<JobLogs> {
-  const job = await getJob(ports, jobId, caller);
-  const page = await ports.logReader.read(job, options);
-  return { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd, truncated: page.truncated };
+/**
+ * The job once its status is no longer `ifStatus` (at once if it is not now), or once it is
+ * finalized (nothing about it changes any more), else as it is when the wait is over.
+ */
+export async function waitForJob(ports: JobWaitPorts, jobId: string, request: JobWaitRequest, caller: Caller): Promise<Job> {
+  const { ifStatus } = request;
+  if (ifStatus === undefined) return getJob(ports, jobId, caller);
+  const look = async () => {
+    const job = await getJob(ports, jobId, caller);
+    return { done: job.status !== ifStatus || isFinalized(job), value: job };
+  };
+  return waitUntil(look, waitOptions(ports, request, feeds(jobId, ports.recordChanges), ports.recordChanges ? undefined : RECORD_POLL_MS));
+}
+
+/**
+ * A page of the job's log from `cursor`. With a wait, answers once there are lines after the
+ * cursor or the job is complete, else with the empty page when the wait is over: each look reads
+ * the record again (for its finalization) and the log from the same cursor.
+ */
+export async function readJobLogs(ports: JobLogPorts, jobId: string, request: JobLogsRequest, caller: Caller): Promise<JobLogs> {
+  const options = { limit: request.limit, ...(request.cursor === undefined ? {} : { cursor: request.cursor }) };
+  const look = async () => {
+    const job = await getJob(ports, jobId, caller);
+    const page = await ports.logReader.read(job, options);
+    const logs = { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd, truncated: page.truncated };
+    return { done: logs.lines.length > 0 || logs.complete, value: logs };
+  };
+  const pollMs = !ports.logChanges ? LOG_POLL_MS : !ports.recordChanges ? RECORD_POLL_MS : undefined;
+  return waitUntil(look, waitOptions(ports, request, feeds(jobId, ports.recordChanges, ports.logChanges), pollMs));
+}
+
+function waitOptions(ports: WaitPorts, limit: WaitLimit, changes: WaitOptions['changes'], pollMs: number | undefined): WaitOptions {
+  const now = () => clockOf(ports)().getTime();
+  const waitMs = Math.max(0, Math.min((limit.waitSeconds ?? 0) * 1000, limit.maxWaitMs ?? Number.POSITIVE_INFINITY));
+  return { deadline: now() + waitMs, now, sleep: ports.sleep ?? realSleep, changes, ...(pollMs === undefined ? {} : { pollMs }) };
+}
+
+/** The feeds there are, as subscriptions to one job's changes. */
+function feeds(jobId: string, ...sources: Array<JobChangeFeed | undefined>): WaitOptions['changes'] {
+  return sources.filter((source) => source !== undefined).map((source) => (wake: () => void) => source.subscribe(jobId, wake));
 }
 
 /**

@@ -7,6 +7,9 @@ import type { StoppedTask } from './classify-stop.ts';
 import type { Job, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
+import type { JobChangeFeed, Sleep } from './waiting.ts';
+
+export type { JobChangeFeed, Sleep } from './waiting.ts';
 
 /** Every port there is. */
 export interface Dependencies {
@@ -26,6 +29,18 @@ export interface Dependencies {
   maxActiveJobsPerToken?: number;
   /** The clock; the real one unless a test moves it. */
   now?: () => Date;
+  /** The timer of waiting requests (`wait`); the real one unless a test moves it. */
+  sleep?: Sleep;
+  /**
+   * Tells waiting requests that a job's record was written (local mode: the store is this
+   * process's). Absent on AWS, where a waiting request polls the store.
+   */
+  recordChanges?: JobChangeFeed;
+  /**
+   * Tells waiting requests that a line was appended to a job's log (local mode with the process
+   * runner). Absent where the log is elsewhere (CloudWatch Logs), and a waiting request polls it.
+   */
+  logChanges?: JobChangeFeed;
 }
 
 /** The clock of a set of ports. */

@@ -19,7 +19,8 @@ import { checkJsonBody, RequestBodyError } from './json-body.ts';
 import { answerFor, errorBody, json, type HttpResponse } from './responses.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
-export type HttpCore = (event: HttpEvent, caller: Caller) => Promise<HttpResponse>;
+/** `context` is the Lambda's (locally the emulation's): how much time the invocation has left. */
+export type HttpCore = (event: HttpEvent, caller: Caller, context: Context) => Promise<HttpResponse>;
 
 interface HttpHandlerOptions {
   /** Parse the body as JSON (400 for none, 415 for another content type, 400 for malformed or too deeply nested JSON). */
@@ -40,8 +41,8 @@ const MIDDY_ERRORS: Record<number, { status: number; code: string; message: stri
 export function httpHandler(core: HttpCore, options: HttpHandlerOptions) {
   // Reading the authorizer's context is cheap and pure: done first to answer 401 before the body is
   // parsed, and again for the core rather than carrying it across in state.
-  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event) =>
-    withJobLogKeys(event, () => core(event, authenticatedCaller(event))),
+  const handler = middy<HttpEvent, HttpResponse, Error, Context>().handler((event, context) =>
+    withJobLogKeys(event, () => core(event, authenticatedCaller(event), context)),
   );
   // First in, so last out: it sees the answer every other middleware made, the error answers included.
   handler.use({
@@ -108,6 +109,19 @@ function logFailure(logger: Logger, context: RequestContext, error: unknown): vo
     stderrLogger.error('request failed', detail);
   }
 }
+
+/**
+ * What a request is left to wait with (`wait`), in ms: the invocation's remaining time less what the
+ * last look and the answer need, so that a wait never runs into the function's timeout. No cap
+ * where the context does not say (a test calling the handler bare).
+ */
+export function waitTimeLeftMs(context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined): number | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining === undefined ? undefined : Math.max(0, remaining - ANSWER_MARGIN_MS);
+}
+
+/** Time kept back from a wait for its last look (a log page may take several CloudWatch calls) and the answer. */
+export const ANSWER_MARGIN_MS = 3000;
 
 /** The `{id}` of a job route (API Gateway always passes it; an empty one matches no job). */
 export function jobIdOf(event: HttpEvent): string {

@@ -1,6 +1,7 @@
 /** What the API accepts. Unknown fields are refused, not ignored: a typo must not silently change a job. */
 import * as z from 'zod/mini';
 import { JOB_STATUSES } from '#lib/domain/job.ts';
+import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
 const MAX_ARGUMENTS = 1000;
@@ -71,7 +72,21 @@ export const listJobsQuery = z.strictObject({
   limit: limit(100),
 });
 
+/** Whole seconds a request may wait for what it asks about (docs/openapi.yaml's Wait). */
+const wait = z.optional(
+  z.string().check(
+    z.regex(/^[0-9]+$/, { message: `must be a whole number of seconds, 0 to ${MAX_WAIT_SECONDS}` }),
+    z.refine((value) => Number(value) <= MAX_WAIT_SECONDS, { message: `must be at most ${MAX_WAIT_SECONDS} (seconds)` }),
+  ),
+);
+
+export const getJobQuery = z.strictObject({
+  wait,
+  ifStatus: z.optional(z.enum(JOB_STATUSES)),
+});
+
 export const jobLogsQuery = z.strictObject({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   limit: limit(10_000),
+  wait,
 });

@@ -179,7 +179,14 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '403': [{ name: 'a profile the token may not use', call: (fixtures) => ({ path: '/jobs?profile=default', token: fixtures.echoToken }), code: 'PROFILE_FORBIDDEN' }],
   },
   'GET /jobs/{id}': {
-    '200': [{ name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) }],
+    '200': [
+      { name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) },
+      { name: 'a wait for a status the job no longer has', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=20&ifStatus=RUNNING') }) },
+    ],
+    '400': [
+      { name: 'wait over 20 s', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=21&ifStatus=RUNNING') }), code: 'VALIDATION_FAILED' },
+      { name: 'an unknown ifStatus', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?ifStatus=DONE') }), code: 'VALIDATION_FAILED' },
+    ],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
   },
   'DELETE /jobs/{id}': {
@@ -188,10 +195,14 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '409': [{ name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }), code: 'JOB_ALREADY_FINISHED' }],
   },
   'GET /jobs/{id}/logs': {
-    '200': [{ name: "a finished job's lines", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) }],
+    '200': [
+      { name: "a finished job's lines", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) },
+      { name: 'a wait on a finished job, answered at once', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=20') }) },
+    ],
     '400': [
       { name: 'a cursor outside the documented form', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?cursor=!!') }), code: 'VALIDATION_FAILED' },
       { name: 'limit 0', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?limit=0') }), code: 'VALIDATION_FAILED' },
+      { name: 'wait over 20 s', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=21') }), code: 'VALIDATION_FAILED' },
     ],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
   },

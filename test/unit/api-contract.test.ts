@@ -14,7 +14,8 @@ import { TooManyActiveJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
-import { createJobBody, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
+import { createJobBody, getJobQuery, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
+import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const DEFINITION_FILE = 'statemachine/run-job.asl.json';
@@ -37,7 +38,7 @@ interface Operation {
 interface OpenApiDocument {
   security?: Array<Record<string, string[]>>;
   paths: Record<string, Record<string, Operation | Parameter[]>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, { type: string; scheme?: string }> };
+  components: { schemas: Record<string, JsonSchema>; parameters?: Record<string, Parameter>; securitySchemes: Record<string, { type: string; scheme?: string }> };
 }
 
 type HttpApiEvent = string | { method: string; path: string };
@@ -258,6 +259,23 @@ describe('docs/openapi.yaml', () => {
     // Assess: the API refuses unknown query parameters, so a documented one it does not know fails.
     assert.deepEqual(sorted(queryParameterNames('GET /jobs')), sorted(Object.keys(listJobsQuery.shape)));
     assert.deepEqual(sorted(queryParameterNames('GET /jobs/{id}/logs')), sorted(Object.keys(jobLogsQuery.shape)));
+    assert.deepEqual(sorted(queryParameterNames('GET /jobs/{id}')), sorted(Object.keys(getJobQuery.shape)));
+    // A HEAD takes its GET's parameters (it is routed to the same handler).
+    for (const path of ['/jobs', '/jobs/{id}', '/jobs/{id}/logs']) assert.deepEqual(queryParameterNames(`HEAD ${path}`), queryParameterNames(`GET ${path}`), `HEAD ${path}`);
+  });
+
+  it('documents the limit of wait that the schemas enforce', () => {
+    // Prepare
+    const documented = resolve(spec.components.parameters?.Wait ?? ({} as Parameter)).schema ?? {};
+
+    // Act
+    const accepts = (value: string) => z.safeParse(jobLogsQuery, { wait: value }).success && z.safeParse(getJobQuery, { wait: value }).success;
+
+    // Assess
+    assert.equal(documented.maximum, MAX_WAIT_SECONDS);
+    assert.equal(documented.minimum, 0);
+    assert.ok(accepts(String(MAX_WAIT_SECONDS)) && accepts('0'));
+    assert.ok(!accepts(String(MAX_WAIT_SECONDS + 1)) && !accepts('-1') && !accepts('1.5'));
   });
 
   it('lists exactly the job statuses and failure categories of the domain', () => {

@@ -212,7 +212,7 @@ describe('ProcessTaskRunner', () => {
       assert.ok(stopped.stoppedAt && isoTimestamp(stopped.stoppedAt));
     });
 
-    it('reports a command that does not exist as START_FAILED, naming the command', async () => {
+    it('reports a command that does not exist as START_FAILED with stop code CommandNotFound, naming the command', async () => {
       // Prepare
       const request = aRequest(['no-such-command-fargate-jobs', '--flag']);
 
@@ -224,6 +224,7 @@ describe('ProcessTaskRunner', () => {
       if (result.started) return;
       assert.equal(result.failure.category, 'START_FAILED');
       assert.match(result.failure.message, /no-such-command-fargate-jobs/);
+      assert.equal(result.failure.stopCode, 'CommandNotFound');
       await assert.rejects(runner.describeTask(localTaskArn(request.jobId)), { name: 'TaskNotFound' });
     });
 

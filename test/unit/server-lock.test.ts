@@ -193,10 +193,25 @@ describe('the server lock of a data directory', () => {
     writeLock(dataDir, newOwner);
 
     // Act
+    const held = lock.isHeld();
     lock.release();
     lock.setPort(5000);
 
     // Assess
+    assert.equal(held, false);
     assert.deepEqual(readLock(dataDir), newOwner);
+  });
+
+  it('says it is held while its file is its own', async () => {
+    // Prepare
+    const lock = await acquireServerLock(dataDir);
+
+    // Act
+    const whileHeld = lock.isHeld();
+    lock.release();
+
+    // Assess
+    assert.equal(whileHeld, true);
+    assert.equal(lock.isHeld(), false);
   });
 });

@@ -37,6 +37,8 @@ export interface ProcessTaskRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** The most a job's log file holds, in bytes (DEFAULT_MAX_LOG_BYTES by default); the rest is discarded. */
   maxLogBytes?: number;
+  /** Told after each line of a job's output has reached its log file (so that a waiting reader finds it there). */
+  onLogWritten?: (jobId: string) => void;
 }
 
 interface LocalTask {
@@ -56,6 +58,9 @@ export const DEFAULT_MAX_LOG_BYTES = 100 * 1024 * 1024;
 const ORPHAN_POLL_MS = 50;
 /** How long a process is given to go after SIGKILL. */
 const KILL_WAIT_MS = 2000;
+/** The stop code of a job whose command does not exist on this machine (local mode only). */
+export const COMMAND_NOT_FOUND = 'CommandNotFound';
+
 /** Lines longer than this are split, so one runaway line cannot exhaust memory. */
 const MAX_LINE_LENGTH = 64 * 1024;
 /** How long output already in the pipes may take to be read after the process exits. */
@@ -105,7 +110,12 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
       await closeStream(logFile);
       return {
         started: false,
-        failure: { category: 'START_FAILED', message: `could not start '${file}': ${describeSpawnError(spawnError)}` },
+        failure: {
+          category: 'START_FAILED',
+          message: `could not start '${file}': ${describeSpawnError(spawnError)}`,
+          // What a shell answers with 127: the CLI exits 127 on it, as the command run here would.
+          ...(spawnError.code === 'ENOENT' ? { stopCode: COMMAND_NOT_FOUND } : {}),
+        },
       };
     }
 
@@ -116,7 +126,7 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
       snapshot: { taskArn, lastStatus: 'RUNNING', startedAt, network: { privateIp: '127.0.0.1', publicIp: null } },
       stopped: Promise.resolve(),
     };
-    task.stopped = this.#watch(task, logFile);
+    task.stopped = this.#watch(task, request.jobId, logFile);
     this.#tasks.set(taskArn, task);
     // Only once it is watched: a quick command may exit meanwhile.
     const identity = await processOf(child);
@@ -187,9 +197,14 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
    * flushed. Past the log's size limit the output is still read (a full pipe would block the job)
    * but discarded, and one last line says so.
    */
-  async #watch(task: LocalTask, logFile: WriteStream): Promise<void> {
+  async #watch(task: LocalTask, jobId: string, logFile: WriteStream): Promise<void> {
     const { child } = task;
     const maxLogBytes = this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    const { onLogWritten } = this.#options;
+    // The write callback runs once the line is in the file, not merely buffered.
+    const written = (error?: Error | null) => {
+      if (!error) onLogWritten?.(jobId);
+    };
     let logBytes = 0;
     let truncated = false;
     const record = (entry: string) => {
@@ -197,11 +212,11 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
       const bytes = Buffer.byteLength(entry);
       if (logBytes + bytes > maxLogBytes) {
         truncated = true;
-        logFile.write(truncationLine(new Date(), maxLogBytes));
+        logFile.write(truncationLine(new Date(), maxLogBytes), written);
         return;
       }
       logBytes += bytes;
-      logFile.write(entry);
+      logFile.write(entry, written);
     };
     const streams = (['stdout', 'stderr'] as const).map(async (stream) => {
       const source = child[stream];

@@ -1,0 +1,83 @@
+/**
+ * Long polls: a request that waits, inside itself, until what the client asked about has happened
+ * or its time is up, so that a client following a job asks once every `wait` seconds instead of
+ * hammering the API. Where the source says when it changed (local mode: the store and the log file
+ * are this process's own) the wait sleeps until told; where it cannot (DynamoDB, CloudWatch Logs) it
+ * looks again at a modest interval. Pure: the clock and the timer are given.
+ */
+
+/** The longest `wait` a request may ask for, in seconds: well inside API Gateway's 30 s for an integration. */
+export const MAX_WAIT_SECONDS = 20;
+/** How often a wait looks at a job record nothing reports changes of (DynamoDB: one GetItem). */
+export const RECORD_POLL_MS = 1000;
+/** How often a wait looks at a log nothing reports growth of (CloudWatch Logs: GetLogEvents has a per-account rate). */
+export const LOG_POLL_MS = 2000;
+
+/**
+ * Reports the changes of one job to whoever subscribed: after each write of its record, or each line
+ * appended to its log, depending on the feed. A feed that is not there means: poll.
+ */
+export interface JobChangeFeed {
+  /** Calls `listener` after each change of job `jobId` until the returned function is called. */
+  subscribe(jobId: string, listener: () => void): () => void;
+}
+
+/** The timer of a wait: resolves after `ms`, or as soon as `signal` is aborted (never rejects). */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export interface WaitOptions {
+  /** When to give up and answer with the last look (ms since the epoch, as `now`). */
+  deadline: number;
+  now: () => number;
+  sleep: Sleep;
+  /** Feeds that wake the wait; each is subscribed to before the first look, so no change is missed. */
+  changes: ReadonlyArray<(wake: () => void) => () => void>;
+  /** Look again this often even without a change (a source no feed covers); only on a change when undefined. */
+  pollMs?: number;
+}
+
+/** What one look found: `done` when the wait is over, `value` what to answer either way. */
+export interface Look<T> {
+  done: boolean;
+  value: T;
+}
+
+/**
+ * Looks with `check` until it says done or the deadline passes, and returns the last look's value.
+ * Looks once at least (at once: a wait with nothing to wait for costs one look); never two looks at
+ * a time (changes during a look cause one more look after it, not one each).
+ */
+export async function waitUntil<T>(check: () => Promise<Look<T>>, options: WaitOptions): Promise<T> {
+  let changed = false;
+  let interrupt = new AbortController();
+  const wake = () => {
+    changed = true;
+    interrupt.abort();
+  };
+  const unsubscribes = options.changes.map((subscribe) => subscribe(wake));
+  try {
+    for (;;) {
+      changed = false;
+      const look = await check();
+      const remaining = options.deadline - options.now();
+      if (look.done || remaining <= 0) return look.value;
+      if (changed) continue;
+      interrupt = new AbortController();
+      await options.sleep(Math.min(remaining, options.pollMs ?? remaining), interrupt.signal);
+    }
+  } finally {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  }
+}
