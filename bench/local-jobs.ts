@@ -1,7 +1,8 @@
 /**
  * `npm run bench:local` (part of `npm run bench`): local-mode throughput and latency. Starts the local server in this process on a
  * free port with a throw-away data dir, submits trivial jobs over HTTP a few at a time, follows each
- * to its terminal status, and reports jobs per second, POST→terminal latency and the state
+ * to its terminal status with the long poll clients use (`GET /jobs/{id}?wait=20&ifStatus=<the last
+ * status seen>`: one request per status change, no busy loop), and reports jobs per second, POST→terminal latency and the state
  * transitions the local Step Functions engine ran per job.
  *
  *   npm run bench:local -- --jobs 200 --concurrency 8 --command true
@@ -10,12 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setTimeout as delay } from 'node:timers/promises';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { startLocalServer } from '../local/local-server.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
-const POLL_INTERVAL_MS = 20;
+/** The longest wait the API takes, in seconds. */
+const LONG_POLL_SECONDS = 20;
 
 const { values } = parseArgs({
   options: {
@@ -45,20 +46,26 @@ async function runOne(): Promise<JobResult> {
   const started = performance.now();
   const created = await fetch(`${server.url}/jobs`, { method: 'POST', headers, body: JSON.stringify({ command }) });
   if (created.status !== 202) throw new Error(`POST /jobs answered ${created.status}: ${await created.text()}`);
-  const { id } = (await created.json()) as { id: string };
+  const accepted = (await created.json()) as { id: string; status: string };
+  let status = accepted.status;
   for (;;) {
-    const response = await fetch(`${server.url}/jobs/${id}`, { headers });
-    const job = (await response.json()) as { status: string; createdAt: string; updatedAt: string };
-    if (TERMINAL.has(job.status)) {
+    requests += 1;
+    const response = await fetch(`${server.url}/jobs/${accepted.id}?wait=${LONG_POLL_SECONDS}&ifStatus=${status}`, { headers });
+    const job = (await response.json()) as { status: string; createdAt: string; updatedAt: string; stoppedAt?: string };
+    // Terminal and finalized (stoppedAt): what a client waits for before it reads the exit code.
+    if (TERMINAL.has(job.status) && job.stoppedAt !== undefined) {
       return {
         clientMs: performance.now() - started,
         serverMs: Date.parse(job.updatedAt) - Date.parse(job.createdAt),
         status: job.status,
       };
     }
-    await delay(POLL_INTERVAL_MS);
+    status = job.status;
   }
 }
+
+/** GET /jobs/{id} requests the followers made. */
+let requests = 0;
 
 const results: JobResult[] = [];
 let next = 0;
@@ -94,4 +101,5 @@ statuses: ${Object.entries(byStatus).map(([status, list]) => `${status} ${list?.
 | jobs per second | ${(jobCount / wallSeconds).toFixed(1)} |
 | POST → terminal, client (p50 / p95) | ${percentile(client, 50).toFixed(0)} ms / ${percentile(client, 95).toFixed(0)} ms |
 | createdAt → terminal write, server (p50 / p95) | ${percentile(serverSide, 50).toFixed(0)} ms / ${percentile(serverSide, 95).toFixed(0)} ms |
-| state transitions per job | ${(stats.stateTransitions / stats.executions).toFixed(1)} (${stats.stateTransitions} in ${stats.executions} executions) |`);
+| state transitions per job | ${(stats.stateTransitions / stats.executions).toFixed(1)} (${stats.stateTransitions} in ${stats.executions} executions) |
+| GET /jobs/{id} per job (long polls) | ${(requests / jobCount).toFixed(1)} |`);

@@ -1,0 +1,94 @@
+/**
+ * Following a job to its end, for `run` and `wait`: its lines on our stdout/stderr, progress on
+ * stderr, Ctrl-C to cancel it (twice to detach), and its exit code as ours.
+ */
+import type { JobStatus } from '#lib/domain/job.ts';
+import type { JobDocument } from '#lib/http/job-document.ts';
+import { EXIT, exitCodeOf } from './exit-codes.ts';
+import { followLogs, getJob, watchJob } from './follow.ts';
+import { Interrupts, onInterrupt, type InterruptDecision } from './interrupt.ts';
+import { StatusLine } from './terminal.ts';
+import { printJson, type VerbContext } from './verbs/context.ts';
+
+const STARTING: readonly JobStatus[] = ['QUEUED', 'PROVISIONING'];
+
+export interface AttachOptions {
+  /** Where to start reading the log (a cursor from `logs --json` or a detach message); the beginning by default. */
+  cursor?: string | undefined;
+  status?: StatusLine;
+  /** Ctrl-C was pressed before the job existed (while it was being submitted): cancel it at once. */
+  interrupted?: boolean;
+}
+
+/** Follows `first` until it is finished and its log read; resolves to the exit code. */
+export async function attach(context: VerbContext, first: JobDocument, options: AttachOptions = {}): Promise<number> {
+  const client = context.client();
+  const json = context.command.globals.json;
+  const status = options.status ?? new StatusLine(context.out);
+  let cursor = options.cursor;
+  let cancelling: Promise<void> | undefined;
+  let cancelled = false;
+
+  const interrupts = new Interrupts();
+  const onPress = (decision: InterruptDecision) => {
+    if (decision === 'cancel') {
+      cancelled = true;
+      status.say(`cancelling ${first.id} (Ctrl-C again to detach)…`);
+      cancelling = cancelJob(context, first.id, status);
+      return;
+    }
+    status.stop();
+    context.out.stderr.write(reattachMessage(first.id, cursor));
+    process.exit(EXIT.INTERRUPTED);
+  };
+  const stopListening = onInterrupt(onPress, interrupts);
+  if (options.interrupted) onPress(interrupts.press(Date.now()));
+  try {
+    await Promise.all([
+      followLogs(client, first.id, {
+        cursor,
+        follow: true,
+        onLines: (lines, nextCursor) => {
+          if (!json) status.printLines(lines);
+          cursor = nextCursor;
+        },
+      }),
+      // Once it runs, the log's `complete` tells when it ends: watching its status as well would double the requests.
+      watchJob(client, first, (job) => status.update(job), (job) => !STARTING.includes(job.status)),
+    ]);
+    await cancelling;
+    // The record the watcher saw may predate the final one (exit code, failure), written once the log is complete.
+    const job = await getJob(client, first.id);
+    status.finish(job);
+    reportEnd(context, job);
+    if (json) printJson(context, job);
+    return cancelled ? EXIT.INTERRUPTED : exitCodeOf(job);
+  } finally {
+    status.stop();
+    stopListening();
+  }
+}
+
+async function cancelJob(context: VerbContext, jobId: string, status: StatusLine): Promise<void> {
+  try {
+    await context.client().request('DELETE', `/jobs/${encodeURIComponent(jobId)}`, { retry: true });
+  } catch (error) {
+    status.say(`could not cancel ${jobId}: ${(error as Error).message}`);
+  }
+}
+
+/** A line for a job that did not succeed, unless its own exit code says it all. */
+function reportEnd(context: VerbContext, job: JobDocument): void {
+  if (job.status === 'SUCCEEDED' || job.failure === undefined || job.failure.category === 'USER_EXIT') return;
+  context.out.stderr.write(`fargate-jobs: ${job.id} ${job.status} (${job.failure.category}): ${job.failure.message}\n`);
+}
+
+export function reattachMessage(jobId: string, cursor: string | undefined): string {
+  const since = cursor === undefined ? '' : ` --since ${cursor}`;
+  return (
+    `\nfargate-jobs: detached from ${jobId}; it goes on unless its cancel went through.\n` +
+    `  re-attach:  fargate-jobs wait ${jobId}${since}\n` +
+    `  its log:    fargate-jobs logs ${jobId} --follow${since}\n` +
+    `  cancel it:  fargate-jobs cancel ${jobId}\n`
+  );
+}
