@@ -167,6 +167,9 @@ export async function waitForJob(ports: JobWaitPorts, jobId: string, request: Jo
  * cursor or the job is complete, else with the empty page when the wait is over: each look reads
  * the record again (for its finalization) and the log from the same cursor.
  */
+/** How long a wait that has just seen its first lines lingers for more (well inside the 300 ms a follower may lag). */
+export const LOG_BATCH_MS = 100;
+
 export async function readJobLogs(ports: JobLogPorts, jobId: string, request: JobLogsRequest, caller: Caller): Promise<JobLogs> {
   const options = { limit: request.limit, ...(request.cursor === undefined ? {} : { cursor: request.cursor }) };
   const look = async () => {
@@ -176,7 +179,21 @@ export async function readJobLogs(ports: JobLogPorts, jobId: string, request: Jo
     return { done: logs.lines.length > 0 || logs.complete, value: logs };
   };
   const pollMs = !ports.logChanges ? LOG_POLL_MS : !ports.recordChanges ? RECORD_POLL_MS : undefined;
-  return waitUntil(look, waitOptions(ports, request, feeds(jobId, ports.recordChanges, ports.logChanges), pollMs));
+  const waiting = waitOptions(ports, request, feeds(jobId, ports.recordChanges, ports.logChanges), pollMs);
+  let looks = 0;
+  const counted = () => {
+    looks += 1;
+    return look();
+  };
+  const logs = await waitUntil(counted, waiting);
+  // Lines that ended a wait are seldom the last: a job that writes often gets them a few to an
+  // answer, not one answer (and request) each.
+  if (looks === 1 || logs.lines.length === 0 || logs.complete || logs.lines.length >= request.limit) return logs;
+  await waiting.sleep(Math.min(LOG_BATCH_MS, Math.max(0, waiting.deadline - waiting.now())), new AbortController().signal);
+  // From the same cursor a second look finds the same lines and perhaps more; should a source answer
+  // it with fewer, the lines already found are the answer: none may be skipped.
+  const again = (await look()).value;
+  return again.lines.length >= logs.lines.length ? again : logs;
 }
 
 function waitOptions(ports: WaitPorts, limit: WaitLimit, changes: WaitOptions['changes'], pollMs: number | undefined): WaitOptions {

@@ -15,7 +15,7 @@ import type { Caller } from '#lib/domain/caller.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
-import { readJobLogs, waitForJob, type JobLogPorts, type JobLogs } from '#lib/domain/job-service.ts';
+import { LOG_BATCH_MS, readJobLogs, waitForJob, type JobLogPorts, type JobLogs } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobStore, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 import { LOG_POLL_MS, RECORD_POLL_MS, waitUntil, type Sleep } from '#lib/domain/waiting.ts';
@@ -164,12 +164,48 @@ describe('readJobLogs with wait, fed by the local change feeds', () => {
     log.lines.push(line('late'));
     logChanges.publish(job.id);
     await settle();
+    const lingering = !waiting.settled;
+    await clock.advance(LOG_BATCH_MS);
 
     // Assess
+    assert.equal(lingering, true, 'answered the first line at once, without lingering for more');
     assert.equal(waiting.settled, true);
     assert.deepEqual(waiting.value?.lines.map((entry) => entry.message), ['late']);
     assert.equal(waiting.value?.nextCursor, '2');
-    assert.equal(log.reads, 2);
+    assert.equal(log.reads, 3, 'one look on the change, one after lingering');
+  });
+
+  it('answers the lines that come while it lingers together with the first', async () => {
+    // Prepare
+    log.lines.push(line('one'));
+    const waiting = track(readJobLogs(ports, job.id, { cursor: '1', limit: 100, waitSeconds: 20 }, alice));
+    await clock.advance(1_000);
+    log.lines.push(line('two'));
+    logChanges.publish(job.id);
+    await settle();
+
+    // Act
+    log.lines.push(line('three'));
+    logChanges.publish(job.id);
+    await clock.advance(LOG_BATCH_MS);
+
+    // Assess
+    assert.deepEqual(waiting.value?.lines.map((entry) => entry.message), ['two', 'three']);
+    assert.equal(waiting.value?.nextCursor, '3');
+  });
+
+  it('answers at once, without lingering, when the lines were there at the first look', async () => {
+    // Prepare
+    log.lines.push(line('one'), line('two'));
+
+    // Act
+    const waiting = track(readJobLogs(ports, job.id, { cursor: '1', limit: 100, waitSeconds: 20 }, alice));
+    await settle();
+
+    // Assess
+    assert.equal(waiting.settled, true);
+    assert.deepEqual(waiting.value?.lines.map((entry) => entry.message), ['two']);
+    assert.equal(log.reads, 1);
   });
 
   it('answers with an empty page and the same cursor when the wait runs out', async () => {
@@ -359,13 +395,14 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
     assert.equal(waiting.settled, false);
 
     // Act
-    await clock.advance(LOG_POLL_MS + 1);
+    await clock.advance(LOG_POLL_MS + 1 + LOG_BATCH_MS);
 
     // Assess
     assert.deepEqual(waiting.value?.lines.map((entry) => entry.message), ['late']);
     const calls = logs.commandCalls(GetLogEventsCommand);
-    // Looks at 0, 2 and 4 s, each from the cursor's token; the last one reads on to the stream's end.
-    assert.deepEqual(calls.map((call) => call.args[0].input.nextToken), ['f/1', 'f/1', 'f/1', 'f/2']);
+    // Looks at 0, 2 and 4 s, each from the cursor's token (each reading on to the stream's end), and
+    // once more after lingering for more lines.
+    assert.deepEqual(calls.map((call) => call.args[0].input.nextToken), ['f/1', 'f/1', 'f/1', 'f/2', 'f/1', 'f/2']);
     assert.equal(waiting.value?.nextCursor, encodeCursor({ forwardToken: 'f/2' }));
   });
 
