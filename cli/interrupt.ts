@@ -2,33 +2,30 @@
  * Ctrl-C while following a job. The first press cancels the job and keeps following until it is
  * CANCELLED and its last lines are printed; a second one detaches at once. Through npm/npx the CLI
  * gets one press twice (from the terminal, and forwarded by npm a moment later): a repeat within
- * REPEAT_WINDOW_MS counts as the same press.
+ * REPEAT_WINDOW_MS counts as the same press (lib/domain/repeated-signals.ts).
  */
+import { SignalPresses, type Press } from '#lib/domain/repeated-signals.ts';
 
-export const REPEAT_WINDOW_MS = 1_000;
 export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 export type InterruptDecision = 'cancel' | 'ignore' | 'detach';
 
+const DECISIONS: Record<Press, InterruptDecision> = { first: 'cancel', repeat: 'ignore', again: 'detach' };
+
 /** Counts the presses of one run. */
 export class Interrupts {
-  readonly #repeatWindowMs: number;
-  #firstAt: number | undefined;
+  readonly #presses: SignalPresses;
 
-  constructor(repeatWindowMs: number = REPEAT_WINDOW_MS) {
-    this.#repeatWindowMs = repeatWindowMs;
+  constructor(repeatWindowMs?: number) {
+    this.#presses = new SignalPresses(repeatWindowMs);
   }
 
   get pressed(): boolean {
-    return this.#firstAt !== undefined;
+    return this.#presses.pressed;
   }
 
   press(now: number): InterruptDecision {
-    if (this.#firstAt === undefined) {
-      this.#firstAt = now;
-      return 'cancel';
-    }
-    return now - this.#firstAt < this.#repeatWindowMs ? 'ignore' : 'detach';
+    return DECISIONS[this.#presses.press(now)];
   }
 }
 

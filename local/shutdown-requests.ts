@@ -14,32 +14,30 @@
  *   which it polls for every PARENT_POLL_MS. SIGHUP sent to node itself is handled like SIGTERM.
  */
 
+import { SignalPresses, type Press } from '#lib/domain/repeated-signals.ts';
+
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Long enough for npm to forward a Ctrl-C node already had; short next to a person pressing again. */
-export const REPEAT_WINDOW_MS = 1_000;
+export { REPEAT_WINDOW_MS } from '#lib/domain/repeated-signals.ts';
 /** How soon a server whose npm died notices; the check is one system call. */
 export const PARENT_POLL_MS = 250;
 
 /** What a request to stop means now: start the graceful stop, nothing (a repeat), or exit at once. */
 export type ShutdownDecision = 'shut-down' | 'ignore' | 'exit-now';
 
+const DECISIONS: Record<Press, ShutdownDecision> = { first: 'shut-down', repeat: 'ignore', again: 'exit-now' };
+
 /** Counts the requests to stop one server. */
 export class ShutdownRequests {
-  readonly #repeatWindowMs: number;
-  #firstAt: number | undefined;
+  readonly #presses: SignalPresses;
 
-  constructor(repeatWindowMs: number = REPEAT_WINDOW_MS) {
-    this.#repeatWindowMs = repeatWindowMs;
+  constructor(repeatWindowMs?: number) {
+    this.#presses = new SignalPresses(repeatWindowMs);
   }
 
   /** A signal received at `now` (ms): the first shuts down, a repeat is ignored, a later one exits now. */
   signal(now: number): ShutdownDecision {
-    if (this.#firstAt === undefined) {
-      this.#firstAt = now;
-      return 'shut-down';
-    }
-    return now - this.#firstAt < this.#repeatWindowMs ? 'ignore' : 'exit-now';
+    return DECISIONS[this.#presses.press(now)];
   }
 
   /**
@@ -47,8 +45,8 @@ export class ShutdownRequests {
    * the server is stopping (after forwarding a signal), and nobody asked to hurry.
    */
   parentGone(now: number): ShutdownDecision {
-    if (this.#firstAt !== undefined) return 'ignore';
-    this.#firstAt = now;
+    if (this.#presses.pressed) return 'ignore';
+    this.#presses.press(now);
     return 'shut-down';
   }
 }
