@@ -34,20 +34,20 @@ export function readAwsStageSettings(env: NodeJS.ProcessEnv = process.env): AwsS
 /** A limit: a whole number of at least 1, or `none` for no limit (undefined). */
 export function requiredLimit(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = requiredEnv(name, env);
-  if (value === 'none') return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new ConfigError(`environment variable ${name} must be a whole number of at least 1, or none; got '${value}'`);
-  }
-  return Number(value);
+  return value === 'none' ? undefined : wholeNumber(name, value, 1, ', or none');
 }
 
 /** A whole number of at least `min`, or `fallback` when the variable is unset or empty. */
 export function optionalWholeNumber(name: string, fallback: number, options: { min?: number; env?: NodeJS.ProcessEnv } = {}): number {
   const { min = 1, env = process.env } = options;
   const value = env[name]?.trim();
-  if (!value) return fallback;
+  return value ? wholeNumber(name, value, min) : fallback;
+}
+
+/** `value` of variable `name` as a whole number of at least `min`; `alternatives` names what else it may be. */
+function wholeNumber(name: string, value: string, min: number, alternatives = ''): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-    throw new ConfigError(`environment variable ${name} must be a whole number of at least ${min}; got '${value}'`);
+    throw new ConfigError(`environment variable ${name} must be a whole number of at least ${min}${alternatives}; got '${value}'`);
   }
   return Number(value);
 }

@@ -373,6 +373,16 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
 
   beforeEach(() => logs.reset());
 
+  /** The ports of the getJobLogs Lambda, with `job` stored and the clock given. */
+  function cloudWatchPorts(job: Job, clock: FakeClock): JobLogPorts {
+    return {
+      store: memoryStore([job]),
+      logReader: new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings }),
+      now: clock.now,
+      sleep: clock.sleep,
+    };
+  }
+
   it('polls GetLogEvents every LOG_POLL_MS from the same cursor until lines come', async () => {
     // Prepare: nothing new after the cursor's token twice, then a line.
     const clock = new FakeClock();
@@ -383,12 +393,7 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
       .resolvesOnce({ events: [], nextForwardToken: 'f/1' })
       .resolvesOnce({ events: [{ timestamp: Date.UTC(2030, 0, 1), message: 'late', ingestionTime: Date.UTC(2030, 0, 1) }], nextForwardToken: 'f/2' })
       .resolves({ events: [], nextForwardToken: 'f/2' });
-    const ports: JobLogPorts = {
-      store: memoryStore([job]),
-      logReader: new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings }),
-      now: clock.now,
-      sleep: clock.sleep,
-    };
+    const ports = cloudWatchPorts(job, clock);
     const cursor = encodeCursor({ forwardToken: 'f/1' });
     const waiting = track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 20 }, alice));
     await clock.advance(LOG_POLL_MS - 1);
@@ -411,12 +416,7 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
     const clock = new FakeClock();
     const job = aJob({ status: 'RUNNING', taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/jobs/${taskId}` });
     logs.on(GetLogEventsCommand).resolves({ events: [], nextForwardToken: 'f/1' });
-    const ports: JobLogPorts = {
-      store: memoryStore([job]),
-      logReader: new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings }),
-      now: clock.now,
-      sleep: clock.sleep,
-    };
+    const ports = cloudWatchPorts(job, clock);
     const cursor = encodeCursor({ forwardToken: 'f/1' });
     const waiting = track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 6 }, alice));
 
