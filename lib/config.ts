@@ -4,6 +4,7 @@
  */
 import type { AwsStageSettings } from '#lib/domain/aws-profile.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
+import { parseAllowHosts, type AllowedHost } from '#lib/notify/callback-url.ts';
 
 export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name]?.trim();
@@ -50,4 +51,13 @@ function wholeNumber(name: string, value: string, min: number, alternatives = ''
     throw new ConfigError(`environment variable ${name} must be a whole number of at least ${min}${alternatives}; got '${value}'`);
   }
   return Number(value);
+}
+
+/** FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS: the hosts a webhook may reach over http or at a private address. */
+export function webhookAllowHosts(env: NodeJS.ProcessEnv = process.env): AllowedHost[] {
+  try {
+    return parseAllowHosts(env.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

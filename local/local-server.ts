@@ -19,6 +19,8 @@ import { createJobHandler } from '#lib/http/create-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
+import { slackCommandsHandler } from '#lib/http/slack-commands.ts';
+import { slackInteractionsHandler } from '#lib/http/slack-interactions.ts';
 import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 
@@ -66,6 +68,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'cancel-job': cancelJobHandler(deps),
     'get-job-logs': getJobLogsHandler(deps),
     health: healthHandler,
+    // Slack's routes only with the app's signing secret: without it they answer 404.
+    ...(deps.slack
+      ? { 'slack-commands': slackCommandsHandler({ ...deps, slack: deps.slack }), 'slack-interactions': slackInteractionsHandler({ ...deps, slack: deps.slack }) }
+      : {}),
   };
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
@@ -77,9 +83,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  deps.setServerUrl(url);
 
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     token,
     tokenFile,
     dependencies: deps,

@@ -11,9 +11,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
-import { SecretsManagerKey } from '#lib/adapters/aws/secrets-manager-key.ts';
+import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
-import { requiredEnv, requiredLimit } from '#lib/config.ts';
+import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, SubmitJobPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore } from '#lib/domain/ports.ts';
@@ -23,6 +23,13 @@ import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
 import type { PollTaskPorts } from '#lib/workflow/poll-task.ts';
 import type { StartTaskPorts } from '#lib/workflow/start-task.ts';
 import type { StopTaskPorts } from '#lib/workflow/stop-task.ts';
+import type { NotifyFinishedPorts } from '#lib/workflow/notify-finished.ts';
+import type { SlackPorts } from '#lib/http/slack-actions.ts';
+import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
+import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
+import { parseSlackAccess } from '#lib/slack/access.ts';
+import { postToResponseUrl } from '#lib/slack/app.ts';
+import { botTokenApi, notifierFor } from './notifications.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
@@ -44,6 +51,7 @@ export function createJob(): SubmitJobPorts & Logged {
     profiles,
     logger: createLogger(),
     requestHashKey: new SecretsManagerKey({ client: new SecretsManagerClient({}), secretId: requestHashKeySecret }),
+    callbackUrls: callbackUrlPolicy(webhookAllowHosts()),
     ...(maxActiveJobsPerToken === undefined ? {} : { maxActiveJobsPerToken }),
   };
 }
@@ -70,16 +78,19 @@ export function getJobLogs(): JobLogPorts & Logged {
 export function startTask(): StartTaskPorts {
   const settings = stageTaskSettings();
   const logger = createLogger();
-  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
+  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), notifier: notifier(), logger };
 }
 
 /** The only function that looks up public IPs, so the only one whose bundle has the EC2 client. */
 export function pollTask(): PollTaskPorts {
   const profiles = stageProfiles();
+  const logger = createLogger();
   return {
     store: jobStore(),
-    taskRunner: ecsTaskRunnerWithNetwork(taskSettingsByProfile(profiles), createLogger()),
+    taskRunner: ecsTaskRunnerWithNetwork(taskSettingsByProfile(profiles), logger),
     profiles: profileMap(profiles),
+    notifier: notifier(),
+    logger,
   };
 }
 
@@ -106,6 +117,49 @@ export function markFailed(): MarkFailedPorts {
   const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
+}
+
+export function notifyFinished(): NotifyFinishedPorts {
+  return { store: jobStore(), notifier: notifier(), logger: createLogger() };
+}
+
+/** Both Slack routes: the job use cases a Slack user reaches, and the Slack app's settings. */
+export function slackRoutes(): SlackPorts {
+  const logger = createLogger();
+  const settings = stageTaskSettings();
+  const submit = createJob();
+  const secrets = new SecretsManagerClient({});
+  const signingSecret = new SecretsManagerSetting({ client: secrets, secretId: requiredEnv('SLACK_SIGNING_SECRET_ID') });
+  const apiUrl = process.env.API_URL;
+  return {
+    ...submit,
+    taskRunner: ecsTaskRunner(settings, logger),
+    logReader: cloudWatchLogReader(settings),
+    logger,
+    slack: {
+      signingSecret: () => signingSecret.get(),
+      access: parseSlackAccess(process.env.SLACK_ACCESS),
+      api: botTokenApi(slackBotToken(secrets)),
+      respond: postToResponseUrl,
+      apiUrl: () => apiUrl,
+    },
+  };
+}
+
+/**
+ * The Slack thread and webhook of a job. FARGATE_JOBS_WEBHOOK_SECRET_ID and SLACK_BOT_TOKEN_ID name
+ * Secrets Manager secrets, read when a job first needs them.
+ */
+function notifier() {
+  const secrets = new SecretsManagerClient({});
+  const webhookSecret = new SecretsManagerKey({ client: secrets, secretId: requiredEnv('FARGATE_JOBS_WEBHOOK_SECRET_ID') });
+  const apiUrl = process.env.API_URL;
+  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl });
+}
+
+function slackBotToken(secrets: SecretsManagerClient) {
+  const botToken = new SecretsManagerSetting({ client: secrets, secretId: requiredEnv('SLACK_BOT_TOKEN_ID') });
+  return { slackBotToken: () => botToken.get(), slackApiUrl: process.env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL };
 }
 
 function jobStore(): JobStore {

@@ -24,7 +24,7 @@ import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-change
 import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
-import { optionalWholeNumber } from '#lib/config.ts';
+import { optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
 import { jobsWithStatus, removeExpiredJobs, stopUnwatchedTask, type RetentionPorts } from '#lib/domain/job-service.ts';
@@ -33,6 +33,13 @@ import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
+import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
+import type { AllowedHost } from '#lib/notify/callback-url.ts';
+import type { Resolver } from '#lib/notify/safe-post.ts';
+import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
+import { parseSlackAccess } from '#lib/slack/access.ts';
+import { postToResponseUrl, type SlackApp } from '#lib/slack/app.ts';
+import { botTokenApi, notifierFor } from './notifications.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
 import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-directory.ts';
@@ -59,6 +66,10 @@ export interface LocalDependencies extends Required<Omit<Dependencies, OptionalL
   workflow: LocalWorkflow;
   runner: TaskRunnerKind;
   database: EmbeddedDynamoDb;
+  /** The Slack app, when SLACK_SIGNING_SECRET is set: the server then serves Slack's routes. */
+  slack?: SlackApp;
+  /** Tells the notifications the server's URL (for links to a job's logs) unless FARGATE_JOBS_PUBLIC_URL gives one. */
+  setServerUrl(url: string): void;
   /** Stops removing expired jobs and running tasks, lets their workflows record the outcome, closes the store. */
   close(): Promise<void>;
 }
@@ -79,6 +90,12 @@ export interface LocalOptions {
   maxLogBytes?: number;
   /** Finished jobs are removed this many days after they stopped: FARGATE_JOBS_RETENTION_DAYS, else 30. */
   retentionDays?: number;
+  /** Where the Slack and webhook settings are read from (SLACK_*, FARGATE_JOBS_WEBHOOK_*): the process's environment by default. */
+  env?: NodeJS.ProcessEnv;
+  /** How webhook hosts are resolved: DNS by default. */
+  webhookResolver?: Resolver;
+  /** Milliseconds between retries of an undelivered webhook; the ASL's backoff (5 s doubling) by default. */
+  notificationRetryIntervalMs?: number;
 }
 
 interface Runner {
@@ -110,7 +127,14 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     await database.close();
     throw error;
   });
-  const workflow = new LocalWorkflow({ steps: workflowSteps({ store, taskRunner, logReader, profiles, logger }), logger, ...runner.workflowOptions });
+  const notifications = localNotifications(options, settings);
+  const { notifier } = notifications;
+  const workflow = new LocalWorkflow({
+    steps: workflowSteps({ store, taskRunner, logReader, profiles, notifier, logger }),
+    logger,
+    ...runner.workflowOptions,
+    ...(options.notificationRetryIntervalMs === undefined ? {} : { notificationRetryIntervalMs: options.notificationRetryIntervalMs }),
+  });
   const requestHashKey = localSecretKey(options.dataDir, 'request-hash-key');
 
   return {
@@ -123,6 +147,10 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     recordChanges,
     ...(runner.logChanges ? { logChanges: runner.logChanges } : {}),
     profiles,
+    notifier,
+    callbackUrls: notifications.callbackUrls,
+    ...(notifications.slack ? { slack: notifications.slack } : {}),
+    setServerUrl: notifications.setServerUrl,
     logger,
     runner: runnerKind,
     database,
@@ -135,11 +163,52 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   };
 }
 
+interface LocalSettings {
+  maxLogBytes: number;
+  retentionDays: number;
+  allowHosts: AllowedHost[];
+  slackAccess: ReturnType<typeof parseSlackAccess>;
+}
+
 /** The settings of the options, else of the environment; a malformed variable fails naming it. */
-function localSettings(options: LocalOptions): { maxLogBytes: number; retentionDays: number } {
+function localSettings(options: LocalOptions): LocalSettings {
+  const env = options.env ?? process.env;
   return {
-    maxLogBytes: options.maxLogBytes ?? optionalWholeNumber('FARGATE_JOBS_MAX_LOG_BYTES', DEFAULT_MAX_LOG_BYTES),
-    retentionDays: options.retentionDays ?? optionalWholeNumber('FARGATE_JOBS_RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
+    maxLogBytes: options.maxLogBytes ?? optionalWholeNumber('FARGATE_JOBS_MAX_LOG_BYTES', DEFAULT_MAX_LOG_BYTES, { env }),
+    retentionDays: options.retentionDays ?? optionalWholeNumber('FARGATE_JOBS_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, { env }),
+    allowHosts: webhookAllowHosts(env),
+    slackAccess: parseSlackAccess(env.SLACK_ACCESS),
+  };
+}
+
+/**
+ * Local mode's notifications and Slack app, from the environment: SLACK_SIGNING_SECRET (Slack's
+ * routes are served only with it), SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_ACCESS, and
+ * FARGATE_JOBS_WEBHOOK_SECRET (else a key made once in the data directory, `webhook-secret`).
+ */
+function localNotifications(options: LocalOptions, settings: LocalSettings) {
+  const env = options.env ?? process.env;
+  const webhookSecret = env.FARGATE_JOBS_WEBHOOK_SECRET?.trim() || localSecretKey(options.dataDir, 'webhook-secret');
+  let apiUrl = env.FARGATE_JOBS_PUBLIC_URL?.trim() || undefined;
+  const slackSettings = { slackBotToken: async () => env.SLACK_BOT_TOKEN?.trim() || undefined, slackApiUrl: env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL };
+  const notifier = notifierFor({
+    ...slackSettings,
+    webhookSecret: async () => webhookSecret,
+    allowHosts: settings.allowHosts,
+    apiUrl: () => apiUrl,
+    ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
+  });
+  const signingSecret = env.SLACK_SIGNING_SECRET?.trim();
+  const slack: SlackApp | undefined = signingSecret
+    ? { signingSecret: async () => signingSecret, access: settings.slackAccess, api: botTokenApi(slackSettings), respond: postToResponseUrl, apiUrl: () => apiUrl }
+    : undefined;
+  return {
+    notifier,
+    callbackUrls: callbackUrlPolicy(settings.allowHosts),
+    slack,
+    setServerUrl(url: string) {
+      apiUrl ??= url;
+    },
   };
 }
 

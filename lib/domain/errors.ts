@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
   | 'TASK_RUNNER_THROTTLED'
+  | 'NOTIFICATION_PENDING'
   | 'CONFIGURATION';
 
 export interface FargateJobsErrorOptions extends ErrorOptions {
@@ -161,6 +162,18 @@ export class TaskRunnerThrottledError extends FargateJobsError {
   constructor(operation: string, cause: unknown) {
     super('TASK_RUNNER_THROTTLED', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'TaskRunnerThrottled';
+  }
+}
+
+/**
+ * A notification of a finished job was not delivered (a webhook answered no 2xx, or not at all).
+ * The state machine retries this error name with backoff for over ten minutes; each retry delivers
+ * only what has not been delivered yet.
+ */
+export class NotificationPendingError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('NOTIFICATION_PENDING', `a notification about job '${jobId}' is not delivered yet`);
+    this.name = 'NotificationPending';
   }
 }
 

@@ -4,9 +4,9 @@
  * respond, these decide.
  */
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
-import { ConflictError, JobNotFoundError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
+import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
-import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type Job, type JobStatus } from './job.ts';
+import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
@@ -18,6 +18,12 @@ export interface SubmitJobInput extends JobRequest {
   profile: string;
   labels: Record<string, string>;
   idempotencyKey?: string;
+  /** Where to POST the job when it finishes; the profile's own when absent. */
+  callbackUrl?: string;
+  /** Webhook events besides `job.finished`. */
+  callbackEvents?: CallbackEvent[];
+  /** Submitted from Slack: the conversation to report to. */
+  slack?: SlackThread;
 }
 
 export interface SubmitJobResult {
@@ -35,7 +41,7 @@ export interface JobLogs {
   truncated: boolean;
 }
 
-export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
+export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'callbackUrls' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
 /** What a request that may wait (`wait`) uses besides the store: the feeds that wake it, else a poll. */
 export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep'>;
@@ -79,6 +85,11 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${input.profile}' does not exist`);
   }
   const resolved = resolveJobRequest(profile, input);
+  const callbackUrl = input.callbackUrl ?? profile.callbackUrl;
+  if (callbackUrl === undefined && input.callbackEvents?.length) {
+    throw new ValidationError('callbackEvents needs a callbackUrl', [{ path: 'callbackEvents', message: `profile '${profile.name}' has no callbackUrl of its own: give one` }]);
+  }
+  const callback = callbackUrl === undefined ? {} : { callbackUrl: ports.callbackUrls.check(callbackUrl), ...(input.callbackEvents?.length ? { callbackEvents: input.callbackEvents } : {}) };
   // Secret values are never stored: the record keeps `***`, the workflow carries the values.
   const { stored: storedEnv, secrets } = separateSecrets(profile, resolved.env);
   const request = { ...input, idempotencyKey: undefined };
@@ -102,6 +113,8 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     exitCode: null,
     logTail: [],
     submittedBy: caller.name,
+    ...callback,
+    ...(input.slack ? { slack: input.slack } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),
   };
 

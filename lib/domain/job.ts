@@ -58,6 +58,48 @@ export interface JobNetwork {
   publicIp?: string | null;
 }
 
+/**
+ * What happened to a job that those following it hear about: its Slack message is posted
+ * (`job.queued`), it started running, it reached a terminal status. Webhooks get `job.finished`,
+ * and `job.running` when the job asks for it (`callbackEvents`).
+ */
+export const JOB_EVENTS = ['job.queued', 'job.running', 'job.finished'] as const;
+export type JobEvent = (typeof JOB_EVENTS)[number];
+
+/** The events a webhook may ask for besides `job.finished`, which it always gets. */
+export const CALLBACK_EVENTS = ['job.running', 'job.finished'] as const;
+export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/** One attempt to tell someone about a job (a Slack message, a webhook delivery), as recorded on the job. */
+export interface NotificationAttempt {
+  channel: 'slack' | 'webhook';
+  event: JobEvent;
+  /** 1 for the first attempt of this channel and event, counting up across retries. */
+  attempt: number;
+  time: string;
+  /** The HTTP status the receiver answered, where it answered at all. */
+  statusCode?: number;
+  /** true when the attempt delivered what it had to (a webhook's 2xx, Slack's `ok`). */
+  delivered: boolean;
+  /** Why it did not, for the person reading the job. */
+  error?: string;
+  /** A webhook delivery's `Fargate-Jobs-Delivery` id: the same across its retries. */
+  deliveryId?: string;
+}
+
+/** How many notification attempts a job record keeps (the latest). */
+export const MAX_NOTIFICATION_ATTEMPTS = 50;
+
+/** The Slack conversation a job submitted from Slack reports to. */
+export interface SlackThread {
+  team: string;
+  channel: string;
+  /** The Slack user who submitted it. */
+  user: string;
+  /** The `ts` of the job's message once posted: the thread its progress goes into. */
+  messageTs?: string;
+}
+
 export interface Job {
   id: string;
   profile: string;
@@ -87,11 +129,19 @@ export interface Job {
   idempotencyKey?: string;
   /** With an idempotency key: the keyed hash of the request (request-hash.ts), to tell a replay from a different request. */
   requestHash?: string;
+  /** Where the job's webhook deliveries go (https; checked at submit and again at send time). */
+  callbackUrl?: string;
+  /** The webhook events besides `job.finished` the job asked for. */
+  callbackEvents?: CallbackEvent[];
+  /** Submitted from Slack: where its progress is posted. */
+  slack?: SlackThread;
+  /** Every attempt to notify someone about the job, oldest first (the latest MAX_NOTIFICATION_ATTEMPTS). */
+  notifications?: NotificationAttempt[];
 }
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { Job, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus } from './job.ts';
+import type { Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { JobChangeFeed, Sleep } from './waiting.ts';
@@ -22,6 +22,10 @@ export interface Dependencies {
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
   requestHashKey: RequestHashKey;
+  /** Tells those following a job (its Slack thread, its callbackUrl) what became of it. */
+  notifier: Notifier;
+  /** Which webhook URLs a job may name. */
+  callbackUrls: CallbackUrlPolicy;
   /**
    * How many active jobs a caller whose token sets no limit of its own may have at once (a stage
    * setting on AWS); none when undefined.
@@ -184,6 +188,35 @@ export interface Workflow {
    * values the job record holds only as `***`, to its StartTask and no further.
    */
   start(jobId: string, secretEnv?: Record<string, string>): Promise<void>;
+}
+
+/**
+ * Which callbackUrls a job may name: https to a public address, unless the deployment allows a host
+ * (FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS). Checked at submit time; the sender checks again after DNS.
+ */
+export interface CallbackUrlPolicy {
+  /** The URL as it will be used; throws ValidationError naming what is wrong with it. */
+  check(url: string): string;
+}
+
+/** What telling those following a job about an event came to. */
+export interface NotificationOutcome {
+  /** Every delivery attempted, to be recorded on the job. */
+  attempts: NotificationAttempt[];
+  /** What the job record must remember (the `ts` of its Slack message), if anything. */
+  patch?: JobPatch;
+  /** A delivery failed that is worth trying again later (a webhook not answered with 2xx). */
+  retry: boolean;
+}
+
+/**
+ * Tells those who follow a job (the Slack thread of a job submitted from Slack, the job's
+ * callbackUrl) about one of its events. Deliveries that already succeeded (the job's
+ * `notifications` say so) are not made again, so calling it again after a failure retries only
+ * what failed. Never throws for a receiver's failure: that is an attempt that did not deliver.
+ */
+export interface Notifier {
+  notify(job: Job, event: JobEvent): Promise<NotificationOutcome>;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface Profile {
    * Without it a job gets its task definition's size unless it asks for one, and may ask for any Fargate size.
    */
   taskSize?: { cpu: number; memory: number; maxCpu?: number; maxMemory?: number };
+  /** The webhook of the profile's jobs that name none (`callbackUrl`). */
+  callbackUrl?: string;
 }
 
 export interface JobRequest {

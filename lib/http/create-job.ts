@@ -8,7 +8,7 @@ import { httpHandler } from './http-handler.ts';
 import { jobDocument } from './job-document.ts';
 import { parseWith } from './request.ts';
 import { json } from './responses.ts';
-import { createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
+import { callbackEventsOf, createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
 
 /**
  * POST /jobs: 202 with the new job, or 200 with the job an idempotent replay created before. A body
@@ -17,11 +17,18 @@ import { createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
 export function createJobHandler(ports: SubmitJobPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
-      const { idempotencyKey: fromBody, profile, env, labels, ...request } = parseWith(createJobBody, event.body, 'the request body');
+      const { idempotencyKey: fromBody, profile, env, labels, callbackEvents, ...request } = parseWith(createJobBody, event.body, 'the request body');
       const idempotencyKey = idempotencyKeyOf(fromBody, header(event, 'idempotency-key'));
       const { created, job } = await submitJob(
         ports,
-        { ...request, profile: profile ?? defaultProfileOf(caller), env: env ?? {}, labels: labels ?? {}, ...(idempotencyKey ? { idempotencyKey } : {}) },
+        {
+          ...request,
+          profile: profile ?? defaultProfileOf(caller),
+          env: env ?? {},
+          labels: labels ?? {},
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+          ...(callbackEvents ? { callbackEvents: callbackEventsOf(callbackEvents) } : {}),
+        },
         caller,
       );
       const document = jobDocument(job);

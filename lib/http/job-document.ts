@@ -22,6 +22,11 @@ export interface JobDocument {
   labels: Record<string, string>;
   submittedBy: string;
   idempotencyKey?: string;
+  /** Where the job's webhook goes; a query string (which may hold a credential) shows as `?***`. */
+  callbackUrl?: string;
+  callbackEvents?: Job['callbackEvents'];
+  /** Every attempt to deliver a notification about the job (Slack, webhook). */
+  notifications?: Job['notifications'];
   links: { self: string; logs: string };
 }
 
@@ -48,6 +53,14 @@ export function jobDocument(job: Job): JobDocument {
     labels: job.labels,
     submittedBy: job.submittedBy,
     ...(job.idempotencyKey ? { idempotencyKey: job.idempotencyKey } : {}),
+    ...(job.callbackUrl ? { callbackUrl: shownCallbackUrl(job.callbackUrl) } : {}),
+    ...(job.callbackEvents ? { callbackEvents: job.callbackEvents } : {}),
+    ...(job.notifications ? { notifications: job.notifications } : {}),
     links: { self, logs: `${self}/logs` },
   };
+}
+
+function shownCallbackUrl(url: string): string {
+  const queryAt = url.indexOf('?');
+  return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }

@@ -8,6 +8,8 @@ export interface Route {
   handler: string;
   /** Every route needs a bearer token except these. */
   public?: true;
+  /** Slack's routes: no token, Slack's request signature instead; not for browsers (no OPTIONS). */
+  slack?: true;
 }
 
 export const ROUTES: readonly Route[] = [
@@ -17,6 +19,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/jobs/{id}', handler: 'cancel-job' },
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
   { method: 'GET', path: '/health', handler: 'health', public: true },
+  { method: 'POST', path: '/slack/commands', handler: 'slack-commands', public: true, slack: true },
+  { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', public: true, slack: true },
 ];
 
 /** A route as deployed: one of ROUTES, the HEAD beside a GET, or the OPTIONS of a path. */
@@ -29,12 +33,12 @@ export const OPTIONS_HANDLER = 'options';
 
 /**
  * Every route the API answers: each of ROUTES; a HEAD beside each GET, to the same handler with the
- * same authorization (health checkers use `HEAD /health`); and an OPTIONS on each path, public,
+ * same authorization (health checkers use `HEAD /health`); and an OPTIONS on each path but Slack's, public,
  * answering 204 with the path's methods (an HTTP API routes OPTIONS only where a route matches).
  */
 export const DEPLOYED_ROUTES: readonly DeployedRoute[] = [
   ...ROUTES.flatMap((route): DeployedRoute[] => (route.method === 'GET' ? [route, { ...route, method: 'HEAD' }] : [route])),
-  ...[...new Set(ROUTES.map((route) => route.path))].map((path): DeployedRoute => ({ method: 'OPTIONS', path, handler: OPTIONS_HANDLER, public: true })),
+  ...[...new Set(ROUTES.filter((route) => !route.slack).map((route) => route.path))].map((path): DeployedRoute => ({ method: 'OPTIONS', path, handler: OPTIONS_HANDLER, public: true })),
 ];
 
 export interface RouteMatch {

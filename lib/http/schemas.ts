@@ -1,6 +1,6 @@
 /** What the API accepts. Unknown fields are refused, not ignored: a typo must not silently change a job. */
 import * as z from 'zod/mini';
-import { JOB_STATUSES } from '#lib/domain/job.ts';
+import { CALLBACK_EVENTS, JOB_STATUSES, TERMINAL_STATUSES, type CallbackEvent } from '#lib/domain/job.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
@@ -16,6 +16,9 @@ const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n\u0000]{0,256})?$/;
 /** In the body or the Idempotency-Key header alike. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The webhook events a job may ask for: by event name, or by the status that causes it. */
+const CALLBACK_EVENT_NAMES = [...CALLBACK_EVENTS, 'RUNNING', ...TERMINAL_STATUSES] as const;
 
 export const createJobBody = z.strictObject({
   profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
@@ -47,7 +50,18 @@ export const createJobBody = z.strictObject({
     ),
   ),
   idempotencyKey: z.optional(z.string().check(z.regex(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 printable ASCII characters without spaces' }))),
+  callbackUrl: z.optional(text(2048).check(z.minLength(1, { message: 'must not be empty' }))),
+  callbackEvents: z.optional(
+    z.array(z.enum(CALLBACK_EVENT_NAMES, { error: `must be one of ${CALLBACK_EVENT_NAMES.join(', ')}` })).check(z.maxLength(CALLBACK_EVENT_NAMES.length)),
+  ),
 });
+
+
+/** `RUNNING` means `job.running`, a terminal status `job.finished`; each once. */
+export function callbackEventsOf(names: readonly (typeof CALLBACK_EVENT_NAMES)[number][]): CallbackEvent[] {
+  const events = names.map((name): CallbackEvent => (name === 'RUNNING' || name === 'job.running' ? 'job.running' : 'job.finished'));
+  return [...new Set(events)];
+}
 
 /**
  * A whole number of CPU units or MiB. Not `z.int()`: it stops at 2^53 with a message about

@@ -17,6 +17,7 @@ export const TASK_STATES = {
   StopTask: 'stopTaskStep',
   FinalizeJob: 'finalizeJobStep',
   MarkFailed: 'markFailedStep',
+  NotifyFinished: 'notifyFinishedStep',
 } as const;
 export type TaskStateName = keyof typeof TASK_STATES;
 

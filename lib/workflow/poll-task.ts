@@ -4,11 +4,12 @@
  */
 import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
+import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
 
-export type PollTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'now'>;
+export type PollTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'notifier' | 'logger' | 'now'>;
 
 export function pollTaskStep(ports: PollTaskPorts) {
   const now = clockOf(ports);
@@ -24,12 +25,16 @@ export function pollTaskStep(ports: PollTaskPorts) {
     });
 }
 
-/** Writes what changed since the last poll: RUNNING with its start time, and the network (and connect hint) once known. */
+/**
+ * Writes what changed since the last poll: RUNNING with its start time, and the network (and connect
+ * hint) once known. The move to RUNNING is announced to those following the job.
+ */
 async function recordProgress(ports: PollTaskPorts, job: Job, task: TaskSnapshot): Promise<void> {
   const seen = task.network && mergeNetwork(job.network, task.network);
   const network = seen && !sameNetwork(job.network, seen) ? networkPatch(ports.profiles, job, seen) : undefined;
   if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
-    await ports.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? clockOf(ports)().toISOString(), ...network });
+    const { applied, job: running } = await ports.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? clockOf(ports)().toISOString(), ...network });
+    if (applied) await notifyJobEvent(ports, running, 'job.running');
   } else if (network && !isTerminal(job.status)) {
     await ports.store.update(job.id, network);
   }

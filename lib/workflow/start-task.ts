@@ -1,12 +1,13 @@
 /** StartTask: runs the job's task (RunTask, idempotent per job), or records why it could not start. */
 import { isTerminal } from '#lib/domain/job.ts';
 import { provisioningDeadlineFrom } from '#lib/domain/polling.ts';
+import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { restoreSecrets } from '#lib/domain/secrets.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
 
-export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logger' | 'now'>;
+export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'notifier' | 'logger' | 'now'>;
 
 /** `secretEnv`: the values of variables the job record holds as `***` (the execution's input). */
 export interface StartTaskInput {
@@ -18,12 +19,14 @@ export function startTaskStep(ports: StartTaskPorts) {
   const now = clockOf(ports);
   return (input: StartTaskInput): Promise<WorkflowState> =>
     withLogKeys({ jobId: input.jobId }, async () => {
-      const job = await loadJob(ports.store, input.jobId);
+      const loaded = await loadJob(ports.store, input.jobId);
       // Cancelled before its task was started: nothing to run, and nothing to wait for.
-      if (isTerminal(job.status)) {
-        if (job.stoppedAt === undefined) await ports.store.update(job.id, { stoppedAt: now().toISOString() });
-        return notStarted(job);
+      if (isTerminal(loaded.status)) {
+        if (loaded.stoppedAt === undefined) await ports.store.update(loaded.id, { stoppedAt: now().toISOString() });
+        return notStarted(loaded);
       }
+      // Before the task starts, so that its Slack thread exists for what follows.
+      const { job } = await notifyJobEvent(ports, loaded, 'job.queued');
 
       const { profile, command, publicIp, cpu, memory } = job;
       const env = restoreSecrets(job.env, input.secretEnv ?? {});

@@ -6,6 +6,7 @@ import type { Dependencies } from '#lib/domain/ports.ts';
 import type { TaskStateName } from './definition.ts';
 import { finalizeJobStep } from './finalize-job.ts';
 import { markFailedStep } from './mark-failed.ts';
+import { notifyFinishedStep } from './notify-finished.ts';
 import { pollTaskStep } from './poll-task.ts';
 import { startTaskStep } from './start-task.ts';
 import { stopTaskStep } from './stop-task.ts';
@@ -16,9 +17,10 @@ export interface Steps {
   StopTask: ReturnType<typeof stopTaskStep>;
   FinalizeJob: ReturnType<typeof finalizeJobStep>;
   MarkFailed: ReturnType<typeof markFailedStep>;
+  NotifyFinished: ReturnType<typeof notifyFinishedStep>;
 }
 
-export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'logger' | 'now'>;
+export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'>;
 
 export function workflowSteps(ports: StepPorts): Steps {
   return {
@@ -27,5 +29,6 @@ export function workflowSteps(ports: StepPorts): Steps {
     StopTask: stopTaskStep(ports),
     FinalizeJob: finalizeJobStep(ports),
     MarkFailed: markFailedStep(ports),
+    NotifyFinished: notifyFinishedStep(ports),
   } satisfies Record<TaskStateName, unknown>;
 }

@@ -28,6 +28,7 @@ import {
 } from '../helpers/openapi.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
+import { blockActionPayload, interactionBody, slackSignatureHeaders, slashCommandBody } from '../helpers/slack-requests.ts';
 import { tokenCommand } from '../helpers/token-command.ts';
 
 /** Documented statuses no request to the local server can get, each with the reason. */
@@ -103,6 +104,14 @@ async function submitted(fixtures: Fixtures, body: unknown, headers: Record<stri
   const answer = await send(fixtures.servers.main, 'POST', { path: '/jobs', ...json(body, headers) });
   assert.ok(answer.status === 202 || answer.status === 200, answer.text);
   return (JSON.parse(answer.text) as { id: string }).id;
+}
+
+/** The Slack signing secret of the main server. */
+const SLACK_SIGNING_SECRET = 'openapi-responses-slack-signing-secret';
+
+/** A request as Slack sends it: a form body, signed, no token. */
+function slackCall(path: string, body: string): Call {
+  return { path, token: null, body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(SLACK_SIGNING_SECRET, body) } };
 }
 
 /** The answers every operation that documents them gives, to the same kind of request. */
@@ -209,6 +218,19 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
   },
+  'POST /slack/commands': {
+    '200': [{ name: 'a signed `/run help`', call: () => slackCall('/slack/commands', slashCommandBody({ text: 'help' })) }],
+    '404': [{ name: 'a server without SLACK_SIGNING_SECRET', call: () => ({ ...slackCall('/slack/commands', slashCommandBody({ text: 'help' })), server: 'rateLimited' }), code: 'ROUTE_NOT_FOUND' }],
+  },
+  'POST /slack/interactions': {
+    '200': [
+      {
+        name: 'a signed press of a button of no job',
+        call: () => slackCall('/slack/interactions', interactionBody(blockActionPayload({ actionId: 'job_logs', value: UNKNOWN_JOB_ID, responseUrl: 'http://127.0.0.1:9/unused' }))),
+      },
+    ],
+    '404': [{ name: 'a server without SLACK_SIGNING_SECRET', call: () => ({ ...slackCall('/slack/interactions', interactionBody({})), server: 'rateLimited' }), code: 'ROUTE_NOT_FOUND' }],
+  },
   OPTIONS: {
     '204': [{ name: 'without a token', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), token: null }) }],
   },
@@ -290,7 +312,10 @@ function assertValidRequest(operation: DocumentedOperation, call: Call): void {
   if (documented.length === 0 || call.body === undefined) return;
   const [[mediaType, { schema }] = ['', { schema: {} }]] = documented;
   assert.equal(call.headers?.['content-type'], mediaType, `the request to ${operation.key} is sent as documented`);
-  assertValid(schema, JSON.parse(call.body.toString()), `the request body of ${operation.key}`);
+  const body = call.body.toString();
+  // A form body (Slack's) is an object of its fields.
+  const parsed: unknown = mediaType === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(body)) : JSON.parse(body);
+  assertValid(schema, parsed, `the request body of ${operation.key}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,7 +340,10 @@ async function waitForLines(server: LocalServerProcess, jobId: string, count: nu
 
 before(async () => {
   // One request every 1000 s, in a burst of one: once it is used, every request of the token is refused.
-  const [main, rateLimited] = await Promise.all([startServer(), startServer({ env: { FARGATE_JOBS_RATE_LIMIT: '0.001/1' } })]);
+  const [main, rateLimited] = await Promise.all([
+    startServer({ env: { SLACK_SIGNING_SECRET, SLACK_ACCESS: '[]' } }),
+    startServer({ env: { FARGATE_JOBS_RATE_LIMIT: '0.001/1' } }),
+  ]);
   fixtures.servers = { main, rateLimited };
   const used = await send(rateLimited, 'GET', { path: '/jobs' });
   assert.equal(used.status, 200, used.text);

@@ -5,6 +5,7 @@
  * runs twice with the same expectations: on the scripted task runner, and on the AWS adapters (ECS,
  * EC2, CloudWatch Logs) whose mocked SDK clients play the same script.
  */
+import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -129,10 +130,17 @@ describe('run-job definition', () => {
     }
   });
 
-  test('every Task state but MarkFailed catches all errors into MarkFailed, keeping its input', () => {
+  test('every Task state but MarkFailed and NotifyFinished catches all errors into MarkFailed, keeping its input', () => {
     for (const [name, state] of taskStates(readDefinition())) {
       if (name === 'MarkFailed') {
         assert.equal(state.Catch, undefined, 'MarkFailed must not catch into itself');
+        continue;
+      }
+      if (name === 'NotifyFinished') {
+        // The job has its outcome: a notification that cannot be delivered must not change it.
+        const catcher = state.Catch?.find((candidate) => candidate.ErrorEquals.includes('States.ALL'));
+        assert.equal(catcher?.Next, 'Finished', 'NotifyFinished goes on to Finished whatever happens');
+        assert.notEqual(catcher?.ResultPath, '$.error', 'a notification error must not make the execution look failed');
         continue;
       }
       const catcher = state.Catch?.find((candidate) => candidate.ErrorEquals.includes('States.ALL'));
@@ -253,8 +261,10 @@ const START = ['StartTask', 'TaskStarted'];
 const poll = (next: string) => ['PollTask', 'TaskState', next];
 const pollTimes = (next: string, times: number) => Array.from({ length: times }, () => poll(next)).flat();
 /** The last poll sees the task STOPPED and the job is finalized. */
-const FINISH = ['PollTask', 'TaskState', 'FinalizeJob'];
-const MARK_FAILED = ['MarkFailed', 'JobFailed'];
+const FINISH = ['PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
+const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'Finished', 'JobFailed'];
+/** A job whose task never started: told about, and done. */
+const NOT_STARTED = ['NotifyFinished', 'Finished', 'Done'];
 
 /** A job that ran and exited 0: what every path that ends well leaves behind. */
 const SUCCEEDED_RECORD: ExpectedRecord = {
@@ -347,7 +357,7 @@ const SCENARIOS: Scenario[] = [
     },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, 'NotStarted'],
+      states: [...START, ...NOT_STARTED],
       record: {
         status: 'FAILED',
         exitCode: null,
@@ -452,12 +462,12 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'cancel before StartTask: NotStarted, no task is started',
+    name: 'cancel before StartTask: not started, no task is started',
     task: { describe: [RUNNING] },
     cancel: 'beforeStart',
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, 'NotStarted'],
+      states: [...START, ...NOT_STARTED],
       record: {
         status: 'CANCELLED',
         exitCode: null,
@@ -707,7 +717,7 @@ async function run(runner: RunnerSetup, setup: TaskSetup): Promise<Run> {
   });
   if (setup.cancel === 'beforeStart') await cancel();
 
-  const steps = workflowSteps({ store, taskRunner, logReader, profiles: PROFILES, logger: silentLogger, now: clock.now });
+  const steps = workflowSteps({ store, taskRunner, logReader, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, now: clock.now });
   const pollInputs: WorkflowState[] = [];
   const recordingSteps: Steps = {
     ...steps,

@@ -1,3 +1,4 @@
+import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -146,7 +147,8 @@ function delegatingTo(target: JobStore): JobStore {
   };
 }
 
-type ServicePorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
+type ServicePorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'workflow' | 'profiles' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'> &
+  Partial<Pick<Dependencies, 'callbackUrls'>>;
 
 /** The key of the request hashes, as a stage secret or the data directory's key file would give it. */
 const requestHashKey = { get: async () => 'a-request-hash-key-that-is-not-in-the-table-0123456789' };
@@ -154,7 +156,7 @@ const requestHashKey = { get: async () => 'a-request-hash-key-that-is-not-in-the
 /** The use cases on one set of ports, as the handlers (and local mode) call them. */
 function jobService(ports: ServicePorts) {
   return {
-    submit: (input: SubmitJobInput, caller: Caller) => submitJob(ports, input, caller),
+    submit: (input: SubmitJobInput, caller: Caller) => submitJob({ callbackUrls: callbackUrlPolicy([]), ...ports }, input, caller),
     get: (jobId: string, caller: Caller) => getJob(ports, jobId, caller),
     list: (query: Parameters<typeof listJobs>[1], caller: Caller) => listJobs(ports, query, caller),
     readLogs: (jobId: string, options: { cursor?: string; limit: number }, caller: Caller) => readJobLogs(ports, jobId, options, caller),

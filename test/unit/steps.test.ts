@@ -1,3 +1,4 @@
+import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '#lib/domain/logger.ts';
@@ -21,7 +22,7 @@ after(async () => {
 
 /** The real steps on the test store, with the task runner (and log reader) a test is about. */
 function stepsWith(taskRunner: TaskRunner, logReader: LogReader = NO_LOGS) {
-  return workflowSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), logger: silentLogger });
+  return workflowSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger });
 }
 
 function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {

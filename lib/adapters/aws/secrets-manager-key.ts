@@ -41,3 +41,36 @@ export class SecretsManagerKey implements RequestHashKey {
     return SecretString;
   }
 }
+
+/** What a stage secret holds until someone sets it (the value CloudFormation creates it with). */
+export const UNSET_SECRET = 'unset';
+
+/**
+ * A stage setting kept in Secrets Manager that may not be set yet (the Slack app's secrets): its
+ * SecretString, or undefined while it is empty or still UNSET_SECRET. Read on first use and kept,
+ * like SecretsManagerKey; a failed read is not kept.
+ */
+export class SecretsManagerSetting {
+  readonly #client: SecretsManagerClient;
+  readonly #secretId: string;
+  #value: Promise<string | undefined> | undefined;
+
+  constructor(options: SecretsManagerKeyOptions) {
+    this.#client = options.client;
+    this.#secretId = options.secretId;
+  }
+
+  get(): Promise<string | undefined> {
+    this.#value ??= this.#read().catch((error: unknown) => {
+      this.#value = undefined;
+      throw error;
+    });
+    return this.#value;
+  }
+
+  async #read(): Promise<string | undefined> {
+    const { SecretString } = await this.#client.send(new GetSecretValueCommand({ SecretId: this.#secretId }));
+    const value = SecretString?.trim();
+    return value === undefined || value === '' || value === UNSET_SECRET ? undefined : value;
+  }
+}

@@ -23,6 +23,8 @@ export interface LocalWorkflowOptions {
   waitOverrides?: Partial<Record<'WaitForNetwork' | 'WaitForStop', number>>;
   /** Milliseconds between retries of a failed step (the ASL says 2 s with backoff). */
   retryIntervalMs?: number;
+  /** Milliseconds between retries of an undelivered notification (the ASL says 5 s, doubling: over 10 minutes in all). */
+  notificationRetryIntervalMs?: number;
   /**
    * With a watcher, WaitForStop becomes "wait for the task to stop, at most the poll delay": stop
    * detection is immediate and the number of polls stays what it is on AWS.
@@ -83,7 +85,6 @@ export class LocalWorkflow implements Workflow {
 
   async #run(input: { jobId: string; secretEnv?: Record<string, string> }): Promise<ExecutionOutcome> {
     this.#stats.executions += 1;
-    const retryIntervalMs = this.#options.retryIntervalMs;
     const execution = this.#machine.run(input as JsonValue, {
       overrides: {
         taskResourceLocalHandlers: this.#taskHandlers(),
@@ -91,9 +92,7 @@ export class LocalWorkflow implements Workflow {
           WaitForNetwork: this.#options.waitOverrides?.WaitForNetwork ?? 100,
           WaitForStop: this.#options.waitOverrides?.WaitForStop ?? (this.#options.stopWatcher ? 0 : 1000),
         },
-        ...(retryIntervalMs === undefined
-          ? {}
-          : { retryIntervalOverrides: Object.fromEntries(Object.keys(TASK_STATES).map((name) => [name, retryIntervalMs])) }),
+        retryIntervalOverrides: this.#retryIntervals(),
       },
       context: { Execution: { Name: input.jobId } },
     });
@@ -120,6 +119,15 @@ export class LocalWorkflow implements Workflow {
     }
   }
 
+  /** The ASL's own retry intervals unless the options shorten them. */
+  #retryIntervals(): Record<string, number> {
+    const { retryIntervalMs, notificationRetryIntervalMs } = this.#options;
+    return {
+      ...(retryIntervalMs === undefined ? {} : Object.fromEntries(Object.keys(TASK_STATES).map((name) => [name, retryIntervalMs]))),
+      ...(notificationRetryIntervalMs === undefined ? {} : { NotifyFinished: notificationRetryIntervalMs }),
+    };
+  }
+
   #taskHandlers(): Record<TaskStateName, (input: JsonValue) => Promise<JsonValue>> {
     const { steps, stopWatcher } = this.#options;
     const maxStopWaitMs = this.#options.maxStopWaitMs ?? DEFAULT_MAX_STOP_WAIT_MS;
@@ -137,6 +145,7 @@ export class LocalWorkflow implements Workflow {
       StopTask: call('StopTask'),
       FinalizeJob: call('FinalizeJob'),
       MarkFailed: call('MarkFailed'),
+      NotifyFinished: async (input) => ((await call('NotifyFinished')(input)) ?? null) as JsonValue,
     };
   }
 }

@@ -90,7 +90,7 @@ function writeTemporaryPrivateFile(path: string, content: string): string {
 }
 
 /** The secrets a data directory keeps, each in `<data dir>/<name>`. */
-export const LOCAL_SECRET_NAMES = ['request-hash-key'] as const;
+export const LOCAL_SECRET_NAMES = ['request-hash-key', 'webhook-secret'] as const;
 export type LocalSecretName = (typeof LOCAL_SECRET_NAMES)[number];
 
 const SECRET_KEY_BYTES = 32;
