@@ -119,7 +119,7 @@ function settingsOf(options: SlackWebApiOptions): Settings {
 async function callSlack(settings: Settings, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   for (let retries = 0; ; retries += 1) {
     const response = await send(settings, method, body);
-    if (response.status !== 429) return await readAnswer(settings, method, response);
+    if (response.status !== 429) return await readAnswer(method, response);
     // The body of a 429 says only "ratelimited"; dropping it frees the connection for the retry.
     await response.body?.cancel().catch(() => undefined);
     if (retries >= settings.maxRateLimitRetries) throw new SlackApiError(method, 'ratelimited', { status: 429 });
@@ -133,14 +133,14 @@ async function send(settings: Settings, method: string, body: Record<string, unk
       method: 'POST',
       headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${settings.botToken}` },
       body: JSON.stringify(body),
-      
+      signal: AbortSignal.timeout(settings.timeoutMs),
     });
   } catch (error) {
     throw transportError(method, error);
   }
 }
 
-async function readAnswer(settings: Settings, method: string, response: Response): Promise<Record<string, unknown>> {
+async function readAnswer(method: string, response: Response): Promise<Record<string, unknown>> {
   let text: string;
   try {
     // The timeout's signal covers the body too: a Slack that sends headers and then stalls still ends.

@@ -24,8 +24,8 @@ const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>
  * argument to a command, and a shell would not take them as quotes, so they become straight quotes.
  */
 const SMART_QUOTES: Array<[RegExp, string]> = [
-  [/[\u201C\u201D\u201E\u201F\u2033]/g, '"'],
-  [/[\u2018\u2019\u201A\u201B\u2032]/g, "'"],
+  [/[\u201C\u201D\u201E\u201F]/g, '"'],
+  [/[\u2018\u2019\u201A\u201B]/g, "'"],
   // Non-breaking and narrow non-breaking spaces: typed as spaces, meant as spaces.
   [/[\u00A0\u202F]/g, ' '],
 ];

@@ -326,7 +326,7 @@ function waitFor<T>(state: State, predicate: (view: FakeSlackState) => T | undef
     };
     const timer = setTimeout(() => {
       finish();
-      const seen = state.calls.map((call) => `${call.method} → ${call.status}`).join(', ') || 'none';
+      const seen = state.calls.map(describeCall).join(', ') || 'none';
       reject(new Error(`fake Slack: nothing matched within ${timeoutMs} ms; calls seen: ${seen}`));
     }, timeoutMs);
     const finish = () => {
@@ -336,4 +336,10 @@ function waitFor<T>(state: State, predicate: (view: FakeSlackState) => T | undef
     state.changes.on('change', check);
     check();
   });
+}
+
+/** `chat.update → 200 message_not_found`: Slack's failures come with 200, so the error says more. */
+function describeCall(call: FakeSlackCall): string {
+  const error = (call.response as { error?: unknown } | undefined)?.error;
+  return `${call.method} → ${call.status}${typeof error === 'string' ? ` ${error}` : ''}`;
 }

@@ -32,6 +32,12 @@ const STAGE_ENVIRONMENT = {
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
   REQUEST_HASH_KEY_SECRET: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf`,
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
+  // The notifying steps' settings (startTask, pollTask, notifyFinished in serverless.yml).
+  FARGATE_JOBS_WEBHOOK_SECRET_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf`,
+  SLACK_BOT_TOKEN_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf`,
+  SLACK_API_URL: 'https://slack.com/api',
+  FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS: '',
+  API_URL: `https://a1b2c3d4e5.execute-api.${REGION}.amazonaws.com`,
   LOG_LEVEL: 'ERROR',
 };
 

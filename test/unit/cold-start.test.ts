@@ -20,7 +20,13 @@ const STAGE_ENVIRONMENT = {
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
   REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf',
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
+  FARGATE_JOBS_WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf',
+  SLACK_BOT_TOKEN_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf',
+  SLACK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-signing-secret-AbCdEf',
 };
+/** What telling a job's Slack thread and webhook needs. */
+const NOTIFIER_SETTINGS = ['FARGATE_JOBS_WEBHOOK_SECRET_ID', 'SLACK_BOT_TOKEN_ID'];
+const SLACK_ROUTE_SETTINGS = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', 'SLACK_SIGNING_SECRET_ID', 'SLACK_BOT_TOKEN_ID'];
 const TASK_SETTINGS = ['ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
 
 /** The settings each function cannot work without. */
@@ -31,8 +37,11 @@ const NEEDS: Record<string, string[]> = {
   'http/get-job': ['JOBS_TABLE'],
   'http/cancel-job': ['JOBS_TABLE', ...TASK_SETTINGS],
   'http/get-job-logs': ['JOBS_TABLE', ...TASK_SETTINGS],
-  'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS],
-  'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
+  'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
+  'steps/notify-finished': ['JOBS_TABLE', ...NOTIFIER_SETTINGS],
+  'http/slack-commands': [...SLACK_ROUTE_SETTINGS, ...TASK_SETTINGS],
+  'http/slack-interactions': [...SLACK_ROUTE_SETTINGS, ...TASK_SETTINGS],
   'steps/stop-task': TASK_SETTINGS,
   'steps/finalize-job': ['JOBS_TABLE', ...TASK_SETTINGS],
   'steps/mark-failed': ['JOBS_TABLE', ...TASK_SETTINGS],

@@ -16,8 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION } from '#lib/adapters/aws/dynamodb-table.ts';
+import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
+import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
+import { parseSlackAccess } from '#lib/slack/access.ts';
 
 const run = promisify(execFile);
 
@@ -25,11 +28,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling thirteen functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling sixteen functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
 const TASK_ROLE_BOUNDARY = 'arn:aws:iam::123456789012:policy/jobs-boundary';
+
+/** Stage parameters as an operator sets them (well-formed values, as lib/slack/access.ts and lib/notify read them). */
+const SLACK_ACCESS = '[{"team":"T0123ABCD","channel":"C0456EFGH","profiles":["default"]},{"user":"U0789IJKL","profiles":["*"],"admin":true}]';
+const SLACK_API_URL = 'https://slack.example.test/api';
+const WEBHOOK_ALLOW_HOSTS = 'hooks.internal:8443,ci.internal';
 
 /** Every Lambda role may write to its own log group, and only to it. */
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -44,12 +52,70 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   health: [],
   options: [],
   authorizer: ['dynamodb:GetItem'],
-  startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole'],
-  pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces'],
+  // Slack's two routes submit, list, read and cancel jobs as the Slack user (createJob + listJobs +
+  // cancelJob + getJobLogs) and read the Slack app's secrets.
+  slackCommands: SLACK_ROUTE_ACTIONS(),
+  slackInteractions: SLACK_ROUTE_ACTIONS(),
+  // startTask, pollTask and notifyFinished notify: they read the webhook key and the Slack bot token.
+  startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole', 'secretsmanager:GetSecretValue'],
+  pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces', 'secretsmanager:GetSecretValue'],
   stopTask: ['ecs:StopTask'],
   finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents'],
   markFailed: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
+  notifyFinished: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
 };
+
+function SLACK_ROUTE_ACTIONS(): string[] {
+  return ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue', 'ecs:StopTask', 'logs:GetLogEvents'];
+}
+
+/** The indexes each function that queries may query (an index grant is per index). */
+const FUNCTION_INDEXES: Record<string, string[]> = {
+  createJob: [ACTIVE_INDEX],
+  listJobs: [LIST_INDEX],
+  slackCommands: [ACTIVE_INDEX, LIST_INDEX],
+  slackInteractions: [ACTIVE_INDEX, LIST_INDEX],
+};
+
+/** The stage's Secrets Manager secrets, by how their names end (`fargate-jobs-<stage>-<suffix>`). */
+const SECRET_SUFFIXES = {
+  requestHashKey: 'request-hash-key',
+  webhook: 'webhook-secret',
+  slackSigning: 'slack-signing-secret',
+  slackBotToken: 'slack-bot-token',
+} as const;
+type StageSecret = keyof typeof SECRET_SUFFIXES;
+
+/** Generated at creation; the others hold UNSET_SECRET until an operator puts the Slack app's values in. */
+const GENERATED_SECRETS: readonly StageSecret[] = ['requestHashKey', 'webhook'];
+
+const NOTIFIER_SECRETS: Partial<Record<StageSecret, string>> = { webhook: 'FARGATE_JOBS_WEBHOOK_SECRET_ID', slackBotToken: 'SLACK_BOT_TOKEN_ID' };
+const SLACK_ROUTE_SECRETS: Partial<Record<StageSecret, string>> = {
+  requestHashKey: 'REQUEST_HASH_KEY_SECRET',
+  slackSigning: 'SLACK_SIGNING_SECRET_ID',
+  slackBotToken: 'SLACK_BOT_TOKEN_ID',
+};
+
+/**
+ * The secrets each function may read, and the variable that tells it where each one is. A function
+ * not listed reads none, and is told of none.
+ */
+const FUNCTION_SECRETS: Record<string, Partial<Record<StageSecret, string>>> = {
+  createJob: { requestHashKey: 'REQUEST_HASH_KEY_SECRET' },
+  slackCommands: SLACK_ROUTE_SECRETS,
+  slackInteractions: SLACK_ROUTE_SECRETS,
+  startTask: NOTIFIER_SECRETS,
+  pollTask: NOTIFIER_SECRETS,
+  notifyFinished: NOTIFIER_SECRETS,
+};
+
+/** The functions that notify a job's Slack thread and webhook (lib/composition/aws.ts: notifier). */
+const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'notifyFinished'];
+/** The functions that submit jobs, so check a callbackUrl against the webhook allow-list. */
+const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions'];
+const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
+/** Slack's routes: public, each request signed by Slack instead of a token. */
+const SLACK_ROUTE_KEYS = ['POST /slack/commands', 'POST /slack/interactions'];
 
 /** The only action allowed on Resource "*": it has no resource-level permissions. */
 const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces'];
@@ -315,20 +381,86 @@ describe('the packaged CloudFormation template', () => {
     assert.deepEqual(properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it("keys the request hashes with a generated stage secret that only createJob is told of, and gives it the stage's active-job limit", () => {
+  it("keys the request hashes and webhook signatures with generated stage secrets, and creates the Slack app's secrets unset", () => {
     // Prepare
-    const [secretId, secret] = packaged.single('AWS::SecretsManager::Secret');
-    const generated = secret.Properties?.GenerateSecretString as { PasswordLength?: number } | undefined;
-    const told = Object.keys(FUNCTION_ACTIONS).filter((functionName) => packaged.environment(functionName).REQUEST_HASH_KEY_SECRET !== undefined);
+    const secrets = packaged.ofType('AWS::SecretsManager::Secret');
 
     // Act
-    const environment = packaged.environment('createJob');
+    const names = secrets.map(([, secret]) => String(secret.Properties?.Name));
 
     // Assess
-    assert.ok((generated?.PasswordLength ?? 0) >= 32, 'the key is generated, and long enough for an HMAC-SHA256 key');
-    assert.deepEqual(environment.REQUEST_HASH_KEY_SECRET, ref(secretId));
-    assert.deepEqual(told, ['createJob']);
-    assert.equal(String(environment.MAX_ACTIVE_JOBS_PER_TOKEN), '50', 'the default of the stage parameter maxActiveJobsPerToken');
+    assert.deepEqual(sorted(names), sorted(Object.values(SECRET_SUFFIXES).map((suffix) => `fargate-jobs-${STAGE}-${suffix}`)));
+    for (const name of Object.keys(SECRET_SUFFIXES) as StageSecret[]) {
+      const properties = packaged.resource(secretIdOf(name)).Properties ?? {};
+      const generated = properties.GenerateSecretString as { PasswordLength?: number } | undefined;
+      if (GENERATED_SECRETS.includes(name)) {
+        assert.ok((generated?.PasswordLength ?? 0) >= 32, `${name}: generated, and long enough for an HMAC-SHA256 key`);
+        assert.equal(properties.SecretString, undefined, `${name}: a key in the template is a key anyone with the template knows`);
+      } else {
+        assert.equal(generated, undefined, `${name}: Slack gives this value, nothing here can generate it`);
+        assert.equal(properties.SecretString, UNSET_SECRET, `${name}: read as not set until an operator sets it`);
+        assert.match(String(properties.Description), new RegExp(`put-secret-value --secret-id ${String(properties.Name)}`), `${name}: the description says how to set it`);
+      }
+    }
+  });
+
+  it('tells each function of exactly the secrets it may read, and lets it read those only', () => {
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Prepare
+      const expected = FUNCTION_SECRETS[functionName] ?? {};
+      const expectedRefs = sorted(Object.keys(expected).map((name) => JSON.stringify(ref(secretIdOf(name as StageSecret)))));
+
+      // Act
+      const environment = packaged.environment(functionName);
+      const told = Object.fromEntries(Object.entries(environment).filter(([, value]) => isSecretRef(value)));
+      const readable = statementsFor(packaged.roleStatements(packaged.functionRole(functionName)), 'secretsmanager:GetSecretValue').flatMap((statement) => list(statement.Resource));
+
+      // Assess
+      assert.deepEqual(
+        told,
+        Object.fromEntries(Object.entries(expected).map(([name, variable]) => [variable, ref(secretIdOf(name as StageSecret))])),
+        `${functionName} is told of other secrets than it reads`,
+      );
+      assert.deepEqual(sorted(readable.map((resource) => JSON.stringify(resource))), expectedRefs, `${functionName} may read other secrets than it is told of`);
+    }
+  });
+
+  it("gives the functions that submit jobs the stage's active-job limit and webhook allow-list, the Slack routes SLACK_ACCESS", () => {
+    for (const functionName of SUBMITTING_FUNCTIONS) {
+      // Act
+      const environment = packaged.environment(functionName);
+
+      // Assess
+      assert.equal(String(environment.MAX_ACTIVE_JOBS_PER_TOKEN), '50', `${functionName}: the default of the stage parameter maxActiveJobsPerToken`);
+      assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', `${functionName}: the default of webhookAllowHosts, public https endpoints only`);
+    }
+    for (const functionName of SLACK_FUNCTIONS) {
+      const environment = packaged.environment(functionName);
+      assert.equal(environment.SLACK_ACCESS, '[]', `${functionName}: the default of slackAccess`);
+      assert.deepEqual(parseSlackAccess(String(environment.SLACK_ACCESS)), [], 'by default nobody may run anything from Slack');
+      assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+    }
+    for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => !SLACK_FUNCTIONS.includes(candidate))) {
+      assert.equal(packaged.environment(functionName).SLACK_ACCESS, undefined, `${functionName} has no Slack users`);
+    }
+  });
+
+  it("tells the steps that notify the Slack API, the webhook allow-list and the API's URL, without a circular reference", () => {
+    for (const functionName of NOTIFYING_FUNCTIONS) {
+      // Act
+      const environment = packaged.environment(functionName);
+
+      // Assess
+      assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL, `${functionName}: the default of slackApiUrl`);
+      assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', `${functionName}: the default of webhookAllowHosts`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+    }
+    // The API resource itself references no function (routes and integrations do), so a function may name it.
+    assert.doesNotMatch(JSON.stringify(packaged.resource(apiId())), /LambdaFunction/);
+    for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => !NOTIFYING_FUNCTIONS.includes(candidate))) {
+      assert.equal(packaged.environment(functionName).FARGATE_JOBS_WEBHOOK_SECRET_ID, undefined, `${functionName} does not notify`);
+    }
   });
 
   it('creates a cluster with the FARGATE and FARGATE_SPOT capacity providers', () => {
@@ -453,6 +585,39 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('only /health, the OPTIONS routes and the two Slack routes are reachable without the token authorizer', () => {
+    // Prepare: read from the template alone, not from DEPLOYED_ROUTES, so a route added there public by
+    // mistake fails here.
+    const [authorizerId] = packaged.single('AWS::ApiGatewayV2::Authorizer');
+    const isPublic = (routeKey: string) => /^(GET|HEAD) \/health$/.test(routeKey) || routeKey.startsWith('OPTIONS ') || SLACK_ROUTE_KEYS.includes(routeKey);
+
+    // Act
+    const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
+
+    // Assess
+    assert.ok(routes.length > SLACK_ROUTE_KEYS.length);
+    for (const route of routes) {
+      const routeKey = String(route.RouteKey);
+      if (isPublic(routeKey)) {
+        assert.equal(route.AuthorizationType ?? 'NONE', 'NONE', `${routeKey} is public`);
+        assert.equal(route.AuthorizerId, undefined, `${routeKey} is public`);
+      } else {
+        assert.equal(route.AuthorizationType, 'CUSTOM', `${routeKey} is reachable without the token authorizer`);
+        assert.deepEqual(route.AuthorizerId, ref(authorizerId), `${routeKey} uses another authorizer`);
+      }
+    }
+    for (const [routeKey, functionName] of SLACK_ROUTE_KEYS.map((key, index) => [key, SLACK_FUNCTIONS[index] ?? ''] as const)) {
+      const route = routes.find((candidate) => candidate.RouteKey === routeKey);
+      assert.ok(route, `${routeKey} is deployed`);
+      assert.equal(route.AuthorizationType ?? 'NONE', 'NONE', `${routeKey}: Slack sends no token, it signs the request`);
+      const integrationId = JSON.stringify(route.Target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
+      assert.deepEqual(packaged.resource(integrationId).Properties?.IntegrationUri, arnOf(`${functionPrefix(functionName)}LambdaFunction`), `${routeKey} is answered by ${functionName}`);
+      // A public route must check who is asking: the handler verifies Slack's signature with this secret.
+      assert.deepEqual(packaged.environment(functionName).SLACK_SIGNING_SECRET_ID, ref(secretIdOf('slackSigning')));
+      assert.ok(!routes.some((candidate) => candidate.RouteKey === `OPTIONS ${routeKey.split(' ')[1]}`), `${routeKey}: no OPTIONS, not for browsers`);
+    }
+  });
+
   it('checks tokens with the authorizer function: simple responses, keyed and cached briefly on the Authorization header', () => {
     // Act
     const [, authorizer] = packaged.single('AWS::ApiGatewayV2::Authorizer');
@@ -519,6 +684,22 @@ describe('the packaged CloudFormation template', () => {
     for (const type of ['AWS::DynamoDB::Table', 'AWS::ECS::Cluster', 'AWS::StepFunctions::StateMachine']) {
       const [logicalId] = packaged.single(type);
       assert.ok(refersTo(logicalId), `no output names ${logicalId}`);
+    }
+  });
+
+  it("outputs the names of the stage's secrets and the Slack app's request URLs", () => {
+    // Prepare
+    const outputs = packaged.template.Outputs ?? {};
+    const secretOutputs: Record<string, StageSecret> = { WebhookSecretName: 'webhook', SlackSigningSecretName: 'slackSigning', SlackBotTokenSecretName: 'slackBotToken' };
+
+    // Assess: an operator sets (or reads) the secret by its name.
+    for (const [outputName, secret] of Object.entries(secretOutputs)) {
+      assert.equal(outputs[outputName]?.Value, packaged.resource(secretIdOf(secret)).Properties?.Name, `${outputName} names the ${secret} secret`);
+    }
+    assert.equal(arnText(outputs.SlackCommandsUrl?.Value), `${apiUrlText()}/slack/commands`);
+    assert.equal(arnText(outputs.SlackInteractionsUrl?.Value), `${apiUrlText()}/slack/interactions`);
+    for (const routeKey of SLACK_ROUTE_KEYS) {
+      assert.ok(ROUTES.some((route) => `${route.method} ${route.path}` === routeKey && route.slack), `${routeKey} is one of Slack's ROUTES`);
     }
   });
 
@@ -601,33 +782,41 @@ describe('the IAM policies of the packaged template', () => {
     const taskRoles = new Set(taskDefinitions.flatMap((definition) => [JSON.stringify(definition.TaskRoleArn), JSON.stringify(definition.ExecutionRoleArn)]));
     const index = `\${${tableId}.Arn}/index/${LIST_INDEX}`;
     const activeIndex = `\${${tableId}.Arn}/index/${ACTIVE_INDEX}`;
-    const [secretId] = packaged.single('AWS::SecretsManager::Secret');
     const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
     const clusterCondition = { 'ecs:cluster': arnOf(clusterId) };
 
     for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
       // Act
       const statements = packaged.roleStatements(packaged.functionRole(functionName));
+      const queried = statementsFor(statements, 'dynamodb:Query').flatMap((statement) => list(statement.Resource).map(arnText));
 
       // Assess
+      assert.deepEqual(
+        sorted(queried.map(String)),
+        sorted((FUNCTION_INDEXES[functionName] ?? []).map((indexName) => `\${${tableId}.Arn}/index/${indexName}`)),
+        `${functionName} queries other indexes than it reads`,
+      );
       for (const statement of statements) {
         const resources = list(statement.Resource);
         const where = `${functionName}: ${list(statement.Action).join(', ')}`;
         for (const action of list(statement.Action)) {
           const [service] = action.split(':');
-          if (action === 'dynamodb:Query' && functionName === 'createJob') {
+          if (action === 'dynamodb:Query') {
+            assert.equal(resources.length, 1, `${where}: one index per statement, so that each has its own condition`);
             // Counting the caller's active jobs: that index projects job keys, status and task only, never a token.
-            assert.deepEqual(resources.map(arnText), [activeIndex], `${where} counts in the ${ACTIVE_INDEX} index only`);
-          } else if (action === 'dynamodb:Query') {
-            assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} index`);
-            assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } }, `${where} reads index partitions other than ${JOB_LIST_PARTITION}`);
+            // The list index lists token items too: the jobs' partition only.
+            if (arnText(resources[0]) !== activeIndex) {
+              assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} or ${ACTIVE_INDEX} index`);
+              assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } }, `${where} reads index partitions other than ${JOB_LIST_PARTITION}`);
+            }
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
             // The authorizer reads token items only; every other function job records only.
             const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
             assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys] } }, `${where} reaches items other than ${keys}`);
           } else if (action === 'secretsmanager:GetSecretValue') {
-            assert.deepEqual(resources, [ref(secretId)], `${where} reads only the request-hash key`);
+            // Which secrets: FUNCTION_SECRETS, checked above; here, only this stage's secrets, by Ref.
+            for (const resource of resources) assert.ok(isSecretRef(resource), `${where} reads ${JSON.stringify(resource)}, not a secret of this stage`);
           } else if (action === 'states:StartExecution') {
             assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} starts only the run-job state machine`);
           } else if (action === 'logs:GetLogEvents') {
@@ -661,6 +850,8 @@ describe('the IAM policies of the packaged template', () => {
     const statements = packaged.roleStatements(roleId);
 
     // Assess
+    assert.ok('NotifyFinishedFunctionArn' in substitutions, 'the NotifyFinished state invokes notifyFinished');
+    assert.deepEqual(substitutions.NotifyFinishedFunctionArn, arnOf(`${functionPrefix('notifyFinished')}LambdaFunction`));
     assert.deepEqual(actionsOf(statements), ['lambda:InvokeFunction']);
     assert.deepEqual(
       sorted(statements.flatMap((statement) => list(statement.Resource)).map((resource) => JSON.stringify(resource))),
@@ -738,13 +929,18 @@ describe('the IAM policies of the packaged template', () => {
   });
 });
 
-describe('the template of a stage that sets taskRolePermissionsBoundary', () => {
+describe('the template of a stage that sets taskRolePermissionsBoundary and the Slack and webhook parameters', () => {
   let boundedPackageDir = '';
   let bounded: PackagedTemplate;
 
   before(
     async () => {
-      ({ directory: boundedPackageDir, template: bounded } = await packageStage([`taskRolePermissionsBoundary=${TASK_ROLE_BOUNDARY}`]));
+      ({ directory: boundedPackageDir, template: bounded } = await packageStage([
+        `taskRolePermissionsBoundary=${TASK_ROLE_BOUNDARY}`,
+        `slackAccess=${SLACK_ACCESS}`,
+        `slackApiUrl=${SLACK_API_URL}`,
+        `webhookAllowHosts=${WEBHOOK_ALLOW_HOSTS}`,
+      ]));
     },
     { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
   );
@@ -762,6 +958,24 @@ describe('the template of a stage that sets taskRolePermissionsBoundary', () => 
       // Assess
       assert.equal(packaged.deployedValue(unbounded), undefined, `profile '${profile.name}''s task role has a boundary though the parameter is empty`);
       assert.equal(bounded.deployedValue(boundary), TASK_ROLE_BOUNDARY, `profile '${profile.name}''s task role is not bounded by taskRolePermissionsBoundary`);
+    }
+  });
+
+  it('passes slackAccess, slackApiUrl and webhookAllowHosts to the functions that read them, as they were given', () => {
+    for (const functionName of SLACK_FUNCTIONS) {
+      // Act
+      const environment = bounded.environment(functionName);
+
+      // Assess
+      assert.equal(environment.SLACK_ACCESS, SLACK_ACCESS, `${functionName}: SLACK_ACCESS`);
+      assert.equal(parseSlackAccess(String(environment.SLACK_ACCESS)).length, 2, 'the rules are read as given');
+      assert.equal(environment.SLACK_API_URL, SLACK_API_URL, `${functionName}: SLACK_API_URL`);
+    }
+    for (const functionName of NOTIFYING_FUNCTIONS) {
+      assert.equal(bounded.environment(functionName).SLACK_API_URL, SLACK_API_URL, `${functionName}: SLACK_API_URL`);
+    }
+    for (const functionName of [...NOTIFYING_FUNCTIONS, ...SUBMITTING_FUNCTIONS]) {
+      assert.equal(bounded.environment(functionName).FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, WEBHOOK_ALLOW_HOSTS, `${functionName}: FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS`);
     }
   });
 });
@@ -788,6 +1002,30 @@ function taskRoleOf(template: PackagedTemplate, family: string): string {
   const roleId = taskRole?.['Fn::GetAtt']?.[0];
   assert.ok(roleId && taskRole?.['Fn::GetAtt']?.[1] === 'Arn', `${family} should run with a role of this template, found ${JSON.stringify(taskRole)}`);
   return roleId;
+}
+
+/** The logical id of one of the stage's secrets. */
+function secretIdOf(secret: StageSecret): string {
+  const name = `fargate-jobs-${STAGE}-${SECRET_SUFFIXES[secret]}`;
+  const found = packaged.ofType('AWS::SecretsManager::Secret').filter(([, resource]) => resource.Properties?.Name === name);
+  assert.equal(found.length, 1, `the template should create the secret ${name} once`);
+  return (found[0] as [string, Resource])[0];
+}
+
+/** A Ref to one of the template's secrets (its ARN). */
+function isSecretRef(value: unknown): boolean {
+  const name = (value as { Ref?: unknown } | null)?.Ref;
+  return typeof name === 'string' && packaged.template.Resources[name]?.Type === 'AWS::SecretsManager::Secret';
+}
+
+/** The HTTP API's logical id. */
+function apiId(): string {
+  return packaged.single('AWS::ApiGatewayV2::Api')[0];
+}
+
+/** The API's base URL as a Fn::Sub text: what HttpApiUrl outputs, and what API_URL tells the functions. */
+function apiUrlText(): string {
+  return `https://\${${apiId()}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`;
 }
 
 /** The log group the tasks write to and the log reader reads (TASK_LOG_GROUP). */
