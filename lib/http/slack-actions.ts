@@ -45,6 +45,11 @@ export async function submitFromSlack(
   );
 }
 
+/** An idempotency key from what identifies one Slack request (its trigger): Slack's retries of it share it. */
+export function slackIdempotencyKey(kind: string, trigger: string): string {
+  return `slack-${kind}-${trigger}`.slice(0, 255).replace(/[^\x21-\x7e]/g, '_');
+}
+
 /** Cancels a job for its submitter or an admin; anyone else is told who may. */
 export async function cancelFromSlack(ports: SlackPorts, who: SlackRequester, jobId: string): Promise<SlackMessage> {
   const caller = slackCaller(ports.slack, who);

@@ -5,6 +5,7 @@
  * ephemeral answers to the request itself.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { clockOf } from '#lib/domain/ports.ts';
 import { listJobs } from '#lib/domain/job-service.ts';
 import type { SlackRequester } from '#lib/slack/access.ts';
@@ -12,7 +13,7 @@ import { parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand } from '#lib/s
 import { SlackCommandSyntaxError } from '#lib/slack/command-text.ts';
 import { listMessage, statusMessage, type SlackMessage } from '#lib/slack/messages.ts';
 import type { HttpResponse } from './responses.ts';
-import { cancelFromSlack, jobForSlack, logsOf, slackCaller, submitFromSlack, type SlackPorts } from './slack-actions.ts';
+import { cancelFromSlack, jobForSlack, logsOf, slackCaller, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
 import { ephemeral, textMessage, verifiedSlackForm } from './slack-request.ts';
 
 /** How many of the user's jobs `/run list` shows, and how many recent jobs it looks through for them. */
@@ -58,7 +59,7 @@ async function answer(ports: SlackPorts, who: SlackRequester, command: SlashComm
 async function run(ports: SlackPorts, who: SlackRequester, command: { profile: string; command: string[] }, form: URLSearchParams): Promise<SlackMessage> {
   // Slack sends a retry (X-Slack-Retry-Num) with the same trigger_id: the same job, not a second.
   const trigger = form.get('trigger_id') || `${who.team}.${who.channel}.${who.user}.${form.get('text') ?? ''}`;
-  const submitted = await submitFromSlack(ports, who, { ...command, idempotencyKey: `slack-${trigger}`.slice(0, 255).replace(/[^\x21-\x7e]/g, '_') });
+  const submitted = await submitFromSlack(ports, who, { ...command, idempotencyKey: slackIdempotencyKey('run', trigger) });
   if ('refusal' in submitted) return submitted.refusal;
   const { job, created } = submitted;
   return textMessage(created ? `⏳ Job ${job.id} submitted; it reports in this channel.` : `Job ${job.id} was already submitted for this command (${job.status}).`);
@@ -66,7 +67,7 @@ async function run(ports: SlackPorts, who: SlackRequester, command: { profile: s
 
 async function list(ports: SlackPorts, who: SlackRequester): Promise<SlackMessage> {
   const caller = slackCaller(ports.slack, who);
-  const page = await listJobs(ports, { limit: LIST_SCAN }, { ...caller, profiles: ['*'] });
+  const page = await listJobs(ports, { limit: LIST_SCAN }, { ...caller, profiles: [EVERY_PROFILE] });
   const mine = page.jobs.filter((job) => job.submittedBy === caller.name).slice(0, LISTED_JOBS);
   return mine.length === 0 ? textMessage('You have no recent jobs. Try `/run help`.') : listMessage(mine);
 }

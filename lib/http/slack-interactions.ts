@@ -9,7 +9,7 @@ import { clockOf } from '#lib/domain/ports.ts';
 import type { SlackRequester } from '#lib/slack/access.ts';
 import { SLACK_ACTIONS, type SlackMessage } from '#lib/slack/messages.ts';
 import { json, type HttpResponse } from './responses.ts';
-import { cancelFromSlack, jobForSlack, logsOf, submitFromSlack, type SlackPorts } from './slack-actions.ts';
+import { cancelFromSlack, jobForSlack, logsOf, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
 import { textMessage, verifiedSlackForm } from './slack-request.ts';
 
 /** The parts of a block_actions payload read here. */
@@ -60,7 +60,7 @@ async function press(ports: SlackPorts, who: SlackRequester, payload: BlockActio
   }
   if (action.actionId === SLACK_ACTIONS.rerun) {
     // One press is one job, however often Slack delivers it.
-    const key = `slack-rerun-${payload.trigger_id || `${job.id}.${who.user}.${action.actionTs}`}`.slice(0, 255).replace(/[^\x21-\x7e]/g, '_');
+    const key = slackIdempotencyKey('rerun', payload.trigger_id || `${job.id}.${who.user}.${action.actionTs}`);
     const submitted = await submitFromSlack(ports, who, { profile: job.profile, command: job.command, idempotencyKey: key });
     if ('refusal' in submitted) await tell(ports, payload, submitted.refusal);
   }

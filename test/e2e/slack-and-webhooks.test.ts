@@ -66,8 +66,8 @@ before(async () => {
     port: 0,
     logger: silentLogger,
     notificationRetryIntervalMs: 50,
-    // `rebound.example` is a public-looking name whose DNS answer is loopback: refused at send time.
-    webhookResolver: async (host) => (host === 'rebound.example' ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]),
+    // Every name resolves to loopback (as a rebinding attacker's DNS would): refused at send time.
+    webhookResolver: async () => [{ address: '127.0.0.1', family: 4 }],
     env: {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: BOT_TOKEN,
