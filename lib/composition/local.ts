@@ -18,6 +18,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { localProfiles } from '#config/profiles.ts';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { cachedJobStore } from '#lib/adapters/local/cached-job-store.ts';
 import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
@@ -120,7 +121,8 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const database = await openOwnedStore(options.dataDir, tableName);
   // Only this process writes job records (one server per data directory): its writes are all the changes there are.
   const recordChanges = new JobChangeHub();
-  const store = publishingJobStore(new DynamoDbJobStore({ client: database.client, tableName }), recordChanges);
+  // …and so what it wrote last is each record as it is: reads of a known job need no store round trip.
+  const store = publishingJobStore(cachedJobStore(new DynamoDbJobStore({ client: database.client, tableName })), recordChanges);
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
   const { taskRunner, logReader, profiles } = runner;
   const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
