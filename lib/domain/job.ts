@@ -90,6 +90,22 @@ export interface NotificationAttempt {
 /** How many notification attempts a job record keeps (the latest). */
 export const MAX_NOTIFICATION_ATTEMPTS = 50;
 
+/**
+ * The job's task as its latest task-state-change event told it (ECS's events, or the local runner's):
+ * `version` orders the events, so a late or repeated one changes nothing.
+ */
+export interface JobTaskState {
+  lastStatus: string;
+  version: number;
+  startedAt?: string;
+  stoppedAt?: string;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** The watched container's exit code, once it has one. */
+  exitCode?: number | null;
+  containerReason?: string;
+}
+
 /** The Slack conversation a job submitted from Slack reports to. */
 export interface SlackThread {
   team: string;
@@ -137,11 +153,13 @@ export interface Job {
   slack?: SlackThread;
   /** Every attempt to notify someone about the job, oldest first (the latest MAX_NOTIFICATION_ATTEMPTS). */
   notifications?: NotificationAttempt[];
+  /** What the task's state-change events said last. */
+  taskState?: JobTaskState;
 }
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

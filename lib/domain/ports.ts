@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, NotificationAttempt } from './job.ts';
+import type { Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { JobChangeFeed, Sleep } from './waiting.ts';
@@ -93,6 +93,12 @@ export interface JobStore {
   transitionOrUpdate(jobId: string, status: JobStatus, patch: JobPatch, otherwise: (current: Job) => JobPatch): Promise<TransitionResult>;
   /** Changes fields other than the status of an existing job. */
   update(jobId: string, patch: JobPatch): Promise<Job>;
+  /**
+   * Records a task-state-change event (`patch.taskState`) only if it is newer than the one recorded
+   * (a higher `version`), with the rest of `patch`, in one conditional write: of two events racing,
+   * the older never overwrites the newer. Not applied: the job as it is.
+   */
+  recordTaskState(jobId: string, patch: JobPatch & { taskState: JobTaskState }): Promise<TransitionResult>;
   /** Newest first. */
   list(query: ListJobsQuery): Promise<JobPage>;
   /** How many of the jobs `submittedBy` submitted are not terminal, counted up to `atMost`. */

@@ -4,6 +4,7 @@
  */
 import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
+import { mergeNetwork } from '#lib/domain/network.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
@@ -38,13 +39,6 @@ async function recordProgress(ports: PollTaskPorts, job: Job, task: TaskSnapshot
   } else if (network && !isTerminal(job.status)) {
     await ports.store.update(job.id, network);
   }
-}
-
-/** What a poll saw, without forgetting an address seen before (a stopping task's interface is deleted). */
-function mergeNetwork(known: JobNetwork | undefined, seen: JobNetwork): JobNetwork {
-  const eniId = seen.eniId ?? known?.eniId;
-  const privateIp = seen.privateIp ?? known?.privateIp;
-  return { ...(eniId ? { eniId } : {}), ...(privateIp ? { privateIp } : {}), publicIp: seen.publicIp ?? known?.publicIp ?? null };
 }
 
 function sameNetwork(a: JobNetwork | undefined, b: JobNetwork): boolean {

@@ -40,8 +40,9 @@ export function startTaskStep(ports: StartTaskPorts) {
       // The process too, where the runner reports one: how a runner that restarts finds the task again.
       const started = { taskArn: result.taskArn, ...(result.process ? { process: result.process } : {}) };
       const { applied, job: current } = await ports.store.transitionOrUpdate(job.id, 'PROVISIONING', started, () => started);
-      // Cancelled while the task was being started: stop it, and let the polls drain its logs.
-      if (!applied) await ports.taskRunner.stopTask(result.taskArn, current.failure?.message ?? `job is already ${current.status}`);
+      // Cancelled while the task was being started: stop it, and let the polls drain its logs. (A job
+      // already RUNNING heard from its task's first event before this write.)
+      if (!applied && isTerminal(current.status)) await ports.taskRunner.stopTask(result.taskArn, current.failure?.message ?? `job is already ${current.status}`);
       return {
         ...notStarted(job),
         started: true,

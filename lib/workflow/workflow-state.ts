@@ -3,10 +3,9 @@
  * Every field the Choice states read is always present.
  */
 import { JobRecordMissingError } from '#lib/domain/errors.ts';
-import type { Job, JobNetwork } from '#lib/domain/job.ts';
+import type { Job } from '#lib/domain/job.ts';
 import type { PollProgress } from '#lib/domain/polling.ts';
-import type { Dependencies, JobStore, TaskLastStatus } from '#lib/domain/ports.ts';
-import { connectHint } from '#lib/domain/profile.ts';
+import type { JobStore, TaskLastStatus } from '#lib/domain/ports.ts';
 
 export interface WorkflowState extends PollProgress {
   jobId: string;
@@ -60,13 +59,4 @@ export function requireTaskArn(state: WorkflowState): string {
   return state.taskArn;
 }
 
-/** The network to record, with the connect hint of an interactive profile once the public IP is known. */
-export function networkPatch(
-  profiles: Dependencies['profiles'],
-  job: Job,
-  network: JobNetwork,
-): { network: JobNetwork; connect?: Job['connect'] } {
-  const profile = profiles.get(job.profile);
-  const connect = profile && network.publicIp ? connectHint(profile, network.publicIp) : undefined;
-  return { network, ...(connect ? { connect } : {}) };
-}
+export { networkPatch } from '#lib/domain/network.ts';

@@ -39,7 +39,7 @@ import {
   type ScriptHooks,
   type TaskScript,
 } from '../helpers/fake-task-runner.ts';
-import { aJob } from '../helpers/jobs.ts';
+import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
 
 // asl-validator is CommonJS and ships no types: load it through require and type what is used.
@@ -239,16 +239,7 @@ const FARGATE_CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this time. Plea
 const PROFILES: ReadonlyMap<string, Profile> = new Map(
   [
     { name: 'default', description: 'any command', commands: 'any', shell: true, envNames: 'any', timeoutSeconds: { default: 60, max: 3600 }, publicIp: 'optional' },
-    {
-      name: 'ssh',
-      description: 'sshd',
-      commands: 'any',
-      shell: false,
-      envNames: [],
-      timeoutSeconds: { default: 60, max: 3600 },
-      publicIp: 'always',
-      interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
-    },
+    SSH_PROFILE,
   ].map((profile): [string, Profile] => [profile.name, profile as Profile]),
 );
 

@@ -274,7 +274,7 @@ describe('EcsTaskRunner', () => {
           cluster: CLUSTER,
           taskDefinition: 'fargate-jobs-test-default',
           clientToken: JOB_ID,
-          startedBy: 'fargate-jobs',
+          startedBy: JOB_ID,
           tags: [
             { key: 'fargate-jobs:job-id', value: JOB_ID },
             { key: 'fargate-jobs:profile', value: 'default' },

@@ -56,7 +56,7 @@ function runTaskInput(clientToken: string, assignPublicIp: 'ENABLED' | 'DISABLED
     cluster: CLUSTER,
     taskDefinition: 'fargate-jobs-test-default',
     clientToken,
-    startedBy: 'fargate-jobs',
+    startedBy: clientToken,
     tags: [{ key: 'fargate-jobs:job-id', value: clientToken }],
     capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
     networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp } },

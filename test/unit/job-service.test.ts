@@ -141,6 +141,7 @@ function delegatingTo(target: JobStore): JobStore {
     transition: (jobId, status, patch) => target.transition(jobId, status, patch),
     transitionOrUpdate: (jobId, status, patch, otherwise) => target.transitionOrUpdate(jobId, status, patch, otherwise),
     update: (jobId, patch) => target.update(jobId, patch),
+    recordTaskState: (jobId, patch) => target.recordTaskState(jobId, patch),
     list: (query) => target.list(query),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),
     delete: (jobId) => target.delete(jobId),

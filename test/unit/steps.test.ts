@@ -33,6 +33,22 @@ function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
   };
 }
 
+/** A runner during whose RunTask `meanwhile` happens to the job; it records the tasks it is asked to stop. */
+function runnerThatMeanwhile(meanwhile: () => Promise<unknown>): { runner: TaskRunner; stops: string[] } {
+  const stops: string[] = [];
+  const runner: TaskRunner = {
+    ...stoppedRunner({}),
+    runTask: async () => {
+      await meanwhile();
+      return { started: true, taskArn: TASK_ARN };
+    },
+    stopTask: async (taskArn) => {
+      stops.push(taskArn);
+    },
+  };
+  return { runner, stops };
+}
+
 describe('startTask', () => {
   it('records the process the runner reports with the task, and records none where it reports none', async () => {
     // Prepare
@@ -53,6 +69,35 @@ describe('startTask', () => {
     assert.equal(storedLocal?.taskArn, TASK_ARN);
     assert.equal(storedRemote?.taskArn, TASK_ARN);
     assert.equal(storedRemote?.process, undefined);
+  });
+
+  it("leaves running a task whose RUNNING event was recorded before RunTask's answer, recording its ARN", async () => {
+    // Prepare: the task's first event beat StartTask's write (task-events.ts).
+    const job = aJob({ status: 'QUEUED' });
+    await testStore.store.create(job);
+    const { runner, stops } = runnerThatMeanwhile(() => testStore.store.transition(job.id, 'RUNNING', { startedAt: '2026-01-01T00:00:01.000Z' }));
+
+    // Act
+    await stepsWith(runner).StartTask({ jobId: job.id });
+
+    // Assess
+    assert.deepEqual(stops, []);
+    const stored = await testStore.store.get(job.id);
+    assert.equal(stored?.status, 'RUNNING');
+    assert.equal(stored?.taskArn, TASK_ARN);
+  });
+
+  it('stops a task whose job was cancelled while it was being started', async () => {
+    // Prepare
+    const job = aJob({ status: 'QUEUED' });
+    await testStore.store.create(job);
+    const { runner, stops } = runnerThatMeanwhile(() => testStore.store.transition(job.id, 'CANCELLED', { failure: { category: 'CANCELLED', message: 'cancelled by alice' } }));
+
+    // Act
+    await stepsWith(runner).StartTask({ jobId: job.id });
+
+    // Assess
+    assert.deepEqual(stops, [TASK_ARN]);
   });
 });
 

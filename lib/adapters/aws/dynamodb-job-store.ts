@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { isTerminal, statusesThatMayBecome, TERMINAL_STATUSES, type Job, type JobPatch, type JobStatus } from '#lib/domain/job.ts';
+import { isTerminal, statusesThatMayBecome, TERMINAL_STATUSES, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
@@ -103,6 +103,20 @@ export class DynamoDbJobStore implements JobStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new JobNotFoundError(jobId);
       throw error;
+    }
+  }
+
+  async recordTaskState(jobId: string, patch: JobPatch & { taskState: JobTaskState }): Promise<TransitionResult> {
+    try {
+      const job = await this.#updateItem(jobId, patch, {
+        expression: '(attribute_not_exists(#task) OR #task.#version < :version)',
+        names: { '#task': 'taskState', '#version': 'version' },
+        values: { ':version': patch.taskState.version },
+      });
+      return { applied: true, job };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#refused(jobId);
     }
   }
 

@@ -32,14 +32,13 @@ export interface EcsTaskRunnerOptions {
   logger: Logger;
 }
 
-/** RunTask's `startedBy`: lets an operator tell this runner's tasks from any others in the cluster. */
-export const STARTED_BY = 'fargate-jobs';
 export const JOB_ID_TAG = 'fargate-jobs:job-id';
 export const PROFILE_TAG = 'fargate-jobs:profile';
 /** StopTask refuses a longer reason. */
 export const MAX_STOP_REASON_LENGTH = 255;
 
-const ENI_ATTACHMENT_TYPE = 'ElasticNetworkInterface';
+/** The ENI attachment's type: DescribeTasks says `ElasticNetworkInterface`, a task-state-change event `eni`. */
+const ENI_ATTACHMENT_TYPES = ['ElasticNetworkInterface', 'eni'];
 /** RunTask's failure reason when Fargate (or Fargate Spot) has no room for the task right now. */
 const CAPACITY_UNAVAILABLE = /capacity is unavailable/i;
 /** Error names of calls that may well succeed if made again a little later. */
@@ -161,7 +160,9 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTa
     taskDefinition: settings.taskDefinition,
     // Makes RunTask idempotent: a retried StartTask gets the job's task, never a second one.
     clientToken: request.jobId,
-    startedBy: STARTED_BY,
+    // The job's id, as AWS Batch does it: a task-state-change event carries `startedBy`, not the tags,
+    // and so names the job it is about (ecs-task-events.ts).
+    startedBy: request.jobId,
     tags: [
       { key: JOB_ID_TAG, value: request.jobId },
       { key: PROFILE_TAG, value: request.profile },
@@ -205,7 +206,7 @@ function categoryOf(reasons: string[]): FailureCategory {
   return reasons.some((reason) => CAPACITY_UNAVAILABLE.test(reason)) ? 'CAPACITY' : 'START_FAILED';
 }
 
-function snapshotOf(taskArn: string, task: Task, network: JobNetwork | undefined): TaskSnapshot {
+export function snapshotOf(taskArn: string, task: Task, network: JobNetwork | undefined): TaskSnapshot {
   const watched = watchedContainer(task);
   return {
     taskArn: task.taskArn ?? taskArn,
@@ -232,8 +233,8 @@ function watchedContainer(task: Task): Container | undefined {
 }
 
 /** The task's network interface, once ECS has created it (a PRECREATED attachment has no id yet). */
-function eniOf(task: Task): { eniId: string; privateIp?: string } | undefined {
-  const attachment = task.attachments?.find((candidate) => candidate.type === ENI_ATTACHMENT_TYPE);
+export function eniOf(task: Task): { eniId: string; privateIp?: string } | undefined {
+  const attachment = task.attachments?.find((candidate) => ENI_ATTACHMENT_TYPES.includes(candidate.type ?? ''));
   const details = new Map((attachment?.details ?? []).map((detail) => [detail.name, detail.value]));
   const eniId = details.get('networkInterfaceId');
   if (!eniId) return undefined;

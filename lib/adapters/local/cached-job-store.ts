@@ -73,6 +73,7 @@ export function cachedJobStore(store: JobStore, options: { maxJobs?: number } = 
     transitionOrUpdate: (jobId, status, patch, otherwise) =>
       writing(jobId, () => store.transitionOrUpdate(jobId, status, patch, otherwise), (result) => result.job),
     update: (jobId, patch) => writing(jobId, () => store.update(jobId, patch), (job) => job),
+    recordTaskState: (jobId, patch) => writing(jobId, () => store.recordTaskState(jobId, patch), (result) => result.job),
     list: (query) => store.list(query),
     countActive: (submittedBy, atMost) => store.countActive(submittedBy, atMost),
     delete: (jobId) => writing(jobId, () => store.delete(jobId), () => undefined),
