@@ -72,6 +72,7 @@ function failedExitCode(job: FinishedJob): number {
     case 'USER_EXIT':
     case 'SPOT_INTERRUPTED':
     case 'OOM':
+    case 'OUTCOME_UNKNOWN':
     case 'INTERNAL':
     case undefined:
       return ran ?? EXIT.NOT_STARTED;

@@ -16,7 +16,7 @@ import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, SubmitJobPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { Dependencies, JobStore } from '#lib/domain/ports.ts';
+import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
 import type { FinalizeJobPorts } from '#lib/workflow/finalize-job.ts';
 import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
@@ -24,6 +24,9 @@ import type { PollTaskPorts } from '#lib/workflow/poll-task.ts';
 import type { StartTaskPorts } from '#lib/workflow/start-task.ts';
 import type { StopTaskPorts } from '#lib/workflow/stop-task.ts';
 import type { NotifyFinishedPorts } from '#lib/workflow/notify-finished.ts';
+import type { AwaitTaskPorts } from '#lib/workflow/await-task.ts';
+import type { TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
+import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
@@ -117,6 +120,27 @@ export function markFailed(): MarkFailedPorts {
   const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
+}
+
+/** The workflow's wake (SendTaskSuccess) on this stage's state machine. */
+function workflowWake(): Pick<Workflow, 'wake'> {
+  return new StepFunctionsWorkflow({ client: new SFNClient({}), stateMachineArn: requiredEnv('STATE_MACHINE_ARN') });
+}
+
+export function awaitTask(): AwaitTaskPorts {
+  return { store: jobStore(), workflow: workflowWake(), logger: createLogger() };
+}
+
+/** The EventBridge rule's Lambda: ECS's task-state changes onto the job records, waking the executions. */
+export function taskStateChange(): TaskStateChangePorts & { readEvent: typeof taskStateChangeOf } {
+  return {
+    store: jobStore(),
+    profiles: profileMap(stageProfiles()),
+    notifier: notifier(),
+    workflow: workflowWake(),
+    logger: createLogger(),
+    readEvent: taskStateChangeOf,
+  };
 }
 
 export function notifyFinished(): NotifyFinishedPorts {

@@ -28,12 +28,14 @@ import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/pr
 import { optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
+import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { jobsWithStatus, removeExpiredJobs, stopUnwatchedTask, type RetentionPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { createLogger } from '#lib/logger.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
+import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import type { AllowedHost } from '#lib/notify/callback-url.ts';
 import type { Resolver } from '#lib/notify/safe-post.ts';
@@ -51,9 +53,10 @@ export const TASK_RUNNERS = ['process', 'ecs'] as const;
 export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
 
 /**
- * How often a job on ECS is looked at while it starts and runs. The deployed workflow backs off to a
- * poll a minute to save state transitions; locally a poll costs nothing but a DescribeTasks call (a
- * few per job-minute, far inside ECS's rate limits), and a person at a terminal wants to see the stop.
+ * How often a job on ECS is looked at while it starts and runs. A deployed stage learns of changes
+ * from ECS's events (EventBridge), which do not reach this machine; locally a poll costs nothing but
+ * a DescribeTasks call (a few per job-minute, far inside ECS's rate limits), and a person at a
+ * terminal wants to see the stop.
  */
 const ECS_POLL_MS = 2000;
 
@@ -105,7 +108,7 @@ interface Runner {
   /** Where the runner writes the logs itself, the feed of their lines; none where they are read from CloudWatch. */
   logChanges?: JobChangeHub;
   profiles: ReadonlyMap<string, Profile>;
-  workflowOptions: Pick<LocalWorkflowOptions, 'stopWatcher' | 'waitOverrides'>;
+  workflowOptions: Pick<LocalWorkflowOptions, 'maxAwaitMs'>;
   stopAll(store: JobStore, reason: string): Promise<void>;
 }
 
@@ -116,7 +119,10 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const runnerKind = options.runner ?? 'process';
   // Settings first: a wrong one fails the start before the store is opened.
   const settings = localSettings(options);
-  const runner = runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, settings.maxLogBytes, logger);
+  // The process runner's task-state changes, handled once the store and workflow exist (it runs no task before).
+  let onTaskStateChange: (change: TaskStateChange) => void = () => undefined;
+  const runner =
+    runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, settings.maxLogBytes, logger, (change) => onTaskStateChange(change));
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const database = await openOwnedStore(options.dataDir, tableName);
   // Only this process writes job records (one server per data directory): its writes are all the changes there are.
@@ -131,13 +137,20 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   });
   const notifications = localNotifications(options, settings);
   const { notifier } = notifications;
-  const workflow = new LocalWorkflow({
-    steps: workflowSteps({ store, taskRunner, logReader, profiles, notifier, logger }),
+  // The steps wake the workflow that runs them.
+  const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
+  const workflow: LocalWorkflow = new LocalWorkflow({
+    steps: workflowSteps({ store, taskRunner, logReader, profiles, notifier, logger, workflow: waking }),
     logger,
     ...runner.workflowOptions,
     ...(options.notificationRetryIntervalMs === undefined ? {} : { notificationRetryIntervalMs: options.notificationRetryIntervalMs }),
   });
   const requestHashKey = localSecretKey(options.dataDir, 'request-hash-key');
+  onTaskStateChange = (change) => {
+    handleTaskStateChange({ store, profiles, notifier, logger, workflow }, change).catch((error: unknown) => {
+      logger.warn('could not apply a task state change', { jobId: change.jobId, error: String(error) });
+    });
+  };
 
   return {
     requestHashKey: { get: async () => requestHashKey },
@@ -235,13 +248,14 @@ async function startRetention(ports: RetentionPorts, retentionDays: number): Pro
   };
 }
 
-function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logger): Runner {
+function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logger, onTaskStateChange: (change: TaskStateChange) => void): Runner {
   const logChanges = new JobChangeHub();
   const taskRunner = new ProcessTaskRunner({
     dataDir: options.dataDir,
     logger,
     maxLogBytes,
     onLogWritten: (jobId) => logChanges.publish(jobId),
+    onTaskStateChange,
     ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
   });
   return {
@@ -249,8 +263,8 @@ function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logge
     logReader: new FileLogReader(options.dataDir),
     logChanges,
     profiles: profileMap(options.profiles ?? localProfiles),
-    // A poll after WaitForStop wakes as soon as the process exits, as a task-state event would.
-    workflowOptions: { stopWatcher: taskRunner },
+    // Its task-state changes wake the workflow, as ECS's events do on AWS.
+    workflowOptions: {},
     stopAll: (_store, reason) => taskRunner.stopAll(reason),
   };
 }
@@ -264,7 +278,8 @@ async function ecsRunner(logger: Logger): Promise<Runner> {
     taskRunner,
     logReader: cloudWatchLogReader(settings),
     profiles: profileMap(awsProfiles),
-    workflowOptions: { waitOverrides: { WaitForNetwork: ECS_POLL_MS, WaitForStop: ECS_POLL_MS } },
+    // No EventBridge here: each wait ends in a poll after ECS_POLL_MS.
+    workflowOptions: { maxAwaitMs: ECS_POLL_MS },
     // A Fargate task outlives this process: stop each one, so none runs on unwatched (and billed).
     stopAll: async (store, reason) => {
       for await (const job of jobsWithStatus({ store }, ACTIVE_STATUSES)) await stopUnwatchedTask({ taskRunner, logger }, job, reason);

@@ -27,6 +27,7 @@ export const FAILURE_CATEGORIES = [
   'USER_EXIT',
   'TIMEOUT',
   'CANCELLED',
+  'OUTCOME_UNKNOWN',
   'INTERNAL',
 ] as const;
 export type FailureCategory = (typeof FAILURE_CATEGORIES)[number];
@@ -155,11 +156,17 @@ export interface Job {
   notifications?: NotificationAttempt[];
   /** What the task's state-change events said last. */
   taskState?: JobTaskState;
+  /**
+   * The workflow waiting for the task's next event: the token that wakes it and the state it waits
+   * in (the workflow's own JSON), stored by AwaitTask. Never shown to clients.
+   */
+  waitToken?: string;
+  waitState?: Record<string, unknown>;
 }
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState' | 'waitToken' | 'waitState'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

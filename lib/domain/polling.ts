@@ -5,27 +5,23 @@
 import type { StopRequest } from './classify-stop.ts';
 import type { TaskLastStatus, TaskSnapshot } from './ports.ts';
 
-/** WaitForNetwork's `Seconds` in statemachine/run-job.asl.json (a test keeps them equal). */
-export const NETWORK_POLL_SECONDS = 2;
-export const FIRST_STOP_POLL_SECONDS = 5;
-export const MAX_STOP_POLL_SECONDS = 60;
+/**
+ * The longest an execution waits for its task's next event before it looks itself (belt and braces:
+ * the reconciler repairs a lost event within minutes, so an execution's cost does not grow with the
+ * job's length).
+ */
+export const SAFETY_NET_SECONDS = 3600;
 /** A task still PROVISIONING/PENDING after this long is stopped and the job fails START_FAILED. */
 export const PROVISIONING_TIMEOUT_SECONDS = 600;
 
-/** 5 s, 10 s, 20 s, 40 s, then 60 s: about 70 polls in a job-hour instead of 720 at a fixed 5 s. */
-export function nextPollDelay(attempt: number): number {
-  return Math.min(FIRST_STOP_POLL_SECONDS * 2 ** Math.max(0, attempt), MAX_STOP_POLL_SECONDS);
-}
-
 /**
- * The wait before the next poll: the backoff delay, but never sleeping past a deadline by more than
- * the rounding to whole seconds that a Wait state needs.
+ * How long AwaitTask waits for the task's next event: until the deadline that applies (whole seconds,
+ * at least 1, as a Task state's timeout must be), and never longer than SAFETY_NET_SECONDS.
  */
-export function pollDelayBefore(deadline: Date | undefined, now: Date, attempt: number): number {
-  const delay = nextPollDelay(attempt);
-  if (!deadline) return delay;
+export function waitSecondsBefore(deadline: Date | undefined, now: Date): number {
+  if (!deadline) return SAFETY_NET_SECONDS;
   const secondsLeft = Math.ceil((deadline.getTime() - now.getTime()) / 1000);
-  return Math.max(1, Math.min(delay, secondsLeft));
+  return Math.max(1, Math.min(SAFETY_NET_SECONDS, secondsLeft));
 }
 
 /** When a task started now is given up on if it has not started running. */
@@ -51,21 +47,20 @@ export interface PollProgress {
   networkReady: boolean;
   /** Why the workflow already asked the task to stop, if it did. */
   stopRequest: StopRequest | null;
-  /** Polls made since the network was ready (the WaitForStop backoff counts these). */
-  pollAttempt: number;
 }
 
 export interface PollDecision extends PollProgress {
   taskStatus: TaskLastStatus;
   /** A deadline passed and the task must be stopped (the StopTask state runs next). */
   stopNeeded: boolean;
-  /** How long WaitForStop waits before the next poll. */
-  nextPollSeconds: number;
+  /** How long AwaitTask waits for the task's next event before PollTask looks. */
+  waitSeconds: number;
 }
 
 /**
- * What one look at the task means for the workflow: the running deadline once it has started, whether
- * a deadline has passed so the task must be stopped, and how long to wait before looking again.
+ * What one look at the task (a poll, or an event) means for the workflow: the running deadline once
+ * it has started, whether a deadline has passed so the task must be stopped, and how long to wait
+ * for the next event.
  */
 export function decideNextPoll(progress: PollProgress, task: TaskSnapshot, now: Date): PollDecision {
   const running = hasRun(task);
@@ -75,9 +70,6 @@ export function decideNextPoll(progress: PollProgress, task: TaskSnapshot, now: 
   const activeDeadline = running ? deadline : progress.provisioningDeadline;
   const deadlinePassed = activeDeadline !== null && now.getTime() >= Date.parse(activeDeadline);
   const stopNeeded = task.lastStatus !== 'STOPPED' && progress.stopRequest === null && deadlinePassed;
-  // The WaitForStop backoff counts only polls made once the network is ready, so a slow start
-  // does not push the first stop poll out to the 60 s cap.
-  const pollAttempt = progress.networkReady ? progress.pollAttempt + 1 : 1;
   return {
     timeoutSeconds: progress.timeoutSeconds,
     provisioningDeadline: progress.provisioningDeadline,
@@ -86,7 +78,7 @@ export function decideNextPoll(progress: PollProgress, task: TaskSnapshot, now: 
     networkReady: progress.networkReady || RUNNING_OR_LATER.has(task.lastStatus) || task.network !== undefined,
     stopNeeded,
     stopRequest: stopNeeded ? (running ? 'TIMEOUT' : 'PROVISIONING_TIMEOUT') : progress.stopRequest,
-    pollAttempt,
-    nextPollSeconds: pollDelayBefore(activeDeadline && progress.stopRequest === null ? new Date(activeDeadline) : undefined, now, pollAttempt - 1),
+    // Once a stop is asked for, only its STOPPED event (or the safety net) is waited for.
+    waitSeconds: waitSecondsBefore(activeDeadline && progress.stopRequest === null && !stopNeeded ? new Date(activeDeadline) : undefined, now),
   };
 }

@@ -194,6 +194,12 @@ export interface Workflow {
    * values the job record holds only as `***`, to its StartTask and no further.
    */
   start(jobId: string, secretEnv?: Record<string, string>): Promise<void>;
+  /**
+   * Wakes the execution waiting with `taskToken` (SendTaskSuccess), handing it `output`. A token no
+   * execution waits with any more (it woke already, or timed out) is no error: both sides of a race
+   * may try.
+   */
+  wake(taskToken: string, output: unknown): Promise<void>;
 }
 
 /**

@@ -13,6 +13,7 @@ export const DEFINITION_PATH = new URL('../../statemachine/run-job.asl.json', im
  */
 export const TASK_STATES = {
   StartTask: 'startTaskStep',
+  AwaitTask: 'awaitTaskStep',
   PollTask: 'pollTaskStep',
   StopTask: 'stopTaskStep',
   FinalizeJob: 'finalizeJobStep',
@@ -25,11 +26,25 @@ export function readDefinitionText(): string {
   return readFileSync(DEFINITION_PATH, 'utf8');
 }
 
-/** The definition with each `${Name}` placeholder replaced by a syntactically valid Lambda ARN. */
+/**
+ * The definition with each `${Name}` placeholder replaced by a syntactically valid Lambda ARN, and
+ * AwaitTask's timeout left to the local workflow: the local engine reads TimeoutSecondsPath from the
+ * state's Parameters rather than its input, and the local workflow times the wait itself from the
+ * same `waitSeconds`.
+ */
 export function loadLocalDefinition(): unknown {
   const text = readDefinitionText().replace(
     /\$\{([A-Za-z0-9]+)\}/g,
     (_match, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
   );
-  return JSON.parse(text) as unknown;
+  const definition = JSON.parse(text) as { States: Record<string, Record<string, unknown>> };
+  const awaitTask = definition.States['AwaitTask'];
+  if (awaitTask) {
+    delete awaitTask['TimeoutSecondsPath'];
+    awaitTask['TimeoutSeconds'] = LOCAL_AWAIT_TIMEOUT_SECONDS;
+  }
+  return definition;
 }
+
+/** Longer than any wait the local workflow times itself (a day-long job's deadline). */
+const LOCAL_AWAIT_TIMEOUT_SECONDS = 10 * 24 * 3600;

@@ -2,6 +2,7 @@
  * PollTask: looks at the job's task, records what changed (RUNNING with its start time, the network
  * and connect hint once known) and decides what the workflow does next (decideNextPoll).
  */
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal, type Job, type JobNetwork } from '#lib/domain/job.ts';
 import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
 import { mergeNetwork } from '#lib/domain/network.ts';
@@ -20,9 +21,14 @@ export function pollTaskStep(ports: PollTaskPorts) {
       const job = await loadJob(ports.store, state.jobId);
       // Addresses are looked up until known: a public IP, once seen, does not change.
       const resolveNetwork = !state.networkReady || (job.publicIp && !job.network?.publicIp);
-      const task = await ports.taskRunner.describeTask(taskArn, { resolveNetwork });
+      const task = await ports.taskRunner.describeTask(taskArn, { resolveNetwork }).catch((error: unknown) => {
+        // Gone (ECS forgets stopped tasks): it has stopped, and FinalizeJob ends the job from what is recorded.
+        if (error instanceof TaskNotFoundError) return undefined;
+        throw error;
+      });
+      if (!task) return { ...state, taskStatus: 'STOPPED' as const, stopNeeded: false, lookNeeded: false };
       await recordProgress(ports, job, task);
-      return { ...state, ...decideNextPoll(state, task, now()) };
+      return { ...state, ...decideNextPoll(state, task, now()), lookNeeded: false };
     });
 }
 

@@ -1,6 +1,6 @@
 /** StartTask: runs the job's task (RunTask, idempotent per job), or records why it could not start. */
 import { isTerminal } from '#lib/domain/job.ts';
-import { provisioningDeadlineFrom } from '#lib/domain/polling.ts';
+import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { restoreSecrets } from '#lib/domain/secrets.ts';
@@ -49,6 +49,8 @@ export function startTaskStep(ports: StartTaskPorts) {
         taskArn: result.taskArn,
         provisioningDeadline: provisioningDeadlineFrom(now()),
         taskStatus: 'PROVISIONING' as const,
+        // Until it runs (its first events) or the provisioning limit passes.
+        waitSeconds: PROVISIONING_TIMEOUT_SECONDS,
       };
     });
 }

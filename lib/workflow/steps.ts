@@ -2,7 +2,8 @@
  * The steps of `statemachine/run-job.asl.json`, one per Task state: on AWS each is its own Lambda
  * (handlers/steps/), locally the workflow engine calls them all in-process.
  */
-import type { Dependencies } from '#lib/domain/ports.ts';
+import type { Dependencies, Workflow } from '#lib/domain/ports.ts';
+import { awaitTaskStep } from './await-task.ts';
 import type { TaskStateName } from './definition.ts';
 import { finalizeJobStep } from './finalize-job.ts';
 import { markFailedStep } from './mark-failed.ts';
@@ -13,6 +14,7 @@ import { stopTaskStep } from './stop-task.ts';
 
 export interface Steps {
   StartTask: ReturnType<typeof startTaskStep>;
+  AwaitTask: ReturnType<typeof awaitTaskStep>;
   PollTask: ReturnType<typeof pollTaskStep>;
   StopTask: ReturnType<typeof stopTaskStep>;
   FinalizeJob: ReturnType<typeof finalizeJobStep>;
@@ -20,11 +22,12 @@ export interface Steps {
   NotifyFinished: ReturnType<typeof notifyFinishedStep>;
 }
 
-export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'>;
+export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'> & { workflow: Pick<Workflow, 'wake'> };
 
 export function workflowSteps(ports: StepPorts): Steps {
   return {
     StartTask: startTaskStep(ports),
+    AwaitTask: awaitTaskStep(ports),
     PollTask: pollTaskStep(ports),
     StopTask: stopTaskStep(ports),
     FinalizeJob: finalizeJobStep(ports),

@@ -1,5 +1,5 @@
 /** StopTask: stops a task whose job ran past timeoutSeconds, or that never got past provisioning. */
-import { FIRST_STOP_POLL_SECONDS, PROVISIONING_TIMEOUT_SECONDS } from '#lib/domain/polling.ts';
+import { PROVISIONING_TIMEOUT_SECONDS, waitSecondsBefore } from '#lib/domain/polling.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { requireTaskArn, type WorkflowState } from './workflow-state.ts';
@@ -15,6 +15,7 @@ export function stopTaskStep(ports: StopTaskPorts) {
           : `fargate-jobs: timeout after ${state.timeoutSeconds} s`;
       await ports.taskRunner.stopTask(requireTaskArn(state), reason);
       ports.logger.info('stopped task past its deadline', { reason });
-      return { ...state, stopNeeded: false, pollAttempt: 0, nextPollSeconds: FIRST_STOP_POLL_SECONDS };
+      // Now its STOPPED event is what the workflow waits for.
+      return { ...state, stopNeeded: false, waitSeconds: waitSecondsBefore(undefined, new Date()) };
     });
 }

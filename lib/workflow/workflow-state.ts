@@ -14,7 +14,10 @@ export interface WorkflowState extends PollProgress {
   taskStatus: TaskLastStatus | null;
   /** A deadline passed and the task must be stopped (the StopTask state runs next). */
   stopNeeded: boolean;
-  nextPollSeconds: number;
+  /** How long AwaitTask waits for the task's next event before PollTask looks (its TimeoutSecondsPath). */
+  waitSeconds: number;
+  /** PollTask must look before the next wait: the task's interface is up, its public IP not known yet. */
+  lookNeeded: boolean;
 }
 
 /** What a Catch hands MarkFailed: the state the failing step got, plus the error. */
@@ -43,8 +46,8 @@ export function notStarted(job: Job): WorkflowState {
     networkReady: false,
     stopNeeded: false,
     stopRequest: null,
-    pollAttempt: 0,
-    nextPollSeconds: 0,
+    waitSeconds: 1,
+    lookNeeded: false,
   };
 }
 

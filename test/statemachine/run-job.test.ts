@@ -23,7 +23,7 @@ import type { Caller } from '#lib/domain/caller.ts';
 import { cancelJob } from '#lib/domain/job-service.ts';
 import { isTerminal, type FailureCategory, type Job, type JobNetwork, type JobStatus } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
-import { NETWORK_POLL_SECONDS } from '#lib/domain/polling.ts';
+import { PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS } from '#lib/domain/polling.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
@@ -104,7 +104,7 @@ describe('run-job definition', () => {
 
     // The validator is really looking: a transition to a missing state is reported.
     const broken = readDefinition();
-    broken.States['WaitForStop'] = { ...broken.States['WaitForStop'], Type: 'Wait', Next: 'NoSuchState' };
+    broken.States['StopTask'] = { ...broken.States['StopTask']!, Next: 'NoSuchState' };
     assert.equal(validateAsl(broken).isValid, false);
   });
 
@@ -114,7 +114,7 @@ describe('run-job definition', () => {
     assert.equal(typeof definition.TimeoutSeconds, 'number');
   });
 
-  test('every Task state retries Lambda service errors (2 s, 6 attempts, backoff 2) and has an explicit timeout', () => {
+  test('every Task state retries Lambda service errors (2 s, 6 attempts, backoff 2) and has an explicit timeout (AwaitTask: waitSeconds)', () => {
     const tasks = taskStates(readDefinition());
     assert.ok(tasks.length >= 5);
     for (const [name, state] of tasks) {
@@ -126,7 +126,9 @@ describe('run-job definition', () => {
         name,
       );
       // aws-local-stepfunctions (and a forgotten setting on AWS) would otherwise impose a default.
-      assert.equal(typeof state.TimeoutSeconds, 'number', `${name} has no TimeoutSeconds`);
+      // AwaitTask's comes from the state: the nearest deadline (waitSeconds).
+      const timeout = name === 'AwaitTask' ? (state as AslState & { TimeoutSecondsPath?: string }).TimeoutSecondsPath : state.TimeoutSeconds;
+      assert.equal(typeof timeout, name === 'AwaitTask' ? 'string' : 'number', `${name} has no timeout`);
     }
   });
 
@@ -170,11 +172,6 @@ describe('run-job definition', () => {
       const thrown = sources.filter(([file, text]) => file !== ERRORS_FILE.pathname && text.includes(`new ${errorClass}(`));
       assert.ok(thrown.length > 0, `nothing in lib/ throws ${errorClass} ('${name}')`);
     }
-  });
-
-  test("waits WaitForNetwork's seconds as lib/domain/polling.ts says", () => {
-    const waitForNetwork = readDefinition().States['WaitForNetwork'] as AslState & { Seconds?: number };
-    assert.equal(waitForNetwork.Seconds, NETWORK_POLL_SECONDS);
   });
 
   test('Task state names match the step handlers (StartTask ↔ handlers/steps/start-task.ts)', () => {
@@ -248,11 +245,14 @@ const exited = (exitCode: number): ScriptedSnapshot => ({ lastStatus: 'STOPPED',
 const throws = (name: string, message: string) => ({ throws: { name, message } });
 
 const START = ['StartTask', 'TaskStarted'];
-/** One PollTask and the state its verdict leads to. */
-const poll = (next: string) => ['PollTask', 'TaskState', next];
-const pollTimes = (next: string, times: number) => Array.from({ length: times }, () => poll(next)).flat();
+/**
+ * A wait for the task's next event that times out (the scripted task sends none), the PollTask that
+ * follows, and StopTask when its verdict is that a deadline has passed (then the next wait follows).
+ */
+const poll = (next: 'AwaitTask' | 'StopTask' = 'AwaitTask') => ['AwaitTask', 'PollTask', 'TaskState', ...(next === 'StopTask' ? ['StopTask'] : [])];
+const pollTimes = (times: number) => Array.from({ length: times }, () => poll()).flat();
 /** The last poll sees the task STOPPED and the job is finalized. */
-const FINISH = ['PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
+const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
 const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'Finished', 'JobFailed'];
 /** A job whose task never started: told about, and done. */
 const NOT_STARTED = ['NotifyFinished', 'Finished', 'Done'];
@@ -275,7 +275,7 @@ const SCENARIOS: Scenario[] = [
     },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...poll('WaitForNetwork'), ...poll('WaitForStop'), ...poll('WaitForStop'), ...FINISH],
+      states: [...START, ...poll(), ...poll(), ...poll(), ...FINISH],
       record: {
         status: 'SUCCEEDED',
         exitCode: 0,
@@ -294,7 +294,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING, exited(3)] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      states: [...START, ...poll(), ...FINISH],
       record: {
         status: 'FAILED',
         exitCode: 3,
@@ -313,7 +313,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [{ lastStatus: 'PENDING' }, { ...exited(0), startedAt: '2030-01-01T00:00:01.500Z' }] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...poll('WaitForNetwork'), ...FINISH],
+      states: [...START, ...poll(), ...FINISH],
       record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
@@ -325,7 +325,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING, { lastStatus: 'STOPPED', stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', exitCode: 143 }] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      states: [...START, ...poll(), ...FINISH],
       record: {
         status: 'FAILED',
         exitCode: 143,
@@ -378,7 +378,7 @@ const SCENARIOS: Scenario[] = [
     },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...pollTimes('WaitForNetwork', 2), ...FINISH],
+      states: [...START, ...pollTimes(2), ...FINISH],
       record: {
         status: 'FAILED',
         exitCode: null,
@@ -400,7 +400,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...pollTimes('WaitForStop', 2), ...poll('StopTask'), 'WaitForStop', ...FINISH],
+      states: [...START, ...pollTimes(2), ...poll('StopTask'), ...FINISH],
       record: {
         status: 'TIMED_OUT',
         exitCode: STOPPED_BY_SIGNAL_EXIT_CODE,
@@ -419,7 +419,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [{ lastStatus: 'PROVISIONING' }] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...pollTimes('WaitForNetwork', 4), ...poll('StopTask'), 'WaitForStop', ...FINISH],
+      states: [...START, ...pollTimes(4), ...poll('StopTask'), ...FINISH],
       record: {
         status: 'FAILED',
         exitCode: null,
@@ -438,7 +438,7 @@ const SCENARIOS: Scenario[] = [
     cancel: { atDescribe: 3 },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...pollTimes('WaitForStop', 2), ...FINISH],
+      states: [...START, ...pollTimes(2), ...FINISH],
       record: {
         status: 'CANCELLED',
         exitCode: STOPPED_BY_SIGNAL_EXIT_CODE,
@@ -496,7 +496,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING, throws('Error', 'connect ECONNRESET ecs.us-east-1.amazonaws.com')] },
     expect: {
       execution: 'FAILED',
-      states: [...START, ...poll('WaitForStop'), 'PollTask', ...MARK_FAILED],
+      states: [...START, ...poll(), 'AwaitTask', 'PollTask', ...MARK_FAILED],
       record: {
         status: 'FAILED',
         exitCode: null,
@@ -533,7 +533,7 @@ const SCENARIOS: Scenario[] = [
     expect: {
       execution: 'SUCCEEDED',
       // The retried PollTask is entered once; its second attempt sees the task stopped.
-      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      states: [...START, ...poll(), ...FINISH],
       record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
@@ -546,7 +546,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING, throws('TaskRunnerThrottled', 'Rate exceeded'), exited(0)] },
     expect: {
       execution: 'SUCCEEDED',
-      states: [...START, ...poll('WaitForStop'), ...FINISH],
+      states: [...START, ...poll(), ...FINISH],
       record: SUCCEEDED_RECORD,
       runTaskCalls: 1,
       stopReasons: [],
@@ -558,7 +558,7 @@ const SCENARIOS: Scenario[] = [
     task: { describe: [RUNNING, throws('Lambda.ServiceException', 'Lambda is unavailable')] },
     expect: {
       execution: 'FAILED',
-      states: [...START, ...poll('WaitForStop'), 'PollTask', ...MARK_FAILED],
+      states: [...START, ...poll(), 'AwaitTask', 'PollTask', ...MARK_FAILED],
       record: {
         status: 'FAILED',
         exitCode: null,
@@ -675,7 +675,8 @@ interface Run {
   /** The job record as read at the start of each DescribeTasks (after any cancel at that call). */
   observed: Job[];
   /** The input of each PollTask call, in order. */
-  pollInputs: WorkflowState[];
+  /** The state AwaitTask was entered with, each time. */
+  awaitInputs: WorkflowState[];
 }
 
 async function readJob(jobId: string): Promise<Job> {
@@ -708,23 +709,25 @@ async function run(runner: RunnerSetup, setup: TaskSetup): Promise<Run> {
   });
   if (setup.cancel === 'beforeStart') await cancel();
 
-  const steps = workflowSteps({ store, taskRunner, logReader, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, now: clock.now });
-  const pollInputs: WorkflowState[] = [];
+  const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
+  const steps = workflowSteps({ store, taskRunner, logReader, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, now: clock.now, workflow: waking });
+  const awaitInputs: WorkflowState[] = [];
   const recordingSteps: Steps = {
     ...steps,
-    PollTask: (state) => {
-      pollInputs.push(structuredClone(state));
-      return steps.PollTask(state);
+    AwaitTask: (input) => {
+      awaitInputs.push(structuredClone(input.state));
+      return steps.AwaitTask(input);
     },
   };
-  const workflow = new LocalWorkflow({
+  const workflow: LocalWorkflow = new LocalWorkflow({
     steps: recordingSteps,
     logger: silentLogger,
-    waitOverrides: { WaitForNetwork: 0, WaitForStop: 0 },
+    // The scripted task sends no events: every wait times out at once, and PollTask looks.
+    maxAwaitMs: 0,
     retryIntervalMs: 0,
   });
   const outcome = await workflow.execute(job.id);
-  return { outcome, record: await readJob(job.id), calls: calls(), observed, pollInputs };
+  return { outcome, record: await readJob(job.id), calls: calls(), observed, awaitInputs };
 }
 
 function assertRecord(record: Job, expected: ExpectedRecord): void {
@@ -777,7 +780,7 @@ for (const runner of RUNNERS) {
   describe(`run-job while it runs (${runner.name})`, () => {
     beforeEach(() => runner.reset());
 
-    test('the network is recorded as soon as it is known, before RUNNING; WaitForNetwork loops until then', async () => {
+    test('the network is recorded as soon as it is known, before RUNNING', async () => {
       const result = await run(runner, {
         job: { publicIp: true },
         task: {
@@ -787,8 +790,8 @@ for (const runner of RUNNERS) {
 
       assert.deepEqual(result.outcome.states, [
         ...START,
-        ...pollTimes('WaitForNetwork', 2),
-        ...pollTimes('WaitForStop', 2),
+        ...pollTimes(2),
+        ...pollTimes(2),
         ...FINISH,
       ]);
       // observed[n] is the record as the (n+1)-th describe begins, i.e. after n polls.
@@ -845,43 +848,34 @@ for (const runner of RUNNERS) {
   });
 }
 
-/** The waits WaitForStop chose, in order: the nextPollSeconds of each PollTask entered from it. */
-function waitForStopDelays({ outcome, pollInputs }: Run): number[] {
-  const enteredFrom = outcome.states.flatMap((name, index) => (name === 'PollTask' ? [outcome.states[index - 1]] : []));
-  assert.equal(pollInputs.length, enteredFrom.length, 'one PollTask call per PollTask state (no retries here)');
-  return pollInputs.flatMap((input, index) => (enteredFrom[index] === 'WaitForStop' ? [input.nextPollSeconds] : []));
+/** The waits AwaitTask was given, in order: the waitSeconds of each state it was entered with. */
+function awaitSeconds({ awaitInputs }: Run): number[] {
+  return awaitInputs.map((state) => state.waitSeconds);
 }
 
-// How often the workflow polls is its own affair: the task runner only reports statuses, so these run once.
-describe('run-job polling pace', () => {
-  test('WaitForStop backs off 5, 10, 20, 40, 60, 60 s for a long-running task', async () => {
+// How long the workflow waits is its own affair: the task runner only reports statuses, so these run once.
+describe('run-job waiting pace', () => {
+  test('waits for the provisioning limit, then for the job\'s deadline, never past the one-hour safety net', async () => {
     const result = await run(localRunner, {
-      job: { timeoutSeconds: 3600 },
+      job: { timeoutSeconds: 7200 },
       secondsPerDescribe: 0,
-      task: { describe: [...Array.from({ length: 6 }, () => RUNNING), exited(0)] },
+      task: { describe: [{ lastStatus: 'PENDING' }, RUNNING, exited(0)] },
     });
 
-    assert.deepEqual(waitForStopDelays(result), [5, 10, 20, 40, 60, 60]);
+    assert.deepEqual(awaitSeconds(result), [PROVISIONING_TIMEOUT_SECONDS, PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS]);
     assert.equal(result.record.status, 'SUCCEEDED');
   });
 
-  test('WaitForStop starts its backoff at 5 s once the task is up, however many network polls it took', async () => {
+  test("waits no longer than the job's deadline when it is nearer than the safety net", async () => {
     const result = await run(localRunner, {
-      job: { timeoutSeconds: 3600 },
-      secondsPerDescribe: 0,
-      task: {
-        describe: [
-          { lastStatus: 'PROVISIONING' },
-          { lastStatus: 'PENDING' },
-          { lastStatus: 'PENDING', network: NETWORK },
-          ...Array.from({ length: 5 }, () => RUNNING),
-          exited(0),
-        ],
-      },
+      job: { timeoutSeconds: 90 },
+      secondsPerDescribe: 10,
+      task: { describe: [RUNNING, RUNNING, exited(0)] },
     });
 
-    assert.deepEqual(result.outcome.states.filter((name) => name === 'WaitForNetwork').length, 2);
-    // A job that finishes soon after starting is seen stopped within seconds, not a minute later.
-    assert.deepEqual(waitForStopDelays(result), [5, 10, 20, 40, 60, 60]);
+    // Started at the first look: 90 s from then, 10 s of which had passed at the second look.
+    const [, first, second] = awaitSeconds(result);
+    assert.ok(first !== undefined && first <= 90 && first >= 80, `first wait ${first}`);
+    assert.ok(second !== undefined && second < first, `second wait ${second}`);
   });
 });

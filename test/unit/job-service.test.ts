@@ -84,6 +84,8 @@ class RecordingWorkflow implements Workflow {
     this.secretsByStart.push(secretEnv);
     if (this.failure) throw this.failure;
   }
+
+  async wake(): Promise<void> {}
 }
 
 /** Records stops and file removals; the service never runs or describes tasks itself (the workflow does). */

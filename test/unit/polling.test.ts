@@ -1,117 +1,24 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideNextPoll, MAX_STOP_POLL_SECONDS, nextPollDelay, pollDelayBefore, provisioningDeadlineFrom, type PollProgress } from '#lib/domain/polling.ts';
+import { describe, it } from 'node:test';
+import { decideNextPoll, provisioningDeadlineFrom, SAFETY_NET_SECONDS, waitSecondsBefore, type PollProgress } from '#lib/domain/polling.ts';
 import type { TaskSnapshot } from '#lib/domain/ports.ts';
 
-describe('nextPollDelay', () => {
-  it('backs off 5, 10, 20, 40 s and then stays at 60 s', () => {
-    // Act
-    const delays = [0, 1, 2, 3, 4, 5, 6, 10].map(nextPollDelay);
-
-    // Assess
-    assert.deepEqual(delays, [5, 10, 20, 40, 60, 60, 60, 60]);
-  });
-
-  it('never waits longer than the cap, however many polls have gone by', () => {
-    // Act
-    const delay = nextPollDelay(1000);
-
-    // Assess
-    assert.equal(delay, MAX_STOP_POLL_SECONDS);
-  });
-
-  it('treats a negative attempt as the first poll', () => {
-    // Act
-    const delay = nextPollDelay(-3);
-
-    // Assess
-    assert.equal(delay, 5);
-  });
-
-  it('polls a job-hour far less often than a fixed 5 s interval would', () => {
-    // Prepare
-    let elapsedSeconds = 0;
-    let polls = 0;
-
-    // Act
-    while (elapsedSeconds < 3600) {
-      elapsedSeconds += nextPollDelay(polls);
-      polls += 1;
-    }
-
-    // Assess
-    assert.ok(polls < 80, `expected fewer than 80 polls in an hour, got ${polls}`);
-  });
-});
-
-describe('pollDelayBefore', () => {
+describe('waitSecondsBefore', () => {
   const now = new Date('2025-06-01T12:00:00.000Z');
-  const secondsLater = (seconds: number): Date => new Date(now.getTime() + seconds * 1000);
+  const secondsLater = (seconds: number) => new Date(now.getTime() + seconds * 1000);
 
-  it('uses the backoff when there is no deadline', () => {
-    // Act
-    const delay = pollDelayBefore(undefined, now, 4);
-
-    // Assess
-    assert.equal(delay, 60);
+  it('waits until the deadline, in whole seconds rounded up so the wait never ends before it', () => {
+    assert.equal(waitSecondsBefore(secondsLater(600), now), 600);
+    assert.equal(waitSecondsBefore(secondsLater(7.2), now), 8);
   });
 
-  it('uses the backoff when the deadline is further away than the delay', () => {
-    // Act
-    const delay = pollDelayBefore(secondsLater(600), now, 2);
-
-    // Assess
-    assert.equal(delay, 20);
+  it('waits at most the safety net, however far the deadline is, and the safety net without one', () => {
+    assert.equal(waitSecondsBefore(secondsLater(8 * 3600), now), SAFETY_NET_SECONDS);
+    assert.equal(waitSecondsBefore(undefined, now), SAFETY_NET_SECONDS);
   });
 
-  it('wakes up at the deadline instead of sleeping past it', () => {
-    // Act
-    const delay = pollDelayBefore(secondsLater(12), now, 4);
-
-    // Assess
-    assert.equal(delay, 12);
-  });
-
-  it('rounds a fractional remainder up to whole seconds so the deadline has passed on waking', () => {
-    // Act
-    const delay = pollDelayBefore(secondsLater(7.2), now, 4);
-
-    // Assess
-    assert.equal(delay, 8);
-  });
-
-  it('waits at least 1 s when the deadline is about to pass', () => {
-    // Act
-    const delay = pollDelayBefore(secondsLater(0.3), now, 4);
-
-    // Assess
-    assert.equal(delay, 1);
-  });
-
-  it('waits at least 1 s when the deadline has already passed, never zero or negative', () => {
-    // Act
-    const delays = [0, -1, -30, -3600].map((seconds) => pollDelayBefore(secondsLater(seconds), now, 4));
-
-    // Assess
-    assert.deepEqual(delays, [1, 1, 1, 1]);
-  });
-
-  it('stays between 1 s and the backoff delay for every attempt and remaining time', () => {
-    // Prepare
-    const remainders = [-10, 0, 0.5, 1, 3, 9.9, 15, 45, 59, 61, 3600];
-
-    for (let attempt = 0; attempt < 8; attempt += 1) {
-      for (const seconds of remainders) {
-        // Act
-        const delay = pollDelayBefore(secondsLater(seconds), now, attempt);
-
-        // Assess
-        assert.ok(delay >= 1, `attempt ${attempt}, ${seconds} s left: delay ${delay} < 1`);
-        assert.ok(delay <= nextPollDelay(attempt), `attempt ${attempt}, ${seconds} s left: delay ${delay} over backoff`);
-        assert.ok(Number.isInteger(delay), `attempt ${attempt}, ${seconds} s left: delay ${delay} not whole seconds`);
-        if (seconds >= 1) assert.ok(delay <= Math.ceil(seconds), `attempt ${attempt}: sleeps past a deadline ${seconds} s away`);
-      }
-    }
+  it('waits at least 1 s (a Task state timeout must be positive), even past the deadline', () => {
+    assert.deepEqual([0.3, 0, -30].map((seconds) => waitSecondsBefore(secondsLater(seconds), now)), [1, 1, 1]);
   });
 });
 
@@ -126,7 +33,6 @@ describe('decideNextPoll', () => {
     deadline: null,
     networkReady: false,
     stopRequest: null,
-    pollAttempt: 0,
   };
   const task = (snapshot: Partial<TaskSnapshot>): TaskSnapshot => ({ taskArn: TASK_ARN, lastStatus: 'PROVISIONING', ...snapshot });
 
@@ -152,12 +58,12 @@ describe('decideNextPoll', () => {
 
   it('stops a running task once its timeoutSeconds have passed, as a timeout, and only once', () => {
     // Prepare
-    const running = { ...justStarted, networkReady: true, deadline: at(390).toISOString(), pollAttempt: 3 };
+    const running = { ...justStarted, networkReady: true, deadline: at(390).toISOString() };
     const stillRunning = task({ lastStatus: 'RUNNING', startedAt: at(90).toISOString() });
 
     // Act
     const due = decideNextPoll(running, stillRunning, at(391));
-    const again = decideNextPoll({ ...due, pollAttempt: 0 }, stillRunning, at(400));
+    const again = decideNextPoll(due, stillRunning, at(400));
 
     // Assess
     assert.deepEqual([due.stopNeeded, due.stopRequest], [true, 'TIMEOUT']);
@@ -173,18 +79,15 @@ describe('decideNextPoll', () => {
     assert.equal(decision.stopNeeded, false);
   });
 
-  it('counts the stop backoff from the first poll with the network ready, and never sleeps past the deadline', () => {
-    // Prepare
-    const pending = task({ lastStatus: 'PENDING', network: { eniId: 'eni-1', privateIp: '10.0.0.5', publicIp: null } });
-
+  it('waits for the deadline that applies: the provisioning limit, then the timeout once running, then only the stop', () => {
     // Act
-    const first = decideNextPoll({ ...justStarted, pollAttempt: 7 }, pending, at(30));
-    const second = decideNextPoll(first, task({ lastStatus: 'RUNNING', startedAt: at(40).toISOString() }), at(45));
-    const nearTheEnd = decideNextPoll({ ...second, pollAttempt: 4 }, task({ lastStatus: 'RUNNING' }), at(335));
+    const pending = decideNextPoll(justStarted, task({ lastStatus: 'PENDING' }), at(30));
+    const running = decideNextPoll(pending, task({ lastStatus: 'RUNNING', startedAt: at(40).toISOString() }), at(45));
+    const due = decideNextPoll(running, task({ lastStatus: 'RUNNING', startedAt: at(40).toISOString() }), at(341));
 
     // Assess
-    assert.deepEqual([first.networkReady, first.pollAttempt, first.nextPollSeconds], [true, 1, 5]);
-    assert.deepEqual([second.pollAttempt, second.nextPollSeconds], [2, 10]);
-    assert.equal(nearTheEnd.nextPollSeconds, 5, 'the deadline (340 s) is 5 s away, nearer than the 60 s backoff');
+    assert.equal(pending.waitSeconds, 570, 'the provisioning limit is 600 s after the start, 30 s have passed');
+    assert.equal(running.waitSeconds, 295, 'the timeout (300 s) counts from the start at 40 s');
+    assert.deepEqual([due.stopNeeded, due.waitSeconds], [true, SAFETY_NET_SECONDS], 'once a stop is needed, only its STOPPED event is waited for');
   });
 });

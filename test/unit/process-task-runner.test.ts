@@ -2,6 +2,7 @@
  * The local task runner: a job's argv runs as a child process with no shell, in its own work
  * directory, with its output timestamped into the job's log file; stops are SIGTERM then SIGKILL.
  */
+import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -489,53 +490,45 @@ describe('ProcessTaskRunner', () => {
     });
   });
 
-  describe('waitUntilStopped', () => {
-    it('resolves as soon as the process exits, long before its timeout', async () => {
+  describe('task state changes', () => {
+    it('tells RUNNING when the process starts, then STOPPING and STOPPED with its exit code, numbered in order, as ECS numbers its events', async () => {
       // Prepare
+      const changes: TaskStateChange[] = [];
+      const watched = new ProcessTaskRunner({ dataDir, logger: silentLogger, onTaskStateChange: (change) => changes.push(change) });
       const request = aRequest(WAIT_FOR_GO);
-      const taskArn = await started(runner, request);
+      const taskArn = await started(watched, request);
       await untilLogged(request.jobId, 'ready');
-      let resolved = false;
-      const waiting = runner.waitUntilStopped(taskArn, 120_000).then(() => {
-        resolved = true;
-      });
-      const resolvedWhileRunning = resolved || (await runner.describeTask(taskArn)).lastStatus === 'STOPPED';
 
       // Act
-      await sayGo(request.jobId);
-      await eventually('waitUntilStopped to resolve', () => (resolved ? true : undefined));
-      await waiting;
+      await watched.stopTask(taskArn, 'cancelled by alice');
+      await untilStopped(watched, taskArn);
 
       // Assess
-      assert.equal(resolvedWhileRunning, false);
-      const snapshot = await runner.describeTask(taskArn);
-      assert.equal(snapshot.lastStatus, 'STOPPED');
-      assert.equal(snapshot.exitCode, 4);
+      assert.deepEqual(
+        changes.map(({ jobId, lastStatus, version }) => ({ jobId, lastStatus, version })),
+        [
+          { jobId: request.jobId, lastStatus: 'RUNNING', version: 1 },
+          { jobId: request.jobId, lastStatus: 'STOPPING', version: 2 },
+          { jobId: request.jobId, lastStatus: 'STOPPED', version: 3 },
+        ],
+      );
+      assert.equal(changes[2]?.stopCode, 'UserInitiated');
+      assert.equal(changes[2]?.exitCode, 143, 'SIGTERM: 128 + 15');
+      assert.deepEqual(changes[2], { ...(await watched.describeTask(taskArn)), jobId: request.jobId, version: 3 }, 'the last change is the task as described');
     });
 
-    it('resolves at the timeout when the process keeps running', async () => {
+    it('tells the STOPPED of a process that exits by itself, with its exit code', async () => {
       // Prepare
-      const request = aRequest(WAIT_FOR_GO);
-      const taskArn = await started(runner, request);
-      await untilLogged(request.jobId, 'ready');
+      const changes: TaskStateChange[] = [];
+      const watched = new ProcessTaskRunner({ dataDir, logger: silentLogger, onTaskStateChange: (change) => changes.push(change) });
+      const request = aRequest(['sh', '-c', 'exit 4']);
 
-      try {
-        // Act
-        let resolved = false;
-        const waiting = runner.waitUntilStopped(taskArn, 100).then(() => {
-          resolved = true;
-        });
-        await eventually('waitUntilStopped to time out', () => (resolved ? true : undefined));
-        await waiting;
+      // Act
+      const taskArn = await started(watched, request);
+      await untilStopped(watched, taskArn);
 
-        // Assess
-        const snapshot = await runner.describeTask(taskArn);
-        assert.equal(snapshot.lastStatus, 'RUNNING');
-        assert.equal(snapshot.exitCode, undefined);
-      } finally {
-        await sayGo(request.jobId);
-        await untilStopped(runner, taskArn);
-      }
+      // Assess
+      assert.deepEqual(changes.map((change) => [change.lastStatus, change.exitCode ?? null]), [['RUNNING', null], ['STOPPED', 4]]);
     });
   });
 

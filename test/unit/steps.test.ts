@@ -1,3 +1,4 @@
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +23,7 @@ after(async () => {
 
 /** The real steps on the test store, with the task runner (and log reader) a test is about. */
 function stepsWith(taskRunner: TaskRunner, logReader: LogReader = NO_LOGS) {
-  return workflowSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger });
+  return workflowSteps({ store: testStore.store, taskRunner, logReader, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: { wake: async () => undefined } });
 }
 
 function stoppedRunner(snapshot: Partial<TaskSnapshot>): TaskRunner {
@@ -125,6 +126,64 @@ describe('finalizeJob', () => {
     assert.deepEqual(stored?.logTail, []);
     assert.ok(stored?.stoppedAt);
   });
+
+  /** A runner that no longer knows the task (ECS forgets stopped tasks after about an hour); it records stop requests. */
+  function forgettingRunner(): { runner: TaskRunner; stops: string[] } {
+    const stops: string[] = [];
+    const runner: TaskRunner = {
+      ...stoppedRunner({}),
+      describeTask: async (taskArn) => {
+        throw new TaskNotFoundError(taskArn);
+      },
+      stopTask: async (taskArn) => {
+        stops.push(taskArn);
+      },
+    };
+    return { runner, stops };
+  }
+  const TAIL: LogReader = { ...NO_LOGS, tail: async () => ['migrating', 'failed at step 3'] };
+
+  it('ends a job whose task has gone from what its STOPPED event recorded', async () => {
+    // Prepare
+    const job = aJob({
+      status: 'RUNNING',
+      taskArn: TASK_ARN,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      taskState: { lastStatus: 'STOPPED', version: 5, exitCode: 3, stopCode: 'EssentialContainerExited', stoppedAt: '2026-01-01T00:10:00.000Z' },
+    });
+    await testStore.store.create(job);
+    const { runner, stops } = forgettingRunner();
+
+    // Act
+    const result = await stepsWith(runner, TAIL).FinalizeJob({ jobId: job.id, taskArn: TASK_ARN, stopRequest: null } as WorkflowState);
+
+    // Assess
+    assert.deepEqual(result, { jobId: job.id, status: 'FAILED', exitCode: 3 });
+    const stored = await testStore.store.get(job.id);
+    assert.equal(stored?.failure?.category, 'USER_EXIT');
+    assert.equal(stored?.stoppedAt, '2026-01-01T00:10:00.000Z');
+    assert.deepEqual(stored?.logTail, ['migrating', 'failed at step 3']);
+    assert.deepEqual(stops, []);
+  });
+
+  it('ends a job whose task has gone with no event recorded as FAILED OUTCOME_UNKNOWN, keeping its log tail, stopping nothing', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z' });
+    await testStore.store.create(job);
+    const { runner, stops } = forgettingRunner();
+
+    // Act
+    const result = await stepsWith(runner, TAIL).FinalizeJob({ jobId: job.id, taskArn: TASK_ARN, stopRequest: null } as WorkflowState);
+
+    // Assess
+    assert.deepEqual(result, { jobId: job.id, status: 'FAILED', exitCode: null });
+    const stored = await testStore.store.get(job.id);
+    assert.equal(stored?.failure?.category, 'OUTCOME_UNKNOWN');
+    assert.notEqual(stored?.failure?.category, 'INTERNAL');
+    assert.deepEqual(stored?.logTail, ['migrating', 'failed at step 3']);
+    assert.ok(stored?.stoppedAt);
+    assert.deepEqual(stops, []);
+  });
 });
 
 describe('pollTask', () => {
@@ -141,7 +200,7 @@ describe('pollTask', () => {
       stopTask: async () => undefined,
     };
     const steps = stepsWith(runner);
-    await steps.PollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60, pollAttempt: 1 } as WorkflowState);
+    await steps.PollTask({ jobId: stored.id, taskArn: TASK_ARN, networkReady, stopRequest: null, deadline: null, provisioningDeadline: null, timeoutSeconds: 60 } as WorkflowState);
     return requests;
   }
 

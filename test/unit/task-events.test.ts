@@ -45,7 +45,7 @@ describe('applyTaskStateChange', () => {
 
     // Assess
     const recorded = await testStore.store.get(job.id);
-    assert.equal(outcome, 'applied');
+    assert.equal(outcome.outcome, 'applied');
     assert.equal(recorded?.status, 'RUNNING');
     assert.equal(recorded?.startedAt, '2026-12-01T10:00:05.000Z');
     assert.deepEqual(recorded?.network, { eniId: 'eni-1', privateIp: '10.0.0.7', publicIp: '203.0.113.9' });
@@ -88,8 +88,8 @@ describe('applyTaskStateChange', () => {
     const late = await applyTaskStateChange(portsWith(), change(job, { lastStatus: 'RUNNING', version: 4, startedAt: '2026-12-01T10:00:00.000Z' }));
 
     // Assess
-    assert.equal(again, 'stale');
-    assert.equal(late, 'stale');
+    assert.equal(again.outcome, 'stale');
+    assert.equal(late.outcome, 'stale');
     assert.deepEqual(await testStore.store.get(job.id), before);
   });
 
@@ -129,8 +129,8 @@ describe('applyTaskStateChange', () => {
     const none = await applyTaskStateChange(portsWith(), { ...change(job, { lastStatus: 'RUNNING', version: 2 }), jobId: 'job-00000000000000000000000000' });
 
     // Assess
-    assert.equal(other, 'unknown-job');
-    assert.equal(none, 'unknown-job');
+    assert.equal(other.outcome, 'unknown-job');
+    assert.equal(none.outcome, 'unknown-job');
     assert.equal((await testStore.store.get(job.id))?.status, 'PROVISIONING');
   });
 });

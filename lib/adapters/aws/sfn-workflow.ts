@@ -1,8 +1,11 @@
+/** What SendTaskSuccess answers for a token no execution waits with any more: it woke already, or timed out. */
+const SPENT_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
 /**
  * The Workflow port on AWS: one Step Functions execution of the run-job state machine per job, named
  * after the job so that Step Functions itself refuses a second run of the same job.
  */
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Workflow } from '#lib/domain/ports.ts';
 
 export interface StepFunctionsWorkflowOptions {
@@ -29,6 +32,15 @@ export class StepFunctionsWorkflow implements Workflow {
       // The input is derived from the job (an idempotent replay sends the same request), so this is
       // never a different job under the same name: an execution for this job already exists.
       if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return;
+      throw error;
+    }
+  }
+
+  async wake(taskToken: string, output: unknown): Promise<void> {
+    try {
+      await this.#client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    } catch (error) {
+      if (error instanceof Error && SPENT_TOKEN_ERRORS.has(error.name)) return;
       throw error;
     }
   }

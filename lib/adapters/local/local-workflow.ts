@@ -11,27 +11,18 @@ import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 
-/** Wakes a waiting poll as soon as a task stops, as an ECS task-state-change event would on AWS. */
-export interface TaskStopWatcher {
-  waitUntilStopped(taskArn: string, timeoutMs: number): Promise<void>;
-}
-
 export interface LocalWorkflowOptions {
   steps: Steps;
   logger: Logger;
-  /** Milliseconds each Wait state pauses instead of its ASL duration. */
-  waitOverrides?: Partial<Record<'WaitForNetwork' | 'WaitForStop', number>>;
+  /**
+   * The longest AwaitTask waits for an event before it times out and PollTask looks, in ms, whatever
+   * its `waitSeconds` says: where no events come (local mode on ECS) or a test plays the task.
+   */
+  maxAwaitMs?: number;
   /** Milliseconds between retries of a failed step (the ASL says 2 s with backoff). */
   retryIntervalMs?: number;
   /** Milliseconds between retries of an undelivered notification (the ASL says 5 s, doubling: over 10 minutes in all). */
   notificationRetryIntervalMs?: number;
-  /**
-   * With a watcher, WaitForStop becomes "wait for the task to stop, at most the poll delay": stop
-   * detection is immediate and the number of polls stays what it is on AWS.
-   */
-  stopWatcher?: TaskStopWatcher;
-  /** Longest single wait for a stop, so a poll stays well inside its Task state's 60 s timeout. */
-  maxStopWaitMs?: number;
 }
 
 export interface ExecutionOutcome {
@@ -47,13 +38,22 @@ export interface LocalWorkflowStats {
   stateTransitions: number;
 }
 
-const DEFAULT_MAX_STOP_WAIT_MS = 30_000;
+/** What a timed-out wait throws: the name the ASL's Catch matches, as Step Functions names it. */
+class StatesTimeout extends Error {
+  constructor() {
+    super('AwaitTask timed out');
+    this.name = 'States.Timeout';
+  }
+}
 
 export class LocalWorkflow implements Workflow {
   readonly #machine = new StateMachine(loadLocalDefinition() as ConstructorParameters<typeof StateMachine>[0]);
   readonly #options: LocalWorkflowOptions;
   readonly #running = new Map<string, Promise<ExecutionOutcome>>();
   readonly #stats: LocalWorkflowStats = { executions: 0, stateTransitions: 0 };
+  /** The executions waiting in AwaitTask, by the token that wakes each. */
+  readonly #waiting = new Map<string, (output: unknown) => void>();
+  #tokens = 0;
 
   constructor(options: LocalWorkflowOptions) {
     this.#options = options;
@@ -74,6 +74,11 @@ export class LocalWorkflow implements Workflow {
     return execution;
   }
 
+  /** Wakes the execution waiting with `taskToken`; a token nothing waits with is ignored, as SendTaskSuccess's errors for it are on AWS. */
+  async wake(taskToken: string, output: unknown): Promise<void> {
+    this.#waiting.get(taskToken)?.(output);
+  }
+
   /** Resolves once every execution under way has ended. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
@@ -88,13 +93,10 @@ export class LocalWorkflow implements Workflow {
     const execution = this.#machine.run(input as JsonValue, {
       overrides: {
         taskResourceLocalHandlers: this.#taskHandlers(),
-        waitTimeOverrides: {
-          WaitForNetwork: this.#options.waitOverrides?.WaitForNetwork ?? 100,
-          WaitForStop: this.#options.waitOverrides?.WaitForStop ?? (this.#options.stopWatcher ? 0 : 1000),
-        },
         retryIntervalOverrides: this.#retryIntervals(),
       },
-      context: { Execution: { Name: input.jobId } },
+      // A token for `$$.Task.Token` to resolve; AwaitTask makes each wait's own (#awaitTask).
+      context: { Execution: { Name: input.jobId }, Task: { Token: 'local' } },
     });
     const states: string[] = [];
     const collecting = (async () => {
@@ -129,24 +131,41 @@ export class LocalWorkflow implements Workflow {
   }
 
   #taskHandlers(): Record<TaskStateName, (input: JsonValue) => Promise<JsonValue>> {
-    const { steps, stopWatcher } = this.#options;
-    const maxStopWaitMs = this.#options.maxStopWaitMs ?? DEFAULT_MAX_STOP_WAIT_MS;
+    const { steps } = this.#options;
     const call = (name: TaskStateName) => (input: JsonValue) => (steps[name] as (state: unknown) => Promise<unknown>)(input) as Promise<JsonValue>;
     return {
       StartTask: call('StartTask'),
-      PollTask: async (input) => {
-        const state = input as unknown as WorkflowState;
-        // Only a poll that follows WaitForStop waits: network polls and the first poll go at once.
-        if (stopWatcher && state.taskArn && state.networkReady && state.pollAttempt > 0) {
-          await stopWatcher.waitUntilStopped(state.taskArn, Math.min(state.nextPollSeconds * 1000, maxStopWaitMs));
-        }
-        return call('PollTask')(input);
-      },
+      AwaitTask: (input) => this.#awaitTask(input),
+      PollTask: call('PollTask'),
       StopTask: call('StopTask'),
       FinalizeJob: call('FinalizeJob'),
       MarkFailed: call('MarkFailed'),
       NotifyFinished: async (input) => ((await call('NotifyFinished')(input)) ?? null) as JsonValue,
     };
+  }
+
+  /**
+   * `.waitForTaskToken` as Step Functions runs it: a token of its own for this wait, the step that
+   * stores it, then the wake (`wake`) or, after `waitSeconds` (at most maxAwaitMs), States.Timeout.
+   */
+  async #awaitTask(input: JsonValue): Promise<JsonValue> {
+    const { Payload } = input as unknown as { Payload: { state: WorkflowState } };
+    const { state } = Payload;
+    this.#tokens += 1;
+    const taskToken = `local:${state.jobId}:${this.#tokens}`;
+    const woken = new Promise<unknown>((resolve) => this.#waiting.set(taskToken, resolve));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await this.#options.steps.AwaitTask({ state, taskToken });
+      const waitMs = Math.min(state.waitSeconds * 1000, this.#options.maxAwaitMs ?? Number.POSITIVE_INFINITY);
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new StatesTimeout()), waitMs);
+      });
+      return (await Promise.race([woken, timedOut])) as JsonValue;
+    } finally {
+      clearTimeout(timer);
+      this.#waiting.delete(taskToken);
+    }
   }
 }
 

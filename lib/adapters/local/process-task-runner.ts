@@ -22,7 +22,7 @@ import { isJobId } from '#lib/domain/ids.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
 import type { RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
-import type { TaskStopWatcher } from './local-workflow.ts';
+import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { logFilePath, truncationLine } from './file-log-reader.ts';
 import { identifyProcess } from './process-identity.ts';
 import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
@@ -39,10 +39,18 @@ export interface ProcessTaskRunnerOptions {
   maxLogBytes?: number;
   /** Told after each line of a job's output has reached its log file (so that a waiting reader finds it there). */
   onLogWritten?: (jobId: string) => void;
+  /**
+   * Told of each change of a task's state (running, stopping, stopped), as ECS tells EventBridge:
+   * local mode applies them with the same code as the event Lambda.
+   */
+  onTaskStateChange?: (change: TaskStateChange) => void;
 }
 
 interface LocalTask {
   taskArn: string;
+  jobId: string;
+  /** Counts the task's state changes, as ECS's `version` does. */
+  version: number;
   child: ChildProcess;
   /** Reported with the task; undefined when the process had gone before it could be looked at. */
   process?: JobProcess;
@@ -66,7 +74,7 @@ const MAX_LINE_LENGTH = 64 * 1024;
 /** How long output already in the pipes may take to be read after the process exits. */
 const STREAM_DRAIN_MS = 2000;
 
-export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
+export class ProcessTaskRunner implements TaskRunner {
   readonly #options: ProcessTaskRunnerOptions;
   readonly #tasks = new Map<string, LocalTask>();
   readonly #starting = new Map<string, Promise<RunTaskResult>>();
@@ -122,12 +130,15 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     const startedAt = new Date().toISOString();
     const task: LocalTask = {
       taskArn,
+      jobId: request.jobId,
+      version: 0,
       child,
       snapshot: { taskArn, lastStatus: 'RUNNING', startedAt, network: { privateIp: '127.0.0.1', publicIp: null } },
       stopped: Promise.resolve(),
     };
     task.stopped = this.#watch(task, request.jobId, logFile);
     this.#tasks.set(taskArn, task);
+    this.#changed(task);
     // Only once it is watched: a quick command may exit meanwhile.
     const identity = await processOf(child);
     if (identity) task.process = identity;
@@ -145,6 +156,7 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     if (!task) return this.#stopOrphan(taskArn, options.process);
     if (task.snapshot.lastStatus === 'STOPPED' || task.snapshot.stopCode === 'UserInitiated') return;
     task.snapshot = { ...task.snapshot, lastStatus: 'STOPPING', stopCode: 'UserInitiated', stoppedReason: reason };
+    this.#changed(task);
     signalGroup(task.child, 'SIGTERM');
     task.killTimer = setTimeout(() => signalGroup(task.child, 'SIGKILL'), this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     task.killTimer.unref();
@@ -172,17 +184,6 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
     if (!isJobId(jobId)) throw new Error(`not a job id: '${jobId}'`);
     await rm(join(this.#options.dataDir, 'work', jobId), { recursive: true, force: true });
     await rm(logFilePath(this.#options.dataDir, jobId), { force: true });
-  }
-
-  async waitUntilStopped(taskArn: string, timeoutMs: number): Promise<void> {
-    const task = this.#tasks.get(taskArn);
-    if (!task || timeoutMs <= 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([task.stopped, timeout]);
-    clearTimeout(timer);
   }
 
   /** Stops every task still running (the server is shutting down) and waits for them to exit. */
@@ -246,7 +247,14 @@ export class ProcessTaskRunner implements TaskRunner, TaskStopWatcher {
       exitCode: exitCode ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : null),
       ...(task.snapshot.stopCode ? {} : { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }),
     };
+    this.#changed(task);
     this.#options.logger.debug('local task stopped', { taskArn: task.taskArn, exitCode: task.snapshot.exitCode, signal });
+  }
+
+  /** Tells the task's new state, numbered as ECS numbers its events. */
+  #changed(task: LocalTask): void {
+    task.version += 1;
+    this.#options.onTaskStateChange?.({ ...task.snapshot, jobId: task.jobId, version: task.version });
   }
 }
 

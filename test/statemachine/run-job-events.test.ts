@@ -1,0 +1,217 @@
+/**
+ * statemachine/run-job.asl.json driven by task-state-change events, as on AWS (EventBridge → the
+ * event Lambda) and locally (the process runner): the real definition in the local engine, the real
+ * steps and event handler on a real store, and a task that reports each change as an event. Waits
+ * end by events alone unless a test drops them: then the safety net (a wait's timeout) and PollTask
+ * finish the job.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { LocalWorkflow, type ExecutionOutcome } from '#lib/adapters/local/local-workflow.ts';
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import { cancelJob } from '#lib/domain/job-service.ts';
+import type { Job } from '#lib/domain/job.ts';
+import { silentLogger, stderrLogger } from '#lib/domain/logger.ts';
+import type { LogReader, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { TaskStateChange } from '#lib/domain/task-events.ts';
+import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
+import { workflowSteps } from '#lib/workflow/steps.ts';
+import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
+import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
+import { createTestStore, type TestStore } from '../helpers/store.ts';
+
+const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs-test/0123456789abcdef0123456789abcdef';
+const PROFILES = new Map([[SSH_PROFILE.name, SSH_PROFILE]]);
+const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '0', atEnd: true, truncated: false }), tail: async () => ['done'] };
+
+let testStore: TestStore;
+before(async () => {
+  testStore = await createTestStore();
+});
+after(async () => {
+  await testStore.close();
+});
+
+/** What the task does, as events: `started` right after RunTask answers (or before, `early`), then it exits (or not). */
+interface TaskPlay {
+  exitCode?: number;
+  /** The task never exits by itself (a deadline or a cancel stops it). */
+  runsForever?: boolean;
+  /** Its events are sent before RunTask's answer is recorded (the race with AwaitTask's token). */
+  early?: boolean;
+  /** Changes each event is sent more than once, and an older one after a newer one. */
+  repeated?: boolean;
+  /** No event reaches the handler at all. */
+  dropped?: boolean;
+}
+
+/** A task that reports each change of its state as ECS would, with a version; DescribeTasks answers as it is. */
+class EventingTask implements TaskRunner {
+  snapshot: TaskSnapshot = { taskArn: TASK_ARN, lastStatus: 'PROVISIONING', exitCode: null };
+  version = 0;
+  describes = 0;
+  readonly #sent: TaskStateChange[] = [];
+  readonly jobId: string;
+  readonly play: TaskPlay;
+  readonly send: (change: TaskStateChange) => Promise<void>;
+
+  constructor(jobId: string, play: TaskPlay, send: (change: TaskStateChange) => Promise<void>) {
+    this.jobId = jobId;
+    this.play = play;
+    this.send = send;
+  }
+
+  async runTask(): Promise<{ started: true; taskArn: string }> {
+    const lifecycle = async () => {
+      await this.change({ lastStatus: 'RUNNING', startedAt: new Date().toISOString() });
+      if (!this.play.runsForever) await this.change({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode: this.play.exitCode ?? 0, stoppedAt: new Date().toISOString() });
+    };
+    if (this.play.early) await lifecycle();
+    else setTimeout(() => void lifecycle(), 20);
+    return { started: true, taskArn: TASK_ARN };
+  }
+
+  async describeTask(): Promise<TaskSnapshot> {
+    this.describes += 1;
+    return { ...this.snapshot };
+  }
+
+  async stopTask(_taskArn: string, reason: string): Promise<void> {
+    if (this.snapshot.lastStatus === 'STOPPED') return;
+    setTimeout(() => void this.change({ lastStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: reason, exitCode: 143, stoppedAt: new Date().toISOString() }), 20);
+  }
+
+  async change(patch: Partial<TaskSnapshot>): Promise<void> {
+    this.snapshot = { ...this.snapshot, ...patch };
+    this.version += 1;
+    const change = { ...this.snapshot, jobId: this.jobId, version: this.version };
+    this.#sent.push(change);
+    if (this.play.dropped) return;
+    await this.send(change);
+    if (this.play.repeated) {
+      await this.send(change);
+      const older = this.#sent.at(-2);
+      if (older) await this.send(older);
+    }
+  }
+}
+
+interface Played {
+  outcome: ExecutionOutcome;
+  record: Job;
+  task: EventingTask;
+}
+
+async function play(taskPlay: TaskPlay, options: { job?: Partial<Job>; maxAwaitMs?: number; whileRunning?: (job: Job, task: EventingTask) => Promise<void> } = {}): Promise<Played> {
+  const { store } = testStore;
+  const job = aJob({ profile: 'ssh', ...options.job });
+  await store.create(job);
+  const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
+  const ports = { store, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: waking };
+  const task: EventingTask = new EventingTask(job.id, taskPlay, (change) => handleTaskStateChange(ports, change));
+  const steps = workflowSteps({ ...ports, taskRunner: task, logReader: NO_LOGS });
+  // Long enough that a wait ends by an event unless there is none; short enough for a test.
+  const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0 });
+  const execution = workflow.execute(job.id);
+  if (options.whileRunning) await options.whileRunning(job, task);
+  const outcome = await execution;
+  const record = await store.get(job.id);
+  assert.ok(record);
+  return { outcome, record, task };
+}
+
+const EVENT_PATH = ['StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
+
+describe('run-job driven by task-state-change events', () => {
+  test('success: woken by RUNNING, then by STOPPED, in 10 state transitions and no DescribeTasks poll', async () => {
+    const { outcome, record, task } = await play({ exitCode: 0 });
+
+    assert.deepEqual(outcome.states, EVENT_PATH);
+    assert.equal(record.status, 'SUCCEEDED');
+    assert.equal(record.exitCode, 0);
+    assert.ok(record.startedAt && record.stoppedAt);
+    assert.equal(task.describes, 1, "FinalizeJob's one look at the stopped task");
+  });
+
+  test('exit 3: FAILED USER_EXIT with exit code 3, on the same path', async () => {
+    const { outcome, record } = await play({ exitCode: 3 });
+
+    assert.deepEqual(outcome.states, EVENT_PATH);
+    assert.equal(record.status, 'FAILED');
+    assert.equal(record.failure?.category, 'USER_EXIT');
+    assert.equal(record.exitCode, 3);
+  });
+
+  test('duplicated and out-of-order events change nothing', async () => {
+    const { outcome, record } = await play({ exitCode: 0, repeated: true });
+
+    assert.deepEqual(outcome.states, EVENT_PATH);
+    assert.equal(record.status, 'SUCCEEDED');
+    assert.equal(record.taskState?.lastStatus, 'STOPPED');
+  });
+
+  test('events that come before the token is stored: AwaitTask sees them in the record and wakes the execution itself', async () => {
+    const { outcome, record } = await play({ exitCode: 0, early: true });
+
+    assert.deepEqual(outcome.states, ['StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done']);
+    assert.equal(record.status, 'SUCCEEDED');
+  });
+
+  test('events dropped: the wait times out, PollTask looks, and the job still finishes', async () => {
+    const { outcome, record } = await play({ exitCode: 0, dropped: true }, { maxAwaitMs: 50 });
+
+    assert.ok(outcome.states.includes('PollTask'));
+    assert.equal(outcome.states.at(-1), 'Done');
+    assert.equal(record.status, 'SUCCEEDED');
+  });
+
+  test('a task ECS has forgotten, with its events lost: the safety-net poll finds it gone, the job ends FAILED OUTCOME_UNKNOWN with its log tail, nothing stopped', async () => {
+    const stops: string[] = [];
+    const { outcome, record } = await play(
+      { exitCode: 0, dropped: true },
+      {
+        maxAwaitMs: 50,
+        whileRunning: async (_job, task) => {
+          task.describeTask = async () => {
+            throw new TaskNotFoundError(TASK_ARN);
+          };
+          task.stopTask = async (arn) => {
+            stops.push(arn);
+          };
+        },
+      },
+    );
+
+    assert.equal(outcome.status, 'SUCCEEDED');
+    assert.ok(!outcome.states.includes('MarkFailed'));
+    assert.equal(record.status, 'FAILED');
+    assert.equal(record.failure?.category, 'OUTCOME_UNKNOWN');
+    assert.deepEqual(record.logTail, ['done']);
+    assert.deepEqual(stops, []);
+  });
+
+  test('timeout: at the deadline PollTask asks for the stop, its STOPPED event ends the job TIMED_OUT', async () => {
+    const { outcome, record } = await play({ runsForever: true }, { job: { timeoutSeconds: 1 } });
+
+    assert.deepEqual(outcome.states, [
+      'StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done',
+    ]);
+    assert.equal(record.status, 'TIMED_OUT');
+  });
+
+  test('cancel: the stop is asked for, and its STOPPED event ends the job CANCELLED with no poll', async () => {
+    const { outcome, record } = await play(
+      { runsForever: true },
+      {
+        whileRunning: async (job, task) => {
+          for (let tries = 0; tries < 200 && (await testStore.store.get(job.id))?.status !== 'RUNNING'; tries += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+          await cancelJob({ store: testStore.store, taskRunner: task }, job.id, { name: 'alice', profiles: ['*'] });
+        },
+      },
+    );
+
+    assert.ok(!outcome.states.includes('PollTask'), outcome.states.join(' → '));
+    assert.equal(record.status, 'CANCELLED');
+    assert.ok(record.stoppedAt);
+  });
+});
