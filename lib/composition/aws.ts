@@ -26,6 +26,7 @@ import type { StopTaskPorts } from '#lib/workflow/stop-task.ts';
 import type { NotifyFinishedPorts } from '#lib/workflow/notify-finished.ts';
 import type { AwaitTaskPorts } from '#lib/workflow/await-task.ts';
 import type { TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
+import type { ReconcilePorts } from '#lib/workflow/reconcile.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
@@ -140,6 +141,20 @@ export function taskStateChange(): TaskStateChangePorts & { readEvent: typeof ta
     workflow: workflowWake(),
     logger: createLogger(),
     readEvent: taskStateChangeOf,
+  };
+}
+
+/** The scheduled reconciler: the active jobs' tasks described in batches, lost events repaired. */
+export function reconcile(): ReconcilePorts {
+  const settings = stageTaskSettings();
+  const logger = createLogger();
+  return {
+    store: jobStore(),
+    taskRunner: ecsTaskRunner(settings, logger),
+    profiles: profileMap(stageProfiles()),
+    notifier: notifier(),
+    workflow: workflowWake(),
+    logger,
   };
 }
 

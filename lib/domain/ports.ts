@@ -80,6 +80,13 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/** An active job as the sparse index of active jobs holds it. */
+export interface ActiveJob {
+  id: string;
+  status: JobStatus;
+  taskArn?: string;
+}
+
 export interface JobStore {
   /** Conditional create: never overwrites an existing job. */
   create(job: Job): Promise<CreateJobResult>;
@@ -101,6 +108,8 @@ export interface JobStore {
   recordTaskState(jobId: string, patch: JobPatch & { taskState: JobTaskState }): Promise<TransitionResult>;
   /** Newest first. */
   list(query: ListJobsQuery): Promise<JobPage>;
+  /** Every job that is not terminal, with its task: read from the sparse index of active jobs, not the table. */
+  activeJobs(): Promise<ActiveJob[]>;
   /** How many of the jobs `submittedBy` submitted are not terminal, counted up to `atMost`. */
   countActive(submittedBy: string, atMost: number): Promise<number>;
   /** Removes a terminal job's record; false (and nothing removed) when there is none or it is still active. */
@@ -128,6 +137,8 @@ export type TaskLastStatus =
 export interface TaskSnapshot extends StoppedTask {
   taskArn: string;
   lastStatus: TaskLastStatus;
+  /** ECS's version of the task's state, where the runner reports one (it orders the task's events). */
+  version?: number;
   /** Present once the task's network interface is attached (and, with a public IP, resolved). */
   network?: JobNetwork;
   startedAt?: string;
@@ -153,6 +164,11 @@ export interface StopTaskOptions {
 export interface TaskRunner {
   runTask(request: RunTaskRequest): Promise<RunTaskResult>;
   describeTask(taskArn: string, options?: DescribeTaskOptions): Promise<TaskSnapshot>;
+  /**
+   * The tasks of `taskArns` the runner still knows, in as few calls as it can (ECS: 100 a call); a
+   * task it no longer knows is left out. For the reconciler.
+   */
+  describeTasks?(taskArns: readonly string[]): Promise<TaskSnapshot[]>;
   /** Throws TaskNotFoundError for a task the runner cannot find (or that has gone). */
   stopTask(taskArn: string, reason: string, options?: StopTaskOptions): Promise<void>;
   /** Removes what running a job's task left on this machine (a local runner's work directory and log); none elsewhere. */

@@ -258,6 +258,28 @@ describe('EcsTaskRunner', () => {
     return ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
   }
 
+  describe('describeTasks (the reconciler)', () => {
+    it('describes the tasks 100 a call, per cluster, and leaves out those ECS no longer knows', async () => {
+      // Prepare
+      const arns = Array.from({ length: 150 }, (_unused, index) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${index.toString(16).padStart(32, '0')}`);
+      ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+        // The last task of each call has gone.
+        tasks: input.tasks.slice(0, -1).map((taskArn) => runningTask({ taskArn, version: 4 })),
+        failures: [{ arn: input.tasks.at(-1), reason: 'MISSING' }],
+      }));
+
+      // Act
+      const snapshots = await runner.describeTasks(arns);
+
+      // Assess
+      const calls = ecsMock.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input);
+      assert.deepEqual(calls.map((input) => [input.cluster, input.tasks?.length]), [[CLUSTER, 100], [CLUSTER, 50]]);
+      assert.equal(snapshots.length, 148);
+      assert.ok(snapshots.every((snapshot) => snapshot.lastStatus === 'RUNNING' && snapshot.version === 4));
+      assert.ok(!snapshots.some((snapshot) => snapshot.taskArn === arns[99] || snapshot.taskArn === arns[149]));
+    });
+  });
+
   describe('runTask', () => {
     it("starts the profile's task definition in its cluster, idempotent per job, tagged, with the job's command, env and size", async () => {
       // Prepare
@@ -521,7 +543,7 @@ describe('EcsTaskRunner', () => {
       const snapshot = await runner.describeTask(TASK_ARN);
 
       // Assess
-      assert.deepEqual(snapshot, { taskArn: TASK_ARN, lastStatus: 'PROVISIONING', exitCode: null });
+      assert.deepEqual(snapshot, { taskArn: TASK_ARN, version: 1, lastStatus: 'PROVISIONING', exitCode: null });
       assert.equal(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).length, 0);
     });
 
@@ -541,6 +563,7 @@ describe('EcsTaskRunner', () => {
       // Assess
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
+        version: 1,
         lastStatus: 'PENDING',
         exitCode: null,
         network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
@@ -562,6 +585,7 @@ describe('EcsTaskRunner', () => {
       // Assess
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
+        version: 3,
         lastStatus: 'RUNNING',
         startedAt: '2030-01-01T00:00:40.528Z',
         exitCode: null,
@@ -628,6 +652,7 @@ describe('EcsTaskRunner', () => {
       // Assess
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
+        version: 5,
         lastStatus: 'STOPPED',
         startedAt: '2030-01-01T00:00:40.528Z',
         stoppedAt: '2030-01-01T00:05:12.310Z',

@@ -145,6 +145,7 @@ function delegatingTo(target: JobStore): JobStore {
     update: (jobId, patch) => target.update(jobId, patch),
     recordTaskState: (jobId, patch) => target.recordTaskState(jobId, patch),
     list: (query) => target.list(query),
+    activeJobs: () => target.activeJobs(),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),
     delete: (jobId) => target.delete(jobId),
   };

@@ -5,11 +5,11 @@
  * when the condition fails, by a consistent read.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal, statusesThatMayBecome, TERMINAL_STATUSES, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
-import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
+import type { ActiveJob, CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
   ACTIVE_SUBMITTER,
@@ -203,6 +203,22 @@ export class DynamoDbJobStore implements JobStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async activeJobs(): Promise<ActiveJob[]> {
+    const jobs: ActiveJob[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      // The index is sparse (only active jobs carry its key): a scan of it reads those alone.
+      const page = await this.#documents.send(
+        new ScanCommand({ TableName: this.#tableName, IndexName: ACTIVE_INDEX, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      );
+      for (const item of (page.Items ?? []) as Array<{ pk: string; status: JobStatus; taskArn?: string }>) {
+        jobs.push({ id: item.pk.slice(JOB_KEY_PREFIX.length), status: item.status, ...(item.taskArn ? { taskArn: item.taskArn } : {}) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return jobs;
   }
 
   async countActive(submittedBy: string, atMost: number): Promise<number> {

@@ -34,6 +34,8 @@ export interface EcsTaskRunnerOptions {
 
 export const JOB_ID_TAG = 'fargate-jobs:job-id';
 export const PROFILE_TAG = 'fargate-jobs:profile';
+/** The most tasks one DescribeTasks call takes. */
+export const DESCRIBE_TASKS_BATCH = 100;
 /** StopTask refuses a longer reason. */
 export const MAX_STOP_REASON_LENGTH = 255;
 
@@ -129,6 +131,20 @@ export class EcsTaskRunner implements TaskRunner {
     return snapshotOf(taskArn, task, network);
   }
 
+  async describeTasks(taskArns: readonly string[]): Promise<TaskSnapshot[]> {
+    const byCluster = Map.groupBy(taskArns, clusterOf);
+    const snapshots: TaskSnapshot[] = [];
+    for (const [cluster, arns] of byCluster) {
+      for (let start = 0; start < arns.length; start += DESCRIBE_TASKS_BATCH) {
+        const tasks = arns.slice(start, start + DESCRIBE_TASKS_BATCH);
+        const response = await throttleAware('DescribeTasks', () => this.#client.send(new DescribeTasksCommand({ cluster, tasks })));
+        // Tasks ECS no longer knows come back as failures (MISSING): left out.
+        for (const task of response.tasks ?? []) if (task.taskArn) snapshots.push(snapshotOf(task.taskArn, task, eniOf(task)));
+      }
+    }
+    return snapshots;
+  }
+
   async stopTask(taskArn: string, reason: string): Promise<void> {
     const cluster = clusterOf(taskArn);
     try {
@@ -210,6 +226,7 @@ export function snapshotOf(taskArn: string, task: Task, network: JobNetwork | un
   const watched = watchedContainer(task);
   return {
     taskArn: task.taskArn ?? taskArn,
+    ...(typeof task.version === 'number' ? { version: task.version } : {}),
     // ECS may add statuses; an unknown one is passed on, and the workflow keeps polling until STOPPED.
     lastStatus: (task.lastStatus ?? 'PROVISIONING') as TaskLastStatus,
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),

@@ -75,6 +75,7 @@ export function cachedJobStore(store: JobStore, options: { maxJobs?: number } = 
     update: (jobId, patch) => writing(jobId, () => store.update(jobId, patch), (job) => job),
     recordTaskState: (jobId, patch) => writing(jobId, () => store.recordTaskState(jobId, patch), (result) => result.job),
     list: (query) => store.list(query),
+    activeJobs: () => store.activeJobs(),
     countActive: (submittedBy, atMost) => store.countActive(submittedBy, atMost),
     delete: (jobId) => writing(jobId, () => store.delete(jobId), () => undefined),
   };

@@ -43,6 +43,7 @@ export function publishingJobStore(store: JobStore, changes: Pick<JobChangeHub, 
     update: (jobId, patch) => published(jobId, store.update(jobId, patch)),
     recordTaskState: (jobId, patch) => published(jobId, store.recordTaskState(jobId, patch)),
     list: (query) => store.list(query),
+    activeJobs: () => store.activeJobs(),
     countActive: (submittedBy, atMost) => store.countActive(submittedBy, atMost),
     delete: (jobId) => published(jobId, store.delete(jobId)),
   };

@@ -1,0 +1,59 @@
+/**
+ * The reconciler, on a schedule: what lost events left behind is repaired within one period. It
+ * reads the active jobs from their sparse index, describes their tasks in batches (100 a call on
+ * ECS), records what changed as an event would, and wakes each execution that waits for a change
+ * that has happened. A task the runner no longer knows has stopped: its execution is woken to
+ * finalize the job from what is recorded (FinalizeJob), and nothing is sent to stop it.
+ */
+import type { Dependencies } from '#lib/domain/ports.ts';
+import { applyTaskStateChange } from '#lib/domain/task-events.ts';
+import type { TaskStateChangePorts } from './task-state-change.ts';
+import { wakeFor } from './wake.ts';
+import type { WorkflowState } from './workflow-state.ts';
+
+export type ReconcilePorts = TaskStateChangePorts & Pick<Dependencies, 'taskRunner'>;
+
+export interface ReconcileReport {
+  /** Active jobs with a task. */
+  jobs: number;
+  /** Executions woken. */
+  woken: number;
+  /** Tasks the runner no longer knew. */
+  gone: number;
+}
+
+export async function reconcileActiveJobs(ports: ReconcilePorts): Promise<ReconcileReport> {
+  const active = (await ports.store.activeJobs()).filter((job): job is typeof job & { taskArn: string } => job.taskArn !== undefined);
+  const described = (await ports.taskRunner.describeTasks?.(active.map((job) => job.taskArn))) ?? [];
+  const byArn = new Map(described.map((task) => [task.taskArn, task]));
+  const report: ReconcileReport = { jobs: active.length, woken: 0, gone: 0 };
+  for (const { id, taskArn } of active) {
+    const task = byArn.get(taskArn);
+    if (!task) report.gone += 1;
+    try {
+      if (task?.version !== undefined) await applyTaskStateChange(ports, { ...task, jobId: id, version: task.version });
+      if (await wakeIfWaiting(ports, id, task === undefined)) report.woken += 1;
+    } catch (error) {
+      ports.logger.warn('could not reconcile a job', { jobId: id, error: String(error) });
+    }
+  }
+  if (report.woken > 0 || report.gone > 0) ports.logger.info('reconciled active jobs', { ...report });
+  return report;
+}
+
+/** Wakes the job's execution when what is recorded (or the task's being gone) is news to the state it waits in. */
+async function wakeIfWaiting(ports: ReconcilePorts, jobId: string, gone: boolean): Promise<boolean> {
+  const job = await ports.store.get(jobId);
+  if (!job?.waitToken || !job.waitState) return false;
+  const state = job.waitState as unknown as WorkflowState;
+  const now = ports.now?.() ?? new Date();
+  const next = gone ? (state.taskStatus === 'STOPPED' ? undefined : { ...state, taskStatus: 'STOPPED' as const, stopNeeded: false, lookNeeded: false }) : wakeFor(job, state, now);
+  if (!next) return false;
+  await ports.workflow.wake(job.waitToken, next);
+  return true;
+}
+
+/** The scheduled Lambda. */
+export function reconcileHandler(ports: ReconcilePorts) {
+  return (): Promise<ReconcileReport> => reconcileActiveJobs(ports);
+}
