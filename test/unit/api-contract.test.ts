@@ -53,7 +53,7 @@ interface ServerlessConfig {
 }
 
 interface AslDefinition {
-  States: Record<string, { Type: string; Resource?: string }>;
+  States: Record<string, { Type: string; Resource?: string; Parameters?: { FunctionName?: string } }>;
 }
 
 /** CloudFormation's short tags (`!GetAtt A.Arn`, `!Sub '…'`) read as the long form CloudFormation gets. */
@@ -387,7 +387,10 @@ describe('serverless.yml', () => {
       const state = pascalCase(step);
       const [functionName] = stepFunctions.find(([, fn]) => handlerModule(fn) === `handlers/steps/${step}`) ?? [];
       assert.ok(functionName, `handlers/steps/${step}.ts has no function`);
-      assert.equal(asl.States[state]?.Resource, `\${${state}FunctionArn}`, `the ${state} state invokes ${step} through its placeholder`);
+      // A callback state (`.waitForTaskToken`) names its function in Parameters; the others in Resource.
+      const definition = asl.States[state];
+      const invoked = definition?.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken' ? definition.Parameters?.FunctionName : definition?.Resource;
+      assert.equal(invoked, `\${${state}FunctionArn}`, `the ${state} state invokes ${step} through its placeholder`);
       expected[`${state}FunctionArn`] = { 'Fn::GetAtt': [lambdaLogicalId(functionName), 'Arn'] };
     }
     assert.deepEqual(substitutions, expected);

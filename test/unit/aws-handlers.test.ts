@@ -6,14 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
-import { ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACTIVE_INDEX, jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-table.ts';
 import type { Job } from '#lib/domain/job.ts';
+import type { ReconcileReport } from '#lib/workflow/reconcile.ts';
+import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
 
 const REGION = 'eu-west-1';
@@ -32,7 +34,7 @@ const STAGE_ENVIRONMENT = {
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
   REQUEST_HASH_KEY_SECRET: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf`,
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
-  // The notifying steps' settings (startTask, pollTask, notifyFinished in serverless.yml).
+  // The notifying functions' settings (startTask, pollTask, notifyFinished, taskStateChange, reconcile in serverless.yml).
   FARGATE_JOBS_WEBHOOK_SECRET_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf`,
   SLACK_BOT_TOKEN_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf`,
   SLACK_API_URL: 'https://slack.com/api',
@@ -56,6 +58,9 @@ let handlers: {
   health: HttpHandler;
   options: HttpHandler;
   startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }>;
+  awaitTask: (input: { state: WorkflowState; taskToken: string }) => Promise<void>;
+  taskStateChange: (event: unknown) => Promise<void>;
+  reconcile: () => Promise<ReconcileReport>;
 };
 
 /** What the Lambda authorizer answers for a valid token: its name and profiles (comma-separated). */
@@ -93,13 +98,46 @@ function headerOf(response: APIGatewayProxyStructuredResultV2, name: string): un
   return Object.entries(response.headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
 
+/** The state an execution waits in (AwaitTask) for a task that has not run yet. */
+function waitingState(job: Job): WorkflowState {
+  return {
+    jobId: job.id,
+    started: true,
+    taskArn: TASK_ARN,
+    timeoutSeconds: job.timeoutSeconds,
+    provisioningDeadline: new Date(Date.now() + 600_000).toISOString(),
+    deadline: null,
+    taskStatus: 'PROVISIONING',
+    networkReady: false,
+    stopNeeded: false,
+    stopRequest: null,
+    waitSeconds: 600,
+    lookNeeded: false,
+  };
+}
+
+/** ECS's "ECS Task State Change" event for a task of this stage's cluster, as EventBridge delivers it. */
+function taskStateChangeEvent(detail: Record<string, unknown>) {
+  return {
+    version: '0',
+    id: 'e0a1b2c3-d4e5-f6a7-b8c9-d0e1f2a3b4c5',
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [TASK_ARN],
+    detail: { clusterArn: `arn:aws:ecs:${REGION}:123456789012:cluster/${CLUSTER}`, taskArn: TASK_ARN, ...detail },
+  };
+}
+
 function storedItem(job: Job) {
   return { ...job, ...jobKey(job.id), gsi1pk: 'JOBS', gsi1sk: `${job.createdAt}#${job.id}` };
 }
 
 before(async () => {
   Object.assign(process.env, STAGE_ENVIRONMENT);
-  const [createJob, getJob, listJobs, cancelJob, health, options, startTask] = await Promise.all([
+  const [createJob, getJob, listJobs, cancelJob, health, options, startTask, awaitTask, taskStateChange, reconcile] = await Promise.all([
     import('#handlers/http/create-job.ts'),
     import('#handlers/http/get-job.ts'),
     import('#handlers/http/list-jobs.ts'),
@@ -107,6 +145,9 @@ before(async () => {
     import('#handlers/http/health.ts'),
     import('#handlers/http/options.ts'),
     import('#handlers/steps/start-task.ts'),
+    import('#handlers/steps/await-task.ts'),
+    import('#handlers/events/task-state-change.ts'),
+    import('#handlers/events/reconcile.ts'),
   ]);
   handlers = {
     createJob: createJob.handler as unknown as HttpHandler,
@@ -116,6 +157,9 @@ before(async () => {
     health: health.handler as unknown as HttpHandler,
     options: options.handler as unknown as HttpHandler,
     startTask: startTask.handler as never,
+    awaitTask: awaitTask.handler as never,
+    taskStateChange: taskStateChange.handler as never,
+    reconcile: reconcile.handler as never,
   };
 });
 
@@ -381,5 +425,145 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.subnets, ['subnet-0a1b2c3d', 'subnet-4e5f6a7b']);
     assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.securityGroups, ['sg-0123456789abcdef0']);
     assert.deepEqual(input?.overrides?.containerOverrides?.[0]?.command, ['echo', 'hello']);
+  });
+
+  it("AwaitTask stores the execution's task token on the job in the stage table, and wakes nothing while no change is recorded", async () => {
+    // Prepare
+    const job = aJob({ status: 'PROVISIONING', taskArn: TASK_ARN });
+    const state = waitingState(job);
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...job, waitToken: 'token-1', waitState: { ...state } }) });
+
+    // Act
+    await handlers.awaitTask({ state, taskToken: 'token-1' });
+
+    // Assess
+    const [update] = dynamodb.commandCalls(UpdateCommand);
+    assert.equal(update?.args[0].input.TableName, 'fargate-jobs-test-jobs');
+    assert.deepEqual(update?.args[0].input.Key, jobKey(job.id));
+    assert.ok(Object.values(update?.args[0].input.ExpressionAttributeValues ?? {}).includes('token-1'), 'the token is written');
+    assert.equal(dynamodb.commandCalls(GetCommand).length, 0, 'the write returns the record: no read (the function may only UpdateItem)');
+    assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+  });
+
+  it('AwaitTask wakes the execution at once when the task ran before the token was stored', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    const state = waitingState(job);
+    const startedAt = new Date(Date.now() - 5_000).toISOString();
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...job, startedAt, taskState: { lastStatus: 'RUNNING', version: 3, startedAt }, waitToken: 'token-2', waitState: { ...state } }) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    await handlers.awaitTask({ state, taskToken: 'token-2' });
+
+    // Assess
+    const [wake] = sfn.commandCalls(SendTaskSuccessCommand);
+    assert.equal(wake?.args[0].input.taskToken, 'token-2');
+    const next = JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState;
+    assert.equal(next.jobId, job.id);
+    assert.equal(next.taskStatus, 'RUNNING');
+    assert.equal(typeof next.deadline, 'string', "the job's own timeout applies from its start");
+  });
+
+  it("taskStateChange records an ECS Task State Change on the job in the stage table and wakes the execution waiting with the job's token", async () => {
+    // Prepare
+    const job = aJob({ status: 'PROVISIONING', taskArn: TASK_ARN });
+    const startedAt = new Date(Date.now() - 2_000).toISOString();
+    const waiting = { ...job, waitToken: 'token-3', waitState: { ...waitingState(job) } };
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(waiting) });
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...waiting, status: 'RUNNING', startedAt, taskState: { lastStatus: 'RUNNING', version: 3, startedAt } }) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    await handlers.taskStateChange(taskStateChangeEvent({ startedBy: job.id, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', startedAt, version: 3, containers: [] }));
+
+    // Assess
+    assert.deepEqual(dynamodb.commandCalls(GetCommand)[0]?.args[0].input.Key, jobKey(job.id), "the task's startedBy is the job");
+    const updates = dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    assert.ok(updates.length > 0);
+    for (const update of updates) {
+      assert.equal(update.TableName, 'fargate-jobs-test-jobs');
+      assert.deepEqual(update.Key, jobKey(job.id));
+    }
+    const [wake] = sfn.commandCalls(SendTaskSuccessCommand);
+    assert.equal(wake?.args[0].input.taskToken, 'token-3');
+    assert.equal((JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState).taskStatus, 'RUNNING');
+  });
+
+  it('taskStateChange ignores the event of a task no job started, reading and writing nothing', async () => {
+    // Act
+    await handlers.taskStateChange(taskStateChangeEvent({ startedBy: 'ecs-svc/1234567890', lastStatus: 'RUNNING', version: 2, containers: [] }));
+
+    // Assess
+    assert.equal(dynamodb.commandCalls(GetCommand).length, 0);
+    assert.equal(dynamodb.commandCalls(UpdateCommand).length, 0);
+    assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+  });
+
+  it("the reconciler Scans the stage table's active index, describes the tasks on the stage cluster, records a missed stop and wakes the execution with the job's token", async () => {
+    // Prepare: a running job whose STOPPED event was lost; its execution waits in AwaitTask.
+    const startedAt = new Date(Date.now() - 60_000);
+    const stoppedAt = new Date(Date.now() - 5_000);
+    const running = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: startedAt.toISOString() });
+    const waitState: WorkflowState = { ...waitingState(running), taskStatus: 'RUNNING', deadline: new Date(Date.now() + 600_000).toISOString(), networkReady: true };
+    const recorded = { ...running, taskState: { lastStatus: 'RUNNING', version: 3, startedAt: startedAt.toISOString() }, waitToken: 'token-4', waitState: { ...waitState } };
+    const stoppedTask = { lastStatus: 'STOPPED', version: 5, startedAt: startedAt.toISOString(), stoppedAt: stoppedAt.toISOString(), stopCode: 'EssentialContainerExited', exitCode: 0 };
+    const stopped = { ...recorded, taskState: stoppedTask };
+    // What the sparse index projects: the keys, the status and the task.
+    dynamodb.on(ScanCommand).resolves({ Items: [{ ...jobKey(running.id), activeSubmitter: running.submittedBy, status: 'RUNNING', taskArn: TASK_ARN }] });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn: TASK_ARN,
+          lastStatus: 'STOPPED',
+          desiredStatus: 'STOPPED',
+          version: 5,
+          startedAt,
+          stoppedAt,
+          stopCode: 'EssentialContainerExited',
+          overrides: { containerOverrides: [{ name: 'job' }] },
+          containers: [{ name: 'job', exitCode: 0, lastStatus: 'STOPPED' }],
+        },
+      ],
+      failures: [],
+    });
+    // The record before the change is applied, then as the write left it.
+    dynamodb.on(GetCommand).resolvesOnce({ Item: storedItem(recorded as Job) }).resolves({ Item: storedItem(stopped as Job) });
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem(stopped as Job) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    const report = await handlers.reconcile();
+
+    // Assess: the index, never the table.
+    const [scan] = dynamodb.commandCalls(ScanCommand);
+    assert.equal(scan?.args[0].input.TableName, 'fargate-jobs-test-jobs');
+    assert.equal(scan?.args[0].input.IndexName, ACTIVE_INDEX, 'only the sparse index of active jobs is scanned');
+    const [describe] = ecs.commandCalls(DescribeTasksCommand);
+    assert.equal(describe?.args[0].input.cluster, CLUSTER);
+    assert.deepEqual(describe?.args[0].input.tasks, [TASK_ARN]);
+    // The stop, recorded on the job as its event would have been.
+    const updates = dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    assert.ok(updates.length > 0);
+    for (const update of updates) {
+      assert.equal(update.TableName, 'fargate-jobs-test-jobs');
+      assert.deepEqual(update.Key, jobKey(running.id));
+    }
+    const recordedStates = updates.flatMap((update) => {
+      const name = Object.entries(update.ExpressionAttributeNames ?? {}).find(([, attribute]) => attribute === 'taskState')?.[0];
+      return name ? [update.ExpressionAttributeValues?.[name.replace(/^#f/, ':v')] as { lastStatus?: string; version?: number; exitCode?: number }] : [];
+    });
+    assert.equal(recordedStates.length, 1, 'one write records the task state');
+    assert.equal(recordedStates[0]?.lastStatus, 'STOPPED');
+    assert.equal(recordedStates[0]?.version, 5);
+    assert.equal(recordedStates[0]?.exitCode, 0);
+    // The execution, woken with the token stored on the job.
+    const [wake] = sfn.commandCalls(SendTaskSuccessCommand);
+    assert.equal(wake?.args[0].input.taskToken, 'token-4');
+    const next = JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState;
+    assert.equal(next.jobId, running.id);
+    assert.equal(next.taskStatus, 'STOPPED');
+    assert.equal(ecs.commandCalls(StopTaskCommand).length, 0, 'the reconciler stops nothing');
+    assert.deepEqual(report, { jobs: 1, woken: 1, gone: 0 });
   });
 });

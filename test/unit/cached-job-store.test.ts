@@ -81,6 +81,41 @@ describe('cachedJobStore', () => {
     assert.equal(read?.taskArn, 'local:task-1');
   });
 
+  it('does not remember a read that began while a write of the job was under way (the store may have read before writing)', async () => {
+    // Prepare: a store whose update waits to be let go, and whose read reads at once but answers when let go.
+    const job = aJob();
+    await testStore.store.create(job);
+    const gates = { update: Promise.withResolvers<void>(), read: Promise.withResolvers<void>() };
+    const gated: JobStore = new Proxy(testStore.store, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (typeof value !== 'function') return value;
+        const call = (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (name === 'update') return async (...args: unknown[]) => (await gates.update.promise, call(...args));
+        if (name === 'get') return async (...args: unknown[]) => {
+          const read = await call(...args);
+          await gates.read.promise;
+          return read;
+        };
+        return call;
+      },
+    });
+    const cached = cachedJobStore(gated);
+
+    // Act: the update is under way when the read begins; the read answers what it read before the update, after it.
+    const updating = cached.update(job.id, { taskArn: 'local:task-2' });
+    const reading = cached.get(job.id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gates.update.resolve();
+    await updating;
+    gates.read.resolve();
+    const staleRead = await reading;
+
+    // Assess: that read was the record before the update, and is not what the cache answers now.
+    assert.equal(staleRead?.taskArn, undefined);
+    assert.equal((await cached.get(job.id))?.taskArn, 'local:task-2');
+  });
+
   it('forgets a deleted job', async () => {
     // Prepare
     const cached = cachedJobStore(testStore.store);

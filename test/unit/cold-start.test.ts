@@ -45,6 +45,13 @@ const NEEDS: Record<string, string[]> = {
   'steps/stop-task': TASK_SETTINGS,
   'steps/finalize-job': ['JOBS_TABLE', ...TASK_SETTINGS],
   'steps/mark-failed': ['JOBS_TABLE', ...TASK_SETTINGS],
+  // Stores the task token and may wake the execution (SendTaskSuccess on this stage's state machine).
+  'steps/await-task': ['JOBS_TABLE', 'STATE_MACHINE_ARN'],
+  // ECS's task-state changes: the job's profile, the execution to wake, the notifier (RUNNING).
+  'events/task-state-change': ['JOBS_TABLE', 'STATE_MACHINE_ARN', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
+  // The scheduled reconciler: the active jobs, their tasks described on this stage's cluster, the
+  // executions to wake, the notifier (RUNNING), as task-state-change.
+  'events/reconcile': ['JOBS_TABLE', 'STATE_MACHINE_ARN', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
 };
 
 let instance = 0;

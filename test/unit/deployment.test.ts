@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION } from '#lib/adapters/aws/dynamodb-table.ts';
+import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
+import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
@@ -28,7 +30,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling sixteen functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling nineteen functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -63,6 +65,14 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents'],
   markFailed: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   notifyFinished: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
+  // Stores the execution's task token on the job (an update that returns the record) and wakes the
+  // execution when the change it waits for is already recorded.
+  awaitTask: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
+  // ECS's task-state changes: reads and updates the job, wakes the execution, notifies on RUNNING.
+  taskStateChange: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue'],
+  // The scheduled reconciler: what taskStateChange does, for every active job (read with a Scan of
+  // their sparse index), with the tasks described as pollTask does.
+  reconcile: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue'],
 };
 
 function SLACK_ROUTE_ACTIONS(): string[] {
@@ -76,6 +86,21 @@ const FUNCTION_INDEXES: Record<string, string[]> = {
   slackCommands: [ACTIVE_INDEX, LIST_INDEX],
   slackInteractions: [ACTIVE_INDEX, LIST_INDEX],
 };
+
+/**
+ * The indexes each function that scans may scan (a Scan grant is per index as well). No function may
+ * scan the table: a Scan reads every item it holds, token items too.
+ */
+const FUNCTION_SCANS: Record<string, string[]> = {
+  // The active jobs: the index is sparse (only jobs that are not terminal carry its key), so a Scan
+  // of it reads those alone, and only their keys, status and task.
+  reconcile: [ACTIVE_INDEX],
+};
+
+/** The functions invoked on a schedule, with their schedule expression. */
+const SCHEDULED_FUNCTIONS: Record<string, string> = { reconcile: 'rate(5 minutes)' };
+/** The reconciler's period: a run ends before the next one starts. */
+const RECONCILE_PERIOD_SECONDS = 5 * 60;
 
 /** The stage's Secrets Manager secrets, by how their names end (`fargate-jobs-<stage>-<suffix>`). */
 const SECRET_SUFFIXES = {
@@ -107,10 +132,12 @@ const FUNCTION_SECRETS: Record<string, Partial<Record<StageSecret, string>>> = {
   startTask: NOTIFIER_SECRETS,
   pollTask: NOTIFIER_SECRETS,
   notifyFinished: NOTIFIER_SECRETS,
+  taskStateChange: NOTIFIER_SECRETS,
+  reconcile: NOTIFIER_SECRETS,
 };
 
 /** The functions that notify a job's Slack thread and webhook (lib/composition/aws.ts: notifier). */
-const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'notifyFinished'];
+const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'notifyFinished', 'taskStateChange', 'reconcile'];
 /** The functions that submit jobs, so check a callbackUrl against the webhook allow-list. */
 const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions'];
 const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
@@ -155,8 +182,16 @@ interface ContainerDefinition {
   LogConfiguration?: { LogDriver: string; Options?: Record<string, unknown> };
 }
 interface AslDefinition {
-  States: Record<string, { TimeoutSeconds?: number }>;
+  States: Record<string, { Resource?: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string; Parameters?: Record<string, unknown> }>;
 }
+
+/** The Resource of a Task state that invokes a Lambda and waits for a callback with the task token. */
+const WAIT_FOR_TASK_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** The longest a function that only stores a token or handles one event may run: the waiting is not in it. */
+const SHORT_FUNCTION_SECONDS = 60;
+
+/** How job ids, and so the startedBy of the tasks this stage runs, begin (lib/domain/ids.ts). */
+const JOB_ID_PREFIX = 'job-';
 
 function list<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
@@ -537,7 +572,7 @@ describe('the packaged CloudFormation template', () => {
     assert.ok((packaged.resource(taskLogGroupId()).Properties?.RetentionInDays as number) > 0, 'task output is kept for a limited time');
   });
 
-  it('keeps HTTP handlers within the API Gateway limit and each step within its state timeout, finalizeJob long enough to drain logs', () => {
+  it('keeps HTTP handlers within the API Gateway limit, each step within its state timeout (short where the state waits for a callback), the event handler short, the reconciler within its period, finalizeJob long enough to drain logs', () => {
     // Prepare
     const asl = JSON.parse(readFileSync(join(ROOT, 'statemachine/run-job.asl.json'), 'utf8')) as AslDefinition;
 
@@ -551,11 +586,31 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(typeof timeout, 'number', `${functionName} has a timeout`);
       if (handler.startsWith('handlers/http/')) {
         assert.ok(timeout <= 29, `${functionName}: ${timeout} s is more than API Gateway waits for`);
+      } else if (SCHEDULED_FUNCTIONS[functionName] !== undefined) {
+        // Invoked by its schedule, no state bounds it: one run describes every active job, so it may
+        // take longer than one event, but it ends before the next run starts.
+        assert.ok(handler.startsWith('handlers/events/'), `${functionName}: ${handler} is not an event handler`);
+        assert.ok(timeout < RECONCILE_PERIOD_SECONDS, `${functionName}: ${timeout} s does not end before its next run, ${RECONCILE_PERIOD_SECONDS} s later`);
+      } else if (handler.startsWith('handlers/events/')) {
+        // Invoked asynchronously by EventBridge, no state bounds it: a few reads and writes, kept short
+        // so that a hung call fails and Lambda's retry of the event comes soon.
+        assert.ok(timeout <= SHORT_FUNCTION_SECONDS, `${functionName}: ${timeout} s for one event`);
       } else {
+        assert.ok(handler.startsWith('handlers/steps/'), `${functionName}: ${handler} is neither a route, a step nor an event handler`);
         const state = pascalCase(handler.replace(/^handlers\/steps\//, '').replace(/\.handler$/, ''));
-        const stateTimeout = asl.States[state]?.TimeoutSeconds;
-        assert.ok(stateTimeout !== undefined, `the ${state} state sets TimeoutSeconds`);
-        assert.ok(timeout < stateTimeout, `${functionName}: ${timeout} s does not end before the ${state} state's ${stateTimeout} s`);
+        const definition = asl.States[state];
+        assert.ok(definition, `the ASL has no ${state} state for ${functionName}`);
+        if (definition.Resource === WAIT_FOR_TASK_TOKEN) {
+          // A deliberate exception: a callback state's timeout (TimeoutSecondsPath, up to the one-hour
+          // safety net) is how long the execution waits for the token, not how long the Lambda may
+          // run. The Lambda only stores the token and returns, so its timeout must be short instead.
+          assert.ok(definition.TimeoutSecondsPath !== undefined || definition.TimeoutSeconds !== undefined, `the ${state} state bounds its wait`);
+          assert.ok(timeout <= SHORT_FUNCTION_SECONDS, `${functionName}: ${timeout} s to store a task token; the wait is not in the Lambda`);
+        } else {
+          const stateTimeout = definition.TimeoutSeconds;
+          assert.ok(stateTimeout !== undefined, `the ${state} state sets TimeoutSeconds`);
+          assert.ok(timeout < stateTimeout, `${functionName}: ${timeout} s does not end before the ${state} state's ${stateTimeout} s`);
+        }
       }
     }
     // It waits for at least 10 s of quiet after the task stopped (awslogs flush), up to 60 s.
@@ -789,12 +844,18 @@ describe('the IAM policies of the packaged template', () => {
       // Act
       const statements = packaged.roleStatements(packaged.functionRole(functionName));
       const queried = statementsFor(statements, 'dynamodb:Query').flatMap((statement) => list(statement.Resource).map(arnText));
+      const scanned = statementsFor(statements, 'dynamodb:Scan').flatMap((statement) => list(statement.Resource).map(arnText));
 
       // Assess
       assert.deepEqual(
         sorted(queried.map(String)),
         sorted((FUNCTION_INDEXES[functionName] ?? []).map((indexName) => `\${${tableId}.Arn}/index/${indexName}`)),
         `${functionName} queries other indexes than it reads`,
+      );
+      assert.deepEqual(
+        sorted(scanned.map(String)),
+        sorted((FUNCTION_SCANS[functionName] ?? []).map((indexName) => `\${${tableId}.Arn}/index/${indexName}`)),
+        `${functionName} scans other indexes than it reads (or the table)`,
       );
       for (const statement of statements) {
         const resources = list(statement.Resource);
@@ -809,6 +870,9 @@ describe('the IAM policies of the packaged template', () => {
               assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} or ${ACTIVE_INDEX} index`);
               assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } }, `${where} reads index partitions other than ${JOB_LIST_PARTITION}`);
             }
+          } else if (action === 'dynamodb:Scan') {
+            // The sparse index of active jobs only, never the table (every job and token item).
+            assert.deepEqual(resources.map(arnText), [activeIndex], `${where} scans only the ${ACTIVE_INDEX} index`);
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
             // The authorizer reads token items only; every other function job records only.
@@ -819,6 +883,9 @@ describe('the IAM policies of the packaged template', () => {
             for (const resource of resources) assert.ok(isSecretRef(resource), `${where} reads ${JSON.stringify(resource)}, not a secret of this stage`);
           } else if (action === 'states:StartExecution') {
             assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} starts only the run-job state machine`);
+          } else if (action === 'states:SendTaskSuccess') {
+            // Step Functions checks a callback against the state machine of the execution waiting with the token.
+            assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} wakes only executions of the run-job state machine`);
           } else if (action === 'logs:GetLogEvents') {
             assert.deepEqual(resources, [arnOf(taskLogGroupId())], `${where} reads only the task log group`);
           } else if (action === 'ecs:RunTask') {
@@ -852,11 +919,108 @@ describe('the IAM policies of the packaged template', () => {
     // Assess
     assert.ok('NotifyFinishedFunctionArn' in substitutions, 'the NotifyFinished state invokes notifyFinished');
     assert.deepEqual(substitutions.NotifyFinishedFunctionArn, arnOf(`${functionPrefix('notifyFinished')}LambdaFunction`));
+    // The callback state invokes awaitTask through lambda:invoke.waitForTaskToken: still InvokeFunction
+    // on that function. Waking the execution is the functions' SendTaskSuccess, not the state machine's.
+    assert.deepEqual(substitutions.AwaitTaskFunctionArn, arnOf(`${functionPrefix('awaitTask')}LambdaFunction`));
     assert.deepEqual(actionsOf(statements), ['lambda:InvokeFunction']);
     assert.deepEqual(
       sorted(statements.flatMap((statement) => list(statement.Resource)).map((resource) => JSON.stringify(resource))),
       sorted(Object.values(substitutions).map((arn) => JSON.stringify(arn))),
     );
+  });
+
+  it("an EventBridge rule sends this stage's cluster's ECS Task State Change events for tasks it started to the taskStateChange function, and only those", () => {
+    // Prepare
+    const [clusterId] = packaged.single('AWS::ECS::Cluster');
+    const functionArn = arnOf(`${functionPrefix('taskStateChange')}LambdaFunction`);
+    const targetsFunction = (rule: Resource, arn: unknown) =>
+      list(rule.Properties?.Targets as Array<{ Arn: unknown }> | undefined).some((target) => JSON.stringify(target.Arn) === JSON.stringify(arn));
+
+    // Act
+    const rules = packaged.ofType('AWS::Events::Rule');
+    // The schedules (the reconciler's) are rules too: the event rules are those with a pattern.
+    const eventRules = rules.filter(([, rule]) => rule.Properties?.EventPattern !== undefined);
+    const toFunction = rules.filter(([, rule]) => targetsFunction(rule, functionArn));
+    const permissions = packaged
+      .ofType('AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties ?? {})
+      .filter((permission) => JSON.stringify(permission.FunctionName) === JSON.stringify(functionArn) || JSON.stringify(permission.FunctionName) === JSON.stringify(ref(`${functionPrefix('taskStateChange')}LambdaFunction`)));
+
+    // Assess: one rule, on the default bus, matching exactly this pattern (no other key widens or narrows it).
+    assert.equal(eventRules.length, 1, `one EventBridge event rule is expected, found ${eventRules.map(([id]) => id).join(', ') || 'none'}`);
+    assert.equal(toFunction.length, 1, 'the rule targets the taskStateChange function');
+    const [ruleId, rule] = toFunction[0] as [string, Resource];
+    const properties = rule.Properties ?? {};
+    assert.ok(properties.EventBusName === undefined || properties.EventBusName === 'default', `${ruleId} is on the default bus, where ECS sends its events`);
+    assert.notEqual(properties.State, 'DISABLED');
+    assert.deepEqual(properties.EventPattern, {
+      source: ['aws.ecs'],
+      'detail-type': [TASK_STATE_CHANGE],
+      detail: {
+        // This stage's cluster only: another stage's (or anyone's) tasks are not this stage's jobs.
+        clusterArn: [arnOf(clusterId)],
+        // Tasks this stage started: RunTask's startedBy is the job id (lib/adapters/aws/ecs-task-runner.ts).
+        startedBy: [{ prefix: JOB_ID_PREFIX }],
+      },
+    });
+    assert.ok(JOB_ID_PATTERN.source.startsWith(`^${JOB_ID_PREFIX}`), 'the prefix is how every job id begins (the event reader keeps job ids only)');
+    assert.deepEqual(list(properties.Targets as unknown[] | undefined).length, 1, `${ruleId} sends its events to the function only`);
+    // The function is invoked by that rule and nothing else: no route, no other rule.
+    for (const [otherId, other] of rules.filter(([id]) => id !== ruleId)) assert.ok(!targetsFunction(other, functionArn), `${otherId} also targets taskStateChange`);
+    assert.equal(permissions.length, 1, 'one Lambda permission on taskStateChange');
+    const [permission] = permissions;
+    assert.equal(permission?.Action, 'lambda:InvokeFunction');
+    assert.equal(permission?.Principal, 'events.amazonaws.com');
+    assert.ok(ruleArnMatches(permission?.SourceArn, ruleId, properties), `the permission lets only ${ruleId} invoke it, found SourceArn ${JSON.stringify(permission?.SourceArn)}`);
+  });
+
+  it('the reconciler runs every 5 minutes and may Scan only the sparse index of active jobs (never the table)', () => {
+    // Prepare
+    const [tableId, table] = packaged.single('AWS::DynamoDB::Table');
+    const functionId = `${functionPrefix('reconcile')}LambdaFunction`;
+    const functionArn = arnOf(functionId);
+    const targetsFunction = (rule: Resource) =>
+      list(rule.Properties?.Targets as Array<{ Arn: unknown }> | undefined).some((target) => JSON.stringify(target.Arn) === JSON.stringify(functionArn));
+    const namesFunction = (value: unknown) => JSON.stringify(value) === JSON.stringify(functionArn) || JSON.stringify(value) === JSON.stringify(ref(functionId));
+
+    // Act
+    const rules = packaged.ofType('AWS::Events::Rule').filter(([, rule]) => targetsFunction(rule));
+    const permissions = packaged
+      .ofType('AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties ?? {})
+      .filter((permission) => namesFunction(permission.FunctionName));
+    const scans = statementsFor(packaged.roleStatements(packaged.functionRole('reconcile')), 'dynamodb:Scan');
+    const scanners = Object.keys(FUNCTION_ACTIONS).filter((functionName) => statementsFor(packaged.roleStatements(packaged.functionRole(functionName)), 'dynamodb:Scan').length > 0);
+
+    // Assess: one schedule, every 5 minutes, invoking the function alone; no event pattern, no route.
+    assert.equal(rules.length, 1, `one rule invokes the reconciler, found ${rules.map(([id]) => id).join(', ') || 'none'}`);
+    const [ruleId, rule] = rules[0] as [string, Resource];
+    const properties = rule.Properties ?? {};
+    assert.equal(properties.ScheduleExpression, SCHEDULED_FUNCTIONS.reconcile);
+    assert.equal(properties.ScheduleExpression, 'rate(5 minutes)');
+    assert.equal(properties.EventPattern, undefined, `${ruleId} is a schedule, not an event rule`);
+    assert.notEqual(properties.State, 'DISABLED');
+    assert.equal(list(properties.Targets as unknown[] | undefined).length, 1, `${ruleId} invokes the reconciler only`);
+    assert.equal(permissions.length, 1, 'one Lambda permission on the reconciler');
+    assert.equal(permissions[0]?.Principal, 'events.amazonaws.com');
+    assert.ok(ruleArnMatches(permissions[0]?.SourceArn, ruleId, properties), `the permission lets only ${ruleId} invoke it`);
+    assert.ok(!packaged.ofType('AWS::ApiGatewayV2::Integration').some(([, integration]) => namesFunction(integration.Properties?.IntegrationUri)), 'no route reaches the reconciler');
+    assert.equal(packaged.lambda('reconcile').Properties?.Handler, 'handlers/events/reconcile.handler');
+    assert.ok((packaged.lambda('reconcile').Properties?.Timeout as number) < RECONCILE_PERIOD_SECONDS, 'a run ends before the next one starts');
+
+    // Assess: a Scan of exactly the active index. A Scan of the table would read every job and every
+    // token item; the index holds only the jobs that are not terminal (sparse: keyed by an attribute
+    // only those carry), and of them only their keys, status and task.
+    assert.deepEqual(scanners, ['reconcile'], 'no other function may Scan');
+    assert.equal(scans.length, 1);
+    assert.deepEqual(list(scans[0]?.Resource).map(arnText), [`\${${tableId}.Arn}/index/${ACTIVE_INDEX}`]);
+    assert.deepEqual(list(scans[0]?.Action), ['dynamodb:Scan'], 'the index statement grants the Scan alone');
+    const index = (table.Properties?.GlobalSecondaryIndexes as Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }>; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }>).find(
+      (candidate) => candidate.IndexName === ACTIVE_INDEX,
+    );
+    assert.ok(index, `the table has the ${ACTIVE_INDEX} index`);
+    assert.notEqual(index.Projection.ProjectionType, 'ALL', 'the index projects what the reconciler reads, not whole job records');
+    assert.deepEqual(sorted(index.Projection.NonKeyAttributes ?? []), ['status', 'taskArn']);
   });
 
   it("give each profile's tasks a role of their own, so what one profile's jobs are granted no other profile's jobs get", () => {
@@ -1026,6 +1190,26 @@ function apiId(): string {
 /** The API's base URL as a Fn::Sub text: what HttpApiUrl outputs, and what API_URL tells the functions. */
 function apiUrlText(): string {
   return `https://\${${apiId()}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}`;
+}
+
+/**
+ * The text a Fn::Join of strings and pseudo-parameter Refs stands for (`arn:${AWS::Partition}:…`), as
+ * the framework builds a rule's ARN from its name; undefined for anything else.
+ */
+function joinedText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const name = (value as { Ref?: unknown } | null)?.Ref;
+  if (typeof name === 'string' && name.startsWith('AWS::')) return `\${${name}}`;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (!join) return arnText(value);
+  const parts = join[1].map(joinedText);
+  return parts.every((part) => part !== undefined) ? parts.join(join[0]) : undefined;
+}
+
+/** Whether a Lambda permission's SourceArn is exactly the ARN of that rule on the default bus. */
+function ruleArnMatches(sourceArn: unknown, ruleId: string, rule: Record<string, unknown>): boolean {
+  if (JSON.stringify(sourceArn) === JSON.stringify(arnOf(ruleId))) return true;
+  return typeof rule.Name === 'string' && joinedText(sourceArn) === `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Name}`;
 }
 
 /** The log group the tasks write to and the log reader reads (TASK_LOG_GROUP). */

@@ -63,10 +63,12 @@ export function cachedJobStore(store: JobStore, options: { maxJobs?: number } = 
         remember(known);
         return structuredClone(known);
       }
+      // Only a read no write overlapped tells the record as it is: none under way when it began (the
+      // store may apply one after reading), none begun while it ran.
+      const unwritten = !writes.has(jobId);
       const before = writesStarted;
       const job = await store.get(jobId);
-      // Only a read no write overlapped tells the record as it is.
-      if (job && writesStarted === before && !writes.has(jobId)) remember(job);
+      if (job && unwritten && writesStarted === before && !writes.has(jobId)) remember(job);
       return job;
     },
     transition: (jobId, status, patch) => writing(jobId, () => store.transition(jobId, status, patch), (result) => result.job),
