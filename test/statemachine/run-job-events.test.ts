@@ -12,7 +12,7 @@ import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { cancelJob } from '#lib/domain/job-service.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { silentLogger, stderrLogger } from '#lib/domain/logger.ts';
-import type { LogReader, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { LogReader, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
@@ -43,6 +43,10 @@ interface TaskPlay {
   repeated?: boolean;
   /** No event reaches the handler at all. */
   dropped?: boolean;
+  /** The task never gets past provisioning (no event until it is stopped). */
+  stuck?: boolean;
+  /** RunTask refuses to start it. */
+  refused?: boolean;
 }
 
 /** A task that reports each change of its state as ECS would, with a version; DescribeTasks answers as it is. */
@@ -61,7 +65,9 @@ class EventingTask implements TaskRunner {
     this.send = send;
   }
 
-  async runTask(): Promise<{ started: true; taskArn: string }> {
+  async runTask(): Promise<RunTaskResult> {
+    if (this.play.refused) return { started: false, failure: { category: 'CAPACITY', message: 'the task could not be started: RESOURCE:FARGATE' } };
+    if (this.play.stuck) return { started: true, taskArn: TASK_ARN };
     const lifecycle = async () => {
       await this.change({ lastStatus: 'RUNNING', startedAt: new Date().toISOString() });
       if (!this.play.runsForever) await this.change({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode: this.play.exitCode ?? 0, stoppedAt: new Date().toISOString() });
@@ -102,12 +108,20 @@ interface Played {
   task: EventingTask;
 }
 
-async function play(taskPlay: TaskPlay, options: { job?: Partial<Job>; maxAwaitMs?: number; whileRunning?: (job: Job, task: EventingTask) => Promise<void> } = {}): Promise<Played> {
+interface PlayOptions {
+  job?: Partial<Job>;
+  maxAwaitMs?: number;
+  whileRunning?: (job: Job, task: EventingTask) => Promise<void>;
+  /** The steps' clock, when a test moves time on (the real one otherwise). */
+  now?: () => Date;
+}
+
+async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Played> {
   const { store } = testStore;
   const job = aJob({ profile: 'ssh', ...options.job });
   await store.create(job);
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
-  const ports = { store, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: waking };
+  const ports = { store, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: waking, ...(options.now ? { now: options.now } : {}) };
   const task: EventingTask = new EventingTask(job.id, taskPlay, (change) => handleTaskStateChange(ports, change));
   const steps = workflowSteps({ ...ports, taskRunner: task, logReader: NO_LOGS });
   // Long enough that a wait ends by an event unless there is none; short enough for a test.
@@ -188,6 +202,42 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(record.failure?.category, 'OUTCOME_UNKNOWN');
     assert.deepEqual(record.logTail, ['done']);
     assert.deepEqual(stops, []);
+  });
+
+  test('start failure: RunTask refuses, nothing is waited for, the job ends FAILED CAPACITY', async () => {
+    const { outcome, record } = await play({ refused: true });
+
+    assert.deepEqual(outcome.states, ['StartTask', 'TaskStarted', 'NotifyFinished', 'Finished', 'Done']);
+    assert.equal(record.status, 'FAILED');
+    assert.equal(record.failure?.category, 'CAPACITY');
+  });
+
+  test('stuck provisioning: the wait times out at the provisioning limit, the task is stopped, its STOPPED event ends the job START_FAILED in a dozen transitions', async () => {
+    // The clock jumps past the 600 s limit at the first look.
+    let offsetMs = 0;
+    const now = () => new Date(Date.now() + offsetMs);
+    const { outcome, record } = await play(
+      { stuck: true },
+      {
+        now,
+        // The provisioning wait ends here; the stop's STOPPED event comes sooner (20 ms).
+        maxAwaitMs: 500,
+        whileRunning: async (_job, task) => {
+          const describe = task.describeTask.bind(task);
+          task.describeTask = async () => {
+            offsetMs += 601_000;
+            return describe();
+          };
+        },
+      },
+    );
+
+    assert.deepEqual(outcome.states, [
+      'StartTask', 'TaskStarted', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done',
+    ]);
+    assert.ok(outcome.states.length <= 40);
+    assert.equal(record.status, 'FAILED');
+    assert.equal(record.failure?.category, 'START_FAILED');
   });
 
   test('timeout: at the deadline PollTask asks for the stop, its STOPPED event ends the job TIMED_OUT', async () => {
