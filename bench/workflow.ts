@@ -84,6 +84,27 @@ class SimulatedTask {
   }
 }
 
+interface Counts {
+  lambdas: number;
+  describes: number;
+}
+
+/** The states that end a job, alike in both definitions: FinalizeJob's one look at the task, the notification. */
+function endingSteps(task: SimulatedTask, counts: Counts) {
+  return {
+    FinalizeJob: async () => {
+      counts.lambdas += 1;
+      counts.describes += 1;
+      return { jobId: 'job', status: task.runningAt === undefined ? 'FAILED' : 'SUCCEEDED', exitCode: 0 } as unknown as Json;
+    },
+    MarkFailed: async (input: Json) => input,
+    NotifyFinished: async () => {
+      counts.lambdas += 1;
+      return null as unknown as Json;
+    },
+  };
+}
+
 const clockDate = (task: SimulatedTask) => new Date(Date.UTC(2030, 0, 1) + task.now * 1000);
 
 // ---------------------------------------------------------------------------------------------
@@ -98,14 +119,13 @@ async function runOld(scenario: Scenario): Promise<Measures> {
   const text = readFileSync(new URL('./polling-run-job.asl.json', import.meta.url), 'utf8').replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:000000000000:function:$1');
   const machine = new StateMachine(JSON.parse(text));
   const task = new SimulatedTask(scenario);
-  let describes = 0;
-  let lambdas = 0;
+  const counts: Counts = { lambdas: 0, describes: 0 };
   let seenStopAt: number | undefined;
   const poll = async (input: Json) => {
-    lambdas += 1;
+    counts.lambdas += 1;
     const state = input as Record<string, unknown> & { polls: number; networkReady: boolean; nextPollSeconds: number; pollAttempt: number; deadline: number | null; stopRequested: boolean };
     if (state.polls > 0) task.now += state.networkReady ? state.nextPollSeconds : 2;
-    describes += 1;
+    counts.describes += 1;
     const snapshot = task.snapshot();
     const running = snapshot.lastStatus === 'RUNNING' || snapshot.startedAt !== undefined;
     const deadline = state.deadline ?? (running ? (task.runningAt ?? task.now) + 3 * 3600 * 24 : null);
@@ -130,30 +150,21 @@ async function runOld(scenario: Scenario): Promise<Measures> {
     overrides: {
       taskResourceLocalHandlers: {
         StartTask: async () => {
-          lambdas += 1;
+          counts.lambdas += 1;
           return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', stopNeeded: false, networkReady: false, nextPollSeconds: 0, pollAttempt: 0, polls: 0, deadline: null, stopRequested: false } as unknown as Json;
         },
         PollTask: poll,
         StopTask: async (input: Json) => {
-          lambdas += 1;
+          counts.lambdas += 1;
           task.stopAt = task.now + 30;
           return { ...(input as object), stopNeeded: false, pollAttempt: 0, nextPollSeconds: 5 } as unknown as Json;
         },
-        FinalizeJob: async () => {
-          lambdas += 1;
-          describes += 1;
-          return { jobId: 'job', status: task.runningAt === undefined ? 'FAILED' : 'SUCCEEDED', exitCode: 0 } as unknown as Json;
-        },
-        MarkFailed: async (input: Json) => input,
-        NotifyFinished: async () => {
-          lambdas += 1;
-          return null as unknown as Json;
-        },
+        ...endingSteps(task, counts),
       },
       waitTimeOverrides: { WaitForNetwork: 0, WaitForStop: 0 },
     },
   });
-  return measure(execution, () => ({ lambdas, describes, lagSeconds: (seenStopAt ?? 0) - (task.stopAt ?? 0), status: '' }));
+  return measure(execution, () => ({ ...counts, lagSeconds: (seenStopAt ?? 0) - (task.stopAt ?? 0), status: '' }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,8 +173,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
 async function runNew(scenario: Scenario): Promise<Measures> {
   const machine = new StateMachine(loadLocalDefinition() as ConstructorParameters<typeof StateMachine>[0]);
   const task = new SimulatedTask(scenario);
-  let describes = 0;
-  let lambdas = 0;
+  const counts: Counts = { lambdas: 0, describes: 0 };
   let knownStopAt: number | undefined;
   const record = (at: number): Job => {
     const snapshot = task.snapshot(at);
@@ -175,7 +185,7 @@ async function runNew(scenario: Scenario): Promise<Measures> {
     });
   };
   const awaitTask = async (input: Json): Promise<Json> => {
-    lambdas += 1;
+    counts.lambdas += 1;
     const { state } = (input as unknown as { Payload: { state: WorkflowState } }).Payload;
     const timeoutAt = task.now + state.waitSeconds;
     // Each event tells the task as it was when it was sent, a little later; with events lost, each
@@ -200,40 +210,31 @@ async function runNew(scenario: Scenario): Promise<Measures> {
     overrides: {
       taskResourceLocalHandlers: {
         StartTask: async () => {
-          lambdas += 1;
+          counts.lambdas += 1;
           const provisioningDeadline = new Date(Date.UTC(2030, 0, 1) + PROVISIONING_TIMEOUT_SECONDS * 1000).toISOString();
           return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', timeoutSeconds: 3 * 24 * 3600, provisioningDeadline, deadline: null, networkReady: false, stopNeeded: false, stopRequest: null, waitSeconds: PROVISIONING_TIMEOUT_SECONDS, lookNeeded: false } as unknown as Json;
         },
         AwaitTask: awaitTask,
         PollTask: async (input: Json) => {
-          lambdas += 1;
-          describes += 1;
+          counts.lambdas += 1;
+          counts.describes += 1;
           const state = input as unknown as WorkflowState;
           const decision = decideNextPoll(state, task.snapshot(), clockDate(task));
           if (decision.taskStatus === 'STOPPED') knownStopAt ??= task.now;
           return { ...state, ...decision, lookNeeded: false } as unknown as Json;
         },
         StopTask: async (input: Json) => {
-          lambdas += 1;
+          counts.lambdas += 1;
           task.stopAt = task.now + 30;
           return { ...(input as object), stopNeeded: false, waitSeconds: waitSecondsBefore(undefined, clockDate(task)) } as unknown as Json;
         },
-        FinalizeJob: async () => {
-          lambdas += 1;
-          describes += 1;
-          return { jobId: 'job', status: task.runningAt === undefined ? 'FAILED' : 'SUCCEEDED', exitCode: 0 } as unknown as Json;
-        },
-        MarkFailed: async (input: Json) => input,
-        NotifyFinished: async () => {
-          lambdas += 1;
-          return null as unknown as Json;
-        },
+        ...endingSteps(task, counts),
       },
     },
   });
   // The event Lambda runs once per ECS event (none when they are lost).
   const eventLambdas = () => (scenario.eventsLost ? 0 : task.eventTimes().length);
-  return measure(execution, () => ({ lambdas: lambdas + eventLambdas(), describes, lagSeconds: (knownStopAt ?? 0) - (task.stopAt ?? 0), status: '' }));
+  return measure(execution, () => ({ lambdas: counts.lambdas + eventLambdas(), describes: counts.describes, lagSeconds: (knownStopAt ?? 0) - (task.stopAt ?? 0), status: '' }));
 }
 
 async function measure(execution: ReturnType<StateMachine['run']>, counts: () => Omit<Measures, 'transitions' | 'historyEvents'>): Promise<Measures> {

@@ -15,6 +15,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from './http-server.ts';
 
 export interface FakeTaskPlan {
   /** RunTask answers this error (HTTP 400) instead of a task. */
@@ -170,12 +171,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       AWS_ACCESS_KEY_ID: 'fake-access-key-id',
       AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
     }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps its sockets alive; close() alone would wait for them.
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

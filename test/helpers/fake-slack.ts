@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from './http-server.ts';
 
 export interface FakeSlackOptions {
   botToken: string;
@@ -130,12 +131,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     rateLimitNext: (count, retryAfterSeconds) => state.rateLimits.push(...Array<number>(count).fill(retryAfterSeconds)),
     stallNext: (count) => void (state.stalls += count),
     waitFor: (predicate, timeoutMs = DEFAULT_WAIT_MS) => waitFor(state, predicate, timeoutMs),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets and stalled calls would hold close() open.
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -6,6 +6,7 @@ import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { startEmbeddedDynamoDb, STORE_SECRET_HEADER, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { ensureJobTable } from '#lib/adapters/local/job-table.ts';
+import { closeServer } from './http-server.ts';
 
 interface TestTable {
   database: EmbeddedDynamoDb;
@@ -62,9 +63,6 @@ export async function secretAddingProxy(database: EmbeddedDynamoDb): Promise<{ e
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server),
   };
 }
