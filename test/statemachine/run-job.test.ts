@@ -5,7 +5,6 @@
  * runs twice with the same expectations: on the scripted task runner, and on the AWS adapters (ECS,
  * EC2, CloudWatch Logs) whose mocked SDK clients play the same script.
  */
-import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +25,7 @@ import { silentLogger } from '#lib/domain/logger.ts';
 import { PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS } from '#lib/domain/polling.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
+import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { readDefinitionText, TASK_STATES } from '#lib/workflow/definition.ts';
 import { workflowSteps, type Steps } from '#lib/workflow/steps.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';

@@ -1,4 +1,3 @@
-import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -36,6 +35,7 @@ import type {
 import type { Profile } from '#lib/domain/profile.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
+import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs/0f3c1a9e2b7d4c5e8f6a1b2c3d4e5f60';
 

@@ -2,7 +2,6 @@
  * The local task runner: a job's argv runs as a child process with no shell, in its own work
  * directory, with its output timestamped into the job's log file; stops are SIGTERM then SIGKILL.
  */
-import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -17,6 +16,7 @@ import { newJobId } from '#lib/domain/ids.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
 import type { RunTaskRequest, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { TaskStateChange } from '#lib/domain/task-events.ts';
 
 const POLL_INTERVAL_MS = 20;
 /** Generous: a slow machine only makes the polls run longer, never fail. */

@@ -1,5 +1,3 @@
-import { TaskNotFoundError } from '#lib/domain/errors.ts';
-import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '#lib/domain/logger.ts';
@@ -8,6 +6,8 @@ import { workflowSteps } from '#lib/workflow/steps.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
+import { TaskNotFoundError } from '#lib/domain/errors.ts';
+import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
 
