@@ -4,7 +4,7 @@
  * Manager), so a function that never notifies never reads them.
  */
 import type { Notifier } from '#lib/domain/ports.ts';
-import { jobDocument } from '#lib/http/job-document.ts';
+import { jobDocument, jobLogsUrl } from '#lib/http/job-document.ts';
 import type { AllowedHost } from '#lib/notify/callback-url.ts';
 import { combineNotifiers } from '#lib/notify/notifiers.ts';
 import type { Resolver } from '#lib/notify/safe-post.ts';
@@ -30,10 +30,7 @@ export function notifierFor(settings: NotifierSettings): Notifier {
   return combineNotifiers([
     slackNotifier({
       api: botTokenApi(settings),
-      logsUrl: (job) => {
-        const apiUrl = settings.apiUrl?.();
-        return apiUrl ? `${apiUrl.replace(/\/$/, '')}/jobs/${job.id}/logs` : undefined;
-      },
+      logsUrl: (job) => jobLogsUrl(settings.apiUrl?.(), job),
     }),
     webhookNotifier({
       secret: settings.webhookSecret,

@@ -41,8 +41,13 @@ export function wasDelivered(job: Job, channel: NotificationAttempt['channel'], 
   return (job.notifications ?? []).some((attempt) => attempt.channel === channel && attempt.event === event && attempt.delivered);
 }
 
+/** The next attempt on `channel` to deliver `event`, made at `at`, before its result is known. */
+export function newAttempt(job: Job, channel: NotificationAttempt['channel'], event: JobEvent, at: Date): Omit<NotificationAttempt, 'delivered'> {
+  return { channel, event, attempt: nextAttempt(job, channel, event), time: at.toISOString() };
+}
+
 /** The number of the next attempt on `channel` to deliver `event`. */
-export function nextAttempt(job: Job, channel: NotificationAttempt['channel'], event: JobEvent): number {
+function nextAttempt(job: Job, channel: NotificationAttempt['channel'], event: JobEvent): number {
   const earlier = (job.notifications ?? []).filter((attempt) => attempt.channel === channel && attempt.event === event);
   return Math.max(0, ...earlier.map((attempt) => attempt.attempt)) + 1;
 }

@@ -64,3 +64,8 @@ function shownCallbackUrl(url: string): string {
   const queryAt = url.indexOf('?');
   return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }
+
+/** The absolute URL of a job's logs under the API's base URL (a link in Slack); none while the base is unknown. */
+export function jobLogsUrl(apiUrl: string | undefined, job: Pick<Job, 'id'>): string | undefined {
+  return apiUrl ? `${apiUrl.replace(/\/$/, '')}/jobs/${job.id}/logs` : undefined;
+}

@@ -9,7 +9,7 @@
  * refuses is not retried by the workflow.
  */
 import type { Job, JobEvent, JobPatch, NotificationAttempt, SlackThread } from '#lib/domain/job.ts';
-import { nextAttempt, wasDelivered } from '#lib/domain/notifications.ts';
+import { newAttempt, wasDelivered } from '#lib/domain/notifications.ts';
 import type { Notifier, NotificationOutcome } from '#lib/domain/ports.ts';
 import { finalHeaderMessage, queuedMessage, resultMessage, runningMessage } from '#lib/slack/messages.ts';
 import type { SlackWebApi } from './slack-web-api.ts';
@@ -32,7 +32,7 @@ export function slackNotifier(options: SlackNotifierOptions): Notifier {
       if (!thread || wasDelivered(job, 'slack', event)) return NOTHING;
       // Running is news only in a thread that exists.
       if (event === 'job.running' && !thread.messageTs) return NOTHING;
-      const recorded = { channel: 'slack' as const, event, attempt: nextAttempt(job, 'slack', event), time: now().toISOString() };
+      const recorded = newAttempt(job, 'slack', event, now());
       if (!options.api) return failed(recorded, 'SLACK_BOT_TOKEN is not set: nothing can be posted to Slack');
       try {
         const patch = await post(options, options.api, job, thread, event);

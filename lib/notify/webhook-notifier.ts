@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Job, JobEvent, NotificationAttempt } from '#lib/domain/job.ts';
-import { nextAttempt, wasDelivered } from '#lib/domain/notifications.ts';
+import { newAttempt, wasDelivered } from '#lib/domain/notifications.ts';
 import type { Notifier, NotificationOutcome } from '#lib/domain/ports.ts';
 import type { AllowedHost } from './callback-url.ts';
 import { safePost, type Resolver } from './safe-post.ts';
@@ -47,7 +47,7 @@ function isSubscribed(job: Job, event: JobEvent): boolean {
 
 async function deliver(options: WebhookNotifierOptions, job: Job, event: JobEvent, at: Date): Promise<NotificationAttempt> {
   const deliveryId = deliveryIdOf(job, event);
-  const recorded = { channel: 'webhook' as const, event, attempt: nextAttempt(job, 'webhook', event), time: at.toISOString(), deliveryId };
+  const recorded = { ...newAttempt(job, 'webhook', event, at), deliveryId };
   const body = JSON.stringify(options.render(job));
   try {
     const signature = signWebhook(await options.secret(), body, Math.floor(at.getTime() / 1000));

@@ -9,6 +9,7 @@ import { mergeNetwork } from '#lib/domain/network.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
+import { goneState } from './wake.ts';
 import { loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
 
 export type PollTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'notifier' | 'logger' | 'now'>;
@@ -26,7 +27,7 @@ export function pollTaskStep(ports: PollTaskPorts) {
         if (error instanceof TaskNotFoundError) return undefined;
         throw error;
       });
-      if (!task) return { ...state, taskStatus: 'STOPPED' as const, stopNeeded: false, lookNeeded: false };
+      if (!task) return goneState(state);
       await recordProgress(ports, job, task);
       return { ...state, ...decideNextPoll(state, task, now()), lookNeeded: false };
     });

@@ -5,11 +5,10 @@
  * that has happened. A task the runner no longer knows has stopped: its execution is woken to
  * finalize the job from what is recorded (FinalizeJob), and nothing is sent to stop it.
  */
-import type { Dependencies } from '#lib/domain/ports.ts';
+import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { applyTaskStateChange } from '#lib/domain/task-events.ts';
 import type { TaskStateChangePorts } from './task-state-change.ts';
-import { wakeFor } from './wake.ts';
-import type { WorkflowState } from './workflow-state.ts';
+import { wakeWaiting } from './wake.ts';
 
 export type ReconcilePorts = TaskStateChangePorts & Pick<Dependencies, 'taskRunner'>;
 
@@ -44,13 +43,7 @@ export async function reconcileActiveJobs(ports: ReconcilePorts): Promise<Reconc
 /** Wakes the job's execution when what is recorded (or the task's being gone) is news to the state it waits in. */
 async function wakeIfWaiting(ports: ReconcilePorts, jobId: string, gone: boolean): Promise<boolean> {
   const job = await ports.store.get(jobId);
-  if (!job?.waitToken || !job.waitState) return false;
-  const state = job.waitState as unknown as WorkflowState;
-  const now = ports.now?.() ?? new Date();
-  const next = gone ? (state.taskStatus === 'STOPPED' ? undefined : { ...state, taskStatus: 'STOPPED' as const, stopNeeded: false, lookNeeded: false }) : wakeFor(job, state, now);
-  if (!next) return false;
-  await ports.workflow.wake(job.waitToken, next);
-  return true;
+  return job ? wakeWaiting(ports.workflow, job, clockOf(ports)(), { gone }) : false;
 }
 
 /** The scheduled Lambda. */

@@ -1,5 +1,5 @@
 /** StopTask: stops a task whose job ran past timeoutSeconds, or that never got past provisioning. */
-import { PROVISIONING_TIMEOUT_SECONDS, waitSecondsBefore } from '#lib/domain/polling.ts';
+import { PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS } from '#lib/domain/polling.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { requireTaskArn, type WorkflowState } from './workflow-state.ts';
@@ -16,6 +16,6 @@ export function stopTaskStep(ports: StopTaskPorts) {
       await ports.taskRunner.stopTask(requireTaskArn(state), reason);
       ports.logger.info('stopped task past its deadline', { reason });
       // Now its STOPPED event is what the workflow waits for.
-      return { ...state, stopNeeded: false, waitSeconds: waitSecondsBefore(undefined, new Date()) };
+      return { ...state, stopNeeded: false, waitSeconds: SAFETY_NET_SECONDS };
     });
 }

@@ -4,11 +4,10 @@
  * Lambda of the EventBridge rule on ECS's "ECS Task State Change"; locally the process runner's
  * changes come through the same function.
  */
-import type { Workflow } from '#lib/domain/ports.ts';
+import { clockOf, type Workflow } from '#lib/domain/ports.ts';
 import { applyTaskStateChange, type TaskEventPorts, type TaskStateChange } from '#lib/domain/task-events.ts';
 import { withLogKeys } from '#lib/logger.ts';
-import { wakeFor } from './wake.ts';
-import type { WorkflowState } from './workflow-state.ts';
+import { wakeWaiting } from './wake.ts';
 
 export type TaskStateChangePorts = TaskEventPorts & { workflow: Pick<Workflow, 'wake'> };
 
@@ -19,10 +18,7 @@ export async function handleTaskStateChange(ports: TaskStateChangePorts, change:
       ports.logger.debug('task state change not applied', { outcome: result.outcome, lastStatus: change.lastStatus, version: change.version });
       return;
     }
-    const { job } = result;
-    if (!job.waitToken || !job.waitState) return;
-    const next = wakeFor(job, job.waitState as unknown as WorkflowState, ports.now?.() ?? new Date());
-    if (next) await ports.workflow.wake(job.waitToken, next);
+    await wakeWaiting(ports.workflow, result.job, clockOf(ports)());
   });
 }
 

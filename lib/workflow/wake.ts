@@ -6,7 +6,7 @@
  */
 import type { Job } from '#lib/domain/job.ts';
 import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
-import type { TaskLastStatus, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { TaskLastStatus, TaskSnapshot, Workflow } from '#lib/domain/ports.ts';
 import type { WorkflowState } from './workflow-state.ts';
 
 /** The next state of an execution waiting in `state` for `job`'s task, or undefined when the change is nothing it waits for. */
@@ -28,4 +28,22 @@ export function wakeFor(job: Job, state: WorkflowState, now: Date): WorkflowStat
   const lookNeeded = job.publicIp && !job.network?.publicIp && job.network?.eniId !== undefined && !state.networkReady;
   if (!stopped && !started && !lookNeeded) return undefined;
   return { ...state, ...decideNextPoll(state, snapshot, now), lookNeeded };
+}
+
+/** The next state of an execution whose task has gone (ECS forgets stopped tasks): it has stopped, and FinalizeJob ends the job from what is recorded. */
+export function goneState(state: WorkflowState): WorkflowState {
+  return { ...state, taskStatus: 'STOPPED', stopNeeded: false, lookNeeded: false };
+}
+
+/**
+ * Wakes the execution waiting for `job`'s task (the token and state AwaitTask stored) when what the
+ * record holds, or the task's being gone, is news to it; true when it woke one.
+ */
+export async function wakeWaiting(workflow: Pick<Workflow, 'wake'>, job: Job, now: Date, options: { gone?: boolean } = {}): Promise<boolean> {
+  if (!job.waitToken || !job.waitState) return false;
+  const state = job.waitState as unknown as WorkflowState;
+  const next = options.gone ? (state.taskStatus === 'STOPPED' ? undefined : goneState(state)) : wakeFor(job, state, now);
+  if (!next) return false;
+  await workflow.wake(job.waitToken, next);
+  return true;
 }
