@@ -42,7 +42,7 @@ async function startReceiver(failures: number): Promise<{ server: Server; port: 
   return { server, port: (server.address() as AddressInfo).port, deliveries };
 }
 
-/** Verifies `Fargate-Jobs-Signature` as a receiver would, written from the README's recipe. */
+/** Verifies `Fargate-Jobs-Signature` as a receiver would, written from docs/slack-and-webhooks.md's recipe. */
 function verifyWebhook(secret: string, header: string | undefined, body: string, nowSeconds: number): boolean {
   const parts = Object.fromEntries((header ?? '').split(',').map((part) => part.split('=') as [string, string]));
   const t = Number(parts.t);

@@ -317,9 +317,9 @@ describe('docs/openapi.yaml', () => {
 // The deployment
 
 describe('serverless.yml', () => {
-  it("has as many functions as the README's list of what a stage creates says", () => {
+  it("has as many functions as docs/deploy.md's list of what a stage creates says", () => {
     // Prepare
-    const stated = /^\| (\d+) Lambda functions \|/m.exec(readText('README.md'))?.[1];
+    const stated = /^\| (\d+) Lambda functions \|/m.exec(readText('docs/deploy.md'))?.[1];
 
     // Assess
     assert.equal(Number(stated), Object.keys(deployment.functions).length);

@@ -1,7 +1,7 @@
 /**
  * Secret env values are kept out of the job record, but they must reach the task: in the workflow's
  * execution input and in the task's container overrides. Whoever can read those can read the
- * secrets, so README "Security" must name them, and point to task-definition secrets instead.
+ * secrets, so docs/security.md must name them, and point to task-definition secrets instead.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,16 +10,14 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 
-/** README.md from `## Security` to the next `## ` heading. */
+/** docs/security.md, the guide the README links as "Security". */
 function securitySection(): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf('\n## Security\n');
-  assert.ok(start >= 0, 'README.md has a Security section');
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
+  const guide = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
+  assert.ok(guide.startsWith('# Security\n'), 'docs/security.md is the Security guide');
+  return guide;
 }
 
-describe('README "Security" on secrets sent in env', () => {
+describe('docs/security.md on secrets sent in env', () => {
   it('names the readers of the execution input, which carries the secret values', async () => {
     // Prepare
     const sfn = mockClient(SFNClient);
@@ -33,7 +31,7 @@ describe('README "Security" on secrets sent in env', () => {
     // Assess
     assert.match(String(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input), /hunter2/, 'the value travels in the execution input');
     const section = securitySection();
-    for (const reader of ['states:GetExecutionHistory', 'ReadOnlyAccess']) assert.ok(section.includes(reader), `README Security names ${reader}`);
+    for (const reader of ['states:GetExecutionHistory', 'ReadOnlyAccess']) assert.ok(section.includes(reader), `docs/security.md names ${reader}`);
   });
 
   it("names the readers of the task's overrides and recommends task-definition secrets for real ones", () => {
@@ -42,7 +40,7 @@ describe('README "Security" on secrets sent in env', () => {
 
     // Assess
     for (const reader of ['ecs:DescribeTasks', 'ECS Task State Change', 'CloudTrail', 'task definition\'s `secrets`']) {
-      assert.ok(section.includes(reader), `README Security names ${reader}`);
+      assert.ok(section.includes(reader), `docs/security.md names ${reader}`);
     }
   });
 });
