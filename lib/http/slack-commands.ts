@@ -2,18 +2,19 @@
  * POST /slack/commands: the `/run` slash command. Outside the token authorizer; Slack's signature
  * is checked instead. Every answer is quick (Slack waits 3 s): a run is stored and its workflow
  * started, and the workflow posts the job's message to the channel. Answers to the user alone are
- * ephemeral answers to the request itself.
+ * ephemeral answers to the request itself: `/run status`, `/run logs` and `/run list` among them,
+ * so that a job's output never lands in a channel by being asked about there.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { clockOf } from '#lib/domain/ports.ts';
 import { listJobs } from '#lib/domain/job-service.ts';
-import type { SlackRequester } from '#lib/slack/access.ts';
+import { canSee, type SlackRequester } from '#lib/slack/access.ts';
 import { parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand } from '#lib/slack/command.ts';
 import { SlackCommandSyntaxError } from '#lib/slack/command-text.ts';
 import { listMessage, statusMessage, type SlackMessage } from '#lib/slack/messages.ts';
 import type { HttpResponse } from './responses.ts';
-import { cancelFromSlack, jobForSlack, logsOf, slackCaller, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
+import { cancelFromSlack, visibleJob, logsOf, slackCaller, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
 import { ephemeral, textMessage, verifiedSlackForm } from './slack-request.ts';
 
 /** How many of the user's jobs `/run list` shows, and how many recent jobs it looks through for them. */
@@ -47,7 +48,7 @@ async function answer(ports: SlackPorts, who: SlackRequester, command: SlashComm
       return cancelFromSlack(ports, who, command.jobId);
     case 'status':
     case 'logs': {
-      const job = await jobForSlack(ports, who, command.jobId);
+      const job = await visibleJob(ports, who, command.jobId);
       if ('refusal' in job) return job.refusal;
       return command.kind === 'status' ? statusMessage(job) : logsOf(ports, job);
     }
@@ -68,6 +69,7 @@ async function run(ports: SlackPorts, who: SlackRequester, command: { profile: s
 async function list(ports: SlackPorts, who: SlackRequester): Promise<SlackMessage> {
   const caller = slackCaller(ports.slack, who);
   const page = await listJobs(ports, { limit: LIST_SCAN }, { ...caller, profiles: [EVERY_PROFILE] });
-  const mine = page.jobs.filter((job) => job.submittedBy === caller.name).slice(0, LISTED_JOBS);
+  // Their own jobs, and of those only the ones they may see here: not a job of a profile this channel does not give them.
+  const mine = page.jobs.filter((job) => job.submittedBy === caller.name && canSee(ports.slack.access, who, job)).slice(0, LISTED_JOBS);
   return mine.length === 0 ? textMessage('You have no recent jobs. Try `/run help`.') : listMessage(mine);
 }

@@ -1,15 +1,18 @@
 /**
  * POST /slack/interactions: the buttons of a job's messages (Cancel, Logs, Rerun). Outside the token
  * authorizer; Slack's signature is checked instead. Slack wants a 200 within 3 s and shows nothing
- * of its body: a refusal goes to the presser alone through the response_url, the logs into the
- * job's thread, a rerun's progress into a thread of its own (posted by its workflow).
+ * of its body: a refusal goes to the presser alone through the response_url, a rerun's progress
+ * into a thread of its own (posted by its workflow). The logs go into the job's own thread when the
+ * button is pressed in the job's own channel, and to the presser alone anywhere else: a job's output
+ * is never posted into a channel it was not submitted in.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { clockOf } from '#lib/domain/ports.ts';
+import type { Job } from '#lib/domain/job.ts';
 import type { SlackRequester } from '#lib/slack/access.ts';
 import { SLACK_ACTIONS, type SlackMessage } from '#lib/slack/messages.ts';
 import { json, type HttpResponse } from './responses.ts';
-import { cancelFromSlack, jobForSlack, logsOf, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
+import { cancelFromSlack, visibleJob, logsOf, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
 import { textMessage, verifiedSlackForm } from './slack-request.ts';
 
 /** The parts of a block_actions payload read here. */
@@ -51,11 +54,13 @@ async function press(ports: SlackPorts, who: SlackRequester, payload: BlockActio
     await tell(ports, payload, await cancelFromSlack(ports, who, action.jobId));
     return;
   }
-  const job = await jobForSlack(ports, who, action.jobId);
+  const job = await visibleJob(ports, who, action.jobId);
   if ('refusal' in job) return tell(ports, payload, job.refusal);
   if (action.actionId === SLACK_ACTIONS.logs) {
-    const threadTs = job.slack?.messageTs ?? payload.container?.thread_ts ?? payload.container?.message_ts;
-    await ports.slack.api.postMessage({ channel: who.channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...(await logsOf(ports, job)) });
+    const logs = await logsOf(ports, job);
+    const thread = ownThread(job, who);
+    if (thread) await ports.slack.api.postMessage({ ...thread, ...logs });
+    else await tell(ports, payload, logs);
     return;
   }
   if (action.actionId === SLACK_ACTIONS.rerun) {
@@ -64,6 +69,13 @@ async function press(ports: SlackPorts, who: SlackRequester, payload: BlockActio
     const submitted = await submitFromSlack(ports, who, { profile: job.profile, command: job.command, idempotencyKey: key });
     if ('refusal' in submitted) await tell(ports, payload, submitted.refusal);
   }
+}
+
+/** The job's own thread, when the button was pressed in the channel the job was submitted in and its message is posted. */
+function ownThread(job: Job, who: SlackRequester): { channel: string; thread_ts: string } | undefined {
+  const thread = job.slack;
+  if (!thread?.messageTs || thread.team !== who.team || thread.channel !== who.channel) return undefined;
+  return { channel: thread.channel, thread_ts: thread.messageTs };
 }
 
 /** An answer for the presser alone; one that cannot be delivered is logged. */

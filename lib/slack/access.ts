@@ -2,14 +2,16 @@
  * Who may run what from Slack: `SLACK_ACCESS`, a JSON array of rules. A rule applies to a request
  * when every one of `team`, `channel`, `user` it gives equals the request's (a field left out
  * matches anything, so `{"profiles":["echo"]}` lets everyone run `echo`); a request may use the
- * profiles of every rule that applies, and is an admin when any of them says `"admin": true`.
- * No rule, no profile: access is denied by default.
+ * profiles of every rule that applies. A rule with `"admin": true` makes the request an admin of
+ * that rule's profiles only. No rule, no profile: access is denied by default.
  *
- * What an admin may do beyond that (cancel other people's jobs…) is the caller's decision; this
- * module only says who is one.
+ * Which jobs a request sees is decided here too (`canSee`), so that every verb and button asks the
+ * same question before any other; what an admin may do beyond that (cancel other people's jobs…)
+ * is the caller's decision.
  */
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
+import type { Job } from '#lib/domain/job.ts';
 import { escapeSlackText } from './messages.ts';
 
 export interface SlackAccessRule {
@@ -33,7 +35,6 @@ export interface SlackRequester {
 
 export interface SlackPermissions {
   profiles: Set<string> | typeof EVERY_PROFILE;
-  admin: boolean;
 }
 
 /** `SLACK_ACCESS` that cannot be read: the message names the rule (counting from 1) and what is wrong. */
@@ -111,17 +112,34 @@ function applies(rule: SlackAccessRule, who: SlackRequester): boolean {
   return SCOPE_FIELDS.every((field) => rule[field] === undefined || rule[field] === who[field]);
 }
 
-/** What a request may do: the union of the profiles of every rule that applies, and whether any makes it an admin. */
+/** What a request may run: the union of the profiles of every rule that applies. */
 export function allowedProfiles(rules: readonly SlackAccessRule[], who: SlackRequester): SlackPermissions {
-  const matching = rules.filter((rule) => applies(rule, who));
-  const admin = matching.some((rule) => rule.admin === true);
-  const names = matching.flatMap((rule) => rule.profiles);
-  return { profiles: names.includes(EVERY_PROFILE) ? EVERY_PROFILE : new Set(names), admin };
+  const names = rules.filter((rule) => applies(rule, who)).flatMap((rule) => rule.profiles);
+  return { profiles: names.includes(EVERY_PROFILE) ? EVERY_PROFILE : new Set(names) };
 }
 
 export function mayRunProfile(rules: readonly SlackAccessRule[], who: SlackRequester, profile: string): boolean {
-  const { profiles } = allowedProfiles(rules, who);
-  return profiles === EVERY_PROFILE || profiles.has(profile);
+  return rules.some((rule) => applies(rule, who) && names(rule, profile));
+}
+
+/** Whether an admin rule that applies to the request names `profile` (or `*`): an admin of one profile is none of another. */
+export function isAdminOf(rules: readonly SlackAccessRule[], who: SlackRequester, profile: string): boolean {
+  return rules.some((rule) => rule.admin === true && applies(rule, who) && names(rule, profile));
+}
+
+function names(rule: SlackAccessRule, profile: string): boolean {
+  return rule.profiles.includes(EVERY_PROFILE) || rule.profiles.includes(profile);
+}
+
+/**
+ * Whether a Slack request may know of a job at all: its profile is one the request may use where it
+ * was made, and the job came from Slack or the request is an admin of its profile (a job submitted
+ * with an API token is the business of that profile's admins, not of everyone who may run it).
+ * A job it may not see is answered exactly as a job that does not exist.
+ */
+export function canSee(rules: readonly SlackAccessRule[], who: SlackRequester, job: Pick<Job, 'profile' | 'slack'>): boolean {
+  if (!mayRunProfile(rules, who, job.profile)) return false;
+  return job.slack !== undefined || isAdminOf(rules, who, job.profile);
 }
 
 /**

@@ -10,7 +10,10 @@ export interface SlackApp {
   access: readonly SlackAccessRule[];
   /** chat.postMessage with the bot token (a button's answer in the job's thread). */
   api: SlackWebApi;
-  /** An ephemeral answer through a request's response_url (Slack allows 5 in 30 minutes: refusals only). */
+  /**
+   * An ephemeral answer through a button's response_url (Slack allows each 5 uses in 30 minutes; a
+   * press answers once): refusals, and the Logs of a job pressed outside the job's own channel.
+   */
   respond: (responseUrl: string, message: SlackMessage) => Promise<void>;
   /** The API's base URL, for links to a job's logs. */
   apiUrl?: () => string | undefined;

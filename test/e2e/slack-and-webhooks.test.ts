@@ -196,6 +196,23 @@ describe('Slack /run in local mode', () => {
     assert.match(String(refusal.body.text), /Only/);
     assert.equal((await finished(job.id)).status, 'CANCELLED');
   });
+
+  it('a job submitted with an API token is, to a Slack user who is no admin, a job that does not exist', async () => {
+    // Prepare
+    const created = await api('/jobs', { method: 'POST', body: JSON.stringify({ command: ['sleep', '30'] }) });
+    const jobId = String(created.body.id);
+    const missing = 'job-01jz3k4m5n6p7q8r9s0t1v2w3x';
+
+    // Act
+    const hidden = await postSlack('/slack/commands', slashCommandBody({ text: `cancel ${jobId}`, user_id: 'U0006DAVE' }));
+    const absent = await postSlack('/slack/commands', slashCommandBody({ text: `status ${missing}`, user_id: 'U0006DAVE' }));
+    const admin = await postSlack('/slack/commands', slashCommandBody({ text: `cancel ${jobId}`, user_id: 'U0009ADMIN' }));
+
+    // Assess
+    assert.equal(hidden.body.text, absent.body.text?.replace(missing, jobId));
+    assert.match(admin.body.text ?? '', /Cancelling job/);
+    assert.equal((await finished(jobId)).status, 'CANCELLED');
+  });
 });
 
 describe('webhooks in local mode', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allowedProfiles, mayRunProfile, parseSlackAccess, refusalMessage, SlackAccessConfigError } from '#lib/slack/access.ts';
+import { allowedProfiles, canSee, isAdminOf, mayRunProfile, parseSlackAccess, refusalMessage, SlackAccessConfigError } from '#lib/slack/access.ts';
 
 const ALICE = { team: 'T0TEAM', channel: 'C0DEPLOY', user: 'U0ALICE' };
 
@@ -81,11 +81,11 @@ describe('allowedProfiles', () => {
 
   it('unites the profiles of every rule whose given fields all match', () => {
     // Act
-    const { profiles, admin } = allowedProfiles(rules, ALICE);
+    const { profiles } = allowedProfiles(rules, ALICE);
 
     // Assess
     assert.deepEqual(profiles, new Set(['default', 'deploy', 'build']));
-    assert.equal(admin, false);
+    assert.equal(isAdminOf(rules, ALICE, 'default'), false);
   });
 
   it('ignores a rule when any one of its fields differs', () => {
@@ -101,7 +101,8 @@ describe('allowedProfiles', () => {
     const permissions = allowedProfiles(rules, { team: 'T0OTHER', channel: 'C0X', user: 'U0X' });
 
     // Assess
-    assert.deepEqual(permissions, { profiles: '*', admin: true });
+    assert.deepEqual(permissions, { profiles: '*' });
+    assert.equal(isAdminOf(rules, { team: 'T0OTHER', channel: 'C0X', user: 'U0X' }, 'deploy'), true);
   });
 
   it('gives nothing to a request no rule matches', () => {
@@ -109,7 +110,7 @@ describe('allowedProfiles', () => {
     const permissions = allowedProfiles(rules, { team: 'T0STRANGER', channel: 'C0X', user: 'U0X' });
 
     // Assess
-    assert.deepEqual(permissions, { profiles: new Set(), admin: false });
+    assert.deepEqual(permissions, { profiles: new Set() });
   });
 });
 
@@ -122,6 +123,51 @@ describe('mayRunProfile', () => {
     assert.equal(mayRunProfile(rules, ALICE, 'deploy'), true);
     assert.equal(mayRunProfile(rules, ALICE, 'build'), false);
     assert.equal(mayRunProfile(rules, { ...ALICE, user: 'U0ROOT' }, 'build'), true);
+  });
+});
+
+describe('isAdminOf', () => {
+  it('makes an admin of the profiles its admin rule names, and of no other', () => {
+    // Prepare: alice may run deploy and build, and administers deploy only.
+    const rules = parseSlackAccess('[{"user":"U0ALICE","profiles":["deploy"],"admin":true},{"user":"U0ALICE","profiles":["build"]}]');
+
+    // Act and assess
+    assert.equal(isAdminOf(rules, ALICE, 'deploy'), true);
+    assert.equal(isAdminOf(rules, ALICE, 'build'), false);
+    assert.equal(isAdminOf(rules, { ...ALICE, user: 'U0BOB' }, 'deploy'), false);
+  });
+});
+
+describe('canSee', () => {
+  const rules = parseSlackAccess(
+    JSON.stringify([
+      { channel: 'C0DEPLOY', profiles: ['deploy'] },
+      { channel: 'C0BUILD', profiles: ['build'] },
+      { user: 'U0ADMIN', profiles: ['deploy'], admin: true },
+    ]),
+  );
+  const fromSlack = { team: 'T0TEAM', channel: 'C0DEPLOY', user: 'U0CAROL' };
+
+  it('shows a job submitted from Slack to whoever may use its profile in this channel', () => {
+    // Act and assess
+    assert.equal(canSee(rules, ALICE, { profile: 'deploy', slack: fromSlack }), true);
+    assert.equal(canSee(rules, { ...ALICE, channel: 'C0BUILD' }, { profile: 'deploy', slack: fromSlack }), false);
+    assert.equal(canSee(rules, { ...ALICE, channel: 'C0RANDOM' }, { profile: 'deploy', slack: fromSlack }), false);
+  });
+
+  it('shows a job submitted through the API only to an admin of its profile', () => {
+    // Act and assess
+    assert.equal(canSee(rules, ALICE, { profile: 'deploy' }), false);
+    assert.equal(canSee(rules, { ...ALICE, user: 'U0ADMIN' }, { profile: 'deploy' }), true);
+  });
+
+  it('gives an admin of one profile nothing of another', () => {
+    // Prepare
+    const admin = { ...ALICE, channel: 'C0RANDOM', user: 'U0ADMIN' };
+
+    // Act and assess
+    assert.equal(canSee(rules, admin, { profile: 'build', slack: fromSlack }), false);
+    assert.equal(canSee(rules, admin, { profile: 'build' }), false);
   });
 });
 
