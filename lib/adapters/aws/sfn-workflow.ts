@@ -24,7 +24,7 @@ export class StepFunctionsWorkflow implements Workflow {
 
   async start(jobId: string, secretEnv: Record<string, string> = {}): Promise<void> {
     // Secret values ride in the execution input (Step Functions keeps it in the execution's
-    // history), never in the job record: the README says why task-definition secrets are better.
+    // history), never in the job record: docs/security.md says why task-definition secrets are better.
     const input = JSON.stringify({ jobId, ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}) });
     try {
       await this.#client.send(new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: jobId, input }));
