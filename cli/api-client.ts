@@ -1,7 +1,8 @@
 /**
  * The fargate-jobs HTTP API over fetch: nothing else (no AWS SDK). Reads are retried with backoff
- * on network errors and 5xx, and after the Retry-After a 429 gives; every other answer is returned
- * or thrown as an ApiError carrying the API's own code and message.
+ * on network errors and 5xx, and after the Retry-After a 429 gives; a refused connection is not
+ * retried (nothing listens). Every other answer is returned or thrown as an ApiError carrying the
+ * API's own code and message.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -9,6 +10,11 @@ export interface ApiTarget {
   /** Base URL, e.g. http://127.0.0.1:3000 (no trailing slash needed). */
   url: string;
   token: string | undefined;
+  /**
+   * Checks the server before each request that carries the token (the local server's proof, see
+   * cli/local-server-trust.ts): throws to keep the token from it, or fetch's error when unreachable.
+   */
+  verifyServer?: ((fetchImpl: typeof fetch) => Promise<void>) | undefined;
 }
 
 /** The API answered with an error (`{ error: { code, message } }`). */
@@ -81,7 +87,10 @@ export class ApiClient {
         if (last || !isRetryable(error)) throw error;
         await delay(retryDelay(attempt, this.#retry, response.headers.get('retry-after')));
       } else {
-        if (last) throw new NetworkError(url, `could not reach ${this.target.url}: ${describeFetchError(outcome.error)}`, { cause: outcome.error });
+        // Nothing listens there: no blip that waiting cures (and a local server's port is free for anyone to take).
+        if (last || isConnectionRefused(outcome.error)) {
+          throw new NetworkError(url, `could not reach ${this.target.url}: ${describeFetchError(outcome.error)}`, { cause: outcome.error });
+        }
         await delay(retryDelay(attempt, this.#retry, null));
       }
     }
@@ -92,6 +101,13 @@ export class ApiClient {
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.requests += 1;
+    try {
+      // Every request, not once: any retry or new connection may reach another listener.
+      if (this.target.token && this.target.verifyServer) await this.target.verifyServer(this.#fetch);
+    } catch (error) {
+      if (error instanceof TypeError) return { kind: 'failed', error };
+      throw error;
+    }
     try {
       const response = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       return { kind: 'answer', response };
@@ -146,10 +162,19 @@ async function apiErrorOf(response: Response, url: string): Promise<ApiError> {
   return new ApiError(response.status, code, message, url);
 }
 
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+function errorCodeOf(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
   // Connecting to a name with several addresses fails with an AggregateError of one error per address.
-  const code = cause?.code ?? cause?.errors?.find((each) => each.code !== undefined)?.code;
+  return cause?.code ?? cause?.errors?.find((each) => each.code !== undefined)?.code;
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  return errorCodeOf(error) === 'ECONNREFUSED';
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { message?: string } }).cause;
+  const code = errorCodeOf(error);
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code !== undefined) return code;
   return cause?.message ?? (error as Error).message;

@@ -8,6 +8,7 @@ import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
 import { ApiClient, ApiError, NetworkError } from './api-client.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { UntrustedServerError } from './local-server-trust.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
@@ -29,8 +30,10 @@ const VERBS: Record<string, { spec: VerbSpec; verb: Verb }> = {
 const SPECS = Object.fromEntries(Object.entries(VERBS).map(([name, { spec }]) => [name, spec]));
 
 const GLOBAL_HELP = `global flags (before or after the verb):
-  --url <url>        the API (or FARGATE_JOBS_URL); default: the local server of FARGATE_JOBS_DATA_DIR (.data)
-  --token <token>    its bearer token (or FARGATE_JOBS_TOKEN)
+  --url <url>        the API (or FARGATE_JOBS_URL); default: the local server of FARGATE_JOBS_DATA_DIR (.data),
+                     with its own token, once it proves it is that directory's server
+  --token <token>    the API's bearer token (or FARGATE_JOBS_TOKEN), only with --url (or FARGATE_JOBS_URL);
+                     other users can see it in ps: prefer FARGATE_JOBS_TOKEN, or login --token-stdin
   --context <name>   a context saved with login (or FARGATE_JOBS_CONTEXT)
   --json             one JSON document for scripts (NDJSON lines for logs)
   --help, --version`;
@@ -108,7 +111,7 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
     out.stderr.write(`fargate-jobs: ${error.message}\n${usageOf(error.verb)}\n`);
     return EXIT.USAGE;
   }
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof UntrustedServerError) {
     out.stderr.write(`fargate-jobs: ${error.message}\n`);
     return EXIT.API_UNREACHABLE_OR_REFUSED_CALLER;
   }

@@ -5,7 +5,7 @@
  * may call it; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what runs the jobs.
  *
  * One server per data directory (local/server-lock.ts); once it listens, `<data dir>/url` holds its
- * base URL (removed when it exits), beside `<data dir>/token`, for clients on this machine such as
+ * base URL (removed when it stops, before its port is freed), beside `<data dir>/token`, for clients on this machine such as
  * the CLI. SIGINT, SIGTERM and SIGHUP, sent to this
  * process or to the npm that runs it, and the death of that npm all stop it the same graceful way
  * (local/shutdown-requests.ts).
@@ -91,6 +91,9 @@ function onShutdownRequest(decision: ShutdownDecision, cause: string): void {
     process.exit(1);
   }
   console.log(`\nfargate-jobs: ${cause}: stopping running jobs and shutting down…`);
+  // The URL file first, then the listener: once the port is free another user may bind it, and a
+  // file still naming it would send this directory's clients there.
+  if (lock.isHeld()) removeOurUrlFile();
   server.close().then(
     () => process.exit(0),
     (error: unknown) => {
