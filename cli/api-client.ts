@@ -5,6 +5,7 @@
  * API's own code and message.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { answerProblem } from './answer-shapes.ts';
 
 export interface ApiTarget {
   /** Base URL, e.g. http://127.0.0.1:3000 (no trailing slash needed). */
@@ -32,6 +33,17 @@ export class ApiError extends Error {
   }
 }
 
+/** A 2xx answer that is not what the fargate-jobs API answers there: another program, a proxy's page. */
+export class UnexpectedAnswerError extends Error {
+  override readonly name = 'UnexpectedAnswerError';
+  readonly url: string;
+
+  constructor(url: string, message: string) {
+    super(message);
+    this.url = url;
+  }
+}
+
 /** The API could not be reached (or kept answering 5xx/429 until the retries ran out). */
 export class NetworkError extends Error {
   override readonly name = 'NetworkError';
@@ -46,6 +58,8 @@ export class NetworkError extends Error {
 export interface RequestOptions {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
+  /** Headers of this request besides accept, authorization and content-type (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
   /** Retry on network errors, 5xx and 429 (reads, and requests that are safe to repeat). */
   retry?: boolean;
 }
@@ -78,11 +92,11 @@ export class ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
     const url = this.#urlOf(path, options.query);
     for (let attempt = 1; ; attempt += 1) {
-      const outcome = await this.#send(method, url, options.body);
+      const outcome = await this.#send(method, url, options.body, options.headers);
       const last = !options.retry || attempt >= this.#retry.attempts;
       if (outcome.kind === 'answer') {
         const { response } = outcome;
-        if (response.ok) return { status: response.status, body: (await parseBody(response)) as T };
+        if (response.ok) return { status: response.status, body: this.#checked<T>(method, path, await parseBody(response)) };
         const error = await apiErrorOf(response, url);
         if (last || !isRetryable(error)) throw error;
         await delay(retryDelay(attempt, this.#retry, response.headers.get('retry-after')));
@@ -96,8 +110,13 @@ export class ApiClient {
     }
   }
 
-  async #send(method: string, url: string, body: unknown): Promise<{ kind: 'answer'; response: Response } | { kind: 'failed'; error: unknown }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async #send(
+    method: string,
+    url: string,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ kind: 'answer'; response: Response } | { kind: 'failed'; error: unknown }> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.requests += 1;
@@ -114,6 +133,12 @@ export class ApiClient {
     } catch (error) {
       return { kind: 'failed', error };
     }
+  }
+
+  #checked<T>(method: string, path: string, body: unknown): T {
+    const problem = answerProblem(method, path, body);
+    if (problem === undefined) return body as T;
+    throw new UnexpectedAnswerError(this.target.url, `the server at ${this.target.url} answered something that is not a fargate-jobs API: ${method} ${path}: ${problem}`);
   }
 
   #urlOf(path: string, query: RequestOptions['query']): string {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
-import { ApiClient, ApiError, NetworkError } from './api-client.ts';
+import { ApiClient, ApiError, NetworkError, UnexpectedAnswerError } from './api-client.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
 import { UntrustedServerError } from './local-server-trust.ts';
@@ -111,7 +111,7 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
     out.stderr.write(`fargate-jobs: ${error.message}\n${usageOf(error.verb)}\n`);
     return EXIT.USAGE;
   }
-  if (error instanceof ConfigurationError || error instanceof UntrustedServerError) {
+  if (error instanceof ConfigurationError || error instanceof UntrustedServerError || error instanceof UnexpectedAnswerError) {
     out.stderr.write(`fargate-jobs: ${error.message}\n`);
     return EXIT.API_UNREACHABLE_OR_REFUSED_CALLER;
   }
@@ -137,6 +137,10 @@ function describeApiError(error: ApiError, target: ResolvedTarget | undefined): 
     return `${where} refused the request (401): ${what}`;
   }
   if (error.status === 403) return `${where} refused the request (403): ${error.message}`;
+  if (error.code === 'HTTP_500') {
+    // API Gateway's own answer when Lambda throttles under a burst (or a function failed): not the API's error shape.
+    return `${where} kept answering a bare 500 (${error.message}), even after retries: on AWS that is usually Lambda throttled by a burst of requests; try again in a minute`;
+  }
   return `${error.message} (${error.status} ${error.code})`;
 }
 
