@@ -66,7 +66,7 @@ console.log(`fargate-jobs local mode
   Data:   ${dataDir}${server.interruptedJobs > 0 ? `\n  Marked ${server.interruptedJobs} job(s) FAILED that were active when the server last stopped.` : ''}
 
 Run a job, then read it back (use the id the first call prints):
-  curl -s -X POST ${server.url}/jobs -H "Authorization: Bearer ${server.token}" -H 'content-type: application/json' -d '${example}'
+  curl -s -X POST ${server.url}/jobs -H "Authorization: Bearer ${server.token}" -H 'content-type: application/json' -H "Idempotency-Key: hello-$(date +%s)" -d '${example}'
   curl -s ${server.url}/jobs/<id> -H "Authorization: Bearer ${server.token}"
   curl -s ${server.url}/jobs/<id>/logs -H "Authorization: Bearer ${server.token}"
 
