@@ -1,14 +1,21 @@
 /**
  * The fargate-jobs HTTP API over fetch: nothing else (no AWS SDK). Reads are retried with backoff
- * on network errors and 5xx, and after the Retry-After a 429 gives; every other answer is returned
- * or thrown as an ApiError carrying the API's own code and message.
+ * on network errors and 5xx, and after the Retry-After a 429 gives; a refused connection is not
+ * retried (nothing listens). Every other answer is returned or thrown as an ApiError carrying the
+ * API's own code and message.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { answerProblem } from './answer-shapes.ts';
 
 export interface ApiTarget {
   /** Base URL, e.g. http://127.0.0.1:3000 (no trailing slash needed). */
   url: string;
   token: string | undefined;
+  /**
+   * Checks the server before each request that carries the token (the local server's proof, see
+   * cli/local-server-trust.ts): throws to keep the token from it, or fetch's error when unreachable.
+   */
+  verifyServer?: ((fetchImpl: typeof fetch) => Promise<void>) | undefined;
 }
 
 /** The API answered with an error (`{ error: { code, message } }`). */
@@ -22,6 +29,17 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.code = code;
+    this.url = url;
+  }
+}
+
+/** A 2xx answer that is not what the fargate-jobs API answers there: another program, a proxy's page. */
+export class UnexpectedAnswerError extends Error {
+  override readonly name = 'UnexpectedAnswerError';
+  readonly url: string;
+
+  constructor(url: string, message: string) {
+    super(message);
     this.url = url;
   }
 }
@@ -40,6 +58,8 @@ export class NetworkError extends Error {
 export interface RequestOptions {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
+  /** Headers of this request besides accept, authorization and content-type (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
   /** Retry on network errors, 5xx and 429 (reads, and requests that are safe to repeat). */
   retry?: boolean;
 }
@@ -72,32 +92,53 @@ export class ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
     const url = this.#urlOf(path, options.query);
     for (let attempt = 1; ; attempt += 1) {
-      const outcome = await this.#send(method, url, options.body);
+      const outcome = await this.#send(method, url, options.body, options.headers);
       const last = !options.retry || attempt >= this.#retry.attempts;
       if (outcome.kind === 'answer') {
         const { response } = outcome;
-        if (response.ok) return { status: response.status, body: (await parseBody(response)) as T };
+        if (response.ok) return { status: response.status, body: this.#checked<T>(method, path, await parseBody(response)) };
         const error = await apiErrorOf(response, url);
         if (last || !isRetryable(error)) throw error;
         await delay(retryDelay(attempt, this.#retry, response.headers.get('retry-after')));
       } else {
-        if (last) throw new NetworkError(url, `could not reach ${this.target.url}: ${describeFetchError(outcome.error)}`, { cause: outcome.error });
+        // Nothing listens there: no blip that waiting cures (and a local server's port is free for anyone to take).
+        if (last || isConnectionRefused(outcome.error)) {
+          throw new NetworkError(url, `could not reach ${this.target.url}: ${describeFetchError(outcome.error)}`, { cause: outcome.error });
+        }
         await delay(retryDelay(attempt, this.#retry, null));
       }
     }
   }
 
-  async #send(method: string, url: string, body: unknown): Promise<{ kind: 'answer'; response: Response } | { kind: 'failed'; error: unknown }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async #send(
+    method: string,
+    url: string,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ kind: 'answer'; response: Response } | { kind: 'failed'; error: unknown }> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.requests += 1;
+    try {
+      // Every request, not once: any retry or new connection may reach another listener.
+      if (this.target.token && this.target.verifyServer) await this.target.verifyServer(this.#fetch);
+    } catch (error) {
+      if (error instanceof TypeError) return { kind: 'failed', error };
+      throw error;
+    }
     try {
       const response = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       return { kind: 'answer', response };
     } catch (error) {
       return { kind: 'failed', error };
     }
+  }
+
+  #checked<T>(method: string, path: string, body: unknown): T {
+    const problem = answerProblem(method, path, body);
+    if (problem === undefined) return body as T;
+    throw new UnexpectedAnswerError(this.target.url, `the server at ${this.target.url} answered something that is not a fargate-jobs API: ${method} ${path}: ${problem}`);
   }
 
   #urlOf(path: string, query: RequestOptions['query']): string {
@@ -146,10 +187,19 @@ async function apiErrorOf(response: Response, url: string): Promise<ApiError> {
   return new ApiError(response.status, code, message, url);
 }
 
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+function errorCodeOf(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
   // Connecting to a name with several addresses fails with an AggregateError of one error per address.
-  const code = cause?.code ?? cause?.errors?.find((each) => each.code !== undefined)?.code;
+  return cause?.code ?? cause?.errors?.find((each) => each.code !== undefined)?.code;
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  return errorCodeOf(error) === 'ECONNREFUSED';
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { message?: string } }).cause;
+  const code = errorCodeOf(error);
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code !== undefined) return code;
   return cause?.message ?? (error as Error).message;

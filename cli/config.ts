@@ -1,12 +1,16 @@
 /**
  * Where the CLI finds its API and token: the flags, then the environment, then a named context
  * (`fargate-jobs login`), and with none of those the local server of the data directory.
- * A token never travels to a URL it was not given for: an explicit URL does not pick up the local token.
+ * A token never travels to a URL it was not given for: an explicit URL does not pick up the local
+ * token, and an explicit token does not go to the URL a data directory names. The local token goes
+ * only to a server that proves it is the data directory's (cli/local-server-trust.ts).
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { SERVER_KEY_FILE } from '#lib/domain/local-server-proof.ts';
 import type { ApiTarget } from './api-client.ts';
+import { trustProblem, verifyLocalServer } from './local-server-trust.ts';
 
 /** Something the user has to fix in their set-up (exit 1). */
 export class ConfigurationError extends Error {
@@ -91,18 +95,57 @@ export function resolveTarget(choice: TargetChoice, env: NodeJS.ProcessEnv): Res
     return { url: explicitUrl ?? context.url, token: explicitToken ?? context.token, description: `context '${contextName}'` };
   }
   if (explicitUrl !== undefined) return { url: explicitUrl, token: explicitToken, description: explicitUrl };
-  return { ...localServer(env), ...(explicitToken === undefined ? {} : { token: explicitToken }) };
+  if (explicitToken !== undefined) {
+    // `<data dir>/url` may name anyone's listener (a folder someone else set up, a port freed by a kill -9).
+    throw new ConfigurationError(
+      `a token given with --token or FARGATE_JOBS_TOKEN is sent only to a URL given with it: pass --url or set FARGATE_JOBS_URL (without a token, the local server of ${dataDirOf(env)} is used with its own)`,
+    );
+  }
+  return localServer(env);
 }
 
-/** The server `npm start` runs on this data directory: the URL and token files it writes. */
-function localServer(env: NodeJS.ProcessEnv): ResolvedTarget {
-  const shown = nonEmpty(env.FARGATE_JOBS_DATA_DIR) ?? '.data';
+function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return nonEmpty(env.FARGATE_JOBS_DATA_DIR) ?? '.data';
+}
+
+/**
+ * The server `npm start` runs on this data directory: the URL, token and server-key files it writes,
+ * read only from a directory that is the user's own and closed to others; its token goes only to a
+ * server that proves it holds the key.
+ */
+function localServer(env: NodeJS.ProcessEnv, uid: number | undefined = process.getuid?.()): ResolvedTarget {
+  const shown = dataDirOf(env);
+  const notFound = new ConfigurationError(`no fargate-jobs server found in ${shown}: start one with npm start, or pass --url and --token`);
+  if (!isTrusted(shown, 'directory', uid)) throw notFound;
   const url = readTrimmed(join(shown, 'url'));
-  const token = readTrimmed(join(shown, 'token'));
-  if (url === undefined) {
-    throw new ConfigurationError(`no fargate-jobs server found in ${shown}: start one with npm start, or pass --url and --token`);
+  if (url === undefined) throw notFound;
+  const keyFile = join(shown, SERVER_KEY_FILE);
+  const serverKey = isTrusted(keyFile, 'file', uid) ? readTrimmed(keyFile) : undefined;
+  if (serverKey === undefined) {
+    throw new ConfigurationError(`${shown} names a server (${url}) but holds no ${SERVER_KEY_FILE} to check it with: restart it with npm start, or pass --url and --token`);
   }
-  return { url, token, description: `the local server of ${shown} (${url})`, local: true };
+  return {
+    url,
+    token: readTrimmed(join(shown, 'token')),
+    description: `the local server of ${shown} (${url})`,
+    local: true,
+    verifyServer: (fetchImpl) => verifyLocalServer(url, serverKey, shown, fetchImpl),
+  };
+}
+
+/** False when `path` does not exist; a ConfigurationError when it is not the user's alone. */
+function isTrusted(path: string, expect: 'directory' | 'file', uid: number | undefined): boolean {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ConfigurationError(`could not read ${path}: ${(error as Error).message}`);
+  }
+  // Without user ids (Windows) there is no owner or mode to check.
+  const problem = uid === undefined ? undefined : trustProblem(path, stat, uid, expect);
+  if (problem !== undefined) throw new ConfigurationError(`${problem}; or pass --url and --token`);
+  return true;
 }
 
 function readTrimmed(path: string): string | undefined {

@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
-import { ApiClient, ApiError, NetworkError } from './api-client.ts';
+import { ApiClient, ApiError, NetworkError, UnexpectedAnswerError } from './api-client.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { UntrustedServerError } from './local-server-trust.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
@@ -29,8 +30,10 @@ const VERBS: Record<string, { spec: VerbSpec; verb: Verb }> = {
 const SPECS = Object.fromEntries(Object.entries(VERBS).map(([name, { spec }]) => [name, spec]));
 
 const GLOBAL_HELP = `global flags (before or after the verb):
-  --url <url>        the API (or FARGATE_JOBS_URL); default: the local server of FARGATE_JOBS_DATA_DIR (.data)
-  --token <token>    its bearer token (or FARGATE_JOBS_TOKEN)
+  --url <url>        the API (or FARGATE_JOBS_URL); default: the local server of FARGATE_JOBS_DATA_DIR (.data),
+                     with its own token, once it proves it is that directory's server
+  --token <token>    the API's bearer token (or FARGATE_JOBS_TOKEN), only with --url (or FARGATE_JOBS_URL);
+                     other users can see it in ps: prefer FARGATE_JOBS_TOKEN, or login --token-stdin
   --context <name>   a context saved with login (or FARGATE_JOBS_CONTEXT)
   --json             one JSON document for scripts (NDJSON lines for logs)
   --help, --version`;
@@ -108,7 +111,7 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
     out.stderr.write(`fargate-jobs: ${error.message}\n${usageOf(error.verb)}\n`);
     return EXIT.USAGE;
   }
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof UntrustedServerError || error instanceof UnexpectedAnswerError) {
     out.stderr.write(`fargate-jobs: ${error.message}\n`);
     return EXIT.API_UNREACHABLE_OR_REFUSED_CALLER;
   }
@@ -134,6 +137,10 @@ function describeApiError(error: ApiError, target: ResolvedTarget | undefined): 
     return `${where} refused the request (401): ${what}`;
   }
   if (error.status === 403) return `${where} refused the request (403): ${error.message}`;
+  if (error.code === 'HTTP_500') {
+    // API Gateway's own answer when Lambda throttles under a burst (or a function failed): not the API's error shape.
+    return `${where} kept answering a bare 500 (${error.message}), even after retries: on AWS that is usually Lambda throttled by a burst of requests; try again in a minute`;
+  }
   return `${error.message} (${error.status} ${error.code})`;
 }
 

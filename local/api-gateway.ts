@@ -18,6 +18,7 @@ import type {
 import type { Logger } from '#lib/domain/logger.ts';
 import type { AuthorizerContext } from '#lib/http/authorization.ts';
 import { optionsHandler } from '#lib/http/options.ts';
+import { CHALLENGE_HEADER, PROOF_HEADER } from '#lib/domain/local-server-proof.ts';
 import { errorBody, JSON_CONTENT_TYPE } from '#lib/http/responses.ts';
 import { matchRoute, OPTIONS_HANDLER } from '#lib/http/routes.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -38,6 +39,12 @@ export interface ApiGatewayOptions {
    * 127.0.0.1 cannot reach the API from the user's browser.
    */
   hostNames?: readonly string[];
+  /**
+   * Answers a client's challenge (the `Fargate-Jobs-Challenge` header) with the proof that this is
+   * the server of its data directory (lib/domain/local-server-proof.ts); undefined for a challenge it
+   * does not accept. Local mode only: API Gateway has no such header.
+   */
+  proveIdentity?: (challenge: string) => string | undefined;
 }
 
 export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost'];
@@ -75,6 +82,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   if (!(match?.route.slack && handler) && !isExpectedHost(request, options.hostNames ?? LOOPBACK_HOST_NAMES)) {
     return send(response, 421, errorBody('MISDIRECTED_REQUEST', `this server answers only requests for ${expectedHosts(request, options.hostNames ?? LOOPBACK_HOST_NAMES).join(' or ')}`));
   }
+  answerChallenge(request, response, options);
   if (match?.route.slack && !handler) {
     return send(response, 404, errorBody('ROUTE_NOT_FOUND', `no route for ${url.pathname}: set SLACK_SIGNING_SECRET to serve Slack's routes`));
   }
@@ -119,6 +127,14 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   // Node sends no Content-Length with a HEAD answer unless told: the handler's (the GET's length) is kept.
   if (!response.hasHeader('content-length') && hasBody(response.statusCode)) response.setHeader('content-length', Buffer.byteLength(answer));
   response.end(answer);
+}
+
+/** The proof goes on whatever answers the challenge (the CLI asks GET /health, which needs no token). */
+function answerChallenge(request: IncomingMessage, response: ServerResponse, options: ApiGatewayOptions): void {
+  const challenge = request.headers[CHALLENGE_HEADER];
+  if (typeof challenge !== 'string' || !options.proveIdentity) return;
+  const proof = options.proveIdentity(challenge);
+  if (proof !== undefined) response.setHeader(PROOF_HEADER, proof);
 }
 
 /**

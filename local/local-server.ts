@@ -7,9 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { localSecretKey } from '#lib/composition/data-directory.ts';
 import { createLocalDependencies, writePrivateFileAtomically, type LocalDependencies, type LocalOptions } from '#lib/composition/local.ts';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { TokenNotFoundError } from '#lib/domain/errors.ts';
+import { localServerProof, SERVER_KEY_FILE } from '#lib/domain/local-server-proof.ts';
 import { recoverInterruptedJobs, type InterruptionMessages } from '#lib/domain/job-service.ts';
 import { LOCAL_SERVER_TOKEN_NAME, TokenService } from '#lib/domain/tokens.ts';
 import { authorizerHandler } from '#lib/http/authorizer.ts';
@@ -60,6 +62,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const tokenFile = join(options.dataDir, 'token');
   const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
   const interruptedJobs = await recoverInterruptedJobs(deps, INTERRUPTED[deps.runner]);
+  // Before the server listens (and so before `url` names it): a client checks the proof against this key.
+  const serverKey = localSecretKey(options.dataDir, SERVER_KEY_FILE);
+  let url = '';
 
   const handlers: Record<string, RouteHandler> = {
     'create-job': createJobHandler(deps),
@@ -76,14 +81,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
   // Node's own limits (300 s to receive a request, no limit on answering it) leave room for a 20 s `wait`.
-  const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames }));
+  const proveIdentity = (challenge: string) => localServerProof(serverKey, url, challenge);
+  const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames, proveIdentity }));
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   deps.setServerUrl(url);
 
   return {

@@ -5,7 +5,7 @@
  * may call it; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what runs the jobs.
  *
  * One server per data directory (local/server-lock.ts); once it listens, `<data dir>/url` holds its
- * base URL (removed when it exits), beside `<data dir>/token`, for clients on this machine such as
+ * base URL (removed when it stops, before its port is freed), beside `<data dir>/token`, for clients on this machine such as
  * the CLI. SIGINT, SIGTERM and SIGHUP, sent to this
  * process or to the npm that runs it, and the death of that npm all stop it the same graceful way
  * (local/shutdown-requests.ts).
@@ -66,7 +66,7 @@ console.log(`fargate-jobs local mode
   Data:   ${dataDir}${server.interruptedJobs > 0 ? `\n  Marked ${server.interruptedJobs} job(s) FAILED that were active when the server last stopped.` : ''}
 
 Run a job, then read it back (use the id the first call prints):
-  curl -s -X POST ${server.url}/jobs -H "Authorization: Bearer ${server.token}" -H 'content-type: application/json' -d '${example}'
+  curl -s -X POST ${server.url}/jobs -H "Authorization: Bearer ${server.token}" -H 'content-type: application/json' -H "Idempotency-Key: hello-$(date +%s)" -d '${example}'
   curl -s ${server.url}/jobs/<id> -H "Authorization: Bearer ${server.token}"
   curl -s ${server.url}/jobs/<id>/logs -H "Authorization: Bearer ${server.token}"
 
@@ -91,6 +91,9 @@ function onShutdownRequest(decision: ShutdownDecision, cause: string): void {
     process.exit(1);
   }
   console.log(`\nfargate-jobs: ${cause}: stopping running jobs and shutting down…`);
+  // The URL file first, then the listener: once the port is free another user may bind it, and a
+  // file still naming it would send this directory's clients there.
+  if (lock.isHeld()) removeOurUrlFile();
   server.close().then(
     () => process.exit(0),
     (error: unknown) => {

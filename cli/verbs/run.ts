@@ -1,4 +1,5 @@
 /** `fargate-jobs run [flags] -- cmd args…`: submit, follow, exit with the job's exit code. */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { parseDuration, parseKeyValues, parsePositiveInteger, UsageError, type VerbSpec } from '../args.ts';
@@ -18,7 +19,8 @@ export const runSpec: VerbSpec = {
   --label k=v            a label, for listing and cost (repeat for more)
   --public-ip            give the task a public IP (where the profile allows)
   --ssh-key FILE         an OpenSSH public key that may log in (interactive profiles, e.g. ssh)
-  --idempotency-key k    submit at most once: the same key returns the same job
+  --idempotency-key k    submit at most once: the same key returns the same job (default: a fresh key per run,
+                         which lets the submission be retried on 429, 500, 503 and network errors)
   --detach               print the job id and exit 0 without following
 Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
   options: {
@@ -85,8 +87,9 @@ export async function run(context: VerbContext): Promise<number> {
   });
   let job: JobDocument;
   try {
-    // Only a keyed submission is safe to repeat: without a key, a retry after a lost answer would start a second job.
-    ({ body: job } = await client.request<JobDocument>('POST', '/jobs', { body, retry: body.idempotencyKey !== undefined }));
+    // Keyed, a submission is safe to repeat: a retry after a lost answer or a bare 500 returns the job the first one made.
+    const idempotencyKey = typeof body.idempotencyKey === 'string' ? body.idempotencyKey : `cli-${randomUUID()}`;
+    ({ body: job } = await client.request<JobDocument>('POST', '/jobs', { body, headers: { 'idempotency-key': idempotencyKey }, retry: true }));
   } finally {
     stopListening();
   }

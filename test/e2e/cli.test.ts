@@ -211,7 +211,7 @@ describe('fargate-jobs CLI against the local server', () => {
   });
 
   test('an API nobody answers on exits 1 naming it', async () => {
-    // A submission without an idempotency key is never retried (a retry could start the job twice): it fails at once.
+    // A refused connection is not retried (nothing listens there): it fails at once.
     const result = await runCli(['run', '--', 'true'], { env: { FARGATE_JOBS_URL: 'http://127.0.0.1:9', FARGATE_JOBS_TOKEN: 'fjt_x' } });
 
     assert.equal(result.code, 1);

@@ -31,6 +31,8 @@ export interface CliOptions {
   cwd?: string;
   /** The program and its first arguments; by default the pinned Node running the entry point. */
   command?: string[];
+  /** Written to the CLI's stdin, which is then closed; without it, stdin is /dev/null. */
+  input?: string;
 }
 
 /** An environment that talks to `server` through FARGATE_JOBS_URL and FARGATE_JOBS_TOKEN. */
@@ -44,8 +46,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
   const child = spawn(program!, [...first, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...inherited, NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -28,13 +28,13 @@ function scriptedFetch(answers: Array<Response | Error>) {
 
 describe('ApiClient', () => {
   it('retries reads on network errors and 5xx, then answers', async () => {
-    const { fetch, urls } = scriptedFetch([new TypeError('fetch failed'), json(503, { error: { code: 'X', message: 'busy' } }), json(200, { ok: true })]);
+    const { fetch, urls } = scriptedFetch([new TypeError('fetch failed'), json(503, { error: { code: 'X', message: 'busy' } }), json(200, { lines: [], nextCursor: 'c1', complete: true })]);
     const client = new ApiClient({ url: 'http://api.test/', token: 'fjt_t' }, { retry: FAST, fetch });
 
-    const answer = await client.request('GET', '/jobs/job-1', { retry: true });
+    const answer = await client.request('GET', '/jobs/job-1/logs', { retry: true });
 
-    assert.deepEqual(answer.body, { ok: true });
-    assert.deepEqual(urls, ['http://api.test/jobs/job-1', 'http://api.test/jobs/job-1', 'http://api.test/jobs/job-1']);
+    assert.deepEqual(answer.body, { lines: [], nextCursor: 'c1', complete: true });
+    assert.deepEqual(urls, ['http://api.test/jobs/job-1/logs', 'http://api.test/jobs/job-1/logs', 'http://api.test/jobs/job-1/logs']);
   });
 
   it('does not retry a request that is not safe to repeat, nor a 4xx', async () => {
@@ -64,7 +64,7 @@ describe('ApiClient', () => {
 
   it('sends the query and the bearer token', async () => {
     let seen: RequestInit | undefined;
-    const fetch = (async (_url: string, init: RequestInit) => ((seen = init), json(200, {}))) as unknown as typeof globalThis.fetch;
+    const fetch = (async (_url: string, init: RequestInit) => ((seen = init), json(200, { lines: [], nextCursor: 'c1', complete: false }))) as unknown as typeof globalThis.fetch;
     const client = new ApiClient({ url: 'http://api.test', token: 'fjt_t' }, { fetch });
 
     await client.request('GET', '/jobs/j/logs', { query: { cursor: 'c1', wait: 20, limit: undefined } });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { SERVER_KEY_FILE } from '#lib/domain/local-server-proof.ts';
 
 export const PRIVATE_DIRECTORY_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -89,8 +90,8 @@ function writeTemporaryPrivateFile(path: string, content: string): string {
   return temporary;
 }
 
-/** The secrets a data directory keeps, each in `<data dir>/<name>`. */
-export const LOCAL_SECRET_NAMES = ['request-hash-key', 'webhook-secret'] as const;
+/** The secrets a data directory keeps, each in `<data dir>/<name>` (server-key: lib/domain/local-server-proof.ts). */
+export const LOCAL_SECRET_NAMES = ['request-hash-key', 'webhook-secret', SERVER_KEY_FILE] as const;
 export type LocalSecretName = (typeof LOCAL_SECRET_NAMES)[number];
 
 const SECRET_KEY_BYTES = 32;
