@@ -71,7 +71,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
 
 async function cancelJob(context: VerbContext, jobId: string, status: StatusLine): Promise<void> {
   try {
-    await context.client().request('DELETE', `/jobs/${encodeURIComponent(jobId)}`, { retry: true });
+    await context.client().request('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, { retry: true });
   } catch (error) {
     status.say(`could not cancel ${jobId}: ${(error as Error).message}`);
   }

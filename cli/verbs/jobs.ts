@@ -127,7 +127,7 @@ export const cancelSpec: VerbSpec = {
 };
 
 export async function cancel(context: VerbContext): Promise<number> {
-  const { body: job } = await context.client().request<JobDocument>('DELETE', jobPath(context.command.args.id!), { retry: true });
+  const { body: job } = await context.client().request<JobDocument>('POST', `${jobPath(context.command.args.id!)}/cancel`, { retry: true });
   if (context.command.globals.json) printJson(context, job);
   else context.out.stderr.write(`fargate-jobs: ${job.id} is ${job.status}\n`);
   return EXIT.OK;
