@@ -5,27 +5,35 @@
  * fresh Node process with a stage's environment (module evaluation: a function reads and checks
  * its settings and builds its SDK clients at cold start; no request is sent).
  *
+ * Each function gets the environment the packaged template gives it (bench/template-environment.ts).
+ *
  *   npm run bench:bundles -- --runs 15
+ *   npm run bench:bundles -- --quick     (one import each: checks every bundle loads, measures little)
+ *   npm run bench:bundles -- --packageDir <dir>   (an existing `serverless package --package <dir>` output)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchOptions } from './options.ts';
+import { functionEnvironments, RUNTIME_ENVIRONMENT } from './template-environment.ts';
 
 const HTTP_BUNDLE_TARGET_BYTES = 350 * 1024;
 const INIT_TARGET_MS = 150;
 const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'getJob', 'cancelJob', 'getJobLogs', 'health']);
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values } = benchOptions({ runs: '15', packageDir: '' }, { runs: '1', packageDir: '' });
 const runs = Number(values.runs);
 
 const workDir = mkdtempSync(join(tmpdir(), 'fargate-jobs-bundles-'));
-const packageDir = join(workDir, 'package');
-execFileSync(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'bench', '--package', packageDir], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, CI: 'true' },
-});
+const packageDir = values.packageDir || join(workDir, 'package');
+if (!values.packageDir) {
+  execFileSync(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'bench', '--package', packageDir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+  });
+}
+const environments = functionEnvironments(JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')));
 
 interface Row {
   name: string;
@@ -34,30 +42,15 @@ interface Row {
   initMs: number;
 }
 
-/** What serverless.yml gives the functions of a stage, with placeholder values (nothing is called). */
-const STAGE_ENVIRONMENT = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  JOBS_TABLE: 'fargate-jobs-bench-jobs',
-  STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:fargate-jobs-bench-run-job',
-  ECS_CLUSTER: 'fargate-jobs-bench',
-  TASK_SUBNETS: 'subnet-0a1b2c3d',
-  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
-  TASK_LOG_GROUP: '/fargate-jobs/bench/tasks',
-  TASK_DEFINITION_PREFIX: 'fargate-jobs-bench',
-  // createJob's own settings.
-  REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fargate-jobs-bench-request-hash-key-AbCdEf',
-  MAX_ACTIVE_JOBS_PER_TOKEN: '50',
-};
-
 const rows: Row[] = [];
 for (const zip of readdirSync(packageDir).filter((file) => file.endsWith('.zip'))) {
   const name = zip.replace(/\.zip$/, '');
   const unzipped = join(workDir, name);
   execFileSync('unzip', ['-q', join(packageDir, zip), '-d', unzipped]);
   const bundle = findBundle(unzipped);
-  rows.push({ name, zipBytes: statSync(join(packageDir, zip)).size, bundleBytes: statSync(bundle).size, initMs: medianInit(bundle) });
+  const environment = environments.get(name);
+  if (environment === undefined) throw new Error(`the packaged template has no function whose code is ${zip}`);
+  rows.push({ name, zipBytes: statSync(join(packageDir, zip)).size, bundleBytes: statSync(bundle).size, initMs: medianInit(bundle, environment) });
 }
 rmSync(workDir, { recursive: true, force: true });
 
@@ -81,10 +74,10 @@ function findBundle(dir: string): string {
 }
 
 /** Imports the bundle in a fresh process `runs` times; the median of the measured import times. */
-function medianInit(bundle: string): number {
+function medianInit(bundle: string, environment: Record<string, string>): number {
   const script = 'const t = performance.now(); await import(process.argv[1]); console.log(performance.now() - t);';
   const samples = Array.from({ length: runs }, () =>
-    Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, bundle], { encoding: 'utf8', env: { ...process.env, ...STAGE_ENVIRONMENT } }).trim()),
+    Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, bundle], { encoding: 'utf8', env: { ...process.env, ...RUNTIME_ENVIRONMENT, ...environment } }).trim()),
   ).sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
 }

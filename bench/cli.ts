@@ -7,10 +7,11 @@
  * - requests the CLI makes to follow a quiet job of `--seconds` (default 60: a line, a sleep, a
  *   line) to its end, POST included;
  * - lag from a line being written by the job to the CLI printing it: a chatty job prints its clock
- *   every 50 ms for 10 s, the bench notes when each line reaches the CLI's stdout (and counts the
+ *   every 50 ms for `--chattySeconds` (10), the bench notes when each line reaches the CLI's stdout (and counts the
  *   requests that took).
  *
- *   npm run bench:cli -- --runs 15 --seconds 60
+ *   npm run bench:cli -- --runs 15 --seconds 60 --chattySeconds 10
+ *   npm run bench:cli -- --quick     (one run, 1-second jobs: checks the bench runs, measures nothing)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,14 +20,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { startLocalServer } from '../local/local-server.ts';
+import { benchOptions } from './options.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, seconds: { type: 'string', default: '60' } } });
+const { values } = benchOptions({ runs: '15', seconds: '60', chattySeconds: '10' }, { runs: '1', seconds: '1', chattySeconds: '1' });
 const runs = Number(values.runs);
 const seconds = Number(values.seconds);
+const chattySeconds = Number(values.chattySeconds);
 
 const percentile = (samples: number[], p: number) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -84,7 +86,7 @@ async function follow(script: string): Promise<{ lagsMs: number[]; code: number 
 const startUp = startUpMs();
 const quiet = await follow(`date +%s%3N; sleep ${seconds}; date +%s%3N`);
 const routes = [...new Set(requests.map((line) => line.split('?')[0]?.replace(/job-[0-9a-z]+/, '{id}')))].join(', ');
-const chatty = await follow('end=$(( $(date +%s) + 10 )); while [ $(date +%s) -lt $end ]; do date +%s%3N; sleep 0.05; done');
+const chatty = await follow(`end=$(( $(date +%s) + ${chattySeconds} )); while [ $(date +%s) -lt $end ]; do date +%s%3N; sleep 0.05; done`);
 counter.close();
 await server.close();
 rmSync(dataDir, { recursive: true, force: true });
@@ -95,5 +97,5 @@ console.log(`fargate-jobs CLI benchmark — ${new Date().toISOString()}, node ${
 | --- | --- |
 | \`fargate-jobs --version\` start-up (bin, median of ${runs}) | ${startUp.toFixed(0)} ms |
 | requests to follow a quiet ${seconds}-second job (POST included) | ${quiet.requests} (${routes}; exit code ${quiet.code}) |
-| chatty 10-second job: lines printed, requests | ${chatty.lagsMs.length} lines, ${chatty.requests} requests (exit code ${chatty.code}) |
+| chatty ${chattySeconds}-second job: lines printed, requests | ${chatty.lagsMs.length} lines, ${chatty.requests} requests (exit code ${chatty.code}) |
 | line written → printed by the CLI (p50 / p95 / max) | ${percentile(chatty.lagsMs, 50)} / ${percentile(chatty.lagsMs, 95)} / ${Math.max(...chatty.lagsMs)} ms |`);

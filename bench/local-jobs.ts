@@ -6,25 +6,20 @@
  * transitions the local Step Functions engine ran per job.
  *
  *   npm run bench:local -- --jobs 200 --concurrency 8 --command true
+ *   npm run bench:local -- --quick     (a few jobs: checks the bench runs, measures nothing)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { startLocalServer } from '../local/local-server.ts';
+import { benchOptions } from './options.ts';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
 /** The longest wait the API takes, in seconds. */
 const LONG_POLL_SECONDS = 20;
 
-const { values } = parseArgs({
-  options: {
-    jobs: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '8' },
-    command: { type: 'string', default: 'true' },
-  },
-});
+const { values } = benchOptions({ jobs: '200', concurrency: '8', command: 'true' }, { jobs: '4', concurrency: '2', command: 'true' });
 const jobCount = Number(values.jobs);
 const concurrency = Number(values.concurrency);
 const command = values.command.split(' ');

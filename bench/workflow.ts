@@ -9,7 +9,8 @@
  * stopping to the workflow knowing. The event handler's own time (record write + wake) is measured
  * on the embedded store. Nothing here calls AWS.
  *
- *   npm run bench:workflow
+ *   npm run bench:workflow -- --events 100
+ *   npm run bench:workflow -- --quick     (5 events: checks the bench runs)
  */
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -24,6 +25,11 @@ import { wakeFor } from '#lib/workflow/wake.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../test/helpers/jobs.ts';
 import { createTestStore } from '../test/helpers/store.ts';
+import { benchOptions } from './options.ts';
+
+// The scenarios run on a simulated clock and take a second or two: quick mode only samples fewer events.
+const { values } = benchOptions({ events: '100' }, { events: '5' });
+const eventSamples = Number(values.events);
 
 type Json = Parameters<StateMachine['run']>[0];
 
@@ -293,7 +299,7 @@ for (const scenario of SCENARIOS) {
     `| ${scenario.name} | ${before.transitions}${perHour(before)} → **${after.transitions}**${perHour(after)} | ${before.lambdas} → ${after.lambdas} | ${before.describes} → ${after.describes} | $${cost(before).toFixed(5)} → $${cost(after).toFixed(5)} | ${before.historyEvents} → ${after.historyEvents} | ${scenario.runSeconds === undefined ? '–' : `${before.lagSeconds.toFixed(0)} s → ${after.lagSeconds.toFixed(0)} s`} |`,
   );
 }
-const handling = await eventHandlingMs(100);
+const handling = await eventHandlingMs(eventSamples);
 
 console.log(`fargate-jobs workflow benchmark — ${new Date().toISOString()}, node ${process.version}
 Simulated clock; tasks take ${STARTUP_SECONDS} s to start; ECS events reach the handler ${EVENT_DELIVERY_SECONDS} s after the change; the reconciler runs every ${RECONCILER_PERIOD_SECONDS} s.
@@ -305,5 +311,5 @@ cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256
 | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-The event handler (record the change, wake the execution) on the embedded store: p50 ${handling.p50.toFixed(1)} ms, p95 ${handling.p95.toFixed(1)} ms over 100 events.
+The event handler (record the change, wake the execution) on the embedded store: p50 ${handling.p50.toFixed(1)} ms, p95 ${handling.p95.toFixed(1)} ms over ${eventSamples} events.
 The reconciler itself: ${3600 / RECONCILER_PERIOD_SECONDS} invocations an hour per stage, one DescribeTasks per 100 active jobs each, whatever the jobs' lengths.`);

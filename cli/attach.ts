@@ -5,7 +5,7 @@
 import type { JobStatus } from '#lib/domain/job.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
-import { followLogs, getJob, watchJob } from './follow.ts';
+import { followLogs, getJob, TRUNCATED_NOTICE, watchJob } from './follow.ts';
 import { Interrupts, onInterrupt, type InterruptDecision } from './interrupt.ts';
 import { StatusLine } from './terminal.ts';
 import { printJson, type VerbContext } from './verbs/context.ts';
@@ -52,6 +52,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
           if (!json) status.printLines(lines);
           cursor = nextCursor;
         },
+        onTruncated: () => status.say(TRUNCATED_NOTICE),
       }),
       // Once it runs, the log's `complete` tells when it ends: watching its status as well would double the requests.
       watchJob(client, first, (job) => status.update(job), (job) => !STARTING.includes(job.status)),
@@ -71,7 +72,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
 
 async function cancelJob(context: VerbContext, jobId: string, status: StatusLine): Promise<void> {
   try {
-    await context.client().request('DELETE', `/jobs/${encodeURIComponent(jobId)}`, { retry: true });
+    await context.client().request('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, { retry: true });
   } catch (error) {
     status.say(`could not cancel ${jobId}: ${(error as Error).message}`);
   }

@@ -35,14 +35,25 @@ export interface FollowLogsOptions {
   /** Keep waiting for lines until the job is complete; otherwise stop at the first empty page. */
   follow: boolean;
   onLines(lines: LogLine[], nextCursor: string): void;
+  /** Told once, after the last line, when the server cut the log at its size limit. */
+  onTruncated?(): void;
 }
+
+/** What the CLI says, on stderr, of a log the server cut: never a line on stdout, as if the job had printed it. */
+export const TRUNCATED_NOTICE = "the job's log was cut at the server's size limit (FARGATE_JOBS_MAX_LOG_BYTES): later output was dropped";
 
 /** Reads the job's log from `cursor`; resolves with the cursor after the last line read. */
 export async function followLogs(client: ApiClient, jobId: string, options: FollowLogsOptions): Promise<{ cursor: string | undefined; complete: boolean }> {
   let cursor = options.cursor;
+  let truncated = false;
   for (;;) {
     const page = await getLogs(client, jobId, cursor, options.follow ? LONG_POLL_SECONDS : 0);
     if (page.lines.length > 0) options.onLines(page.lines, page.nextCursor);
+    // Nothing is written after the cut: a page short of the limit has read every line there is.
+    if (page.truncated === true && page.lines.length < PAGE_LINES && !truncated) {
+      truncated = true;
+      options.onTruncated?.();
+    }
     cursor = page.nextCursor;
     if (page.complete) return { cursor, complete: true };
     if (!options.follow && page.lines.length === 0) return { cursor, complete: false };

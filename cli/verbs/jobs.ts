@@ -4,7 +4,7 @@ import type { JobDocument } from '#lib/http/job-document.ts';
 import { parsePositiveInteger, UsageError, type VerbSpec } from '../args.ts';
 import { attach } from '../attach.ts';
 import { EXIT } from '../exit-codes.ts';
-import { followLogs, getJob } from '../follow.ts';
+import { followLogs, getJob, TRUNCATED_NOTICE } from '../follow.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { printJson, stringValue, type VerbContext } from './context.ts';
 
@@ -77,6 +77,7 @@ export async function logs(context: VerbContext): Promise<number> {
         if (json) context.out.stdout.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
         else for (const line of lines) context.out[line.stream === 'stderr' ? 'stderr' : 'stdout'].write(`${line.message}\n`);
       },
+      onTruncated: () => context.out.stderr.write(`fargate-jobs: ${TRUNCATED_NOTICE}\n`),
     });
     if (json) context.out.stdout.write(`${JSON.stringify({ nextCursor: end.cursor, complete: end.complete })}\n`);
     return EXIT.OK;
@@ -127,7 +128,7 @@ export const cancelSpec: VerbSpec = {
 };
 
 export async function cancel(context: VerbContext): Promise<number> {
-  const { body: job } = await context.client().request<JobDocument>('DELETE', jobPath(context.command.args.id!), { retry: true });
+  const { body: job } = await context.client().request<JobDocument>('POST', `${jobPath(context.command.args.id!)}/cancel`, { retry: true });
   if (context.command.globals.json) printJson(context, job);
   else context.out.stderr.write(`fargate-jobs: ${job.id} is ${job.status}\n`);
   return EXIT.OK;

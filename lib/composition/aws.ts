@@ -82,7 +82,7 @@ export function getJobLogs(): JobLogPorts & Logged {
 export function startTask(): StartTaskPorts {
   const settings = stageTaskSettings();
   const logger = createLogger();
-  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), notifier: notifier(), logger };
+  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), notifier: notifier(logger), logger };
 }
 
 /** The only function that looks up public IPs, so the only one whose bundle has the EC2 client. */
@@ -93,7 +93,7 @@ export function pollTask(): PollTaskPorts {
     store: jobStore(),
     taskRunner: ecsTaskRunnerWithNetwork(taskSettingsByProfile(profiles), logger),
     profiles: profileMap(profiles),
-    notifier: notifier(),
+    notifier: notifier(logger),
     logger,
   };
 }
@@ -134,12 +134,13 @@ export function awaitTask(): AwaitTaskPorts {
 
 /** The EventBridge rule's Lambda: ECS's task-state changes onto the job records, waking the executions. */
 export function taskStateChange(): TaskStateChangePorts & { readEvent: typeof taskStateChangeOf } {
+  const logger = createLogger();
   return {
     store: jobStore(),
     profiles: profileMap(stageProfiles()),
-    notifier: notifier(),
+    notifier: notifier(logger),
     workflow: workflowWake(),
-    logger: createLogger(),
+    logger,
     readEvent: taskStateChangeOf,
   };
 }
@@ -152,14 +153,15 @@ export function reconcile(): ReconcilePorts {
     store: jobStore(),
     taskRunner: ecsTaskRunner(settings, logger),
     profiles: profileMap(stageProfiles()),
-    notifier: notifier(),
+    notifier: notifier(logger),
     workflow: workflowWake(),
     logger,
   };
 }
 
 export function notifyFinished(): NotifyFinishedPorts {
-  return { store: jobStore(), notifier: notifier(), logger: createLogger() };
+  const logger = createLogger();
+  return { store: jobStore(), notifier: notifier(logger), logger };
 }
 
 /** Both Slack routes: the job use cases a Slack user reaches, and the Slack app's settings. */
@@ -189,11 +191,11 @@ export function slackRoutes(): SlackPorts {
  * The Slack thread and webhook of a job. FARGATE_JOBS_WEBHOOK_SECRET_ID and SLACK_BOT_TOKEN_ID name
  * Secrets Manager secrets, read when a job first needs them.
  */
-function notifier() {
+function notifier(logger: Logger) {
   const secrets = new SecretsManagerClient({});
   const webhookSecret = new SecretsManagerKey({ client: secrets, secretId: requiredEnv('FARGATE_JOBS_WEBHOOK_SECRET_ID') });
   const apiUrl = process.env.API_URL;
-  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl });
+  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl, logger });
 }
 
 function slackBotToken(secrets: SecretsManagerClient) {

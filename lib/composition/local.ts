@@ -135,7 +135,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     await database.close();
     throw error;
   });
-  const notifications = localNotifications(options, settings);
+  const notifications = localNotifications(options, settings, logger);
   const { notifier } = notifications;
   // The steps wake the workflow that runs them.
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
@@ -201,7 +201,7 @@ function localSettings(options: LocalOptions): LocalSettings {
  * routes are served only with it), SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_ACCESS, and
  * FARGATE_JOBS_WEBHOOK_SECRET (else a key made once in the data directory, `webhook-secret`).
  */
-function localNotifications(options: LocalOptions, settings: LocalSettings) {
+function localNotifications(options: LocalOptions, settings: LocalSettings, logger: Logger) {
   const env = options.env ?? process.env;
   const webhookSecret = env.FARGATE_JOBS_WEBHOOK_SECRET?.trim() || localSecretKey(options.dataDir, 'webhook-secret');
   let apiUrl = env.FARGATE_JOBS_PUBLIC_URL?.trim() || undefined;
@@ -211,6 +211,7 @@ function localNotifications(options: LocalOptions, settings: LocalSettings) {
     webhookSecret: async () => webhookSecret,
     allowHosts: settings.allowHosts,
     apiUrl: () => apiUrl,
+    logger,
     ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
   });
   const signingSecret = env.SLACK_SIGNING_SECRET?.trim();

@@ -3,6 +3,7 @@
  * and the job's webhook, side by side. Secrets are read when first needed (on AWS from Secrets
  * Manager), so a function that never notifies never reads them.
  */
+import type { Logger } from '#lib/domain/logger.ts';
 import type { Notifier } from '#lib/domain/ports.ts';
 import { jobDocument, jobLogsUrl } from '#lib/http/job-document.ts';
 import type { AllowedHost } from '#lib/notify/callback-url.ts';
@@ -24,6 +25,8 @@ export interface NotifierSettings {
   /** The API's base URL, for links to a job's logs; none when unknown. */
   apiUrl?: () => string | undefined;
   resolve?: Resolver;
+  /** Where a failed webhook delivery's reason is logged. */
+  logger?: Logger;
 }
 
 export function notifierFor(settings: NotifierSettings): Notifier {
@@ -37,6 +40,7 @@ export function notifierFor(settings: NotifierSettings): Notifier {
       allowHosts: settings.allowHosts,
       render: jobDocument,
       ...(settings.resolve ? { resolve: settings.resolve } : {}),
+      ...(settings.logger ? { logger: settings.logger } : {}),
     }),
   ]);
 }

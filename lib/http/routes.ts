@@ -16,6 +16,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/jobs', handler: 'create-job' },
   { method: 'GET', path: '/jobs', handler: 'list-jobs' },
   { method: 'GET', path: '/jobs/{id}', handler: 'get-job' },
+  // Cancelling is an action on a job that stays readable, so POST …/cancel is the documented way; DELETE is its older alias.
+  { method: 'POST', path: '/jobs/{id}/cancel', handler: 'cancel-job' },
   { method: 'DELETE', path: '/jobs/{id}', handler: 'cancel-job' },
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
   { method: 'GET', path: '/health', handler: 'health', public: true },

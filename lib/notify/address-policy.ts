@@ -1,11 +1,17 @@
 /**
- * Which IP addresses a webhook may never be delivered to: anything that reaches the runner itself,
- * its private network or the cloud's metadata services. Pure, so the submit-time check on literal
- * hosts and the send-time check on resolved addresses share one answer.
+ * Which IP addresses a webhook may be delivered to: global unicast only. Refused is anything that
+ * reaches the runner itself, its private network or the cloud's metadata services, and every other
+ * range of the IANA special-purpose registries that is not globally reachable (documentation,
+ * benchmarking, protocol assignments). Pure, so the submit-time check on literal hosts and the
+ * send-time check on resolved addresses share one answer.
  *
- * IPv6 forms that carry an IPv4 address (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64
- * `64:ff9b::a.b.c.d`) are unwrapped here and judged as that IPv4 address; node:net's BlockList does
- * not match them reliably, so the parsing is our own.
+ * IPv6 is allowed only inside 2000::/3. Two translation prefixes outside or inside it forward to
+ * an IPv4 address and are judged as that address: NAT64 `64:ff9b::a.b.c.d` (what DNS64 answers on
+ * an IPv6-only network) and 6to4 `2002:aabb:ccdd::`. The forms a host would hand to its own IPv4
+ * stack (mapped `::ffff:a.b.c.d`, translated `::ffff:0:a.b.c.d`, compatible `::a.b.c.d`), local-use
+ * NAT64 `64:ff9b:1::/48` and Teredo `2001::/32` are refused whatever they carry: a public IPv4
+ * address is reached by its own name. node:net's BlockList does not match these forms reliably, so
+ * the parsing is our own.
  */
 import { isIP } from 'node:net';
 
@@ -22,7 +28,13 @@ const IPV4_RANGES: readonly Ipv4Range[] = [
   { base: ipv4Number(127, 0, 0, 0), prefixLength: 8, description: 'a loopback address' },
   { base: ipv4Number(169, 254, 0, 0), prefixLength: 16, description: 'a link-local address' },
   { base: ipv4Number(172, 16, 0, 0), prefixLength: 12, description: 'a private address' },
+  { base: ipv4Number(192, 0, 0, 0), prefixLength: 24, description: 'an IETF protocol assignment' },
+  { base: ipv4Number(192, 0, 2, 0), prefixLength: 24, description: 'a documentation address' },
+  { base: ipv4Number(192, 88, 99, 0), prefixLength: 24, description: 'a 6to4 relay address' },
   { base: ipv4Number(192, 168, 0, 0), prefixLength: 16, description: 'a private address' },
+  { base: ipv4Number(198, 18, 0, 0), prefixLength: 15, description: 'a benchmarking address' },
+  { base: ipv4Number(198, 51, 100, 0), prefixLength: 24, description: 'a documentation address' },
+  { base: ipv4Number(203, 0, 113, 0), prefixLength: 24, description: 'a documentation address' },
   { base: ipv4Number(224, 0, 0, 0), prefixLength: 4, description: 'a multicast address' },
   { base: ipv4Number(255, 255, 255, 255), prefixLength: 32, description: 'a broadcast address' },
   { base: ipv4Number(240, 0, 0, 0), prefixLength: 4, description: 'a reserved address' },
@@ -60,22 +72,45 @@ function ipv4Reason(ip: string, address: number, unwrappedFrom: string | undefin
 }
 
 function ipv6Reason(ip: string, groups: readonly number[]): string | undefined {
-  const [first = 0, second = 0, , , , sixth = 0, seventh = 0, eighth = 0] = groups;
-  const upperFiveZero = groups.slice(0, 5).every((group) => group === 0);
+  const [first = 0, second = 0, third = 0, , , sixth = 0, seventh = 0, eighth = 0] = groups;
   const embeddedIpv4 = ((seventh << 16) | eighth) >>> 0;
-  if (upperFiveZero && sixth === 0 && seventh === 0 && eighth <= 1) {
-    return `${ip} is ${eighth === 0 ? 'an unspecified' : 'a loopback'} address`;
+  if (startsWithZeros(groups, 5)) {
+    return ipv4CarrierReason(ip, groups, embeddedIpv4);
   }
-  if (upperFiveZero && sixth === 0xffff) {
-    return ipv4Reason(ip, embeddedIpv4, 'IPv4-mapped');
+  if (startsWithZeros(groups.slice(0, 4), 4) && groups[4] === 0xffff && sixth === 0) {
+    return ipv4Reason(ip, embeddedIpv4, 'IPv4-translated') ?? `${ip} is an IPv4-translated address`;
   }
-  if (upperFiveZero && sixth === 0) {
-    return ipv4Reason(ip, embeddedIpv4, 'IPv4-compatible');
-  }
-  // A NAT64 gateway would forward these to the embedded IPv4 address, private ones included.
-  if (first === 0x64 && second === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) {
+  if (first === 0x64 && second === 0xff9b && startsWithZeros(groups.slice(2, 6), 4)) {
+    // A NAT64 gateway forwards these to the embedded IPv4 address, private ones included.
     return ipv4Reason(ip, embeddedIpv4, 'NAT64');
   }
+  if (first === 0x64 && second === 0xff9b && third === 1) {
+    return `${ip} is a local-use NAT64 address`;
+  }
+  if (first === 0x2002) {
+    // A 6to4 router decapsulates towards the IPv4 address in the second and third groups.
+    return ipv4Reason(ip, ((second << 16) | third) >>> 0, '6to4');
+  }
+  return otherIpv6Reason(ip, groups);
+}
+
+/** `::`, `::1` and the forms in ::/96 and ::ffff:0:0/96 that a host hands to its IPv4 stack. */
+function ipv4CarrierReason(ip: string, groups: readonly number[], embeddedIpv4: number): string {
+  const sixth = groups[5] ?? 0;
+  if (sixth === 0 && embeddedIpv4 <= 1) {
+    return `${ip} is ${embeddedIpv4 === 0 ? 'an unspecified' : 'a loopback'} address`;
+  }
+  if (sixth === 0xffff) {
+    return ipv4Reason(ip, embeddedIpv4, 'IPv4-mapped') ?? `${ip} is an IPv4-mapped address`;
+  }
+  if (sixth === 0) {
+    return ipv4Reason(ip, embeddedIpv4, 'IPv4-compatible') ?? `${ip} is an IPv4-compatible address`;
+  }
+  return `${ip} is not a global unicast address`;
+}
+
+function otherIpv6Reason(ip: string, groups: readonly number[]): string | undefined {
+  const [first = 0, second = 0] = groups;
   if ((first & 0xfe00) === 0xfc00) {
     const metadata = groups.map((group) => group.toString(16)).join(':') === IPV6_METADATA;
     return `${ip} is a private address${metadata ? ' (cloud metadata)' : ''}`;
@@ -83,10 +118,29 @@ function ipv6Reason(ip: string, groups: readonly number[]): string | undefined {
   if ((first & 0xffc0) === 0xfe80) {
     return `${ip} is a link-local address`;
   }
+  if ((first & 0xffc0) === 0xfec0) {
+    return `${ip} is a site-local address`;
+  }
   if ((first & 0xff00) === 0xff00) {
     return `${ip} is a multicast address`;
   }
+  if ((first & 0xe000) !== 0x2000) {
+    return `${ip} is not a global unicast address`;
+  }
+  if (first === 0x2001 && second === 0) {
+    return `${ip} is a Teredo address`;
+  }
+  if (first === 0x2001 && second < 0x200) {
+    return `${ip} is an IETF protocol assignment`;
+  }
+  if ((first === 0x2001 && second === 0xdb8) || (first === 0x3fff && (second & 0xf000) === 0)) {
+    return `${ip} is a documentation address`;
+  }
   return undefined;
+}
+
+function startsWithZeros(groups: readonly number[], count: number): boolean {
+  return groups.slice(0, count).every((group) => group === 0);
 }
 
 function inIpv4Range(address: number, range: Ipv4Range): boolean {

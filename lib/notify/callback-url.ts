@@ -21,6 +21,8 @@ export class CallbackUrlError extends Error {
 }
 
 const MAX_URL_LENGTH = 2048;
+/** The ports a callback may name unless its host is allow-listed; https's own (443) is the default. */
+export const WEBHOOK_PORTS: readonly number[] = [443, 8443];
 const ALLOW_HOSTS_VARIABLE = 'FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS';
 // `host`, `host:port`, `[ipv6]` or `[ipv6]:port`; a bare IPv6 address would make the port ambiguous.
 const ALLOW_ENTRY = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/;
@@ -28,7 +30,7 @@ const HOST_CHARACTERS = /^[^\s/?#@\\%]+$/;
 
 /**
  * The parsed URL when `raw` may be used as a callback; throws CallbackUrlError otherwise.
- * Allow-listed hosts may use plain http and any address.
+ * Allow-listed hosts may use plain http, any address and any port.
  */
 export function checkCallbackUrl(raw: string, allowHosts: readonly AllowedHost[]): URL {
   if (raw.length > MAX_URL_LENGTH) {
@@ -57,6 +59,10 @@ export function checkCallbackUrl(raw: string, allowHosts: readonly AllowedHost[]
   }
   if (host === 'localhost' || host.endsWith('.localhost')) {
     throw new CallbackUrlError(`callbackUrl host ${host} is a loopback name`);
+  }
+  // Other ports would let a callback probe which services a host runs.
+  if (url.port !== '' && !WEBHOOK_PORTS.includes(Number(url.port))) {
+    throw new CallbackUrlError(`callbackUrl port must be ${WEBHOOK_PORTS.join(' or ')} (got ${url.port})`);
   }
   return url;
 }

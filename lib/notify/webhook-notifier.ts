@@ -9,9 +9,15 @@
  * Sent through safePost (https only, no private or metadata address, no redirects, 5 s). A finished
  * job's delivery that fails asks to be retried (the workflow's NotifyFinished Retry); `job.running`
  * is tried once, since the job does not wait for it.
+ *
+ * The job's record says only "delivery failed" when no answer came (refused address, DNS failure,
+ * connection error, timeout): told apart, they would let anyone who can submit a job map which
+ * hosts and ports answer inside the network. The detail goes to the server log with the job id. An
+ * HTTP status is kept, since only a real receiver gives one.
  */
 import { createHash } from 'node:crypto';
 import type { Job, JobEvent, NotificationAttempt } from '#lib/domain/job.ts';
+import { silentLogger, type Logger } from '#lib/domain/logger.ts';
 import { newAttempt, wasDelivered } from '#lib/domain/notifications.ts';
 import type { Notifier, NotificationOutcome } from '#lib/domain/ports.ts';
 import type { AllowedHost } from './callback-url.ts';
@@ -26,7 +32,12 @@ export interface WebhookNotifierOptions {
   render: (job: Job) => unknown;
   resolve?: Resolver;
   now?: () => Date;
+  /** Where the reason of a failed delivery goes; the job's record keeps only DELIVERY_FAILED. */
+  logger?: Logger;
 }
+
+/** The recorded error of a delivery that got no answer, whatever stopped it. */
+export const DELIVERY_FAILED = 'delivery failed';
 
 const NOTHING: NotificationOutcome = { attempts: [], retry: false };
 
@@ -57,9 +68,15 @@ async function deliver(options: WebhookNotifierOptions, job: Job, event: JobEven
       ...(options.resolve ? { resolve: options.resolve } : {}),
     });
     const delivered = statusCode >= 200 && statusCode < 300;
-    return { ...recorded, statusCode, delivered, ...(delivered ? {} : { error: `the receiver answered ${statusCode}` }) };
+    return { ...recorded, statusCode, delivered, ...(delivered ? {} : { error: `${DELIVERY_FAILED}: the receiver answered ${statusCode}` }) };
   } catch (error) {
-    return { ...recorded, delivered: false, error: error instanceof Error ? error.message : String(error) };
+    (options.logger ?? silentLogger).warn('a webhook delivery got no answer', {
+      jobId: job.id,
+      event,
+      attempt: recorded.attempt,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return { ...recorded, delivered: false, error: DELIVERY_FAILED };
   }
 }
 

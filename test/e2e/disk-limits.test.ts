@@ -1,10 +1,10 @@
 /**
- * Local mode keeps its disk use bounded: a job's log stops growing at FARGATE_JOBS_MAX_LOG_BYTES (the
- * job runs on; the log says it was cut, and so does GET /jobs/{id}/logs), and finished jobs older
+ * Local mode keeps its disk use bounded: a job's log stops growing once the job has written FARGATE_JOBS_MAX_LOG_BYTES (the
+ * job runs on; GET /jobs/{id}/logs says it was cut, and the CLI says so on stderr), and finished jobs older
  * than FARGATE_JOBS_RETENTION_DAYS are removed at start — record, work directory and log file.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +13,7 @@ import { jobKey, listedJobKey } from '#lib/adapters/aws/dynamodb-table.ts';
 import { openSharedStore } from '#lib/adapters/local/local-store.ts';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
+import { runCli, serverEnv } from '../helpers/cli.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
 
 const isStopped = (job: JobDocument) => job.stoppedAt !== undefined;
@@ -35,27 +36,33 @@ describe('FARGATE_JOBS_MAX_LOG_BYTES', () => {
     await server.stop();
   });
 
-  test('a job printing far more than the limit runs to its end; its log holds the limit and one truncation line, and says truncated', async () => {
+  test("a job printing far more than the limit runs to its end; its log keeps the limit's worth of the job's own bytes, and says truncated", async () => {
     // Act
     const job = await server.waitForJob((await submit(server, ['sh', '-c', 'seq 1 200000; echo the-end'])).id, isStopped);
 
-    // Assess
+    // Assess: `seq 1 527` is exactly 2000 bytes (9 × 2 + 90 × 3 + 428 × 4).
     assert.equal(job.status, 'SUCCEEDED');
     assert.equal(job.exitCode, 0);
-    const notice = `… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (${MAX_LOG_BYTES} bytes)`;
-    const file = join(server.dataDir, 'logs', `${job.id}.log`);
-    const written = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    const truncationLines = written.filter((line) => line.includes('output truncated'));
-    assert.equal(truncationLines.length, 1);
-    assert.ok(statSync(file).size <= MAX_LOG_BYTES + Buffer.byteLength(`${truncationLines[0]}\n`), `the log file is ${statSync(file).size} bytes`);
-    assert.equal(job.logTail.at(-1), notice);
-    const logs = await server.request<JobLogs>('GET', `/jobs/${job.id}/logs`);
+    const kept = Array.from({ length: 527 }, (_unused, index) => String(index + 1));
+    assert.equal(Buffer.byteLength(kept.map((line) => `${line}\n`).join('')), MAX_LOG_BYTES);
+    assert.deepEqual(job.logTail.at(-1), '527', 'the tail ends with the last line the job printed before the limit');
+    const logs = await server.request<JobLogs>('GET', `/jobs/${job.id}/logs?limit=1000`);
     assert.equal(logs.status, 200, logs.text);
     assert.equal(logs.json.truncated, true);
     assert.equal(logs.json.complete, true);
-    assert.equal(logs.json.lines.at(-1)?.message, notice);
-    assert.equal(logs.json.lines.filter((line) => line.message === notice).length, 1);
-    assert.equal(logs.json.lines.some((line) => line.message === 'the-end'), false);
+    assert.deepEqual(logs.json.lines.map((line) => line.message), kept);
+    assert.ok(logs.json.lines.every((line) => line.stream === 'stdout'), 'every line is one the job printed');
+  });
+
+  test("the CLI prints the kept output on stdout and says on stderr that the log was cut", async () => {
+    // Act
+    const run = await runCli(['run', '--', 'sh', '-c', 'echo early-warning >&2; sleep 0.2; seq 1 200000'], { env: serverEnv(server) });
+
+    // Assess
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, Array.from({ length: 523 }, (_unused, index) => `${index + 1}\n`).join(''), 'stdout holds what fits after the 14 bytes of stderr, and no notice');
+    assert.match(run.stderr, /^early-warning$/m, 'stderr written before the limit is kept');
+    assert.match(run.stderr, /fargate-jobs: the job's log was cut at the server's size limit \(FARGATE_JOBS_MAX_LOG_BYTES\)/);
   });
 
   test('a job within the limit keeps every line, and its logs say truncated: false', async () => {

@@ -151,11 +151,11 @@ describe('local mode over HTTP', () => {
     assert.match(job.stoppedAt ?? '', ISO_TIMESTAMP);
   });
 
-  test('DELETE cancels a running job for good; a second DELETE is a conflict', async () => {
+  test('POST /jobs/{id}/cancel cancels a running job for good, which stays readable; a second cancel, or its DELETE alias, is a conflict', async () => {
     const accepted = await submit({ command: ['sleep', '30'] });
     await server.waitForJob(accepted.id, isRunning);
 
-    const cancelled = await server.request<JobDocument>('DELETE', `/jobs/${accepted.id}`);
+    const cancelled = await server.request<JobDocument>('POST', `/jobs/${accepted.id}/cancel`);
     assert.equal(cancelled.status, 200, cancelled.text);
     assert.equal(cancelled.json.status, 'CANCELLED');
     assert.equal(cancelled.json.failure?.category, 'CANCELLED');
@@ -176,7 +176,17 @@ describe('local mode over HTTP', () => {
     }
     assert.equal((await server.request<JobDocument>('GET', `/jobs/${accepted.id}`)).json.status, 'CANCELLED');
 
+    assertError(await server.request('POST', `/jobs/${accepted.id}/cancel`), 409, 'JOB_ALREADY_FINISHED');
     assertError(await server.request('DELETE', `/jobs/${accepted.id}`), 409, 'JOB_ALREADY_FINISHED');
+  });
+
+  test('DELETE /jobs/{id} still cancels, as an alias of POST /jobs/{id}/cancel', async () => {
+    const accepted = await submit({ command: ['sleep', '30'] });
+
+    const cancelled = await server.request<JobDocument>('DELETE', `/jobs/${accepted.id}`);
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.json.status, 'CANCELLED');
+    assert.equal((await server.request<JobDocument>('GET', `/jobs/${accepted.id}`)).json.status, 'CANCELLED');
   });
 
   test('a job cancelled as soon as it is accepted: if its command ran, it records when it started', async () => {
@@ -262,6 +272,7 @@ describe('local mode over HTTP', () => {
 
     assertError(await server.request('GET', `/jobs/${unknown}`), 404, 'JOB_NOT_FOUND');
     assertError(await server.request('GET', `/jobs/${unknown}/logs`), 404, 'JOB_NOT_FOUND');
+    assertError(await server.request('POST', `/jobs/${unknown}/cancel`), 404, 'JOB_NOT_FOUND');
     assertError(await server.request('DELETE', `/jobs/${unknown}`), 404, 'JOB_NOT_FOUND');
   });
 

@@ -198,6 +198,11 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     ],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
   },
+  'POST /jobs/{id}/cancel': {
+    '200': [{ name: 'a running job', call: async (fixtures, operation) => ({ path: pathOf(operation, await submitted(fixtures, LONG_JOB)) }) }],
+    '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+    '409': [{ name: 'a finished job', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }), code: 'JOB_ALREADY_FINISHED' }],
+  },
   'DELETE /jobs/{id}': {
     '200': [{ name: 'a running job', call: async (fixtures, operation) => ({ path: pathOf(operation, await submitted(fixtures, LONG_JOB)) }) }],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
@@ -355,7 +360,7 @@ before(async () => {
   // A job that wrote to both streams and then was cancelled: finished, with lines to read.
   fixtures.finishedJob = await submitted(fixtures, { command: ['sh', '-c', 'echo one; echo two >&2; exec sleep 60'] });
   await waitForLines(main, fixtures.finishedJob, 2);
-  const cancelled = await send(main, 'DELETE', { path: `/jobs/${fixtures.finishedJob}` });
+  const cancelled = await send(main, 'POST', { path: `/jobs/${fixtures.finishedJob}/cancel` });
   assert.equal(cancelled.status, 200, cancelled.text);
 });
 
@@ -364,7 +369,7 @@ after(async () => {
   const main = fixtures.servers?.main;
   if (main) {
     const running = await send(main, 'GET', { path: '/jobs?status=RUNNING&limit=100' });
-    for (const job of (JSON.parse(running.text) as { jobs?: Array<{ id: string }> }).jobs ?? []) await send(main, 'DELETE', { path: `/jobs/${job.id}` });
+    for (const job of (JSON.parse(running.text) as { jobs?: Array<{ id: string }> }).jobs ?? []) await send(main, 'POST', { path: `/jobs/${job.id}/cancel` });
   }
   await Promise.all(Object.values(fixtures.servers ?? {}).map((server) => server.stop()));
 });

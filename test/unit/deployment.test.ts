@@ -1234,7 +1234,7 @@ describe('the packaged function bundles', () => {
     return (stdout as unknown as Buffer).toString('utf8');
   }
 
-  const routeFunctions = ROUTES.filter((candidate) => !candidate.public).map((route) => route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase()));
+  const routeFunctions = [...new Set(ROUTES.filter((candidate) => !candidate.public).map((route) => route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase())))];
   // The authorizer runs before every authenticated request: it must load at least as fast.
   for (const functionName of [...routeFunctions, 'authorizer']) {
     it(`keeps the ${functionName} bundle within ${HTTP_BUNDLE_LIMIT_BYTES / 1024} KB, with no credential chain but the environment's`, async () => {

@@ -422,10 +422,10 @@ describe('ProcessTaskRunner', () => {
   describe('the size limit of a log', () => {
     const MAX_LOG_BYTES = 2000;
 
-    it('keeps at most the limit, then one truncation line; the job runs to its end and succeeds', async () => {
-      // Prepare
+    it("counts the job's own output: stderr before the limit is kept, stdout fills it to the byte, then one marker line; the job runs to its end", async () => {
+      // Prepare: 15 bytes on stderr, then 300 stdout lines of 10 bytes each; 1985 bytes leave room for 198 of them.
       const capped = new ProcessTaskRunner({ dataDir, logger: silentLogger, maxLogBytes: MAX_LOG_BYTES });
-      const request = aRequest(['sh', '-c', 'seq 1 20000; echo last-line-of-output; seq 1 20000 >&2; echo done > finished']);
+      const request = aRequest(['sh', '-c', 'echo before-the-cap >&2; sleep 0.2; yes 123456789 | head -n 300; echo after-the-cap >&2; echo done > finished']);
 
       // Act
       const taskArn = await started(capped, request);
@@ -435,19 +435,30 @@ describe('ProcessTaskRunner', () => {
       assert.equal(stopped.exitCode, 0);
       assert.equal(existsSync(join(dataDir, 'work', request.jobId, 'finished')), true, 'the job ran to its end');
       const lines = await logOf(request.jobId);
-      const truncation = lines.filter((line) => line.truncated === true);
-      assert.equal(truncation.length, 1);
-      assert.equal(lines.at(-1), truncation[0]);
-      assert.equal(truncation[0]?.message, `… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (${MAX_LOG_BYTES} bytes)`);
-      const truncationBytes = Buffer.byteLength(`${JSON.stringify(truncation[0])}\n`);
-      const size = statSync(logFilePath(dataDir, request.jobId)).size;
-      assert.ok(size <= MAX_LOG_BYTES + truncationBytes, `the log is ${size} bytes`);
-      assert.ok(size > MAX_LOG_BYTES - 200, `the log was filled up to about its limit (${size} bytes)`);
-      assert.deepEqual(
-        lines.slice(0, 5).map((line) => line.message),
-        ['1', '2', '3', '4', '5'],
-      );
-      assert.equal(lines.some((line) => line.message === 'last-line-of-output'), false);
+      const output = lines.filter((line) => line.truncated !== true);
+      assert.deepEqual(output[0], { timestamp: output[0]?.timestamp, stream: 'stderr', message: 'before-the-cap' });
+      const stdout = output.filter((line) => line.stream === 'stdout');
+      assert.equal(stdout.length, 198, 'stdout filled the limit, not a tenth of it');
+      const keptBytes = output.reduce((total, line) => total + Buffer.byteLength(line.message) + 1, 0);
+      assert.ok(keptBytes <= MAX_LOG_BYTES && keptBytes > MAX_LOG_BYTES - 10, `the job's kept output is ${keptBytes} bytes`);
+      assert.equal(lines.length, output.length + 1);
+      assert.equal(lines.at(-1)?.truncated, true, 'one marker line ends the file');
+      assert.equal(lines.at(-1)?.stream, undefined, 'the marker is no stream of the job');
+      assert.equal(lines.some((line) => line.message === 'after-the-cap'), false);
+    });
+
+    it('keeps output of exactly the limit whole, with no marker', async () => {
+      // Prepare: 200 lines of 10 bytes.
+      const capped = new ProcessTaskRunner({ dataDir, logger: silentLogger, maxLogBytes: MAX_LOG_BYTES });
+      const request = aRequest(['sh', '-c', 'yes 123456789 | head -n 200']);
+
+      // Act
+      await untilStopped(capped, await started(capped, request));
+
+      // Assess
+      const lines = await logOf(request.jobId);
+      assert.equal(lines.length, 200);
+      assert.equal(lines.some((line) => line.truncated), false);
     });
 
     it('adds no truncation line to a log within its limit', async () => {

@@ -105,6 +105,53 @@ describe('checkCallbackUrl', () => {
     });
   }
 
+  it('refuses ports other than 443 and 8443 on a host that is not allow-listed', () => {
+    // Act
+    const accepted = ['https://hooks.example.com:443/', 'https://hooks.example.com:8443/', 'https://8.8.8.8:8443/'].map((raw) => checkCallbackUrl(raw, []).href);
+    const messages = ['https://hooks.example.com:22/', 'https://hooks.example.com:8080/', 'https://8.8.8.8:6379/', 'https://[2606:4700::1111]:1/'].map(
+      (raw) => refusal(raw).message,
+    );
+
+    // Assess
+    assert.deepEqual(accepted, ['https://hooks.example.com/', 'https://hooks.example.com:8443/', 'https://8.8.8.8:8443/']);
+    assert.deepEqual(messages, [
+      'callbackUrl port must be 443 or 8443 (got 22)',
+      'callbackUrl port must be 443 or 8443 (got 8080)',
+      'callbackUrl port must be 443 or 8443 (got 6379)',
+      'callbackUrl port must be 443 or 8443 (got 1)',
+    ]);
+  });
+
+  it('allows any port on an allow-listed host', () => {
+    // Prepare
+    const allowHosts = parseAllowHosts('hooks.example.com');
+
+    // Act
+    const url = checkCallbackUrl('https://hooks.example.com:9443/hook', allowHosts);
+
+    // Assess
+    assert.equal(url.port, '9443');
+  });
+
+  const globalOnly: [raw: string, message: string][] = [
+    ['https://198.18.0.1/', 'callbackUrl host 198.18.0.1 is a benchmarking address'],
+    ['https://192.0.0.170/', 'callbackUrl host 192.0.0.170 is an IETF protocol assignment'],
+    ['https://[64:ff9b:1::a00:1]/', 'callbackUrl host 64:ff9b:1::a00:1 is a local-use NAT64 address'],
+    ['https://[2002:a00:1::]/', 'callbackUrl host 2002:a00:1:: is a private address (6to4 10.0.0.1)'],
+    ['https://[::ffff:8.8.8.8]/', 'callbackUrl host ::ffff:808:808 is an IPv4-mapped address'],
+    ['https://[fec0::1]/', 'callbackUrl host fec0::1 is a site-local address'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'callbackUrl host 2001:0:4136:e378:8000:63bf:3fff:fdd2 is a Teredo address'],
+  ];
+  for (const [raw, message] of globalOnly) {
+    it(`refuses ${raw}, which is not global unicast`, () => {
+      // Act
+      const error = refusal(raw);
+
+      // Assess
+      assert.equal(error.message, message);
+    });
+  }
+
   it('refuses localhost and names under it, in any case and with a root dot', () => {
     // Act
     const messages = ['https://localhost/', 'https://LOCALHOST:8443/', 'https://localhost./', 'https://foo.localhost/', 'https://a.b.LocalHost/'].map(

@@ -122,7 +122,7 @@ describe('safePost', () => {
     const { resolve, calls } = tableResolver({ 'rebind.test': [{ address: '127.0.0.1', family: 4 }] });
 
     // Act
-    const error = await deliveryError(safePost(new URL(`https://rebind.test:${server.port}/`), '{}', {}, { allowHosts: [], resolve }));
+    const error = await deliveryError(safePost(new URL('https://rebind.test:8443/'), '{}', {}, { allowHosts: [], resolve }));
 
     // Assess
     assert.equal(error.message, 'refused: rebind.test resolves to a forbidden address: 127.0.0.1 is a loopback address');
@@ -155,6 +155,18 @@ describe('safePost', () => {
 
     // Assess
     assert.equal(error.message, 'refused: callbackUrl must use https');
+    assert.deepEqual(calls, []);
+  });
+
+  it('refuses at send time a port other than 443 and 8443 on a host not allow-listed, without a lookup', async () => {
+    // Prepare
+    const { resolve, calls } = tableResolver({ 'hooks.test': [{ address: '8.8.8.8', family: 4 }] });
+
+    // Act
+    const error = await deliveryError(safePost(new URL('https://hooks.test:6379/'), '{}', {}, { allowHosts: [], resolve }));
+
+    // Assess
+    assert.equal(error.message, 'refused: callbackUrl port must be 443 or 8443 (got 6379)');
     assert.deepEqual(calls, []);
   });
 

@@ -2,7 +2,8 @@
  * The LogReader port in local mode: each job's output is a JSON-lines file written by the process
  * task runner. The cursor is the byte offset of the next unread line. A log cut at its size limit
  * ends with one line marked `truncated` (truncationLine), written last: a look at the file's end
- * tells whether it was cut.
+ * tells whether it was cut. That marker is the reader's, not the job's: it is reported as the page's
+ * `truncated` and never returned as a line, so no client prints it as if the job had.
  */
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ export function logFilePath(dataDir: string, jobId: string): string {
   return join(dataDir, 'logs', `${jobId}.log`);
 }
 
-/** The line that ends a log cut at `maxLogBytes`: shown as a line like any other, and marked. */
+/** The marker that ends a log cut at `maxLogBytes` (for whoever reads the file itself; readers skip it). */
 export function truncationLine(at: Date, maxLogBytes: number): string {
   const message = `… output truncated: the log reached FARGATE_JOBS_MAX_LOG_BYTES (${maxLogBytes} bytes)`;
   return `${JSON.stringify({ timestamp: at.toISOString(), message, truncated: true })}\n`;
@@ -63,7 +64,8 @@ export class FileLogReader implements LogReader {
         pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
         let newline: number;
         while (lines.length < options.limit && (newline = pending.indexOf(0x0a)) !== -1) {
-          lines.push(parseLine(pending.subarray(0, newline).toString('utf8')));
+          const line = parseLine(pending.subarray(0, newline).toString('utf8'));
+          if (line !== TRUNCATION_MARKER) lines.push(line);
           offset += newline + 1;
           pending = pending.subarray(newline + 1);
         }
@@ -87,7 +89,8 @@ export class FileLogReader implements LogReader {
       const text = buffer.toString('utf8');
       // When the window starts mid-file, its first line is probably cut: drop it.
       const complete = (start > 0 ? text.slice(text.indexOf('\n') + 1) : text).split('\n').filter(Boolean);
-      return complete.slice(-count).map((line) => parseLine(line).message);
+      const output = complete.map(parseLine).filter((line) => line !== TRUNCATION_MARKER);
+      return output.slice(-count).map((line) => line.message);
     } finally {
       await file.close();
     }
@@ -113,9 +116,13 @@ async function endsWithTruncation(path: string, size: number): Promise<boolean> 
   }
 }
 
+/** What parseLine answers for the truncation marker. */
+const TRUNCATION_MARKER: LogLine = Object.freeze({ timestamp: new Date(0).toISOString(), message: '' });
+
 function parseLine(text: string): LogLine {
   try {
-    const line = JSON.parse(text) as LogLine;
+    const line = JSON.parse(text) as LogLine & { truncated?: unknown };
+    if (line.truncated === true) return TRUNCATION_MARKER;
     return { timestamp: line.timestamp, message: line.message, ...(line.stream ? { stream: line.stream } : {}) };
   } catch {
     return { timestamp: new Date(0).toISOString(), message: text };

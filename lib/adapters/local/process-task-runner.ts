@@ -1,7 +1,8 @@
 /**
  * The TaskRunner port in local mode: a "task" is a child process. The argv runs with no shell, in a
  * per-job work directory; every stdout/stderr line is timestamped into the job's log file, up to a
- * size limit (past it the output is read and discarded, and the log says so in one last line); a
+ * limit on the bytes the job wrote (past it the output is read and discarded, and the file ends
+ * with one marker line that the reader reports as `truncated`, never as a line of output); a
  * stop sends SIGTERM to the process group and SIGKILL after a grace period. Work directories and
  * logs hold the user's commands and output: only the user may read them (0700 directories, 0600 logs).
  *
@@ -35,7 +36,11 @@ export interface ProcessTaskRunnerOptions {
   stopGraceMs?: number;
   /** Environment every job starts from (the job's own variables are added on top). */
   baseEnv?: NodeJS.ProcessEnv;
-  /** The most a job's log file holds, in bytes (DEFAULT_MAX_LOG_BYTES by default); the rest is discarded. */
+  /**
+   * The most of a job's own output (stdout and stderr bytes, newlines included) its log keeps
+   * (DEFAULT_MAX_LOG_BYTES by default); the rest is discarded. The file is larger by each line's
+   * timestamp and stream.
+   */
   maxLogBytes?: number;
   /** Told after each line of a job's output has reached its log file (so that a waiting reader finds it there). */
   onLogWritten?: (jobId: string) => void;
@@ -60,7 +65,10 @@ interface LocalTask {
 }
 
 const DEFAULT_STOP_GRACE_MS = 5000;
-/** 100 MiB: a log a person can still page through, and a bound on what one job can put on the disk. */
+/**
+ * 100 MiB of a job's output: a log a person can still page through, and a bound on what one job can
+ * put on the disk (its file takes more by each line's timestamp and stream).
+ */
 export const DEFAULT_MAX_LOG_BYTES = 100 * 1024 * 1024;
 /** How often a process this runner did not start is looked at while it is being stopped. */
 const ORPHAN_POLL_MS = 50;
@@ -195,8 +203,9 @@ export class ProcessTaskRunner implements TaskRunner {
 
   /**
    * Records each output line; reports STOPPED only once the process has exited and its log is
-   * flushed. Past the log's size limit the output is still read (a full pipe would block the job)
-   * but discarded, and one last line says so.
+   * flushed. The limit counts the bytes the job wrote, not the stored JSON (about 60 bytes more a
+   * line, ten times the output of `seq`). Past it the output is still read (a full pipe would block
+   * the job) but discarded, and the file's last line marks the cut.
    */
   async #watch(task: LocalTask, jobId: string, logFile: WriteStream): Promise<void> {
     const { child } = task;
@@ -206,18 +215,18 @@ export class ProcessTaskRunner implements TaskRunner {
     const written = (error?: Error | null) => {
       if (!error) onLogWritten?.(jobId);
     };
-    let logBytes = 0;
+    let outputBytes = 0;
     let truncated = false;
-    const record = (entry: string) => {
+    /** `bytes`: what the job wrote for this piece of a line, its newline included. */
+    const record = (stream: 'stdout' | 'stderr', message: string, bytes: number) => {
       if (truncated) return;
-      const bytes = Buffer.byteLength(entry);
-      if (logBytes + bytes > maxLogBytes) {
+      if (outputBytes + bytes > maxLogBytes) {
         truncated = true;
         logFile.write(truncationLine(new Date(), maxLogBytes), written);
         return;
       }
-      logBytes += bytes;
-      logFile.write(entry, written);
+      outputBytes += bytes;
+      logFile.write(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`, written);
     };
     const streams = (['stdout', 'stderr'] as const).map(async (stream) => {
       const source = child[stream];
@@ -226,7 +235,8 @@ export class ProcessTaskRunner implements TaskRunner {
       for await (const line of lines) {
         for (let offset = 0; offset === 0 || offset < line.length; offset += MAX_LINE_LENGTH) {
           const message = line.slice(offset, offset + MAX_LINE_LENGTH);
-          record(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`);
+          const last = offset + MAX_LINE_LENGTH >= line.length;
+          record(stream, message, Buffer.byteLength(message) + (last ? 1 : 0));
         }
       }
     });
