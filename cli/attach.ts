@@ -1,9 +1,11 @@
 /**
  * Following a job to its end, for `run` and `wait`: its lines on our stdout/stderr, progress on
- * stderr, Ctrl-C to cancel it (twice to detach), and its exit code as ours.
+ * stderr, Ctrl-C to cancel it (twice to detach), and its exit code as ours. A closed output
+ * (`| head`) cancels it too, silently, and exits 141 (cli/broken-pipe.ts).
  */
 import type { JobStatus } from '#lib/domain/job.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
+import { brokenPipe } from './broken-pipe.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
 import { followLogs, getJob, TRUNCATED_NOTICE, watchJob } from './follow.ts';
 import { Interrupts, onInterrupt, type InterruptDecision } from './interrupt.ts';
@@ -34,7 +36,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
     if (decision === 'cancel') {
       cancelled = true;
       status.say(`cancelling ${first.id} (Ctrl-C again to detach)…`);
-      cancelling = cancelJob(context, first.id, status);
+      cancelling = cancelJob(context, first.id, (message) => status.say(message));
       return;
     }
     status.stop();
@@ -42,6 +44,8 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
     process.exit(EXIT.INTERRUPTED);
   };
   const stopListening = onInterrupt(onPress, interrupts);
+  // Nobody reads any more: cancel as Ctrl-C does, but say nothing (the pipe may be stderr too).
+  const forgetLastWish = brokenPipe.beforeExit(() => (cancelling ??= cancelJob(context, first.id, () => undefined)));
   if (options.interrupted) onPress(interrupts.press(Date.now()));
   try {
     await Promise.all([
@@ -49,7 +53,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
         cursor,
         follow: true,
         onLines: (lines, nextCursor) => {
-          if (!json) status.printLines(lines);
+          if (!json && !brokenPipe.broken) status.printLines(lines);
           cursor = nextCursor;
         },
         onTruncated: () => status.say(TRUNCATED_NOTICE),
@@ -58,6 +62,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
       watchJob(client, first, (job) => status.update(job), (job) => !STARTING.includes(job.status)),
     ]);
     await cancelling;
+    if (brokenPipe.broken) return EXIT.BROKEN_PIPE;
     // The record the watcher saw may predate the final one (exit code, failure), written once the log is complete.
     const job = await getJob(client, first.id);
     status.finish(job);
@@ -67,14 +72,15 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
   } finally {
     status.stop();
     stopListening();
+    forgetLastWish();
   }
 }
 
-async function cancelJob(context: VerbContext, jobId: string, status: StatusLine): Promise<void> {
+async function cancelJob(context: VerbContext, jobId: string, report: (message: string) => void): Promise<void> {
   try {
     await context.client().request('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, { retry: true });
   } catch (error) {
-    status.say(`could not cancel ${jobId}: ${(error as Error).message}`);
+    report(`could not cancel ${jobId}: ${(error as Error).message}`);
   }
 }
 

@@ -16,6 +16,8 @@ export const EXIT = {
   COMMAND_NOT_FOUND: 127,
   /** Ctrl-C, as a shell reports a command it interrupted (128 + SIGINT). */
   INTERRUPTED: 130,
+  /** Its stdout (or stderr) was closed, e.g. by `| head`: as a shell reports a program SIGPIPE ended (128 + 13). */
+  BROKEN_PIPE: 141,
 } as const;
 
 /** The fields of a job document the exit code depends on. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
 import { ApiClient, ApiError, NetworkError, UnexpectedAnswerError } from './api-client.ts';
+import { brokenPipe } from './broken-pipe.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
 import { UntrustedServerError } from './local-server-trust.ts';
@@ -50,7 +51,7 @@ ${Object.values(VERBS)
 ${GLOBAL_HELP}
 
 exit codes: the job's own; 124 timed out; 125 never started or refused by the API; 127 command not found;
-130 interrupted (Ctrl-C); 1 network or credential error; 2 usage error.
+130 interrupted (Ctrl-C); 141 its output closed (| head); 1 network or credential error; 2 usage error.
 fargate-jobs <verb> --help for a verb's flags.`;
 
 function version(): string {
@@ -147,8 +148,10 @@ function describeApiError(error: ApiError, target: ResolvedTarget | undefined): 
 /**
  * Runs the CLI as this process and exits with its code once stdout and stderr have been written out:
  * without waiting for whatever requests are still in flight (a long poll the answer made moot).
+ * A closed stdout or stderr ends it sooner, as SIGPIPE ends a local program (cli/broken-pipe.ts).
  */
 export async function runAsProcess(): Promise<never> {
+  brokenPipe.watch([process.stdout, process.stderr], (code) => process.exit(code));
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, process.env);
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
   process.exit(code);

@@ -19,8 +19,7 @@ import { SignalPresses, type Press } from '#lib/domain/repeated-signals.ts';
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export { REPEAT_WINDOW_MS } from '#lib/domain/repeated-signals.ts';
-/** How soon a server whose npm died notices; the check is one system call. */
-export const PARENT_POLL_MS = 250;
+export { PARENT_POLL_MS, watchParent, type ParentWatchOptions } from '#lib/domain/parent-watch.ts';
 
 /** What a request to stop means now: start the graceful stop, nothing (a repeat), or exit at once. */
 export type ShutdownDecision = 'shut-down' | 'ignore' | 'exit-now';
@@ -49,29 +48,4 @@ export class ShutdownRequests {
     this.#presses.press(now);
     return 'shut-down';
   }
-}
-
-export interface ParentWatchOptions {
-  /** The parent's pid to compare with: the parent when the watch begins by default. */
-  parent?: number;
-  /** This process's parent pid now; `process.ppid` (read afresh each time) by default. */
-  ppid?: () => number;
-  intervalMs?: number;
-}
-
-/**
- * Calls `onGone` once, when this process's parent is no longer `options.parent` (at the latest on
- * the first check, when it had changed already). The timer is unref'd: it never keeps the server
- * alive on its own.
- */
-export function watchParent(onGone: () => void, options: ParentWatchOptions = {}): { stop(): void } {
-  const ppid = options.ppid ?? (() => process.ppid);
-  const parent = options.parent ?? ppid();
-  const timer = setInterval(() => {
-    if (ppid() === parent) return;
-    clearInterval(timer);
-    onGone();
-  }, options.intervalMs ?? PARENT_POLL_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

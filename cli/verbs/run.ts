@@ -6,6 +6,7 @@ import { parseDuration, parseKeyValues, parsePositiveInteger, UsageError, type V
 import { attach } from '../attach.ts';
 import { EXIT } from '../exit-codes.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { noticeIgnoredStdin } from '../stdin-notice.ts';
 import { StatusLine } from '../terminal.ts';
 import { listValue, printJson, stringValue, type VerbContext } from './context.ts';
 
@@ -80,6 +81,7 @@ export async function run(context: VerbContext): Promise<number> {
   const body = jobRequestOf(context);
   const client = context.client();
   const status = new StatusLine(context.out);
+  noticeIgnoredStdin((message) => status.say(message));
   // Ctrl-C while the job is being submitted: cancel it as soon as it exists.
   let interruptedEarly = false;
   const stopListening = onInterrupt(() => {

@@ -121,6 +121,16 @@ describe('Interrupts', () => {
     assert.equal(interrupts.press(10_300), 'ignore');
     assert.equal(interrupts.press(11_200), 'detach');
   });
+
+  it('takes the parent going away for a first press (cancel), and for nothing after a press: it never detaches', () => {
+    const parentDied = new Interrupts(1000);
+    const pressedFirst = new Interrupts(1000);
+
+    assert.equal(parentDied.parentGone(10_000), 'cancel');
+    assert.equal(parentDied.press(12_000), 'detach', 'a Ctrl-C later still detaches');
+    assert.equal(pressedFirst.press(10_000), 'cancel');
+    assert.equal(pressedFirst.parentGone(12_000), 'ignore', 'npm exiting on its own after a Ctrl-C');
+  });
 });
 
 describe('sshArgv', () => {
