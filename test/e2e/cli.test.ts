@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { JobDocument } from '#lib/http/job-document.ts';
-import { runCli, serverEnv, startCli, untilStderr } from '../helpers/cli.ts';
+import { runCli, serverEnv, startCli, untilStderr, untilStdout } from '../helpers/cli.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
 
 /** Waits until the job has logged `count` lines (the record's log tail is written only at the end). */
@@ -158,6 +158,8 @@ describe('fargate-jobs CLI against the local server', () => {
   test('Ctrl-C cancels the job, waits for it to be CANCELLED and exits 130', async () => {
     const cli = startCli(['run', '--', 'sh', '-c', 'echo started; sleep 60'], { env });
     await untilStderr(cli, (stderr) => /RUNNING/.test(stderr));
+    // RUNNING comes before the command's first line: interrupting earlier would cancel it unprinted.
+    await untilStdout(cli, (stdout) => stdout === 'started\n');
     const id = /(job-[0-9a-z]+) RUNNING/.exec(cli.stderr())![1]!;
 
     cli.child.kill('SIGINT');

@@ -63,10 +63,19 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 }
 
 /** Resolves once `predicate` holds for what the CLI printed on stderr so far (or fails after `timeoutMs`). */
-export async function untilStderr(cli: CliProcess, predicate: (stderr: string) => boolean, timeoutMs = 15_000): Promise<void> {
+export function untilStderr(cli: CliProcess, predicate: (stderr: string) => boolean, timeoutMs = 15_000): Promise<void> {
+  return until(cli, 'stderr', predicate, timeoutMs);
+}
+
+/** Resolves once `predicate` holds for what the CLI printed on stdout so far (or fails after `timeoutMs`). */
+export function untilStdout(cli: CliProcess, predicate: (stdout: string) => boolean, timeoutMs = 15_000): Promise<void> {
+  return until(cli, 'stdout', predicate, timeoutMs);
+}
+
+async function until(cli: CliProcess, stream: 'stdout' | 'stderr', predicate: (text: string) => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate(cli.stderr())) {
-    if (Date.now() > deadline) throw new Error(`the CLI never printed what was awaited; its stderr:\n${cli.stderr()}`);
+  while (!predicate(cli[stream]())) {
+    if (Date.now() > deadline) throw new Error(`the CLI never printed what was awaited on ${stream}; its stderr:\n${cli.stderr()}`);
     if (cli.child.exitCode !== null) throw new Error(`the CLI exited (${cli.child.exitCode}) first; its stderr:\n${cli.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
