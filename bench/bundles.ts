@@ -49,6 +49,7 @@ const STAGE_ENVIRONMENT = {
   // createJob's own settings.
   REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fargate-jobs-bench-request-hash-key-AbCdEf',
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
+  MAX_WAITS_PER_TOKEN: '10',
 };
 
 const rows: Row[] = [];
