@@ -38,6 +38,11 @@ export function requiredLimit(name: string, env: NodeJS.ProcessEnv = process.env
   return value === 'none' ? undefined : wholeNumber(name, value, 1, ', or none');
 }
 
+/** A limit as requiredLimit reads it, or `fallback` when the variable is unset or empty. */
+export function optionalLimit(name: string, fallback: number | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return env[name]?.trim() ? requiredLimit(name, env) : fallback;
+}
+
 /** A whole number of at least `min`, or `fallback` when the variable is unset or empty. */
 export function optionalWholeNumber(name: string, fallback: number, options: { min?: number; env?: NodeJS.ProcessEnv } = {}): number {
   const { min = 1, env = process.env } = options;

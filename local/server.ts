@@ -2,7 +2,9 @@
  * `npm start`: fargate-jobs on this machine. PORT (default 3000) and FARGATE_JOBS_DATA_DIR
  * (default .data) change where it listens and what it keeps; LOG_LEVEL (default WARN) how much it
  * logs; FARGATE_JOBS_RATE_LIMIT (`<requests per second>/<burst>`, default 100/200) how fast a token
- * may call it; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what runs the jobs.
+ * may call it; FARGATE_JOBS_MAX_WAITS_PER_TOKEN (default 10, `none` for no limit) how many of its
+ * requests may wait (`wait`) at once; FARGATE_JOBS_RUNNER (`process`, the default, or `ecs`) what
+ * runs the jobs.
  *
  * One server per data directory (local/server-lock.ts); once it listens, `<data dir>/url` holds its
  * base URL (removed when it stops, before its port is freed), beside `<data dir>/token`, for clients on this machine such as

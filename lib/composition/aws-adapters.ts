@@ -10,6 +10,7 @@ import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts'
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { readAwsStageSettings } from '#lib/config.ts';
 import { taskSettingsByProfile, type AwsProfile, type AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { coalescedLogReads } from '#lib/domain/coalesced-log-reads.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
@@ -47,6 +48,7 @@ export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, log
   });
 }
 
+/** One GetLogEvents per job at a time from this process (lib/domain/coalesced-log-reads.ts says where that matters). */
 export function cloudWatchLogReader(settings: AwsTaskSettingsByProfile): LogReader {
-  return new CloudWatchLogReader({ client: new CloudWatchLogsClient({}), settings });
+  return coalescedLogReads(new CloudWatchLogReader({ client: new CloudWatchLogsClient({}), settings }));
 }

@@ -11,10 +11,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
-import type { CancelJobPorts, JobLogPorts, JobReadPorts, SubmitJobPorts } from '#lib/domain/job-service.ts';
+import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
@@ -64,8 +65,8 @@ export function listJobs(): JobReadPorts & Logged {
   return { store: jobStore(), logger: createLogger() };
 }
 
-export function getJob(): JobReadPorts & Logged {
-  return { store: jobStore(), logger: createLogger() };
+export function getJob(): JobWaitPorts & Logged {
+  return { store: jobStore(), ...waitLimit(), logger: createLogger() };
 }
 
 export function cancelJob(): CancelJobPorts & Logged {
@@ -76,7 +77,17 @@ export function cancelJob(): CancelJobPorts & Logged {
 
 export function getJobLogs(): JobLogPorts & Logged {
   const settings = stageTaskSettings();
-  return { store: jobStore(), logReader: cloudWatchLogReader(settings), logger: createLogger() };
+  return { store: jobStore(), logReader: cloudWatchLogReader(settings), ...waitLimit(), logger: createLogger() };
+}
+
+/**
+ * The waiting functions' limit on the waits of one token (MAX_WAITS_PER_TOKEN, `none` for no limit),
+ * counted in the job table: each invocation is its own instance, so only a shared count holds.
+ */
+function waitLimit(): Pick<WaitPorts, 'waitSlots' | 'maxWaitsPerToken'> {
+  const maxWaitsPerToken = requiredLimit('MAX_WAITS_PER_TOKEN');
+  if (maxWaitsPerToken === undefined) return {};
+  return { waitSlots: new DynamoDbWaitSlots({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') }), maxWaitsPerToken };
 }
 
 export function startTask(): StartTaskPorts {

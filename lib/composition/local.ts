@@ -10,7 +10,9 @@
  *
  * Finished jobs are kept FARGATE_JOBS_RETENTION_DAYS (default 30) days: older ones, their records and
  * whatever their tasks left on this machine (work directory, log) are removed at start and then
- * daily. Each job's log holds at most FARGATE_JOBS_MAX_LOG_BYTES (default 100 MiB).
+ * daily. Each job's log holds at most FARGATE_JOBS_MAX_LOG_BYTES (default 100 MiB). A token may have
+ * FARGATE_JOBS_MAX_WAITS_PER_TOKEN (default 10, `none` for no limit) requests waiting at once, counted
+ * in the store as on AWS.
  *
  * No Lambda bundle imports this module (dynalite brings a native module).
  */
@@ -18,6 +20,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { localProfiles } from '#config/profiles.ts';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { cachedJobStore } from '#lib/adapters/local/cached-job-store.ts';
 import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
@@ -25,7 +28,7 @@ import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-change
 import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
-import { optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
+import { optionalLimit, optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
@@ -63,8 +66,10 @@ const ECS_POLL_MS = 2000;
 export const DEFAULT_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** What a local mode may do without: the real clock and timer, a limit, and a log feed (logs on CloudWatch). */
-type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'logChanges';
+export const DEFAULT_MAX_WAITS_PER_TOKEN = 10;
+
+/** What a local mode may do without: the real clock and timer, limits, and a log feed (logs on CloudWatch). */
+type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'maxWaitsPerToken' | 'logChanges';
 
 export interface LocalDependencies extends Required<Omit<Dependencies, OptionalLocalPorts>>, Pick<Dependencies, OptionalLocalPorts> {
   workflow: LocalWorkflow;
@@ -94,6 +99,8 @@ export interface LocalOptions {
   maxLogBytes?: number;
   /** Finished jobs are removed this many days after they stopped: FARGATE_JOBS_RETENTION_DAYS, else 30. */
   retentionDays?: number;
+  /** How many requests a token may have waiting at once: FARGATE_JOBS_MAX_WAITS_PER_TOKEN (`none`: no limit), else 10. */
+  maxWaitsPerToken?: number | 'none';
   /** Where the Slack and webhook settings are read from (SLACK_*, FARGATE_JOBS_WEBHOOK_*): the process's environment by default. */
   env?: NodeJS.ProcessEnv;
   /** How webhook hosts are resolved: DNS by default. */
@@ -130,6 +137,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   // …and so what it wrote last is each record as it is: reads of a known job need no store round trip.
   const store = publishingJobStore(cachedJobStore(new DynamoDbJobStore({ client: database.client, tableName })), recordChanges);
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
+  const waitSlots = new DynamoDbWaitSlots({ client: database.client, tableName });
   const { taskRunner, logReader, profiles } = runner;
   const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
     await database.close();
@@ -160,6 +168,8 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     taskRunner,
     logReader,
     recordChanges,
+    waitSlots,
+    ...(settings.maxWaitsPerToken === undefined ? {} : { maxWaitsPerToken: settings.maxWaitsPerToken }),
     ...(runner.logChanges ? { logChanges: runner.logChanges } : {}),
     profiles,
     notifier,
@@ -181,6 +191,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
 interface LocalSettings {
   maxLogBytes: number;
   retentionDays: number;
+  maxWaitsPerToken: number | undefined;
   allowHosts: AllowedHost[];
   slackAccess: ReturnType<typeof parseSlackAccess>;
 }
@@ -191,9 +202,15 @@ function localSettings(options: LocalOptions): LocalSettings {
   return {
     maxLogBytes: options.maxLogBytes ?? optionalWholeNumber('FARGATE_JOBS_MAX_LOG_BYTES', DEFAULT_MAX_LOG_BYTES, { env }),
     retentionDays: options.retentionDays ?? optionalWholeNumber('FARGATE_JOBS_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, { env }),
+    maxWaitsPerToken: maxWaitsOf(options.maxWaitsPerToken, env),
     allowHosts: webhookAllowHosts(env),
     slackAccess: parseSlackAccess(env.SLACK_ACCESS),
   };
+}
+
+function maxWaitsOf(option: LocalOptions['maxWaitsPerToken'], env: NodeJS.ProcessEnv): number | undefined {
+  if (option === undefined) return optionalLimit('FARGATE_JOBS_MAX_WAITS_PER_TOKEN', DEFAULT_MAX_WAITS_PER_TOKEN, env);
+  return option === 'none' ? undefined : option;
 }
 
 /**

@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'TOKEN_NAME_TAKEN'
   // The caller has too much going on.
   | 'TOO_MANY_ACTIVE_JOBS'
+  | 'TOO_MANY_WAITS'
   // The runner's own trouble: never the caller's to fix.
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
@@ -45,18 +46,22 @@ export type ErrorCode =
 export interface FargateJobsErrorOptions extends ErrorOptions {
   /** Which parts of the request are wrong, and how (validation errors). */
   details?: ErrorDetail[];
+  /** When asking again may succeed, in seconds (a limit that frees itself soon). */
+  retryAfterSeconds?: number;
 }
 
 export class FargateJobsError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: FargateJobsErrorOptions = {}) {
-    const { details, ...errorOptions } = options;
+    const { details, retryAfterSeconds, ...errorOptions } = options;
     super(message, errorOptions);
     this.name = 'FargateJobsError';
     this.code = code;
     this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -134,6 +139,22 @@ export class TooManyActiveJobsError extends FargateJobsError {
       `'${caller}' already has ${limit} active job(s), the most its token allows at once; wait for one to finish or cancel one`,
     );
     this.name = 'TooManyActiveJobsError';
+  }
+}
+
+/**
+ * The caller already has as many requests waiting (`wait`) as a token may have at once: each holds a
+ * Lambda execution for up to 20 s, so one token must not hold them all. One of its waits ends within
+ * 20 s, so asking again soon is worth it (or asking without `wait`, which is never limited).
+ */
+export class TooManyWaitsError extends FargateJobsError {
+  constructor(caller: string, limit: number, retryAfterSeconds: number) {
+    super(
+      'TOO_MANY_WAITS',
+      `'${caller}' already has ${limit} request(s) waiting (wait), the most a token may have at once; ask again in ${retryAfterSeconds} s, or without wait`,
+      { retryAfterSeconds },
+    );
+    this.name = 'TooManyWaitsError';
   }
 }
 

@@ -11,7 +11,8 @@ import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
-import { LOG_POLL_MS, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
+import { waitSlotHold } from './wait-slots.ts';
+import { logPollDelayMs, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
 
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
 export interface SubmitJobInput extends JobRequest {
@@ -43,8 +44,11 @@ export interface JobLogs {
 
 export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'callbackUrls' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
-/** What a request that may wait (`wait`) uses besides the store: the feeds that wake it, else a poll. */
-export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep'>;
+/**
+ * What a request that may wait (`wait`) uses besides the store: the feeds that wake it, else a poll;
+ * the slots that limit how many waits a caller has at once.
+ */
+export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep' | 'waitSlots' | 'maxWaitsPerToken'>;
 export type JobWaitPorts = JobReadPorts & WaitPorts;
 export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader' | 'logChanges'> & WaitPorts;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
@@ -172,7 +176,7 @@ export async function waitForJob(ports: JobWaitPorts, jobId: string, request: Jo
     const job = await getJob(ports, jobId, caller);
     return { done: job.status !== ifStatus || isFinalized(job), value: job };
   };
-  return waitUntil(look, waitOptions(ports, request, feeds(jobId, ports.recordChanges), ports.recordChanges ? undefined : RECORD_POLL_MS));
+  return waitUntil(look, waitOptions(ports, request, caller, feeds(jobId, ports.recordChanges), ports.recordChanges ? undefined : RECORD_POLL_MS));
 }
 
 /**
@@ -191,8 +195,9 @@ export async function readJobLogs(ports: JobLogPorts, jobId: string, request: Jo
     const logs = { lines: page.lines, nextCursor: page.nextCursor, complete: isFinalized(job) && page.atEnd, truncated: page.truncated };
     return { done: logs.lines.length > 0 || logs.complete, value: logs };
   };
-  const pollMs = !ports.logChanges ? LOG_POLL_MS : !ports.recordChanges ? RECORD_POLL_MS : undefined;
-  const waiting = waitOptions(ports, request, feeds(jobId, ports.recordChanges, ports.logChanges), pollMs);
+  // A log nothing reports the growth of (CloudWatch Logs) is looked at with a backoff: GetLogEvents has one rate per account.
+  const pollMs = !ports.logChanges ? logPollDelayMs : !ports.recordChanges ? RECORD_POLL_MS : undefined;
+  const waiting = waitOptions(ports, request, caller, feeds(jobId, ports.recordChanges, ports.logChanges), pollMs);
   let looks = 0;
   const counted = () => {
     looks += 1;
@@ -209,10 +214,12 @@ export async function readJobLogs(ports: JobLogPorts, jobId: string, request: Jo
   return again.lines.length >= logs.lines.length ? again : logs;
 }
 
-function waitOptions(ports: WaitPorts, limit: WaitLimit, changes: WaitOptions['changes'], pollMs: number | undefined): WaitOptions {
+function waitOptions(ports: WaitPorts, limit: WaitLimit, caller: Caller, changes: WaitOptions['changes'], pollMs: WaitOptions['pollMs']): WaitOptions {
   const now = () => clockOf(ports)().getTime();
   const waitMs = Math.max(0, Math.min((limit.waitSeconds ?? 0) * 1000, limit.maxWaitMs ?? Number.POSITIVE_INFINITY));
-  return { deadline: now() + waitMs, now, sleep: ports.sleep ?? realSleep, changes, ...(pollMs === undefined ? {} : { pollMs }) };
+  const deadline = now() + waitMs;
+  const hold = waitSlotHold(ports, caller, deadline);
+  return { deadline, now, sleep: ports.sleep ?? realSleep, changes, ...(pollMs === undefined ? {} : { pollMs }), ...(hold ? { hold } : {}) };
 }
 
 /** The feeds there are, as subscriptions to one job's changes. */

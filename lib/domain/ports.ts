@@ -31,6 +31,13 @@ export interface Dependencies {
    * setting on AWS); none when undefined.
    */
   maxActiveJobsPerToken?: number;
+  /**
+   * The slots of requests that wait (`wait`): where they are counted, across every instance that
+   * serves them. Waits are not counted without it.
+   */
+  waitSlots?: WaitSlots;
+  /** How many requests a caller may have waiting at once (a stage setting on AWS); none when undefined. */
+  maxWaitsPerToken?: number;
   /** The clock; the real one unless a test moves it. */
   now?: () => Date;
   /** The timer of waiting requests (`wait`); the real one unless a test moves it. */
@@ -253,6 +260,21 @@ export interface Notifier {
  */
 export interface RequestHashKey {
   get(): Promise<string>;
+}
+
+/** One wait's hold on a slot of its caller's: given back when the wait is over. */
+export interface WaitSlot {
+  release(): Promise<void>;
+}
+
+/**
+ * The slots of waiting requests, `limit` per holder (a token's name). A slot is leased: taken until
+ * it is released or its expiry passes, so a wait whose process died without releasing it (a Lambda
+ * invocation that timed out) holds it no longer than that.
+ */
+export interface WaitSlots {
+  /** Takes one of `holder`'s `limit` slots until `expiresAt` or its release; undefined when all are taken. */
+  take(holder: string, limit: number, expiresAt: Date): Promise<WaitSlot | undefined>;
 }
 
 /** A bearer token as stored: never the token itself, only its SHA-256. */

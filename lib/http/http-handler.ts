@@ -88,6 +88,7 @@ function errorResponse(error: unknown, context: RequestContext, logger: Logger):
   if (error instanceof FargateJobsError && status < 500) {
     // RFC 6750: a 401 names the scheme the client should authenticate with.
     const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+    if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
     return json(status, errorBody(error.code, error.message, error.details), headers);
   }
   if (error instanceof RequestBodyError) return json(400, errorBody(error.code, error.message));

@@ -3,16 +3,19 @@
  * GET /jobs/{id}/logs and GET /jobs/{id} answers as soon as what was asked about happens (the server
  * is told when a log grows or a record changes), and `<data dir>/url` tells clients on this machine
  * where the server is. Elapsed times are measured loosely: what matters is "soon after the line,
- * long before the wait was over".
+ * long before the wait was over". A token may have only so many waits open at once
+ * (FARGATE_JOBS_MAX_WAITS_PER_TOKEN).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { assertError, startServer, type LocalServerProcess } from '../helpers/local-server.ts';
+import { tokenCommand } from '../helpers/token-command.ts';
 
 const UNKNOWN_JOB_ID = 'job-0123456789abcdefghjkmnpqrs';
 
@@ -164,5 +167,62 @@ describe("the local server's URL file", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the local server's limit on a token's waits", () => {
+  let server: LocalServerProcess;
+  let otherToken: string;
+  let quietJob: string;
+
+  before(async () => {
+    server = await startServer({ env: { FARGATE_JOBS_MAX_WAITS_PER_TOKEN: '2' } });
+    const created = await tokenCommand(server.dataDir, ['create', '--name', 'other', '--profiles', 'default']);
+    assert.equal(created.code, 0, created.stderr);
+    otherToken = created.stdout.trim();
+    // Runs on and writes nothing: a wait on its log or its RUNNING status waits it out.
+    const submitted = await server.request<JobDocument>('POST', '/jobs', { body: { command: ['sleep', '60'] } });
+    assert.equal(submitted.status, 202, submitted.text);
+    quietJob = submitted.json.id;
+    await server.waitForJob(quietJob, (job) => job.status === 'RUNNING');
+  });
+
+  after(async () => {
+    if (quietJob) await server?.request('DELETE', `/jobs/${quietJob}`);
+    await server?.stop();
+  });
+
+  /** Opens waits of the server's token until one is refused; the ones that were not are still waiting. */
+  async function waitsUntilRefused(): Promise<{ open: Array<Promise<unknown>>; refused: Awaited<ReturnType<LocalServerProcess['request']>> }> {
+    const open: Array<Promise<unknown>> = [];
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const waiting = server.request('GET', `/jobs/${quietJob}/logs?wait=3`);
+      // Long enough for the wait to be counted (its first look), far shorter than the wait.
+      const answer = await Promise.race([waiting, delay(300).then(() => undefined)]);
+      if (answer === undefined) {
+        open.push(waiting);
+        continue;
+      }
+      if (answer.status === 429) return { open, refused: answer };
+    }
+    assert.fail('no wait was ever refused');
+  }
+
+  it('refuses a wait beyond the limit with 429 TOO_MANY_WAITS and Retry-After, while other tokens and requests without wait get through, and lets it wait again once its waits are over', async () => {
+    // Act
+    const { open, refused } = await waitsUntilRefused();
+    const othersWait = server.request<JobDocument>('GET', `/jobs/${quietJob}?wait=1&ifStatus=RUNNING`, { token: otherToken });
+    const unwaited = await server.request<JobDocument>('GET', `/jobs/${quietJob}?ifStatus=RUNNING`);
+    await Promise.all(open);
+    const again = await server.request<JobDocument>('GET', `/jobs/${quietJob}?wait=1&ifStatus=RUNNING`);
+
+    // Assess
+    assert.equal(open.length, 2, 'two waits were open when the third was refused');
+    const body = assertError(refused, 429, 'TOO_MANY_WAITS');
+    assert.match(body.error.message, /2 request\(s\) waiting/);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.equal((await othersWait).status, 200, "another token's wait is its own");
+    assert.equal(unwaited.status, 200, 'a request without wait is never limited');
+    assert.equal(again.status, 200, 'the waits that ended gave their slots back');
   });
 });

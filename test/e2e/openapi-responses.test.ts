@@ -86,6 +86,11 @@ interface Fixtures {
   echoToken: string;
   /** A token that may have one active job, and has one. */
   busyToken: string;
+  /** A token of its own for waits (the main server allows one wait per token), and a running job that writes nothing. */
+  waiterToken: string;
+  quietJob: string;
+  /** The waits held open to use up the waiter's limit, settled once the quiet job is cancelled. */
+  heldWaits: Array<Promise<unknown>>;
 }
 
 interface Case {
@@ -104,6 +109,27 @@ async function submitted(fixtures: Fixtures, body: unknown, headers: Record<stri
   const answer = await send(fixtures.servers.main, 'POST', { path: '/jobs', ...json(body, headers) });
   assert.ok(answer.status === 202 || answer.status === 200, answer.text);
   return (JSON.parse(answer.text) as { id: string }).id;
+}
+
+/**
+ * Uses up the waiter's waits (one, on the main server): a logs wait on the quiet job, held for 20 s,
+ * taken as soon as a probe of the waiter's is refused (a probe that gets the slot itself answers
+ * after its 1 s).
+ */
+async function holdWaiterWaits(fixtures: Fixtures): Promise<void> {
+  const { main } = fixtures.servers;
+  fixtures.heldWaits.push(send(main, 'GET', { path: `/jobs/${fixtures.quietJob}/logs?wait=20`, token: fixtures.waiterToken }));
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const probe = await send(main, 'GET', { path: `/jobs/${fixtures.quietJob}/logs?wait=1`, token: fixtures.waiterToken });
+    if (probe.status === 429) return;
+  }
+  assert.fail("the waiter's wait was never counted");
+}
+
+/** The request of a wait on the quiet job by the waiter, on the operation's route. */
+function waiterWait(fixtures: Fixtures, operation: DocumentedOperation): Call {
+  const query = operation.path.endsWith('/logs') ? '?wait=20' : '?wait=20&ifStatus=RUNNING';
+  return { path: pathOf(operation, fixtures.quietJob, query), token: fixtures.waiterToken };
 }
 
 /** The Slack signing secret of the main server. */
@@ -197,6 +223,14 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
       { name: 'an unknown ifStatus', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?ifStatus=DONE') }), code: 'VALIDATION_FAILED' },
     ],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+    '429': [
+      {
+        name: "a wait beyond the token's limit on waits",
+        call: async (fixtures, operation) => (await holdWaiterWaits(fixtures), waiterWait(fixtures, operation)),
+        code: 'TOO_MANY_WAITS',
+        headers: ['Retry-After'],
+      },
+    ],
   },
   'POST /jobs/{id}/cancel': {
     '200': [{ name: 'a running job', call: async (fixtures, operation) => ({ path: pathOf(operation, await submitted(fixtures, LONG_JOB)) }) }],
@@ -219,6 +253,14 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
       { name: 'wait over 20 s', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=21') }), code: 'VALIDATION_FAILED' },
     ],
     '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID) }), code: 'JOB_NOT_FOUND' }],
+    '429': [
+      {
+        name: "a wait beyond the token's limit on waits",
+        call: async (fixtures, operation) => (await holdWaiterWaits(fixtures), waiterWait(fixtures, operation)),
+        code: 'TOO_MANY_WAITS',
+        headers: ['Retry-After'],
+      },
+    ],
   },
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
@@ -346,7 +388,8 @@ async function waitForLines(server: LocalServerProcess, jobId: string, count: nu
 before(async () => {
   // One request every 1000 s, in a burst of one: once it is used, every request of the token is refused.
   const [main, rateLimited] = await Promise.all([
-    startServer({ env: { SLACK_SIGNING_SECRET, SLACK_ACCESS: '[]' } }),
+    // One wait per token: only the waiter's waits are ever held open here.
+    startServer({ env: { SLACK_SIGNING_SECRET, SLACK_ACCESS: '[]', FARGATE_JOBS_MAX_WAITS_PER_TOKEN: '1' } }),
     startServer({ env: { FARGATE_JOBS_RATE_LIMIT: '0.001/1' } }),
   ]);
   fixtures.servers = { main, rateLimited };
@@ -362,6 +405,10 @@ before(async () => {
   await waitForLines(main, fixtures.finishedJob, 2);
   const cancelled = await send(main, 'POST', { path: `/jobs/${fixtures.finishedJob}/cancel` });
   assert.equal(cancelled.status, 200, cancelled.text);
+  fixtures.waiterToken = await tokenFor(main, ['--name', 'waiter', '--profiles', 'default']);
+  fixtures.quietJob = await submitted(fixtures, LONG_JOB);
+  fixtures.heldWaits = [];
+  await main.waitForJob(fixtures.quietJob, (job) => job.status === 'RUNNING');
 });
 
 after(async () => {
@@ -371,6 +418,8 @@ after(async () => {
     const running = await send(main, 'GET', { path: '/jobs?status=RUNNING&limit=100' });
     for (const job of (JSON.parse(running.text) as { jobs?: Array<{ id: string }> }).jobs ?? []) await send(main, 'POST', { path: `/jobs/${job.id}/cancel` });
   }
+  // Answered once the quiet job is cancelled and its log complete.
+  await Promise.all(fixtures.heldWaits ?? []);
   await Promise.all(Object.values(fixtures.servers ?? {}).map((server) => server.stop()));
 });
 

@@ -20,6 +20,7 @@ const STAGE_ENVIRONMENT = {
   TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
   REQUEST_HASH_KEY_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf',
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
+  MAX_WAITS_PER_TOKEN: '10',
   FARGATE_JOBS_WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf',
   SLACK_BOT_TOKEN_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf',
   SLACK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-signing-secret-AbCdEf',
@@ -34,9 +35,10 @@ const NEEDS: Record<string, string[]> = {
   'http/authorizer': ['JOBS_TABLE'],
   'http/create-job': ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', ...TASK_SETTINGS],
   'http/list-jobs': ['JOBS_TABLE'],
-  'http/get-job': ['JOBS_TABLE'],
+  // The long polls count each token's waits in the table, up to the stage's limit.
+  'http/get-job': ['JOBS_TABLE', 'MAX_WAITS_PER_TOKEN'],
   'http/cancel-job': ['JOBS_TABLE', ...TASK_SETTINGS],
-  'http/get-job-logs': ['JOBS_TABLE', ...TASK_SETTINGS],
+  'http/get-job-logs': ['JOBS_TABLE', 'MAX_WAITS_PER_TOKEN', ...TASK_SETTINGS],
   'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
   'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
   'steps/notify-finished': ['JOBS_TABLE', ...NOTIFIER_SETTINGS],
@@ -107,6 +109,17 @@ describe('a Lambda cold start', () => {
     await assert.rejects(coldStart('http/create-job'), {
       name: 'ConfigError',
       message: "environment variable MAX_ACTIVE_JOBS_PER_TOKEN must be a whole number of at least 1, or none; got 'fifty'",
+    });
+  });
+
+  it('fails at load on a wait limit of 0, which would refuse every wait', async () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT, { MAX_WAITS_PER_TOKEN: '0' });
+
+    // Act + Assess
+    await assert.rejects(coldStart('http/get-job'), {
+      name: 'ConfigError',
+      message: "environment variable MAX_WAITS_PER_TOKEN must be a whole number of at least 1, or none; got '0'",
     });
   });
 

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
 import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
@@ -48,8 +48,9 @@ const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const FUNCTION_ACTIONS: Record<string, string[]> = {
   createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
   listJobs: ['dynamodb:Query'],
-  getJob: ['dynamodb:GetItem'],
-  getJobLogs: ['dynamodb:GetItem', 'logs:GetLogEvents'],
+  // The long polls also take and give back their caller's wait slots (PutItem, DeleteItem of WAITS# items).
+  getJob: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   health: [],
   options: [],
@@ -78,6 +79,44 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
 function SLACK_ROUTE_ACTIONS(): string[] {
   return ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue', 'ecs:StopTask', 'logs:GetLogEvents'];
 }
+
+/** The functions that serve long polls (`wait`), and the calls on their caller's wait slots, the only items they write. */
+const WAITING_FUNCTIONS = ['getJob', 'getJobLogs'];
+const WAIT_SLOT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+
+/**
+ * The reserved concurrency of each function: the stage parameter of its class (serverless.yml
+ * params), or none. A new function must be given a class here, or be left unreserved on purpose.
+ */
+const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
+  createJob: 'apiConcurrency',
+  listJobs: 'apiConcurrency',
+  cancelJob: 'apiConcurrency',
+  authorizer: 'apiConcurrency',
+  slackCommands: 'apiConcurrency',
+  slackInteractions: 'apiConcurrency',
+  // They call nothing and answer in milliseconds: the account's unreserved pool serves them.
+  health: undefined,
+  options: undefined,
+  getJob: 'pollConcurrency',
+  getJobLogs: 'pollConcurrency',
+  startTask: 'workflowConcurrency',
+  pollTask: 'workflowConcurrency',
+  stopTask: 'workflowConcurrency',
+  finalizeJob: 'workflowConcurrency',
+  awaitTask: 'workflowConcurrency',
+  markFailed: 'workflowConcurrency',
+  notifyFinished: 'workflowConcurrency',
+  taskStateChange: 'eventConcurrency',
+  reconcile: 'eventConcurrency',
+};
+/** The concurrency stage parameters' defaults (serverless.yml params.default). */
+const DEFAULT_CONCURRENCY: Record<string, number> = { apiConcurrency: 50, pollConcurrency: 50, workflowConcurrency: 20, eventConcurrency: 20 };
+/** An account's usual concurrency limit, and what Lambda keeps unreserved in every account. */
+const ACCOUNT_CONCURRENCY = 1000;
+const UNRESERVED_MINIMUM = 100;
+/** How the test stage of the second package sets them: one class unreserved, the others their own values. */
+const SET_CONCURRENCY: Record<string, string> = { apiConcurrency: '80', pollConcurrency: 'none', workflowConcurrency: '30', eventConcurrency: '5' };
 
 /** The indexes each function that queries may query (an index grant is per index). */
 const FUNCTION_INDEXES: Record<string, string[]> = {
@@ -718,6 +757,49 @@ describe('the packaged CloudFormation template', () => {
     );
   });
 
+  it("reserves each function's concurrency from its class's stage parameter (none for health and options), within what an account of 1000 may reserve", () => {
+    // Prepare
+    const deployed = packaged.ofType('AWS::Lambda::Function').map(([id]) => id.replace(/LambdaFunction$/, ''));
+    assert.deepEqual(sorted(deployed), sorted(Object.keys(FUNCTION_CONCURRENCY).map(functionPrefix)), 'every function needs an entry in FUNCTION_CONCURRENCY');
+    let reserved = 0;
+
+    for (const [functionName, parameter] of Object.entries(FUNCTION_CONCURRENCY)) {
+      // Act
+      const value = packaged.deployedValue(packaged.lambda(functionName).Properties?.ReservedConcurrentExecutions);
+
+      // Assess
+      const expected = parameter === undefined ? undefined : DEFAULT_CONCURRENCY[parameter];
+      assert.equal(value === undefined ? undefined : Number(value), expected, `${functionName}: the default of ${parameter ?? 'no class'}`);
+      reserved += expected ?? 0;
+    }
+    assert.equal(reserved, 580, 'the sum docs/deploy.md and serverless.yml give');
+    assert.ok(reserved <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM, `${reserved} reserved would not deploy in an account of ${ACCOUNT_CONCURRENCY}`);
+  });
+
+  it('refuses at deploy a reserved concurrency that is neither a positive whole number nor none (0 would throttle every call)', () => {
+    for (const parameter of Object.keys(DEFAULT_CONCURRENCY)) {
+      // Prepare
+      const name = parameter.charAt(0).toUpperCase() + parameter.slice(1);
+      const declared = packaged.template.Parameters?.[name] as { AllowedPattern?: string } | undefined;
+      assert.ok(declared?.AllowedPattern, `${parameter} goes through the CloudFormation parameter ${name}, with a pattern`);
+      const pattern = new RegExp(declared.AllowedPattern);
+
+      // Assess
+      for (const accepted of ['none', '1', '50', '900']) assert.match(accepted, pattern, `${name} refuses ${accepted}`);
+      for (const refused of ['0', '-1', '05', '1.5', '', 'None', 'unreserved']) assert.doesNotMatch(refused, pattern, `${name} accepts ${JSON.stringify(refused)}`);
+    }
+  });
+
+  it("tells the waiting functions, and only them, the stage's limit on a token's waits", () => {
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Act
+      const limit = packaged.environment(functionName).MAX_WAITS_PER_TOKEN;
+
+      // Assess
+      assert.equal(limit === undefined ? undefined : String(limit), WAITING_FUNCTIONS.includes(functionName) ? '10' : undefined, `${functionName}: maxWaitsPerToken`);
+    }
+  });
+
   it('throttles the API stage, so a flood is answered 429 before any function runs', () => {
     // Act
     const [, stage] = packaged.single('AWS::ApiGatewayV2::Stage');
@@ -875,8 +957,10 @@ describe('the IAM policies of the packaged template', () => {
             assert.deepEqual(resources.map(arnText), [activeIndex], `${where} scans only the ${ACTIVE_INDEX} index`);
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
-            // The authorizer reads token items only; every other function job records only.
-            const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
+            // The authorizer reads token items only; the waiting functions write their caller's wait
+            // slots and nothing else; every other call reaches job records only.
+            const writesWaitSlots = WAITING_FUNCTIONS.includes(functionName) && WAIT_SLOT_ACTIONS.includes(action);
+            const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : writesWaitSlots ? `${WAIT_SLOT_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
             assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys] } }, `${where} reaches items other than ${keys}`);
           } else if (action === 'secretsmanager:GetSecretValue') {
             // Which secrets: FUNCTION_SECRETS, checked above; here, only this stage's secrets, by Ref.
@@ -1093,7 +1177,7 @@ describe('the IAM policies of the packaged template', () => {
   });
 });
 
-describe('the template of a stage that sets taskRolePermissionsBoundary and the Slack and webhook parameters', () => {
+describe('the template of a stage that sets taskRolePermissionsBoundary, the Slack and webhook parameters and the concurrency ones', () => {
   let boundedPackageDir = '';
   let bounded: PackagedTemplate;
 
@@ -1104,6 +1188,8 @@ describe('the template of a stage that sets taskRolePermissionsBoundary and the 
         `slackAccess=${SLACK_ACCESS}`,
         `slackApiUrl=${SLACK_API_URL}`,
         `webhookAllowHosts=${WEBHOOK_ALLOW_HOSTS}`,
+        ...Object.entries(SET_CONCURRENCY).map(([parameter, value]) => `${parameter}=${value}`),
+        'maxWaitsPerToken=none',
       ]));
     },
     { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
@@ -1123,6 +1209,21 @@ describe('the template of a stage that sets taskRolePermissionsBoundary and the 
       assert.equal(packaged.deployedValue(unbounded), undefined, `profile '${profile.name}''s task role has a boundary though the parameter is empty`);
       assert.equal(bounded.deployedValue(boundary), TASK_ROLE_BOUNDARY, `profile '${profile.name}''s task role is not bounded by taskRolePermissionsBoundary`);
     }
+  });
+
+  it('reserves the concurrency each class was given, and none for a class given none', () => {
+    for (const [functionName, parameter] of Object.entries(FUNCTION_CONCURRENCY)) {
+      // Act
+      const value = bounded.deployedValue(bounded.lambda(functionName).Properties?.ReservedConcurrentExecutions);
+
+      // Assess
+      const given = parameter === undefined ? 'none' : SET_CONCURRENCY[parameter];
+      assert.equal(value === undefined ? undefined : String(value), given === 'none' ? undefined : given, `${functionName}: ${parameter ?? 'no class'}=${given}`);
+    }
+  });
+
+  it('passes maxWaitsPerToken to the waiting functions as given', () => {
+    for (const functionName of WAITING_FUNCTIONS) assert.equal(bounded.environment(functionName).MAX_WAITS_PER_TOKEN, 'none', functionName);
   });
 
   it('passes slackAccess, slackApiUrl and webhookAllowHosts to the functions that read them, as they were given', () => {

@@ -12,62 +12,20 @@ import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts'
 import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import type { Caller } from '#lib/domain/caller.ts';
+import { coalescedLogReads } from '#lib/domain/coalesced-log-reads.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
 import { LOG_BATCH_MS, readJobLogs, waitForJob, type JobLogPorts, type JobLogs } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobStore, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
-import { LOG_POLL_MS, RECORD_POLL_MS, waitUntil, type Sleep } from '#lib/domain/waiting.ts';
+import { LOG_POLL_MS, RECORD_POLL_MS, waitUntil } from '#lib/domain/waiting.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { ANSWER_MARGIN_MS } from '#lib/http/http-handler.ts';
+import { FakeClock, settle, track } from '../helpers/fake-clock.ts';
 import { aJob } from '../helpers/jobs.ts';
 
 const alice: Caller = { name: 'alice', profiles: ['*'] };
-
-/** A clock and timer that move only when told: `advance` fires the sleeps that are due. */
-class FakeClock {
-  time = Date.UTC(2030, 0, 1);
-  readonly #sleepers = new Set<{ at: number; wake: () => void }>();
-
-  readonly now = () => new Date(this.time);
-
-  readonly sleep: Sleep = (ms, signal) =>
-    new Promise((resolve) => {
-      const sleeper = {
-        at: this.time + ms,
-        wake: () => {
-          this.#sleepers.delete(sleeper);
-          resolve();
-        },
-      };
-      this.#sleepers.add(sleeper);
-      signal.addEventListener('abort', sleeper.wake, { once: true });
-    });
-
-  get sleeping(): number {
-    return this.#sleepers.size;
-  }
-
-  /** Moves time on by `ms`, a sleep at a time, letting each woken wait run before the next. */
-  async advance(ms: number): Promise<void> {
-    const until = this.time + ms;
-    for (;;) {
-      await settle();
-      const next = [...this.#sleepers].filter((sleeper) => sleeper.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.time = next.at;
-      next.wake();
-    }
-    this.time = until;
-    await settle();
-  }
-}
-
-/** Lets every promise that can settle settle (the fakes do no I/O). */
-async function settle(): Promise<void> {
-  for (let round = 0; round < 5; round += 1) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Jobs in memory, behind the local mode's publishing wrapper when given a hub. */
 function memoryStore(jobs: Job[]): JobStore & { jobs: Map<string, Job>; reads: number } {
@@ -110,16 +68,6 @@ class MemoryLog implements LogReader {
 
 function line(message: string): LogLine {
   return { timestamp: new Date(0).toISOString(), message };
-}
-
-/** Tracks a promise's outcome without awaiting it. */
-function track<T>(promise: Promise<T>): { readonly settled: boolean; readonly value: T | undefined; readonly error: unknown; promise: Promise<T> } {
-  const state = { settled: false, value: undefined as T | undefined, error: undefined as unknown, promise };
-  promise.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: unknown) => Object.assign(state, { settled: true, error }),
-  );
-  return state;
 }
 
 describe('readJobLogs with wait, fed by the local change feeds', () => {
@@ -383,7 +331,7 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
     };
   }
 
-  it('polls GetLogEvents every LOG_POLL_MS from the same cursor until lines come', async () => {
+  it('polls GetLogEvents with a backoff (after 2 s, then 4 s) from the same cursor until lines come', async () => {
     // Prepare: nothing new after the cursor's token twice, then a line.
     const clock = new FakeClock();
     const job = aJob({ status: 'RUNNING', taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/jobs/${taskId}` });
@@ -396,36 +344,67 @@ describe('readJobLogs with wait on CloudWatch Logs (on AWS)', () => {
     const ports = cloudWatchPorts(job, clock);
     const cursor = encodeCursor({ forwardToken: 'f/1' });
     const waiting = track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 20 }, alice));
-    await clock.advance(LOG_POLL_MS - 1);
+    await clock.advance(LOG_POLL_MS + 2 * LOG_POLL_MS - 1);
     assert.equal(waiting.settled, false);
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 2, 'looked at 0 and 2 s, not at 4 s');
 
     // Act
-    await clock.advance(LOG_POLL_MS + 1 + LOG_BATCH_MS);
+    await clock.advance(1 + LOG_BATCH_MS);
 
     // Assess
     assert.deepEqual(waiting.value?.lines.map((entry) => entry.message), ['late']);
     const calls = logs.commandCalls(GetLogEventsCommand);
-    // Looks at 0, 2 and 4 s, each from the cursor's token (each reading on to the stream's end), and
+    // Looks at 0, 2 and 6 s, each from the cursor's token (each reading on to the stream's end), and
     // once more after lingering for more lines.
     assert.deepEqual(calls.map((call) => call.args[0].input.nextToken), ['f/1', 'f/1', 'f/1', 'f/2', 'f/1', 'f/2']);
     assert.equal(waiting.value?.nextCursor, encodeCursor({ forwardToken: 'f/2' }));
   });
 
-  it('answers an empty page that reads on from the same place when the wait runs out', async () => {
+  it('answers an empty page that reads on from the same place when the wait runs out, after five GetLogEvents in 20 s', async () => {
     // Prepare
     const clock = new FakeClock();
     const job = aJob({ status: 'RUNNING', taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/jobs/${taskId}` });
     logs.on(GetLogEventsCommand).resolves({ events: [], nextForwardToken: 'f/1' });
     const ports = cloudWatchPorts(job, clock);
     const cursor = encodeCursor({ forwardToken: 'f/1' });
-    const waiting = track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 6 }, alice));
+    const waiting = track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 20 }, alice));
 
     // Act
-    await clock.advance(6000);
+    await clock.advance(20_000);
 
     // Assess
     assert.deepEqual(waiting.value, { lines: [], nextCursor: cursor, complete: false, truncated: false });
-    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 4, 'at 0, 2, 4 and 6 s');
+    // A fixed 2-s poll would have made 11.
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 5, 'at 0, 2, 6, 14 and 20 s: pauses of 2, 4, 8 and what was left');
+  });
+
+  it('keeps to one GetLogEvents at a time for waits on the same job in one process, and shares the read of the same page', async () => {
+    // Prepare: two followers of one job at the same cursor, a third further on; CloudWatch answers slowly.
+    const clock = new FakeClock();
+    const job = aJob({ status: 'RUNNING', taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/jobs/${taskId}` });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    logs.on(GetLogEventsCommand).callsFake(async (input: { nextToken?: string }) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await clock.sleep(100, new AbortController().signal);
+      inFlight -= 1;
+      return { events: [], nextForwardToken: input.nextToken };
+    });
+    const ports = { ...cloudWatchPorts(job, clock), logReader: coalescedLogReads(cloudWatchPorts(job, clock).logReader) };
+    const here = encodeCursor({ forwardToken: 'f/1' });
+    const further = encodeCursor({ forwardToken: 'f/9' });
+
+    // Act
+    const waits = [here, here, further].map((cursor) => track(readJobLogs(ports, job.id, { cursor, limit: 100, waitSeconds: 20 }, alice)));
+    await clock.advance(21_000);
+
+    // Assess
+    assert.ok(waits.every((wait) => wait.settled));
+    assert.equal(mostInFlight, 1, 'never two GetLogEvents of one job at once');
+    const tokens = logs.commandCalls(GetLogEventsCommand).map((call) => call.args[0].input.nextToken);
+    assert.equal(tokens.filter((token) => token === 'f/1').length, 5, 'the two waits at the same cursor shared each of their five reads');
+    assert.equal(tokens.filter((token) => token === 'f/9').length, 5);
   });
 });
 

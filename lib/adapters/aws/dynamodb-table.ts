@@ -1,5 +1,6 @@
 /**
- * The single table's layout, for every item kind that lives in it: jobs, tokens and token names.
+ * The single table's layout, for every item kind that lives in it: jobs, tokens, token names and the
+ * slots of waiting requests.
  * Keys are `pk`/`sk`; the list index lists each kind from a partition of its own (`gsi1pk`), newest
  * first by `gsi1sk` (creation time first); the sparse active index holds only the jobs that are not
  * terminal, by who submitted them (`activeSubmitter`, removed with the move to a terminal status). The job and token stores, the embedded store's set-up and
@@ -34,6 +35,17 @@ const TOKEN_SORT_KEY = 'TOKEN';
 export const TOKEN_LIST_PARTITION = 'TOKENS';
 /** The item that holds an active token's name: no `TOKEN#` prefix, so the authorizer cannot read it. */
 const TOKEN_NAME_KEY_PREFIX = 'TOKENNAME#';
+
+/**
+ * Every wait slot item's key starts with this: the waiting functions may write these and no other
+ * items but read job records (an IAM condition on dynamodb:LeadingKeys).
+ */
+export const WAIT_SLOT_KEY_PREFIX = 'WAITS#';
+
+/** Slot `slot` of the waits of `holder` (a token's name): one partition per token, one item per slot. */
+export function waitSlotKey(holder: string, slot: number): ItemKey {
+  return { pk: `${WAIT_SLOT_KEY_PREFIX}${holder}`, sk: `SLOT#${slot}` };
+}
 
 export function jobKey(jobId: string): ItemKey {
   return { pk: `${JOB_KEY_PREFIX}${jobId}`, sk: JOB_SORT_KEY };
