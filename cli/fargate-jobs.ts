@@ -33,7 +33,7 @@ const GLOBAL_HELP = `global flags (before or after the verb):
   --token <token>    its bearer token (or FARGATE_JOBS_TOKEN)
   --context <name>   a context saved with login (or FARGATE_JOBS_CONTEXT)
   --json             one JSON document for scripts (NDJSON lines for logs)
-  --help, --version`;
+  --help (-h), --version (-v)`;
 
 const PROGRAM_HELP = `usage: fargate-jobs <verb> [flags]
 Runs commands as fargate-jobs jobs and follows them: output, progress and exit code as if they ran here.

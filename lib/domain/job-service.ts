@@ -43,6 +43,8 @@ export interface JobLogs {
 
 export type SubmitJobPorts = Pick<Dependencies, 'store' | 'workflow' | 'profiles' | 'callbackUrls' | 'logger' | 'now' | 'requestHashKey' | 'maxActiveJobsPerToken'>;
 export type JobReadPorts = Pick<Dependencies, 'store'>;
+/** Listing reads the profiles too: a filter naming none of them is a mistake to name, not an empty page. */
+export type ListJobsPorts = JobReadPorts & Pick<Dependencies, 'profiles'>;
 /** What a request that may wait (`wait`) uses besides the store: the feeds that wake it, else a poll. */
 export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep'>;
 export type JobWaitPorts = JobReadPorts & WaitPorts;
@@ -149,14 +151,20 @@ export async function getJob(ports: JobReadPorts, jobId: string, caller: Caller)
   return job;
 }
 
-/** Newest first, only jobs of profiles in the caller's scope; asking for another profile is a 403. */
+/**
+ * Newest first, only jobs of profiles in the caller's scope. A profile filter is checked as POST
+ * /jobs checks a profile: outside the caller's scope is a 403 whether or not it exists (a token learns
+ * no profile names it may not use), then a profile the deployment does not have is a 400 naming it
+ * (a typo would otherwise read as "no jobs").
+ */
 export async function listJobs(
-  ports: JobReadPorts,
+  ports: ListJobsPorts,
   query: { status?: JobStatus; profile?: string; limit: number; cursor?: string },
   caller: Caller,
 ): Promise<JobPage> {
   const { profile, ...rest } = query;
   if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
+  if (profile !== undefined && !ports.profiles.has(profile)) throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${profile}' does not exist`);
   const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
   return ports.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
 }
