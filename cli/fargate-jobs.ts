@@ -8,6 +8,7 @@ import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
 import { ApiClient, ApiError, NetworkError } from './api-client.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { sanitizeMetadata } from './sanitize.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
@@ -115,11 +116,12 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
   if (error instanceof NetworkError) {
     // A data directory keeps the url file of a server that died without removing it.
     const message = target?.local === true ? `${error.message}; ${target.description} is not running: start it with npm start, or pass --url and --token` : error.message;
-    out.stderr.write(`fargate-jobs: ${message}\n`);
+    out.stderr.write(`fargate-jobs: ${sanitizeMetadata(message)}\n`);
     return EXIT.API_UNREACHABLE_OR_REFUSED_CALLER;
   }
   if (error instanceof ApiError) {
-    out.stderr.write(`fargate-jobs: ${describeApiError(error, target)}\n`);
+    // The message is the server's (or whatever answered at its URL): text to read, never sequences to obey.
+    out.stderr.write(`fargate-jobs: ${sanitizeMetadata(describeApiError(error, target))}\n`);
     return exitCodeOfRefusal(error.status);
   }
   out.stderr.write(`fargate-jobs: ${(error as Error).stack ?? String(error)}\n`);
