@@ -8,7 +8,7 @@ import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
-import { resolveJobRequest, type JobRequest } from './profile.ts';
+import { connectHint, resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
 import { LOG_POLL_MS, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
@@ -99,6 +99,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
   const createdAt = now.toISOString();
   const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(now);
   await checkActiveJobLimit(ports, caller, id);
+  const connect = connectHint(profile);
   const job: Job = {
     id,
     profile: profile.name,
@@ -115,6 +116,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     exitCode: null,
     logTail: [],
     submittedBy: caller.name,
+    ...(connect ? { connect } : {}),
     ...callback,
     ...(input.slack ? { slack: input.slack } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),

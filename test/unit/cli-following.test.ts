@@ -1,13 +1,12 @@
 /**
  * Following a job without hammering the API: retries with backoff on network errors and 5xx, the
- * Retry-After of a 429, each log line once across retries; Ctrl-C counted once per press; ssh's argv.
+ * Retry-After of a 429, each log line once across retries; Ctrl-C counted once per press (ssh's argv: cli-ssh-target.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiClient, ApiError, NetworkError, retryDelay } from '#cli/api-client.ts';
 import { followLogs } from '#cli/follow.ts';
 import { Interrupts } from '#cli/interrupt.ts';
-import { sshArgv } from '#cli/verbs/ssh.ts';
 
 const FAST = { attempts: 4, firstDelayMs: 1, maxDelayMs: 2 };
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -120,13 +119,5 @@ describe('Interrupts', () => {
     assert.equal(interrupts.press(10_000), 'cancel');
     assert.equal(interrupts.press(10_300), 'ignore');
     assert.equal(interrupts.press(11_200), 'detach');
-  });
-});
-
-describe('sshArgv', () => {
-  it('splits the hint into ssh\'s argv, extra options before the destination', () => {
-    assert.deepEqual(sshArgv('ssh -p 2222 jobs@1.2.3.4'), ['ssh', '-p', '2222', 'jobs@1.2.3.4']);
-    assert.deepEqual(sshArgv('ssh -p 2222 jobs@1.2.3.4', ['-A']), ['ssh', '-A', '-p', '2222', 'jobs@1.2.3.4']);
-    assert.throws(() => sshArgv('mosh jobs@1.2.3.4'), /not an ssh command/);
   });
 });
