@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
   let target: ResolvedTarget | undefined;
   try {
     const command = parseCommandLine(argv, SPECS);
-    if (command.globals.version || (command.verb === 'token' && command.passThrough?.includes('--version'))) {
+    if (command.globals.version || (command.verb === 'token' && (command.passThrough?.includes('--version') || command.passThrough?.includes('-v')))) {
       out.stdout.write(`${version()}\n`);
       return EXIT.OK;
     }

@@ -49,12 +49,14 @@ describe('fargate-jobs list and the program flags', () => {
     assert.match(unknown.stderr, /refused the request \(403\): token 'cli-list-echo-only' may not use profile 'nope'; it may use: echo/);
   });
 
-  test('-v prints the version as --version does', async () => {
-    const short = await runCli(['-v'], { env });
+  test('-v prints the version as --version does, on the program and on a verb', async () => {
     const long = await runCli(['--version'], { env });
+    for (const args of [['-v'], ['list', '-v'], ['token', '-v']]) {
+      const short = await runCli(args, { env });
 
-    assert.equal(short.code, 0, short.stderr);
-    assert.match(short.stdout, /^\d+\.\d+\.\d+\n$/);
-    assert.equal(short.stdout, long.stdout);
+      assert.equal(short.code, 0, `${args.join(' ')}: ${short.stderr}`);
+      assert.match(short.stdout, /^\d+\.\d+\.\d+\n$/);
+      assert.equal(short.stdout, long.stdout);
+    }
   });
 });
