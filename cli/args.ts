@@ -21,7 +21,7 @@ export const GLOBAL_OPTIONS = {
   token: { type: 'string' },
   context: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
 } as const satisfies ParseArgsOptionsConfig;
 
 export interface GlobalFlags {

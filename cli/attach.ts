@@ -9,6 +9,7 @@ import { brokenPipe } from './broken-pipe.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
 import { followLogs, getJob, TRUNCATED_NOTICE, watchJob } from './follow.ts';
 import { Interrupts, onInterrupt, type InterruptDecision } from './interrupt.ts';
+import { sanitizeMetadata } from './sanitize.ts';
 import { StatusLine } from './terminal.ts';
 import { printJson, type VerbContext } from './verbs/context.ts';
 
@@ -53,7 +54,7 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
         cursor,
         follow: true,
         onLines: (lines, nextCursor) => {
-          if (!json && !brokenPipe.broken) status.printLines(lines);
+          if (!json && !brokenPipe.broken) status.printLines(lines, context.command.values.raw === true);
           cursor = nextCursor;
         },
         onTruncated: () => status.say(TRUNCATED_NOTICE),
@@ -87,10 +88,12 @@ async function cancelJob(context: VerbContext, jobId: string, report: (message: 
 /** A line for a job that did not succeed, unless its own exit code says it all. */
 function reportEnd(context: VerbContext, job: JobDocument): void {
   if (job.status === 'SUCCEEDED' || job.failure === undefined || job.failure.category === 'USER_EXIT') return;
-  context.out.stderr.write(`fargate-jobs: ${job.id} ${job.status} (${job.failure.category}): ${job.failure.message}\n`);
+  context.out.stderr.write(`fargate-jobs: ${sanitizeMetadata(`${job.id} ${job.status} (${job.failure.category}): ${job.failure.message}`)}\n`);
 }
 
-export function reattachMessage(jobId: string, cursor: string | undefined): string {
+export function reattachMessage(serverJobId: string, serverCursor: string | undefined): string {
+  const jobId = sanitizeMetadata(serverJobId);
+  const cursor = serverCursor === undefined ? undefined : sanitizeMetadata(serverCursor);
   const since = cursor === undefined ? '' : ` --since ${cursor}`;
   return (
     `\nfargate-jobs: detached from ${jobId}; it goes on unless its cancel went through.\n` +

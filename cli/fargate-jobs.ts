@@ -10,6 +10,7 @@ import { brokenPipe } from './broken-pipe.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
 import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
 import { UntrustedServerError } from './local-server-trust.ts';
+import { sanitizeMetadata } from './sanitize.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
@@ -37,7 +38,7 @@ const GLOBAL_HELP = `global flags (before or after the verb):
                      other users can see it in ps: prefer FARGATE_JOBS_TOKEN, or login --token-stdin
   --context <name>   a context saved with login (or FARGATE_JOBS_CONTEXT)
   --json             one JSON document for scripts (NDJSON lines for logs)
-  --help, --version`;
+  --help (-h), --version (-v)`;
 
 const PROGRAM_HELP = `usage: fargate-jobs <verb> [flags]
 Runs commands as fargate-jobs jobs and follows them: output, progress and exit code as if they ran here.
@@ -68,7 +69,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
   let target: ResolvedTarget | undefined;
   try {
     const command = parseCommandLine(argv, SPECS);
-    if (command.globals.version || (command.verb === 'token' && command.passThrough?.includes('--version'))) {
+    if (command.globals.version || (command.verb === 'token' && (command.passThrough?.includes('--version') || command.passThrough?.includes('-v')))) {
       out.stdout.write(`${version()}\n`);
       return EXIT.OK;
     }
@@ -119,11 +120,12 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
   if (error instanceof NetworkError) {
     // A data directory keeps the url file of a server that died without removing it.
     const message = target?.local === true ? `${error.message}; ${target.description} is not running: start it with npm start, or pass --url and --token` : error.message;
-    out.stderr.write(`fargate-jobs: ${message}\n`);
+    out.stderr.write(`fargate-jobs: ${sanitizeMetadata(message)}\n`);
     return EXIT.API_UNREACHABLE_OR_REFUSED_CALLER;
   }
   if (error instanceof ApiError) {
-    out.stderr.write(`fargate-jobs: ${describeApiError(error, target)}\n`);
+    // The message is the server's (or whatever answered at its URL): text to read, never sequences to obey.
+    out.stderr.write(`fargate-jobs: ${sanitizeMetadata(describeApiError(error, target))}\n`);
     return exitCodeOfRefusal(error.status);
   }
   out.stderr.write(`fargate-jobs: ${(error as Error).stack ?? String(error)}\n`);

@@ -5,6 +5,7 @@
  */
 import type { LogLine } from '#lib/domain/ports.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
+import { jobOutputFor, sanitizeMetadata } from './sanitize.ts';
 
 export interface Output {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -24,12 +25,13 @@ export function formatElapsed(ms: number): string {
   return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
-/** The one line of progress: `job-01… RUNNING 12s 203.0.113.7 (ssh -p 2222 jobs@203.0.113.7)`. */
+/** The one line of progress: `job-01… RUNNING 12s 203.0.113.7 (ssh -p 2222 jobs@203.0.113.7)`; what the server sent, sanitized. */
 export function describeProgress(job: JobDocument, elapsedMs: number, colour: boolean): string {
-  const status = colour ? `\x1b[${STATUS_COLOURS[job.status] ?? '2'}m${job.status}\x1b[0m` : job.status;
+  const shownStatus = sanitizeMetadata(job.status);
+  const status = colour ? `\x1b[${STATUS_COLOURS[job.status] ?? '2'}m${shownStatus}\x1b[0m` : shownStatus;
   const address = job.network?.publicIp ?? undefined;
   const where = job.connect?.ssh ? `  ${job.connect.ssh}` : address ? `  ${address}` : '';
-  return `${job.id} ${status} ${formatElapsed(elapsedMs)}${where}`;
+  return `${sanitizeMetadata(job.id)} ${status} ${formatElapsed(elapsedMs)}${sanitizeMetadata(where)}`;
 }
 
 /** Since the job was submitted, until it stopped. */
@@ -63,24 +65,28 @@ export class StatusLine {
     else if (changed) this.#out.stderr.write(`fargate-jobs: ${describeProgress(job, elapsedOf(job), false)}\n`);
   }
 
-  /** Writes the job's lines in order, each on its stream, with the status line out of their way. */
-  printLines(lines: readonly LogLine[]): void {
+  /**
+   * Writes the job's lines in order, each on its stream, with the status line out of their way;
+   * filtered for a terminal unless `raw` (sanitize.ts).
+   */
+  printLines(lines: readonly LogLine[], raw = false): void {
     this.#erase();
     let index = 0;
     while (index < lines.length) {
       const stream = lines[index]!.stream === 'stderr' ? 'stderr' : 'stdout';
+      const shown = jobOutputFor(this.#out[stream], raw);
       let text = '';
       // One write per run of lines of the same stream: 5,000 lines are a few writes, not 5,000.
-      for (; index < lines.length && (lines[index]!.stream === 'stderr' ? 'stderr' : 'stdout') === stream; index += 1) text += `${lines[index]!.message}\n`;
+      for (; index < lines.length && (lines[index]!.stream === 'stderr' ? 'stderr' : 'stdout') === stream; index += 1) text += `${shown(lines[index]!.message)}\n`;
       this.#out[stream].write(text);
     }
     this.#draw();
   }
 
-  /** A message of the CLI's own, on its own line. */
+  /** A message of the CLI's own (which may quote the server: sanitized), on its own line. */
   say(message: string): void {
     this.#erase();
-    this.#out.stderr.write(`fargate-jobs: ${message}\n`);
+    this.#out.stderr.write(`fargate-jobs: ${sanitizeMetadata(message)}\n`);
     this.#draw();
   }
 

@@ -6,15 +6,18 @@ import { attach } from '../attach.ts';
 import { EXIT } from '../exit-codes.ts';
 import { followLogs, getJob, TRUNCATED_NOTICE } from '../follow.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { jobOutputFor, rawHelp, sanitizeMetadata, terminalSafeJson } from '../sanitize.ts';
 import { printJson, stringValue, type VerbContext } from './context.ts';
 
 const jobPath = (id: string) => `/jobs/${encodeURIComponent(id)}`;
 
 export const waitSpec: VerbSpec = {
-  usage: 'wait <id> [--since cursor]',
+  usage: 'wait <id> [--since cursor] [--raw]',
   help: `Follows a job to its end as run does (its log from the start, or from --since), and exits with its exit code.
-Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
-  options: { since: { type: 'string' } },
+Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.
+  --since cursor  start after this cursor
+${rawHelp(18)}`,
+  options: { since: { type: 'string' }, raw: { type: 'boolean' } },
   positionals: ['id'],
 };
 
@@ -25,7 +28,7 @@ export async function wait(context: VerbContext): Promise<number> {
 
 export const statusSpec: VerbSpec = {
   usage: 'status <id>',
-  help: 'Shows a job: status, exit code, failure, address, times.',
+  help: 'Shows a job: status, exit code, failure, address, times. Control characters the server sent show as escapes (\\x1b).',
   options: {},
   positionals: ['id'],
 };
@@ -53,29 +56,37 @@ export function describeJob(job: JobDocument): string {
     ['connect', job.connect?.ssh],
     ['labels', Object.keys(job.labels).length > 0 ? Object.entries(job.labels).map(([key, value]) => `${key}=${value}`).join(' ') : undefined],
   ];
-  return rows.filter(([, value]) => value !== undefined).map(([name, value]) => `${`${name}:`.padEnd(11)}${value}\n`).join('');
+  return rows.filter(([, value]) => value !== undefined).map(([name, value]) => `${`${name}:`.padEnd(11)}${sanitizeMetadata(value!)}\n`).join('');
 }
 
 export const logsSpec: VerbSpec = {
-  usage: 'logs <id> [--follow] [--since cursor]',
+  usage: 'logs <id> [--follow] [--since cursor] [--raw]',
   help: `Prints a job's log: stdout lines on stdout, stderr lines on stderr. --json: one JSON line per log line
 ({timestamp, message, stream}), then {"nextCursor", "complete"} to pass to --since.
   --follow        keep printing lines as they come, until the job has finished
-  --since cursor  start after this cursor`,
-  options: { follow: { type: 'boolean', short: 'f' }, since: { type: 'string' } },
+  --since cursor  start after this cursor
+${rawHelp(18)}`,
+  options: { follow: { type: 'boolean', short: 'f' }, since: { type: 'string' }, raw: { type: 'boolean' } },
   positionals: ['id'],
 };
 
 export async function logs(context: VerbContext): Promise<number> {
   const json = context.command.globals.json;
+  const raw = context.command.values.raw === true;
+  const shown = { stdout: jobOutputFor(context.out.stdout, raw), stderr: jobOutputFor(context.out.stderr, raw) };
   const stopListening = onInterrupt(() => process.exit(EXIT.INTERRUPTED));
   try {
     const end = await followLogs(context.client(), context.command.args.id!, {
       cursor: stringValue(context, 'since'),
       follow: context.command.values.follow === true,
       onLines: (lines) => {
-        if (json) context.out.stdout.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-        else for (const line of lines) context.out[line.stream === 'stderr' ? 'stderr' : 'stdout'].write(`${line.message}\n`);
+        if (json) context.out.stdout.write(lines.map((line) => `${terminalSafeJson(JSON.stringify(line))}\n`).join(''));
+        else {
+          for (const line of lines) {
+            const stream = line.stream === 'stderr' ? 'stderr' : 'stdout';
+            context.out[stream].write(`${shown[stream](line.message)}\n`);
+          }
+        }
       },
       onTruncated: () => context.out.stderr.write(`fargate-jobs: ${TRUNCATED_NOTICE}\n`),
     });
@@ -114,7 +125,7 @@ function jobTable(jobs: readonly JobDocument[]): string {
   if (jobs.length === 0) return 'No jobs.\n';
   const rows = [
     ['ID', 'STATUS', 'EXIT', 'PROFILE', 'CREATED', 'COMMAND'],
-    ...jobs.map((job) => [job.id, job.status, job.exitCode === null ? '-' : String(job.exitCode), job.profile, job.createdAt, job.command.join(' ')]),
+    ...jobs.map((job) => [job.id, job.status, job.exitCode === null ? '-' : String(job.exitCode), job.profile, job.createdAt, job.command.join(' ')].map(sanitizeMetadata)),
   ];
   const widths = rows[0]!.map((_cell, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
@@ -130,6 +141,6 @@ export const cancelSpec: VerbSpec = {
 export async function cancel(context: VerbContext): Promise<number> {
   const { body: job } = await context.client().request<JobDocument>('POST', `${jobPath(context.command.args.id!)}/cancel`, { retry: true });
   if (context.command.globals.json) printJson(context, job);
-  else context.out.stderr.write(`fargate-jobs: ${job.id} is ${job.status}\n`);
+  else context.out.stderr.write(`fargate-jobs: ${sanitizeMetadata(`${job.id} is ${job.status}`)}\n`);
   return EXIT.OK;
 }

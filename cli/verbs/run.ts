@@ -7,11 +7,12 @@ import { attach } from '../attach.ts';
 import { EXIT } from '../exit-codes.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { noticeIgnoredStdin } from '../stdin-notice.ts';
+import { rawHelp } from '../sanitize.ts';
 import { StatusLine } from '../terminal.ts';
 import { listValue, printJson, stringValue, type VerbContext } from './context.ts';
 
 export const runSpec: VerbSpec = {
-  usage: 'run [--profile p] [--env K=V]… [--cpu n] [--memory n] [--timeout 10m|90s|3600] [--label k=v]… [--public-ip] [--ssh-key FILE] [--idempotency-key k] [--detach] -- cmd args…',
+  usage: 'run [--profile p] [--env K=V]… [--cpu n] [--memory n] [--timeout 10m|90s|3600] [--label k=v]… [--public-ip] [--ssh-key FILE] [--idempotency-key k] [--detach] [--raw] -- cmd args…',
   help: `Runs cmd as a job and follows it: its stdout and stderr on ours, progress on stderr, its exit code as ours.
   --profile p            the profile to run under (default: the token's only one, else default)
   --env K=V              an environment variable of the job (repeat for more)
@@ -23,6 +24,7 @@ export const runSpec: VerbSpec = {
   --idempotency-key k    submit at most once: the same key returns the same job (default: a fresh key per run,
                          which lets the submission be retried on 429, 500, 503 and network errors)
   --detach               print the job id and exit 0 without following
+${rawHelp(25)}
 Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
   options: {
     profile: { type: 'string' },
@@ -35,6 +37,7 @@ Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
     'ssh-key': { type: 'string' },
     'idempotency-key': { type: 'string' },
     detach: { type: 'boolean' },
+    raw: { type: 'boolean' },
   },
   positionals: [],
   command: true,

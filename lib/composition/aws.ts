@@ -15,7 +15,7 @@ import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
-import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
+import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, ListJobsPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
@@ -61,8 +61,8 @@ export function createJob(): SubmitJobPorts & Logged {
   };
 }
 
-export function listJobs(): JobReadPorts & Logged {
-  return { store: jobStore(), logger: createLogger() };
+export function listJobs(): ListJobsPorts & Logged {
+  return { store: jobStore(), profiles: profileMap(stageProfiles()), logger: createLogger() };
 }
 
 export function getJob(): JobWaitPorts & Logged {

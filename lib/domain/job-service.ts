@@ -8,7 +8,7 @@ import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
-import { resolveJobRequest, type JobRequest } from './profile.ts';
+import { connectHint, resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
 import { waitSlotHold } from './wait-slots.ts';
@@ -49,6 +49,8 @@ export type JobReadPorts = Pick<Dependencies, 'store'>;
  * the slots that limit how many waits a caller has at once.
  */
 export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep' | 'waitSlots' | 'maxWaitsPerToken'>;
+/** Listing reads the profiles too: a filter naming none of them is a mistake to name, not an empty page. */
+export type ListJobsPorts = JobReadPorts & Pick<Dependencies, 'profiles'>;
 export type JobWaitPorts = JobReadPorts & WaitPorts;
 export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader' | 'logChanges'> & WaitPorts;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
@@ -101,6 +103,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
   const createdAt = now.toISOString();
   const id = input.idempotencyKey ? jobIdForIdempotencyKey(caller.name, input.idempotencyKey) : newJobId(now);
   await checkActiveJobLimit(ports, caller, id);
+  const connect = connectHint(profile);
   const job: Job = {
     id,
     profile: profile.name,
@@ -117,6 +120,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     exitCode: null,
     logTail: [],
     submittedBy: caller.name,
+    ...(connect ? { connect } : {}),
     ...callback,
     ...(input.slack ? { slack: input.slack } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),
@@ -153,14 +157,20 @@ export async function getJob(ports: JobReadPorts, jobId: string, caller: Caller)
   return job;
 }
 
-/** Newest first, only jobs of profiles in the caller's scope; asking for another profile is a 403. */
+/**
+ * Newest first, only jobs of profiles in the caller's scope. A profile filter is checked as POST
+ * /jobs checks a profile: outside the caller's scope is a 403 whether or not it exists (a token learns
+ * no profile names it may not use), then a profile the deployment does not have is a 400 naming it
+ * (a typo would otherwise read as "no jobs").
+ */
 export async function listJobs(
-  ports: JobReadPorts,
+  ports: ListJobsPorts,
   query: { status?: JobStatus; profile?: string; limit: number; cursor?: string },
   caller: Caller,
 ): Promise<JobPage> {
   const { profile, ...rest } = query;
   if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
+  if (profile !== undefined && !ports.profiles.has(profile)) throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${profile}' does not exist`);
   const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
   return ports.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
 }

@@ -139,7 +139,8 @@ export interface Job {
   /** The task's process, where the runner reports one (local mode). */
   process?: JobProcess;
   network?: JobNetwork;
-  connect?: { ssh?: string };
+  /** How to reach an interactive job (profile.ts connectHint); records from before port and user were stored have `ssh` alone. */
+  connect?: { ssh?: string; host?: string; port?: number; user?: string };
   logTail: string[];
   /** Who submitted the job (token name, Slack user, `local`). */
   submittedBy: string;

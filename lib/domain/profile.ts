@@ -123,8 +123,21 @@ function withPublicKey(profile: Profile, env: Record<string, string>, sshPublicK
   return { ...env, [profile.interactive.publicKeyEnv]: sshPublicKey };
 }
 
-/** How to reach an interactive job, e.g. `ssh -p 2222 jobs@203.0.113.7`. */
-export function connectHint(profile: Profile, publicIp: string): { ssh: string } | undefined {
+/**
+ * How to reach a job of an interactive profile: its port and user from the start (so a client can
+ * tell at once that a job has ssh access, and that one without a hint has none), then its host and
+ * the command to type (`ssh -p 2222 jobs@203.0.113.7`) once it has a public IP. Clients run ssh from
+ * the structured fields; the command is for people to read.
+ */
+export interface ConnectHint {
+  port: number;
+  user: string;
+  host?: string;
+  ssh?: string;
+}
+
+export function connectHint(profile: Profile, publicIp?: string): ConnectHint | undefined {
   if (!profile.interactive) return undefined;
-  return { ssh: `ssh -p ${profile.interactive.port} ${profile.interactive.user}@${publicIp}` };
+  const { port, user } = profile.interactive;
+  return publicIp === undefined ? { port, user } : { port, user, host: publicIp, ssh: `ssh -p ${port} ${user}@${publicIp}` };
 }

@@ -1,5 +1,5 @@
 /** GET /jobs, for the Lambda of that route and for local mode alike. */
-import { listJobs, type JobReadPorts } from '#lib/domain/job-service.ts';
+import { listJobs, type ListJobsPorts } from '#lib/domain/job-service.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { httpHandler } from './http-handler.ts';
 import { jobDocument } from './job-document.ts';
@@ -10,7 +10,7 @@ import { listJobsQuery } from './schemas.ts';
 const DEFAULT_PAGE_SIZE = 20;
 
 /** GET /jobs: newest first, only the profiles of the caller's scope. */
-export function listJobsHandler(ports: JobReadPorts & Pick<Dependencies, 'logger'>) {
+export function listJobsHandler(ports: ListJobsPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
       const query = parseQuery(listJobsQuery, event);

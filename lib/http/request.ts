@@ -9,7 +9,17 @@ z.config(en());
 export function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = z.safeParse(schema, value);
   if (result.success) return result.data;
-  throw new ValidationError(`${what} is not valid`, result.error.issues.flatMap((issue) => toDetails(issue, [])));
+  const details = result.error.issues.flatMap((issue) => toDetails(issue, []));
+  throw new ValidationError(`${what} is not valid: ${summaryOf(details)}`, details);
+}
+
+/** The message names the problems too: clients that show only the message (a CLI, curl) still say what to fix. */
+const SUMMARIZED_DETAILS = 3;
+
+function summaryOf(details: readonly ErrorDetail[]): string {
+  const named = details.slice(0, SUMMARIZED_DETAILS).map((detail) => `${detail.path}: ${detail.message}`);
+  const more = details.length - named.length;
+  return named.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
 }
 
 /**

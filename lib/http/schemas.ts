@@ -76,8 +76,9 @@ function lengthOf(value: unknown): number {
   return Array.isArray(value) ? value.length : 0;
 }
 
+/** A page size: one check, whose message says the whole range (a caller told "at most 100" may still send 0). */
 const limit = (max: number) =>
-  z.optional(z.string().check(z.regex(/^[1-9][0-9]*$/, { message: 'must be a positive whole number' }), z.refine((value) => Number(value) <= max, { message: `must be at most ${max}` })));
+  z.optional(z.string().check(z.refine((value) => /^[1-9][0-9]*$/.test(value) && Number(value) <= max, { message: `must be a whole number from 1 to ${max}` })));
 
 export const listJobsQuery = z.strictObject({
   status: z.optional(z.enum(JOB_STATUSES)),

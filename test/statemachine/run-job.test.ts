@@ -811,8 +811,8 @@ for (const runner of RUNNERS) {
 
       const [, afterNetwork] = interactive.observed;
       assert.equal(afterNetwork?.status, 'PROVISIONING');
-      assert.deepEqual(afterNetwork?.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' }, 'hint recorded while still PENDING');
-      assert.deepEqual(interactive.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+      assert.deepEqual(afterNetwork?.connect, { port: 2222, user: 'jobs', host: '1.2.3.4', ssh: 'ssh -p 2222 jobs@1.2.3.4' }, 'hint recorded while still PENDING');
+      assert.deepEqual(interactive.record.connect, { port: 2222, user: 'jobs', host: '1.2.3.4', ssh: 'ssh -p 2222 jobs@1.2.3.4' });
       assert.equal(plain.record.connect, undefined);
       assert.deepEqual(plain.record.network, NETWORK);
     });
@@ -826,7 +826,7 @@ for (const runner of RUNNERS) {
       });
 
       assert.deepEqual(result.record.network, NETWORK);
-      assert.deepEqual(result.record.connect, { ssh: 'ssh -p 2222 jobs@1.2.3.4' });
+      assert.deepEqual(result.record.connect, { port: 2222, user: 'jobs', host: '1.2.3.4', ssh: 'ssh -p 2222 jobs@1.2.3.4' });
     });
 
     test('the record is current during the run: PROVISIONING, then RUNNING with startedAt, then terminal', async () => {

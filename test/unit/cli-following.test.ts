@@ -1,13 +1,12 @@
 /**
  * Following a job without hammering the API: retries with backoff on network errors and 5xx, the
- * Retry-After of a 429, each log line once across retries; Ctrl-C counted once per press; ssh's argv.
+ * Retry-After of a 429, each log line once across retries; Ctrl-C counted once per press (ssh's argv: cli-ssh-target.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiClient, ApiError, NetworkError, retryDelay } from '#cli/api-client.ts';
 import { followLogs } from '#cli/follow.ts';
 import { Interrupts } from '#cli/interrupt.ts';
-import { sshArgv } from '#cli/verbs/ssh.ts';
 
 const FAST = { attempts: 4, firstDelayMs: 1, maxDelayMs: 2 };
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -130,13 +129,5 @@ describe('Interrupts', () => {
     assert.equal(parentDied.press(12_000), 'detach', 'a Ctrl-C later still detaches');
     assert.equal(pressedFirst.press(10_000), 'cancel');
     assert.equal(pressedFirst.parentGone(12_000), 'ignore', 'npm exiting on its own after a Ctrl-C');
-  });
-});
-
-describe('sshArgv', () => {
-  it('splits the hint into ssh\'s argv, extra options before the destination', () => {
-    assert.deepEqual(sshArgv('ssh -p 2222 jobs@1.2.3.4'), ['ssh', '-p', '2222', 'jobs@1.2.3.4']);
-    assert.deepEqual(sshArgv('ssh -p 2222 jobs@1.2.3.4', ['-A']), ['ssh', '-A', '-p', '2222', 'jobs@1.2.3.4']);
-    assert.throws(() => sshArgv('mosh jobs@1.2.3.4'), /not an ssh command/);
   });
 });

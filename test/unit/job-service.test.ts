@@ -1054,6 +1054,14 @@ describe('JobService', () => {
         assert.equal(error.message, `token 'release' may not use profile '${profile}'; it may use: default, build`);
       });
     }
+
+    it('names a profile the deployment does not have with 400 UNKNOWN_PROFILE, not an empty page, to a caller who may use every profile', async () => {
+      // Act
+      const error = await assertClientError((async () => service.list({ profile: 'nope', limit: 100 }, alice))(), 400, 'UNKNOWN_PROFILE');
+
+      // Assess
+      assert.equal(error.message, "profile 'nope' does not exist");
+    });
   });
 
   describe('readLogs', () => {

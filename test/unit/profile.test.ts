@@ -366,8 +366,10 @@ describe('interactive profiles', () => {
   });
 
   it('names port, user and address in the connect hint, and gives none for other profiles', () => {
-    assert.deepEqual(connectHint(sshProfile, '203.0.113.7'), { ssh: 'ssh -p 2222 jobs@203.0.113.7' });
+    assert.deepEqual(connectHint(sshProfile, '203.0.113.7'), { port: 2222, user: 'jobs', host: '203.0.113.7', ssh: 'ssh -p 2222 jobs@203.0.113.7' });
+    assert.deepEqual(connectHint(sshProfile), { port: 2222, user: 'jobs' }, 'before the job has an address: that it has ssh access, and where');
     assert.equal(connectHint(buildProfile(), '203.0.113.7'), undefined);
+    assert.equal(connectHint(buildProfile()), undefined);
   });
 });
 

@@ -32,7 +32,7 @@ describe('parseWith', () => {
     const error = validationErrorOf(() => parseWith(createJobBody, { command: 5, timeoutSeconds: 0 }, 'the request body'));
 
     // Assess
-    assert.equal(error.message, 'the request body is not valid');
+    assert.match(error.message, /^the request body is not valid: command: .*must be an array of strings.*; timeoutSeconds: /);
     assert.deepEqual(
       error.details?.map((detail) => detail.path),
       ['command', 'timeoutSeconds'],
@@ -120,8 +120,27 @@ describe('parseQuery', () => {
     const invalid = validationErrorOf(() => parseQuery(listJobsQuery, { queryStringParameters: { limit: '0' } }));
 
     // Assess
-    assert.equal(unknown.message, 'the query string is not valid');
+    assert.equal(unknown.message, 'the query string is not valid: sort: unknown field');
     assert.deepEqual(unknown.details, [{ path: 'sort', message: 'unknown field' }]);
     assert.deepEqual(invalid.details?.map((detail) => detail.path), ['limit']);
+  });
+
+  it('names the range of a page size over its maximum in the message, which is all a CLI or curl user sees', () => {
+    // Act
+    const jobs = validationErrorOf(() => parseQuery(listJobsQuery, { queryStringParameters: { limit: '500' } }));
+    const lines = validationErrorOf(() => parseQuery(jobLogsQuery, { queryStringParameters: { limit: 'ten' } }));
+
+    // Assess
+    assert.equal(jobs.message, 'the query string is not valid: limit: must be a whole number from 1 to 100');
+    assert.equal(lines.message, 'the query string is not valid: limit: must be a whole number from 1 to 10000');
+  });
+
+  it('names at most three problems in the message, and how many more the details hold', () => {
+    // Act
+    const error = validationErrorOf(() => parseWith(createJobBody, { command: ['true'], a: 1, b: 2, c: 3, d: 4, e: 5 }, 'the request body'));
+
+    // Assess
+    assert.equal(error.message, 'the request body is not valid: a: unknown field; b: unknown field; c: unknown field (and 2 more)');
+    assert.equal(error.details?.length, 5);
   });
 });
