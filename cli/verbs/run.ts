@@ -7,7 +7,7 @@ import { attach } from '../attach.ts';
 import { EXIT } from '../exit-codes.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { noticeIgnoredStdin } from '../stdin-notice.ts';
-import { rawHelp } from '../sanitize.ts';
+import { rawHelp, sanitizeMetadata } from '../sanitize.ts';
 import { StatusLine } from '../terminal.ts';
 import { listValue, printJson, stringValue, type VerbContext } from './context.ts';
 
@@ -100,7 +100,7 @@ export async function run(context: VerbContext): Promise<number> {
   }
   if (context.command.values.detach === true) {
     if (context.command.globals.json) printJson(context, job);
-    else context.out.stdout.write(`${job.id}\n`);
+    else context.out.stdout.write(`${sanitizeMetadata(job.id)}\n`);
     return EXIT.OK;
   }
   return attach(context, job, { status, interrupted: interruptedEarly });
