@@ -6,12 +6,14 @@
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
 import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
-import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
+import { ACTIVE_STATUSES, isFinalized, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
 import { LOG_POLL_MS, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
+
+export { isFinalized } from './job.ts';
 
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
 export interface SubmitJobInput extends JobRequest {
@@ -352,11 +354,6 @@ async function startWorkflow(ports: SubmitJobPorts, job: Job, secrets: Record<st
     });
     throw error;
   }
-}
-
-/** Terminal and done with: the workflow (or cancel) has recorded when it stopped. */
-export function isFinalized(job: Job): boolean {
-  return isTerminal(job.status) && job.stoppedAt !== undefined;
 }
 
 function alreadyFinished(job: Job): ConflictError {

@@ -4,7 +4,7 @@ import type { Job } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
-import { reconcileActiveJobs } from '#lib/workflow/reconcile.ts';
+import { reconcileUnfinishedJobs } from '#lib/workflow/reconcile.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
@@ -43,7 +43,7 @@ async function waitingJob(name: string, overrides: Partial<Job> = {}): Promise<J
   return job;
 }
 
-describe('reconcileActiveJobs', () => {
+describe('reconcileUnfinishedJobs', () => {
   it('repairs what lost events left behind: records a stop it missed and wakes the execution; wakes one whose task has gone; leaves a running one alone', async () => {
     // Prepare
     const stopped = await waitingJob('a1');
@@ -64,7 +64,7 @@ describe('reconcileActiveJobs', () => {
     const workflow = { wake: async (taskToken: string, output: unknown) => void wakes.push({ taskToken, output: output as WorkflowState }) };
 
     // Act
-    const report = await reconcileActiveJobs({ store: testStore.store, taskRunner: runner, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow });
+    const report = await reconcileUnfinishedJobs({ store: testStore.store, taskRunner: runner, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow });
 
     // Assess
     const mine = (ids: string[]) => described.flat().filter((taskArn) => ids.includes(taskArn));
