@@ -227,8 +227,10 @@ function feeds(jobId: string, ...sources: Array<JobChangeFeed | undefined>): Wai
  * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
  * (or at once if it never started one), so a client following the logs misses nothing.
  *
- * The workflow's execution is deliberately left running rather than stopped (StopExecution): it
- * sees the task stop at its next poll and finalizes the job. Stopping it would leave the job
+ * The workflow's execution is deliberately left running rather than stopped (StopExecution): the
+ * task's STOPPED event wakes it and it finalizes the job. The job stays in the store's view of
+ * unfinished jobs until then, so that if that event is lost the reconciler finds the stop within
+ * one period (the job no longer counts against its submitter's active-job cap). Stopping it would leave the job
  * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
  * would leave a task running that nothing watches.
  */
