@@ -93,7 +93,8 @@ function waitLimit(): Pick<WaitPorts, 'waitSlots' | 'maxWaitsPerToken'> {
 export function startTask(): StartTaskPorts {
   const settings = stageTaskSettings();
   const logger = createLogger();
-  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), notifier: notifier(logger), logger };
+  // The profiles too: the events of its task that came first are applied here (task-events.ts).
+  return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), profiles: profileMap(stageProfiles()), notifier: notifier(logger), logger };
 }
 
 /** The only function that looks up public IPs, so the only one whose bundle has the EC2 client. */

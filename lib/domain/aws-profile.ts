@@ -27,6 +27,17 @@ export interface AwsProfile extends Profile {
   aws: AwsTaskSettings;
 }
 
+/** The family of a task definition named by its family, `family:revision` or its ARN (`arn:aws:ecs:…:task-definition/family:revision`). */
+export function taskDefinitionFamilyOf(taskDefinition: string): string {
+  return (taskDefinition.split('/').at(-1) ?? taskDefinition).split(':')[0] ?? taskDefinition;
+}
+
+/** The task definition family a profile's tasks run, for a profile that runs on ECS; undefined for another (local mode's). */
+export function profileTaskFamily(profile: Profile | undefined): string | undefined {
+  const settings = (profile as Partial<AwsProfile> | undefined)?.aws;
+  return settings ? taskDefinitionFamilyOf(settings.taskDefinition) : undefined;
+}
+
 /** The settings of each profile by name, as the AWS adapters look them up. */
 export type AwsTaskSettingsByProfile = ReadonlyMap<string, AwsTaskSettings>;
 

@@ -6,13 +6,15 @@
 import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
 import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
-import { ACTIVE_STATUSES, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
+import { ACTIVE_STATUSES, isFinalized, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
 import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
 import { connectHint, resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';
 import { waitSlotHold } from './wait-slots.ts';
 import { logPollDelayMs, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
+
+export { isFinalized } from './job.ts';
 
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
 export interface SubmitJobInput extends JobRequest {
@@ -242,8 +244,10 @@ function feeds(jobId: string, ...sources: Array<JobChangeFeed | undefined>): Wai
  * not final yet: its workflow sets `stoppedAt` once the task has stopped and its logs are stored
  * (or at once if it never started one), so a client following the logs misses nothing.
  *
- * The workflow's execution is deliberately left running rather than stopped (StopExecution): it
- * sees the task stop at its next poll and finalizes the job. Stopping it would leave the job
+ * The workflow's execution is deliberately left running rather than stopped (StopExecution): the
+ * task's STOPPED event wakes it and it finalizes the job. The job stays in the store's view of
+ * unfinished jobs until then, so that if that event is lost the reconciler finds the stop within
+ * one period (the job no longer counts against its submitter's active-job cap). Stopping it would leave the job
  * without its log tail and never `complete`, and stopping it while StartTask is inside RunTask
  * would leave a task running that nothing watches.
  */
@@ -369,11 +373,6 @@ async function startWorkflow(ports: SubmitJobPorts, job: Job, secrets: Record<st
     });
     throw error;
   }
-}
-
-/** Terminal and done with: the workflow (or cancel) has recorded when it stopped. */
-export function isFinalized(job: Job): boolean {
-  return isTerminal(job.status) && job.stoppedAt !== undefined;
 }
 
 function alreadyFinished(job: Job): ConflictError {

@@ -107,6 +107,25 @@ export interface JobTaskState {
   containerReason?: string;
 }
 
+/**
+ * A task-state-change event that came before the job recorded its task's ARN (the event may beat
+ * StartTask's write of what RunTask returned), kept aside under the ARN of the task it is about
+ * (`Job.earlyTaskStates`) instead of applied: any task in the cluster started with `startedBy=<job
+ * id>` reports for the job, and job ids from idempotency keys can be guessed. StartTask applies the
+ * one of the task it started; the others are ignored.
+ */
+export interface EarlyTaskState extends JobTaskState {
+  network?: JobNetwork;
+  taskDefinitionFamily?: string;
+}
+
+/**
+ * How many tasks' early events a job keeps aside: a task reports a handful of changes before
+ * StartTask records it, and a job with more tasks reporting for it than this has been targeted (the
+ * rest are dropped; the job's own task is still found by StartTask's record, the polls and the reconciler).
+ */
+export const MAX_EARLY_TASKS = 5;
+
 /** The Slack conversation a job submitted from Slack reports to. */
 export interface SlackThread {
   team: string;
@@ -131,6 +150,11 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
+  /**
+   * When the job's task stopped (or, with no task, when the job ended), recorded once the workflow
+   * (or a recovery) has seen it: only ever on a terminal job, and the mark that it is done with
+   * (isFinalized). A job cancelled while running is terminal before its stop is recorded.
+   */
   stoppedAt?: string;
   /** The watched container's exit code; null while running and when it never ran — never 0 by default. */
   exitCode: number | null;
@@ -157,6 +181,8 @@ export interface Job {
   notifications?: NotificationAttempt[];
   /** What the task's state-change events said last. */
   taskState?: JobTaskState;
+  /** Events that came before the task's ARN was recorded, by task ARN: the newest of each (EarlyTaskState). Never shown to clients. */
+  earlyTaskStates?: Record<string, EarlyTaskState>;
   /**
    * The workflow waiting for the task's next event: the token that wakes it and the state it waits
    * in (the workflow's own JSON), stored by AwaitTask. Never shown to clients.
@@ -182,6 +208,11 @@ const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** Terminal and done with: the stop of its task (or that it never had one) is recorded. */
+export function isFinalized(job: Pick<Job, 'status' | 'stoppedAt'>): boolean {
+  return isTerminal(job.status) && job.stoppedAt !== undefined;
 }
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {

@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
+import type { EarlyTaskState, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { JobChangeFeed, Sleep } from './waiting.ts';
@@ -87,8 +87,8 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
-/** An active job as the sparse index of active jobs holds it. */
-export interface ActiveJob {
+/** A job not finished yet (not terminal, or terminal with its stop not recorded), as the store's index of them holds it. */
+export interface UnfinishedJob {
   id: string;
   status: JobStatus;
   taskArn?: string;
@@ -113,11 +113,23 @@ export interface JobStore {
    * the older never overwrites the newer. Not applied: the job as it is.
    */
   recordTaskState(jobId: string, patch: JobPatch & { taskState: JobTaskState }): Promise<TransitionResult>;
+  /**
+   * Keeps aside an event about task `taskArn` that came while the job had no task ARN recorded
+   * (EarlyTaskState), in one conditional write: only while the job still has none (else StartTask
+   * has recorded it meanwhile, and the caller applies the event as any other), only if newer than
+   * the one kept for that task, and for at most MAX_EARLY_TASKS tasks. Not kept: the job as it is.
+   */
+  keepEarlyTaskState(jobId: string, taskArn: string, state: EarlyTaskState): Promise<TransitionResult>;
   /** Newest first. */
   list(query: ListJobsQuery): Promise<JobPage>;
-  /** Every job that is not terminal, with its task: read from the sparse index of active jobs, not the table. */
-  activeJobs(): Promise<ActiveJob[]>;
-  /** How many of the jobs `submittedBy` submitted are not terminal, counted up to `atMost`. */
+  /**
+   * Every job that is not finalized (isFinalized), with its task: the active ones, and the terminal
+   * ones whose task's stop is not recorded yet (a job cancelled while running, until its workflow
+   * records the stop). The reconciler's view: a cancelled job whose STOPPED event was lost is still
+   * in it. Read from a sparse index of these jobs, not the table.
+   */
+  unfinishedJobs(): Promise<UnfinishedJob[]>;
+  /** How many of the jobs `submittedBy` submitted are not terminal (a cancelled one no longer counts), counted up to `atMost`. */
   countActive(submittedBy: string, atMost: number): Promise<number>;
   /** Removes a terminal job's record; false (and nothing removed) when there is none or it is still active. */
   delete(jobId: string): Promise<boolean>;
@@ -146,6 +158,8 @@ export interface TaskSnapshot extends StoppedTask {
   lastStatus: TaskLastStatus;
   /** ECS's version of the task's state, where the runner reports one (it orders the task's events). */
   version?: number;
+  /** The family of the task definition the task runs, where the runner reports one (ECS): a job's task runs its profile's. */
+  taskDefinitionFamily?: string;
   /** Present once the task's network interface is attached (and, with a public IP, resolved). */
   network?: JobNetwork;
   startedAt?: string;

@@ -6,12 +6,19 @@
  *
  * Events come late, out of order and more than once: ECS's `version` orders them, an event no newer
  * than the one recorded changes nothing, and a job's status only ever moves forward.
+ *
+ * An event names its job by `startedBy`, which anyone who may start a task in the cluster can set,
+ * and job ids from idempotency keys can be guessed: so an event is applied only to the job whose
+ * recorded task ARN it names, and only when its task runs the job's profile's task definition
+ * family. One that comes before StartTask recorded the ARN is kept aside under its task's ARN
+ * (EarlyTaskState) until StartTask applies the one of the task it started (applyEarlyTaskState).
  */
-import { isTerminal, type Job, type JobTaskState } from './job.ts';
+import { profileTaskFamily } from './aws-profile.ts';
+import { isTerminal, type EarlyTaskState, type Job, type JobTaskState } from './job.ts';
 import { mergeNetwork, networkPatch } from './network.ts';
 import { notifyJobEvent } from './notifications.ts';
 import { hasRun } from './polling.ts';
-import type { Dependencies, TaskSnapshot } from './ports.ts';
+import type { Dependencies, TaskLastStatus, TaskSnapshot } from './ports.ts';
 
 /** One task-state-change event: the task as it is now, the job that started it, and ECS's version. */
 export interface TaskStateChange extends TaskSnapshot {
@@ -21,12 +28,48 @@ export interface TaskStateChange extends TaskSnapshot {
 
 export type TaskEventPorts = Pick<Dependencies, 'store' | 'profiles' | 'notifier' | 'logger' | 'now'>;
 
-export type TaskEventOutcome = { outcome: 'applied'; job: Job } | { outcome: 'stale' | 'unknown-job' };
+/** `kept`: set aside until StartTask records the job's task; `foreign-task`: about a task that is not the job's. */
+export type TaskEventOutcome = { outcome: 'applied'; job: Job } | { outcome: 'kept' | 'stale' | 'unknown-job' | 'foreign-task' };
 
 export async function applyTaskStateChange(ports: TaskEventPorts, change: TaskStateChange): Promise<TaskEventOutcome> {
   const job = await ports.store.get(change.jobId);
-  // The job's task, or a task the job has not recorded yet (the event may beat StartTask's write).
-  if (!job || (job.taskArn !== undefined && job.taskArn !== change.taskArn)) return { outcome: 'unknown-job' };
+  if (!job) return { outcome: 'unknown-job' };
+  return job.taskArn === undefined ? keepAside(ports, job, change) : applyToJobTask(ports, job, change);
+}
+
+/**
+ * For StartTask, once it has recorded the task ARN RunTask returned: applies the event kept aside for
+ * that task, if any. Events kept for other tasks came from tasks someone else started in the job's
+ * name: logged, never applied.
+ */
+export async function applyEarlyTaskState(ports: TaskEventPorts, job: Job): Promise<TaskEventOutcome | undefined> {
+  const { taskArn, earlyTaskStates = {} } = job;
+  for (const other of Object.keys(earlyTaskStates).filter((arn) => arn !== taskArn)) {
+    ports.logger.warn('ignored the events of a task the job did not start', { jobId: job.id, taskArn: other, jobTaskArn: taskArn });
+  }
+  const own = taskArn === undefined ? undefined : earlyTaskStates[taskArn];
+  if (taskArn === undefined || !own) return undefined;
+  const { network, lastStatus, exitCode, ...rest } = own;
+  const change: TaskStateChange = { ...rest, jobId: job.id, taskArn, lastStatus: lastStatus as TaskLastStatus, exitCode: exitCode ?? null, ...(network ? { network } : {}) };
+  return applyToJobTask(ports, job, change);
+}
+
+/** An event that came before the job recorded its task: kept aside, or applied if StartTask has recorded the task meanwhile. */
+async function keepAside(ports: TaskEventPorts, job: Job, change: TaskStateChange): Promise<TaskEventOutcome> {
+  if (!ofProfileFamily(ports, job, change)) return { outcome: 'foreign-task' };
+  const kept = await ports.store.keepEarlyTaskState(job.id, change.taskArn, earlyStateOf(change));
+  if (kept.applied) return { outcome: 'kept' };
+  if (kept.job.taskArn !== undefined) return applyToJobTask(ports, kept.job, change);
+  // No newer than the one kept for its task, or more tasks report for the job than are kept.
+  return { outcome: 'stale' };
+}
+
+async function applyToJobTask(ports: TaskEventPorts, job: Job, change: TaskStateChange): Promise<TaskEventOutcome> {
+  if (change.taskArn !== job.taskArn) {
+    ports.logger.warn('ignored a task state change about another task than the job recorded', { jobId: job.id, taskArn: change.taskArn, jobTaskArn: job.taskArn });
+    return { outcome: 'foreign-task' };
+  }
+  if (!ofProfileFamily(ports, job, change)) return { outcome: 'foreign-task' };
   if ((job.taskState?.version ?? -1) >= change.version) return { outcome: 'stale' };
   const network = change.network && !isTerminal(job.status) ? networkPatch(ports.profiles, job, mergeNetwork(job.network, change.network)) : {};
   const recorded = await ports.store.recordTaskState(job.id, { taskState: taskStateOf(change), ...network });
@@ -40,6 +83,22 @@ export async function applyTaskStateChange(ports: TaskEventPorts, change: TaskSt
   return { outcome: 'applied', job: current };
 }
 
+/**
+ * Whether the change's task runs the task definition family of the job's profile, where the profile
+ * runs on ECS (a profile of local mode's process runner has none: its events come from this process).
+ */
+function ofProfileFamily(ports: TaskEventPorts, job: Job, change: TaskStateChange): boolean {
+  const family = profileTaskFamily(ports.profiles.get(job.profile));
+  if (family === undefined || change.taskDefinitionFamily === family) return true;
+  ports.logger.warn("ignored a task state change about a task of another task definition than the job's profile runs", {
+    jobId: job.id,
+    taskArn: change.taskArn,
+    taskDefinitionFamily: change.taskDefinitionFamily ?? null,
+    profileFamily: family,
+  });
+  return false;
+}
+
 function taskStateOf(change: TaskStateChange): JobTaskState {
   const { lastStatus, version, startedAt, stoppedAt, stopCode, stoppedReason, exitCode, containerReason } = change;
   return {
@@ -51,5 +110,13 @@ function taskStateOf(change: TaskStateChange): JobTaskState {
     ...(stoppedReason ? { stoppedReason } : {}),
     ...(exitCode === undefined ? {} : { exitCode }),
     ...(containerReason ? { containerReason } : {}),
+  };
+}
+
+function earlyStateOf(change: TaskStateChange): EarlyTaskState {
+  return {
+    ...taskStateOf(change),
+    ...(change.network ? { network: change.network } : {}),
+    ...(change.taskDefinitionFamily ? { taskDefinitionFamily: change.taskDefinitionFamily } : {}),
   };
 }

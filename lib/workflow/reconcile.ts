@@ -1,6 +1,8 @@
 /**
  * The reconciler, on a schedule: what lost events left behind is repaired within one period. It
- * reads the active jobs from their sparse index, describes their tasks in batches (100 a call on
+ * reads the unfinished jobs from their sparse index (the active ones, and the terminal ones whose
+ * stop is not recorded: a job cancelled while running stays there until its workflow records the
+ * stop, so a lost STOPPED event cannot leave its execution waiting out the safety net), describes their tasks in batches (100 a call on
  * ECS), records what changed as an event would, and wakes each execution that waits for a change
  * that has happened. A task the runner no longer knows has stopped: its execution is woken to
  * finalize the job from what is recorded (FinalizeJob), and nothing is sent to stop it.
@@ -13,7 +15,7 @@ import { wakeWaiting } from './wake.ts';
 export type ReconcilePorts = TaskStateChangePorts & Pick<Dependencies, 'taskRunner'>;
 
 export interface ReconcileReport {
-  /** Active jobs with a task. */
+  /** Unfinished jobs with a task. */
   jobs: number;
   /** Executions woken. */
   woken: number;
@@ -21,8 +23,8 @@ export interface ReconcileReport {
   gone: number;
 }
 
-export async function reconcileActiveJobs(ports: ReconcilePorts): Promise<ReconcileReport> {
-  const active = (await ports.store.activeJobs()).filter((job): job is typeof job & { taskArn: string } => job.taskArn !== undefined);
+export async function reconcileUnfinishedJobs(ports: ReconcilePorts): Promise<ReconcileReport> {
+  const active = (await ports.store.unfinishedJobs()).filter((job): job is typeof job & { taskArn: string } => job.taskArn !== undefined);
   const described = (await ports.taskRunner.describeTasks?.(active.map((job) => job.taskArn))) ?? [];
   const byArn = new Map(described.map((task) => [task.taskArn, task]));
   const report: ReconcileReport = { jobs: active.length, woken: 0, gone: 0 };
@@ -36,7 +38,7 @@ export async function reconcileActiveJobs(ports: ReconcilePorts): Promise<Reconc
       ports.logger.warn('could not reconcile a job', { jobId: id, error: String(error) });
     }
   }
-  if (report.woken > 0 || report.gone > 0) ports.logger.info('reconciled active jobs', { ...report });
+  if (report.woken > 0 || report.gone > 0) ports.logger.info('reconciled unfinished jobs', { ...report });
   return report;
 }
 
@@ -48,5 +50,5 @@ async function wakeIfWaiting(ports: ReconcilePorts, jobId: string, gone: boolean
 
 /** The scheduled Lambda. */
 export function reconcileHandler(ports: ReconcilePorts) {
-  return (): Promise<ReconcileReport> => reconcileActiveJobs(ports);
+  return (): Promise<ReconcileReport> => reconcileUnfinishedJobs(ports);
 }

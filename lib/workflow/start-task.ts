@@ -4,10 +4,11 @@ import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/dom
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { restoreSecrets } from '#lib/domain/secrets.ts';
+import { applyEarlyTaskState } from '#lib/domain/task-events.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
 
-export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'notifier' | 'logger' | 'now'>;
+export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'notifier' | 'logger' | 'now'>;
 
 /** `secretEnv`: the values of variables the job record holds as `***` (the execution's input). */
 export interface StartTaskInput {
@@ -40,8 +41,11 @@ export function startTaskStep(ports: StartTaskPorts) {
       // The process too, where the runner reports one: how a runner that restarts finds the task again.
       const started = { taskArn: result.taskArn, ...(result.process ? { process: result.process } : {}) };
       const { applied, job: current } = await ports.store.transitionOrUpdate(job.id, 'PROVISIONING', started, () => started);
-      // Cancelled while the task was being started: stop it, and let the polls drain its logs. (A job
-      // already RUNNING heard from its task's first event before this write.)
+      // Its task's events that came before this write were kept aside (task-events.ts): applied now,
+      // from the record this write returned. One that comes after it finds the ARN and is applied as
+      // it comes; the store's conditional write of a kept event lets no event fall between the two.
+      await applyEarlyTaskState(ports, current);
+      // Cancelled while the task was being started: stop it, and let the polls drain its logs.
       if (!applied && isTerminal(current.status)) await ports.taskRunner.stopTask(result.taskArn, current.failure?.message ?? `job is already ${current.status}`);
       return {
         ...notStarted(job),

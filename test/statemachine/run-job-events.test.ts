@@ -16,7 +16,8 @@ import type { LogReader, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/do
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
-import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
+import { reconcileUnfinishedJobs, type ReconcileReport } from '#lib/workflow/reconcile.ts';
+import { handleTaskStateChange, type TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
 import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
 
@@ -82,6 +83,11 @@ class EventingTask implements TaskRunner {
     return { ...this.snapshot };
   }
 
+  /** The reconciler's batch look: this task as it is, with its version. */
+  async describeTasks(taskArns: readonly string[]): Promise<TaskSnapshot[]> {
+    return taskArns.includes(TASK_ARN) ? [{ ...this.snapshot, version: this.version }] : [];
+  }
+
   async stopTask(_taskArn: string, reason: string): Promise<void> {
     if (this.snapshot.lastStatus === 'STOPPED') return;
     setTimeout(() => void this.change({ lastStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: reason, exitCode: 143, stoppedAt: new Date().toISOString() }), 20);
@@ -111,7 +117,8 @@ interface Played {
 interface PlayOptions {
   job?: Partial<Job>;
   maxAwaitMs?: number;
-  whileRunning?: (job: Job, task: EventingTask) => Promise<void>;
+  /** `ports`: what the event handler gets (for a test that runs the reconciler meanwhile). */
+  whileRunning?: (job: Job, task: EventingTask, ports: TaskStateChangePorts) => Promise<void>;
   /** The steps' clock, when a test moves time on (the real one otherwise). */
   now?: () => Date;
 }
@@ -127,7 +134,7 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
   // Long enough that a wait ends by an event unless there is none; short enough for a test.
   const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0 });
   const execution = workflow.execute(job.id);
-  if (options.whileRunning) await options.whileRunning(job, task);
+  if (options.whileRunning) await options.whileRunning(job, task, ports);
   const outcome = await execution;
   const record = await store.get(job.id);
   assert.ok(record);
@@ -264,4 +271,41 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(record.status, 'CANCELLED');
     assert.ok(record.stoppedAt);
   });
+
+  test('cancel with its STOPPED event lost: the next reconciler run finds the stop and the job finishes, long before the safety net', async () => {
+    let report: ReconcileReport | undefined;
+    const began = Date.now();
+    const { outcome, record } = await play(
+      { runsForever: true },
+      {
+        // The safety net's wait: the job must finish well before it.
+        maxAwaitMs: 30_000,
+        whileRunning: async (job, task, ports) => {
+          // Running, and its execution waiting for the next change.
+          await until(async () => (await testStore.store.get(job.id))?.waitState?.['taskStatus'] === 'RUNNING');
+          task.play.dropped = true;
+          await cancelJob({ store: testStore.store, taskRunner: task }, job.id, { name: 'alice', profiles: ['*'] });
+          await until(async () => task.snapshot.lastStatus === 'STOPPED');
+          report = await reconcileUnfinishedJobs({ ...ports, taskRunner: task });
+        },
+      },
+    );
+
+    assert.ok(report && report.woken >= 1, 'the reconciler saw the cancelled job and woke its execution');
+    assert.ok(!outcome.states.includes('PollTask'), outcome.states.join(' → '));
+    assert.deepEqual(outcome.states.slice(-4), ['FinalizeJob', 'NotifyFinished', 'Finished', 'Done']);
+    assert.equal(record.status, 'CANCELLED');
+    assert.ok(record.stoppedAt, 'the stop is recorded: its logs are complete and job.finished is sent');
+    assert.deepEqual(record.logTail, ['done']);
+    assert.ok(Date.now() - began < 10_000);
+  });
 });
+
+/** Resolves once `condition` holds (tried every 10 ms, for at most 5 s). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; tries < 500; tries += 1) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the condition did not come true within 5 s');
+}

@@ -118,6 +118,9 @@ function waitingState(job: Job): WorkflowState {
 }
 
 /** ECS's "ECS Task State Change" event for a task of this stage's cluster, as EventBridge delivers it. */
+/** What the stage's `default` profile runs (TASK_DEFINITION_PREFIX + `-default`), as ECS names it in events and DescribeTasks. */
+const DEFAULT_TASK_DEFINITION_ARN = `arn:aws:ecs:${REGION}:123456789012:task-definition/fargate-jobs-test-default:7`;
+
 function taskStateChangeEvent(detail: Record<string, unknown>) {
   return {
     version: '0',
@@ -128,7 +131,7 @@ function taskStateChangeEvent(detail: Record<string, unknown>) {
     time: new Date().toISOString(),
     region: REGION,
     resources: [TASK_ARN],
-    detail: { clusterArn: `arn:aws:ecs:${REGION}:123456789012:cluster/${CLUSTER}`, taskArn: TASK_ARN, ...detail },
+    detail: { clusterArn: `arn:aws:ecs:${REGION}:123456789012:cluster/${CLUSTER}`, taskArn: TASK_ARN, taskDefinitionArn: DEFAULT_TASK_DEFINITION_ARN, ...detail },
   };
 }
 
@@ -189,7 +192,8 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(put?.args[0].input.TableName, 'fargate-jobs-test-jobs');
     const [count] = dynamodb.commandCalls(QueryCommand);
     assert.equal(count?.args[0].input.IndexName, ACTIVE_INDEX, "the caller's active jobs are counted against the stage's limit");
-    assert.deepEqual(count?.args[0].input.ExpressionAttributeValues, { ':submitter': 'alice' });
+    assert.deepEqual(count?.args[0].input.ExpressionAttributeValues, { ':submitter': 'alice', ':active0': 'QUEUED', ':active1': 'PROVISIONING', ':active2': 'RUNNING' });
+    assert.equal(count?.args[0].input.FilterExpression, '#status IN (:active0, :active1, :active2)', 'a cancelled job waiting for its stop to be recorded counts no more');
     assert.equal(count?.args[0].input.Limit, 50);
     const [start] = sfn.commandCalls(StartExecutionCommand);
     assert.deepEqual(start?.args[0].input, {
@@ -516,6 +520,7 @@ describe('the Lambda handlers wired to AWS', () => {
       tasks: [
         {
           taskArn: TASK_ARN,
+          taskDefinitionArn: DEFAULT_TASK_DEFINITION_ARN,
           lastStatus: 'STOPPED',
           desiredStatus: 'STOPPED',
           version: 5,

@@ -16,7 +16,7 @@ import { ensureJobTable } from '#lib/adapters/local/job-table.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { newJobId } from '#lib/domain/ids.ts';
-import type { Job, JobStatus } from '#lib/domain/job.ts';
+import { MAX_EARLY_TASKS, type Job, type JobStatus } from '#lib/domain/job.ts';
 import type { JobStore } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
@@ -585,6 +585,97 @@ describe('DynamoDbJobStore', () => {
       assert.equal(await store.countActive('nightly-ci', 2), 2);
       assert.equal(await store.countActive('nobody', 10), 0);
       assert.deepEqual(Object.keys((await store.get(jobs[0]!.id))!).filter((key) => key.startsWith('active')), [], 'the index key stays inside the store');
+    });
+  });
+
+  describe('unfinishedJobs', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('keeps a job cancelled while running in view until its stop is recorded, without counting it as active any more', async () => {
+      // Prepare
+      const { store } = testStore;
+      const taskArn = 'arn:aws:ecs:eu-west-1:123456789012:task/c/cancelled';
+      const cancelled = aJob({ submittedBy: 'carol', status: 'RUNNING', taskArn });
+      const running = aJob({ submittedBy: 'carol', status: 'RUNNING', taskArn: `${taskArn}-2` });
+      const finished = aJob({ submittedBy: 'carol', status: 'RUNNING', taskArn: `${taskArn}-3` });
+      for (const job of [cancelled, running, finished]) await store.create(job);
+      await store.transitionOrUpdate(finished.id, 'SUCCEEDED', { exitCode: 0, stoppedAt: '2026-12-01T10:05:00.000Z' }, () => ({}));
+
+      // Act
+      await store.transition(cancelled.id, 'CANCELLED', { failure: { category: 'CANCELLED', message: 'cancelled by carol' } });
+      const whileStopping = await store.unfinishedJobs();
+      const countedWhileStopping = await store.countActive('carol', 10);
+      // The workflow (FinalizeJob) records the stop on the job that is already CANCELLED.
+      await store.transitionOrUpdate(cancelled.id, 'FAILED', {}, () => ({ stoppedAt: '2026-12-01T10:06:00.000Z' }));
+      const afterStop = await store.unfinishedJobs();
+
+      // Assess
+      const ids = (jobs: Array<{ id: string }>) => jobs.map((job) => job.id).toSorted();
+      assert.deepEqual(ids(whileStopping), [cancelled.id, running.id].toSorted());
+      assert.deepEqual(whileStopping.find((job) => job.id === cancelled.id), { id: cancelled.id, status: 'CANCELLED', taskArn });
+      assert.equal(countedWhileStopping, 1, 'only the running job counts against the cap');
+      assert.deepEqual(ids(afterStop), [running.id]);
+      assert.equal((await store.get(cancelled.id))?.status, 'CANCELLED');
+    });
+
+    it('a job created finished is not in view; one created cancelled before its workflow ran is, until StartTask records its stop', async () => {
+      // Prepare
+      const { store } = testStore;
+      const done = aJob({ submittedBy: 'dave', status: 'SUCCEEDED', stoppedAt: '2026-12-01T10:00:00.000Z' });
+      const cancelledEarly = aJob({ submittedBy: 'dave', status: 'CANCELLED' });
+
+      // Act
+      for (const job of [done, cancelledEarly]) await store.create(job);
+      const before = (await store.unfinishedJobs()).map((job) => job.id);
+      await store.update(cancelledEarly.id, { stoppedAt: '2026-12-01T10:00:01.000Z' });
+      const after = (await store.unfinishedJobs()).map((job) => job.id);
+
+      // Assess
+      assert.ok(!before.includes(done.id));
+      assert.ok(before.includes(cancelledEarly.id));
+      assert.ok(!after.includes(cancelledEarly.id));
+      assert.equal(await store.countActive('dave', 10), 0);
+    });
+  });
+
+  describe('keepEarlyTaskState', () => {
+    let testStore: TestStore;
+    before(async () => {
+      testStore = await createTestStore();
+    });
+    after(async () => {
+      await testStore.close();
+    });
+
+    it('keeps the newest event per task while the job has no task ARN, for at most MAX_EARLY_TASKS tasks, and none once the ARN is recorded', async () => {
+      // Prepare
+      const { store } = testStore;
+      const job = aJob();
+      await store.create(job);
+      const arn = (index: number) => `arn:aws:ecs:eu-west-1:123456789012:task/c/${index}`;
+
+      // Act
+      const first = await store.keepEarlyTaskState(job.id, arn(0), { lastStatus: 'PENDING', version: 1 });
+      const newer = await store.keepEarlyTaskState(job.id, arn(0), { lastStatus: 'RUNNING', version: 2, network: { eniId: 'eni-1' } });
+      const older = await store.keepEarlyTaskState(job.id, arn(0), { lastStatus: 'PENDING', version: 1 });
+      const others: boolean[] = [];
+      for (let index = 1; index <= MAX_EARLY_TASKS; index += 1) others.push((await store.keepEarlyTaskState(job.id, arn(index), { lastStatus: 'STOPPED', version: 9 })).applied);
+      await store.transition(job.id, 'PROVISIONING', { taskArn: arn(0) });
+      const afterArn = await store.keepEarlyTaskState(job.id, arn(0), { lastStatus: 'STOPPED', version: 3 });
+
+      // Assess
+      assert.deepEqual([first.applied, newer.applied, older.applied], [true, true, false]);
+      assert.deepEqual(others, [...Array.from({ length: MAX_EARLY_TASKS - 1 }, () => true), false]);
+      assert.equal(afterArn.applied, false);
+      assert.equal(afterArn.job.taskArn, arn(0), 'not kept: the job as it is, with the ARN to apply the event to');
+      assert.deepEqual(afterArn.job.earlyTaskStates?.[arn(0)], { lastStatus: 'RUNNING', version: 2, network: { eniId: 'eni-1' } });
+      assert.equal(afterArn.job.taskState, undefined, 'kept aside, never applied by the store');
     });
   });
 

@@ -57,7 +57,7 @@ function stoppedEvent(detail: Partial<EcsTaskStateChangeEvent['detail']> = {}): 
 }
 
 describe('taskStateChangeOf', () => {
-  it("reads a STOPPED event: the job from startedBy, ECS's version, the watched container's exit code, the stop and the ENI", () => {
+  it("reads a STOPPED event: the job from startedBy, ECS's version, the task definition family, the watched container's exit code, the stop and the ENI", () => {
     // Act
     const change = taskStateChangeOf(stoppedEvent());
 
@@ -66,6 +66,7 @@ describe('taskStateChangeOf', () => {
       jobId: JOB_ID,
       version: 6,
       taskArn: TASK_ARN,
+      taskDefinitionFamily: 'fargate-jobs-test-default',
       lastStatus: 'STOPPED',
       startedAt: '2026-12-01T10:00:31.456Z',
       stoppedAt: '2026-12-01T10:01:01.789Z',

@@ -543,7 +543,7 @@ describe('EcsTaskRunner', () => {
       const snapshot = await runner.describeTask(TASK_ARN);
 
       // Assess
-      assert.deepEqual(snapshot, { taskArn: TASK_ARN, version: 1, lastStatus: 'PROVISIONING', exitCode: null });
+      assert.deepEqual(snapshot, { taskArn: TASK_ARN, version: 1, taskDefinitionFamily: 'fargate-jobs-test-default', lastStatus: 'PROVISIONING', exitCode: null });
       assert.equal(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand).length, 0);
     });
 
@@ -564,6 +564,7 @@ describe('EcsTaskRunner', () => {
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
         version: 1,
+        taskDefinitionFamily: 'fargate-jobs-test-default',
         lastStatus: 'PENDING',
         exitCode: null,
         network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
@@ -586,6 +587,7 @@ describe('EcsTaskRunner', () => {
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
         version: 3,
+        taskDefinitionFamily: 'fargate-jobs-test-default',
         lastStatus: 'RUNNING',
         startedAt: '2030-01-01T00:00:40.528Z',
         exitCode: null,
@@ -653,6 +655,7 @@ describe('EcsTaskRunner', () => {
       assert.deepEqual(snapshot, {
         taskArn: TASK_ARN,
         version: 5,
+        taskDefinitionFamily: 'fargate-jobs-test-default',
         lastStatus: 'STOPPED',
         startedAt: '2030-01-01T00:00:40.528Z',
         stoppedAt: '2030-01-01T00:05:12.310Z',

@@ -144,8 +144,9 @@ function delegatingTo(target: JobStore): JobStore {
     transitionOrUpdate: (jobId, status, patch, otherwise) => target.transitionOrUpdate(jobId, status, patch, otherwise),
     update: (jobId, patch) => target.update(jobId, patch),
     recordTaskState: (jobId, patch) => target.recordTaskState(jobId, patch),
+    keepEarlyTaskState: (jobId, taskArn, state) => target.keepEarlyTaskState(jobId, taskArn, state),
     list: (query) => target.list(query),
-    activeJobs: () => target.activeJobs(),
+    unfinishedJobs: () => target.unfinishedJobs(),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),
     delete: (jobId) => target.delete(jobId),
   };

@@ -4,7 +4,7 @@ import type { Job } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
-import { reconcileActiveJobs } from '#lib/workflow/reconcile.ts';
+import { reconcileUnfinishedJobs } from '#lib/workflow/reconcile.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
@@ -43,7 +43,7 @@ async function waitingJob(name: string, overrides: Partial<Job> = {}): Promise<J
   return job;
 }
 
-describe('reconcileActiveJobs', () => {
+describe('reconcileUnfinishedJobs', () => {
   it('repairs what lost events left behind: records a stop it missed and wakes the execution; wakes one whose task has gone; leaves a running one alone', async () => {
     // Prepare
     const stopped = await waitingJob('a1');
@@ -64,7 +64,7 @@ describe('reconcileActiveJobs', () => {
     const workflow = { wake: async (taskToken: string, output: unknown) => void wakes.push({ taskToken, output: output as WorkflowState }) };
 
     // Act
-    const report = await reconcileActiveJobs({ store: testStore.store, taskRunner: runner, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow });
+    const report = await reconcileUnfinishedJobs({ store: testStore.store, taskRunner: runner, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow });
 
     // Assess
     const mine = (ids: string[]) => described.flat().filter((taskArn) => ids.includes(taskArn));
@@ -77,5 +77,29 @@ describe('reconcileActiveJobs', () => {
     assert.equal(woken['token-d4'], undefined);
     assert.equal((await testStore.store.get(stopped.id))?.taskState?.lastStatus, 'STOPPED', 'the missed stop is recorded as its event would have');
     assert.ok(report.woken >= 2 && report.gone >= 1);
+  });
+
+  it('finishes a job cancelled while running whose STOPPED event was lost: records the stop and wakes its execution', async () => {
+    // Prepare: cancel recorded CANCELLED and asked ECS to stop the task; the STOPPED event never came.
+    const cancelled = await waitingJob('e5');
+    await testStore.store.transition(cancelled.id, 'CANCELLED', { failure: { category: 'CANCELLED', message: 'cancelled by alice' } });
+    const runner = {
+      describeTasks: async (taskArns: readonly string[]): Promise<TaskSnapshot[]> =>
+        taskArns.includes(arn('e5'))
+          ? [{ taskArn: arn('e5'), lastStatus: 'STOPPED', version: 6, exitCode: 143, stopCode: 'UserInitiated', stoppedReason: 'cancelled by alice', startedAt: '2026-12-01T10:00:00.000Z', stoppedAt: '2026-12-01T10:10:00.000Z' }]
+          : [],
+    } as unknown as TaskRunner;
+    const wakes: Array<{ taskToken: string; output: WorkflowState }> = [];
+    const workflow = { wake: async (taskToken: string, output: unknown) => void wakes.push({ taskToken, output: output as WorkflowState }) };
+
+    // Act
+    await reconcileUnfinishedJobs({ store: testStore.store, taskRunner: runner, profiles: new Map(), notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow });
+
+    // Assess
+    const recorded = await testStore.store.get(cancelled.id);
+    assert.equal(recorded?.status, 'CANCELLED');
+    assert.equal(recorded?.taskState?.lastStatus, 'STOPPED');
+    const woken = wakes.find((wake) => wake.taskToken === 'token-e5');
+    assert.equal(woken?.output.taskStatus, 'STOPPED', 'its execution goes on to FinalizeJob, which records stoppedAt');
   });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Job } from '#lib/domain/job.ts';
-import { silentLogger } from '#lib/domain/logger.ts';
-import type { Notifier } from '#lib/domain/ports.ts';
+import type { AwsProfile } from '#lib/domain/aws-profile.ts';
+import { MAX_EARLY_TASKS, type Job } from '#lib/domain/job.ts';
+import { silentLogger, type Logger } from '#lib/domain/logger.ts';
+import type { JobStore, Notifier, TaskRunner } from '#lib/domain/ports.ts';
 import { applyTaskStateChange, type TaskStateChange } from '#lib/domain/task-events.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
+import { startTaskStep } from '#lib/workflow/start-task.ts';
 import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
 
@@ -129,8 +131,156 @@ describe('applyTaskStateChange', () => {
     const none = await applyTaskStateChange(portsWith(), { ...change(job, { lastStatus: 'RUNNING', version: 2 }), jobId: 'job-00000000000000000000000000' });
 
     // Assess
-    assert.equal(other.outcome, 'unknown-job');
+    assert.equal(other.outcome, 'foreign-task');
     assert.equal(none.outcome, 'unknown-job');
     assert.equal((await testStore.store.get(job.id))?.status, 'PROVISIONING');
+  });
+});
+
+/** A profile that runs on ECS, as the stage's are: its jobs' tasks run the task definition family `fargate-jobs-test-ssh`. */
+const ECS_PROFILE: AwsProfile = {
+  ...SSH_PROFILE,
+  aws: {
+    cluster: 'fargate-jobs-test',
+    taskDefinition: 'fargate-jobs-test-ssh',
+    container: 'sshd',
+    subnets: ['subnet-1'],
+    securityGroups: ['sg-1'],
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+    logGroup: '/fargate-jobs/test',
+    logStreamPrefix: 'job',
+  },
+};
+const ROGUE_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs-test/feedfacefeedfacefeedfacefeedface';
+const FAMILY = 'fargate-jobs-test-ssh';
+
+/** The ports of a stage whose profile runs on ECS; the warnings logged are collected. */
+function ecsPorts(store: JobStore = testStore.store) {
+  const warnings: Array<Record<string, unknown>> = [];
+  const logger: Logger = { ...silentLogger, warn: (_message: string, fields?: Record<string, unknown>) => void warnings.push(fields ?? {}) };
+  return { ports: { store, profiles: new Map([[ECS_PROFILE.name, ECS_PROFILE]]), notifier: NO_NOTIFICATIONS, logger }, warnings };
+}
+
+const rogueStop = (job: Job, version: number): TaskStateChange => ({
+  jobId: job.id,
+  taskArn: ROGUE_ARN,
+  taskDefinitionFamily: FAMILY,
+  lastStatus: 'STOPPED',
+  version,
+  exitCode: 0,
+  stopCode: 'EssentialContainerExited',
+  stoppedAt: '2026-12-01T10:00:03.000Z',
+});
+
+describe('events of a task the job did not start (startedBy set to its id by someone else)', () => {
+  it('before the ARN is recorded: the rogue STOPPED event is kept aside, not applied, and holds nothing back; StartTask applies its own task\'s early RUNNING', async () => {
+    // Prepare
+    const job = aJob({ profile: 'ssh' });
+    await testStore.store.create(job);
+    const { ports, warnings } = ecsPorts();
+    const outcomes: string[] = [];
+    // Both events come while RunTask is answering, before StartTask records the task; the rogue's version is far ahead.
+    const runner = {
+      runTask: async () => {
+        outcomes.push((await applyTaskStateChange(ports, rogueStop(job, 99))).outcome);
+        const running = change(job, { lastStatus: 'RUNNING', version: 2, taskDefinitionFamily: FAMILY, startedAt: '2026-12-01T10:00:02.000Z' });
+        outcomes.push((await applyTaskStateChange(ports, running)).outcome);
+        return { started: true as const, taskArn: TASK_ARN };
+      },
+    } as unknown as TaskRunner;
+
+    // Act
+    const state = await startTaskStep({ ...ports, taskRunner: runner })({ jobId: job.id });
+
+    // Assess
+    const recorded = await testStore.store.get(job.id);
+    assert.deepEqual(outcomes, ['kept', 'kept']);
+    assert.equal(state.taskArn, TASK_ARN);
+    assert.equal(recorded?.taskArn, TASK_ARN);
+    assert.equal(recorded?.status, 'RUNNING', "its own task's early RUNNING, applied once the ARN is recorded");
+    assert.deepEqual(recorded?.taskState, { lastStatus: 'RUNNING', version: 2, startedAt: '2026-12-01T10:00:02.000Z', exitCode: null });
+    assert.equal(recorded?.stoppedAt, undefined);
+    assert.ok(warnings.some((fields) => fields.jobId === job.id && fields.taskArn === ROGUE_ARN), 'the rogue task is logged with the job id');
+  });
+
+  it('after the ARN is recorded: the rogue STOPPED event is ignored and logged, and the real task\'s STOPPED still applies', async () => {
+    // Prepare
+    const job = await provisioningJob({ profile: 'ssh', status: 'RUNNING' });
+    const { ports, warnings } = ecsPorts();
+
+    // Act
+    const rogue = await applyTaskStateChange(ports, rogueStop(job, 99));
+    const afterRogue = await testStore.store.get(job.id);
+    const own = await applyTaskStateChange(ports, change(job, { lastStatus: 'STOPPED', version: 5, taskDefinitionFamily: FAMILY, exitCode: 7 }));
+
+    // Assess
+    assert.equal(rogue.outcome, 'foreign-task');
+    assert.equal(afterRogue?.taskState, undefined);
+    assert.deepEqual(warnings.map((fields) => [fields.jobId, fields.taskArn]), [[job.id, ROGUE_ARN]]);
+    assert.equal(own.outcome, 'applied');
+    assert.deepEqual((await testStore.store.get(job.id))?.taskState, { lastStatus: 'STOPPED', version: 5, exitCode: 7 });
+  });
+
+  it("ignores an event of a task running another task definition family than the job's profile, whether or not the ARN is recorded", async () => {
+    // Prepare
+    const waiting = aJob({ profile: 'ssh' });
+    await testStore.store.create(waiting);
+    const provisioning = await provisioningJob({ profile: 'ssh' });
+    const { ports, warnings } = ecsPorts();
+    const otherFamily = (job: Job) => change(job, { lastStatus: 'STOPPED', version: 3, taskDefinitionFamily: 'someone-elses-family', exitCode: 0 });
+
+    // Act
+    const early = await applyTaskStateChange(ports, otherFamily(waiting));
+    const late = await applyTaskStateChange(ports, otherFamily(provisioning));
+    const unnamed = await applyTaskStateChange(ports, { ...otherFamily(provisioning), taskDefinitionFamily: undefined });
+
+    // Assess
+    assert.deepEqual([early.outcome, late.outcome, unnamed.outcome], ['foreign-task', 'foreign-task', 'foreign-task']);
+    assert.equal((await testStore.store.get(waiting.id))?.earlyTaskStates, undefined, 'not even kept aside');
+    assert.equal((await testStore.store.get(provisioning.id))?.taskState, undefined);
+    assert.equal(warnings.length, 3);
+  });
+
+  it('an event kept aside just as StartTask records the ARN is applied all the same', async () => {
+    // Prepare: the event's read of the job comes before StartTask's write of the ARN, its own write after.
+    const job = await provisioningJob({ profile: 'ssh' });
+    const store = testStore.store;
+    const staleReads = new Proxy(store, {
+      get(target, property) {
+        if (property === 'get') return async (jobId: string) => ({ ...(await target.get(jobId)), taskArn: undefined });
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { ports } = ecsPorts(staleReads);
+
+    // Act
+    const outcome = await applyTaskStateChange(ports, change(job, { lastStatus: 'RUNNING', version: 2, taskDefinitionFamily: FAMILY, startedAt: '2026-12-01T10:00:02.000Z' }));
+
+    // Assess
+    assert.equal(outcome.outcome, 'applied');
+    assert.equal((await store.get(job.id))?.status, 'RUNNING');
+  });
+
+  it(`keeps the newest event of at most ${MAX_EARLY_TASKS} tasks: more tasks reporting for a job are dropped, and StartTask's own task is found among those kept`, async () => {
+    // Prepare
+    const job = aJob({ profile: 'ssh' });
+    await testStore.store.create(job);
+    const { ports } = ecsPorts();
+    const arnOf = (index: number) => `${ROGUE_ARN.slice(0, -2)}${String(index).padStart(2, '0')}`;
+
+    // Act
+    const own = await applyTaskStateChange(ports, change(job, { lastStatus: 'PENDING', version: 1, taskDefinitionFamily: FAMILY }));
+    const ownNewer = await applyTaskStateChange(ports, change(job, { lastStatus: 'RUNNING', version: 2, taskDefinitionFamily: FAMILY }));
+    const ownOlder = await applyTaskStateChange(ports, change(job, { lastStatus: 'PENDING', version: 1, taskDefinitionFamily: FAMILY }));
+    const rogues: string[] = [];
+    for (let index = 0; index < MAX_EARLY_TASKS; index += 1) rogues.push((await applyTaskStateChange(ports, { ...rogueStop(job, 9), taskArn: arnOf(index) })).outcome);
+
+    // Assess
+    const kept = (await testStore.store.get(job.id))?.earlyTaskStates ?? {};
+    assert.deepEqual([own.outcome, ownNewer.outcome, ownOlder.outcome], ['kept', 'kept', 'stale']);
+    assert.deepEqual(rogues, [...Array.from({ length: MAX_EARLY_TASKS - 1 }, () => 'kept'), 'stale']);
+    assert.equal(Object.keys(kept).length, MAX_EARLY_TASKS);
+    assert.equal(kept[TASK_ARN]?.lastStatus, 'RUNNING');
   });
 });

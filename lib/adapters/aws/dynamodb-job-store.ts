@@ -8,8 +8,8 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { isTerminal, statusesThatMayBecome, TERMINAL_STATUSES, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
-import type { ActiveJob, CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult } from '#lib/domain/ports.ts';
+import { ACTIVE_STATUSES, isFinalized, isTerminal, MAX_EARLY_TASKS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
   ACTIVE_SUBMITTER,
@@ -43,7 +43,7 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async create(job: Job): Promise<CreateJobResult> {
-    const item: JobItem = { ...job, ...listedJobKey(job), ...(isTerminal(job.status) ? {} : { [ACTIVE_SUBMITTER]: job.submittedBy }) };
+    const item: JobItem = { ...job, ...listedJobKey(job), ...(isFinalized(job) ? {} : { [ACTIVE_SUBMITTER]: job.submittedBy }) };
     try {
       await this.#documents.send(
         new PutCommand({ TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -73,7 +73,7 @@ export class DynamoDbJobStore implements JobStore {
         jobId,
         { ...patch, status },
         { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names: { '#status': 'status' }, values: fromValues },
-        isTerminal(status) ? [ACTIVE_SUBMITTER] : [],
+        isTerminal(status) ? leavesUnfinished(patch) : [],
       );
       return { applied: true, job };
     } catch (error) {
@@ -99,7 +99,7 @@ export class DynamoDbJobStore implements JobStore {
 
   async update(jobId: string, patch: JobPatch): Promise<Job> {
     try {
-      return await this.#updateItem(jobId, patch);
+      return await this.#updateItem(jobId, patch, undefined, leavesUnfinished(patch));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new JobNotFoundError(jobId);
       throw error;
@@ -114,6 +114,40 @@ export class DynamoDbJobStore implements JobStore {
         values: { ':version': patch.taskState.version },
       });
       return { applied: true, job };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#refused(jobId);
+    }
+  }
+
+  async keepEarlyTaskState(jobId: string, taskArn: string, state: EarlyTaskState): Promise<TransitionResult> {
+    const names = { '#early': 'earlyTaskStates', '#taskArn': 'taskArn' };
+    const noTaskYet = 'attribute_exists(pk) AND attribute_not_exists(#taskArn)';
+    try {
+      // An entry of a map can be set only once the map is there: made empty first.
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET #early = if_not_exists(#early, :empty)',
+          ConditionExpression: noTaskYet,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':empty': {} },
+        }),
+      );
+      // Newest by version per task, so that no other task's events can hold back those of the job's own.
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET #early.#task = :state',
+          ConditionExpression: `${noTaskYet} AND (attribute_not_exists(#early.#task) OR #early.#task.#version < :version) AND (attribute_exists(#early.#task) OR size(#early) < :most)`,
+          ExpressionAttributeNames: { ...names, '#task': taskArn, '#version': 'version' },
+          ExpressionAttributeValues: { ':state': state, ':version': state.version, ':most': MAX_EARLY_TASKS },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { applied: true, job: toJob(Attributes as JobItem) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return this.#refused(jobId);
@@ -205,11 +239,11 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
-  async activeJobs(): Promise<ActiveJob[]> {
-    const jobs: ActiveJob[] = [];
+  async unfinishedJobs(): Promise<UnfinishedJob[]> {
+    const jobs: UnfinishedJob[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      // The index is sparse (only active jobs carry its key): a scan of it reads those alone.
+      // The index is sparse (only unfinished jobs carry its key): a scan of it reads those alone.
       const page = await this.#documents.send(
         new ScanCommand({ TableName: this.#tableName, IndexName: ACTIVE_INDEX, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
       );
@@ -224,14 +258,17 @@ export class DynamoDbJobStore implements JobStore {
   async countActive(submittedBy: string, atMost: number): Promise<number> {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
+    // The index also holds terminal jobs whose stop is not recorded yet: a cancelled job counts no more.
+    const active = Object.fromEntries(ACTIVE_STATUSES.map((status, index) => [`:active${index}`, status]));
     do {
       const page = await this.#documents.send(
         new QueryCommand({
           TableName: this.#tableName,
           IndexName: ACTIVE_INDEX,
           KeyConditionExpression: '#submitter = :submitter',
-          ExpressionAttributeNames: { '#submitter': ACTIVE_SUBMITTER },
-          ExpressionAttributeValues: { ':submitter': submittedBy },
+          FilterExpression: `#status IN (${Object.keys(active).join(', ')})`,
+          ExpressionAttributeNames: { '#submitter': ACTIVE_SUBMITTER, '#status': 'status' },
+          ExpressionAttributeValues: { ':submitter': submittedBy, ...active },
           Select: 'COUNT',
           Limit: atMost - count,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
@@ -242,6 +279,14 @@ export class DynamoDbJobStore implements JobStore {
     } while (startKey && count < atMost);
     return count;
   }
+}
+
+/**
+ * The index key a write removes: it records the stop (`stoppedAt`, only ever written on a terminal
+ * job, or with the move to one), so the job leaves the index of unfinished jobs.
+ */
+function leavesUnfinished(fields: JobPatch): readonly string[] {
+  return fields.stoppedAt === undefined ? [] : [ACTIVE_SUBMITTER];
 }
 
 /** `status = :status AND profile IN (:p0, …)`, for the parts the query has. */

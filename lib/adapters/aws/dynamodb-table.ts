@@ -2,15 +2,21 @@
  * The single table's layout, for every item kind that lives in it: jobs, tokens, token names and the
  * slots of waiting requests.
  * Keys are `pk`/`sk`; the list index lists each kind from a partition of its own (`gsi1pk`), newest
- * first by `gsi1sk` (creation time first); the sparse active index holds only the jobs that are not
- * terminal, by who submitted them (`activeSubmitter`, removed with the move to a terminal status). The job and token stores, the embedded store's set-up and
+ * first by `gsi1sk` (creation time first); the sparse active index holds only the jobs not finalized
+ * (not terminal, or terminal with the stop of their task not recorded yet), by who submitted them
+ * (`activeSubmitter`, removed with the write that records `stoppedAt`). The job and token stores, the embedded store's set-up and
  * (through the tests) serverless.yml's table and IAM conditions all read it from here.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const LIST_INDEX = 'byCreatedAt';
 export const ACTIVE_INDEX = 'activeBySubmitter';
-/** The active index's key: present on a job item only while the job is not terminal. */
+/**
+ * The active index's key: present on a job item until the job is finalized. Not until it is terminal:
+ * a job cancelled while running must stay in the reconciler's view until its task's stop is
+ * recorded, or a lost STOPPED event would leave its execution waiting (its count of active jobs
+ * filters on the status instead).
+ */
 export const ACTIVE_SUBMITTER = 'activeSubmitter';
 
 export interface ItemKey {

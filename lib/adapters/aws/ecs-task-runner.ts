@@ -13,7 +13,7 @@ import {
   type RunTaskCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { AwsTaskSettings, AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { taskDefinitionFamilyOf, type AwsTaskSettings, type AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
@@ -227,6 +227,7 @@ export function snapshotOf(taskArn: string, task: Task, network: JobNetwork | un
   return {
     taskArn: task.taskArn ?? taskArn,
     ...(typeof task.version === 'number' ? { version: task.version } : {}),
+    ...(task.taskDefinitionArn ? { taskDefinitionFamily: taskDefinitionFamilyOf(task.taskDefinitionArn) } : {}),
     // ECS may add statuses; an unknown one is passed on, and the workflow keeps polling until STOPPED.
     lastStatus: (task.lastStatus ?? 'PROVISIONING') as TaskLastStatus,
     ...(task.startedAt ? { startedAt: task.startedAt.toISOString() } : {}),

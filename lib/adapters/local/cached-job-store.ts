@@ -76,8 +76,9 @@ export function cachedJobStore(store: JobStore, options: { maxJobs?: number } = 
       writing(jobId, () => store.transitionOrUpdate(jobId, status, patch, otherwise), (result) => result.job),
     update: (jobId, patch) => writing(jobId, () => store.update(jobId, patch), (job) => job),
     recordTaskState: (jobId, patch) => writing(jobId, () => store.recordTaskState(jobId, patch), (result) => result.job),
+    keepEarlyTaskState: (jobId, taskArn, state) => writing(jobId, () => store.keepEarlyTaskState(jobId, taskArn, state), (result) => result.job),
     list: (query) => store.list(query),
-    activeJobs: () => store.activeJobs(),
+    unfinishedJobs: () => store.unfinishedJobs(),
     countActive: (submittedBy, atMost) => store.countActive(submittedBy, atMost),
     delete: (jobId) => writing(jobId, () => store.delete(jobId), () => undefined),
   };
