@@ -20,13 +20,13 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { localProfiles } from '#config/profiles.ts';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
-import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { cachedJobStore } from '#lib/adapters/local/cached-job-store.ts';
 import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
 import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
+import { MemoryWaitSlots } from '#lib/adapters/local/memory-wait-slots.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
 import { optionalLimit, optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
@@ -137,7 +137,8 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   // …and so what it wrote last is each record as it is: reads of a known job need no store round trip.
   const store = publishingJobStore(cachedJobStore(new DynamoDbJobStore({ client: database.client, tableName })), recordChanges);
   const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
-  const waitSlots = new DynamoDbWaitSlots({ client: database.client, tableName });
+  // …and answers every waiting request itself: its own count of a token's waits is the whole count.
+  const waitSlots = new MemoryWaitSlots();
   const { taskRunner, logReader, profiles } = runner;
   const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
     await database.close();

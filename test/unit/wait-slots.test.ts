@@ -1,6 +1,6 @@
 /**
  * The limit on a token's waiting requests: the slots in the job table (DynamoDbWaitSlots on dynalite,
- * as on AWS and in local mode), and the waits that take them (a slot only once the first look has
+ * as on AWS), and the waits that take them (a slot only once the first look has
  * not answered, given back when the wait is over, 429 TOO_MANY_WAITS with Retry-After when none is
  * free). The clock moves only when a test moves it.
  */
@@ -24,6 +24,7 @@ import { createTestStore, type TestStore } from '../helpers/store.ts';
 const alice: Caller = { name: 'alice', profiles: ['*'] };
 const bob: Caller = { name: 'bob', profiles: ['*'] };
 
+// What every WaitSlots adapter promises is in test/contract/wait-slots.contract.ts; here, what only the table's adds.
 describe('DynamoDbWaitSlots on the job table', () => {
   let table: TestStore;
   let time: number;
@@ -42,57 +43,6 @@ describe('DynamoDbWaitSlots on the job table', () => {
   /** A holder name of its own per test: the tests share one table. */
   let holders = 0;
   const aHolder = () => `holder-${(holders += 1)}`;
-
-  it("gives a holder at most `limit` slots at once, whatever another holder has", async () => {
-    // Prepare
-    time = Date.UTC(2030, 0, 1);
-    const [holder, other] = [aHolder(), aHolder()];
-    const expiresAt = new Date(time + 30_000);
-
-    // Act
-    const taken = await Promise.all([1, 2, 3].map(() => slots().take(holder, 2, expiresAt)));
-    const others = await slots().take(other, 2, expiresAt);
-
-    // Assess
-    assert.equal(taken.filter(Boolean).length, 2, 'two of three waits racing for two slots get one');
-    assert.ok(others, "another holder's slots are its own");
-  });
-
-  it('frees a slot when it is given back', async () => {
-    // Prepare
-    time = Date.UTC(2030, 0, 1);
-    const holder = aHolder();
-    const expiresAt = new Date(time + 30_000);
-    const slot = (await slots().take(holder, 1, expiresAt)) as WaitSlot;
-    assert.equal(await slots().take(holder, 1, expiresAt), undefined);
-
-    // Act
-    await slot.release();
-
-    // Assess
-    assert.ok(await slots().take(holder, 1, expiresAt));
-  });
-
-  it('frees a slot nobody gave back once its lease has expired, and only then', async () => {
-    // Prepare: a wait whose invocation died holding its slot.
-    time = Date.UTC(2030, 0, 1);
-    const holder = aHolder();
-    const abandoned = (await slots().take(holder, 1, new Date(time + 30_000))) as WaitSlot;
-    assert.ok(abandoned);
-
-    // Act
-    time += 30_000;
-    const beforeExpiry = await slots().take(holder, 1, new Date(time + 30_000));
-    time += 1_000;
-    const afterExpiry = await slots().take(holder, 1, new Date(time + 30_000));
-
-    // Assess
-    assert.equal(beforeExpiry, undefined, 'a lease is held to its expiry');
-    assert.ok(afterExpiry, 'an expired lease is free');
-    // The late release of the abandoned lease leaves the new one alone.
-    await abandoned.release();
-    assert.equal(await slots().take(holder, 1, new Date(time + 30_000)), undefined);
-  });
 
   it("writes the slots where the waiting functions' role lets them (WAITS#<holder>), with the table's TTL attribute", async () => {
     // Prepare
