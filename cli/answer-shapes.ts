@@ -44,7 +44,7 @@ const ROUTES: { method: string; path: RegExp; check: Check }[] = [
   { method: 'POST', path: /^\/jobs$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs$/, check: jobListProblem },
   { method: 'GET', path: /^\/jobs\/[^/]+$/, check: jobProblem },
-  { method: 'DELETE', path: /^\/jobs\/[^/]+$/, check: jobProblem },
+  { method: 'POST', path: /^\/jobs\/[^/]+\/cancel$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs\/[^/]+\/logs$/, check: logPageProblem },
 ];
 

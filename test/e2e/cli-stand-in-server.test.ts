@@ -114,6 +114,7 @@ describe('an answer that is not the fargate-jobs API', () => {
     ['{} for a list', ['list'], '{}', 'application/json', "GET /jobs: not a list of jobs (no 'jobs')"],
     ['{} for a submitted job', ['run', '--', 'true'], '{}', 'application/json', "POST /jobs: a job without a string 'id'"],
     ['{} for a log page', ['logs', 'job-1'], '{}', 'application/json', "GET /jobs/job-1/logs: a log page whose 'lines' are not log lines"],
+    ['{} for a cancelled job', ['cancel', 'job-1'], '{}', 'application/json', "POST /jobs/job-1/cancel: a job without a string 'id'"],
   ] as const) {
     it(`is a clear error, exit 1, for ${what}`, async (context) => {
       const api = await startStandIn(context, [answer(200, body, { 'content-type': contentType })]);
