@@ -5,7 +5,7 @@
  * writer) with a busy timeout (a writer waits its turn instead of failing).
  */
 import { DatabaseSync } from 'node:sqlite';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIVATE_FILE_MODE, tightenPrivateFile } from './private-files.ts';
 import { SCHEMA_MIGRATIONS } from './sqlite-schema.ts';
@@ -31,7 +31,7 @@ export function openJobsDatabase(dataDir: string): DatabaseSync {
   const path = join(dataDir, JOBS_DATABASE_FILE);
   // SQLite creates a new file by the umask; its -wal and -shm files take the main file's mode.
   closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
-  tightenPrivateFile(path);
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) tightenPrivateFile(file);
   const database = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     database.exec('PRAGMA journal_mode = WAL');
