@@ -43,7 +43,10 @@ export interface ProcessTaskRunnerOptions {
    * timestamp and stream.
    */
   maxLogBytes?: number;
-  /** Told after each line of a job's output has reached its log file (so that a waiting reader finds it there). */
+  /**
+   * Told once lines of a job's output have reached its log file (so that a waiting reader finds them
+   * there): at least once after each line, once for the lines the spawner wrote in one turn of its loop.
+   */
   onLogWritten?: (jobId: string) => void;
   /**
    * Told of each change of a task's state (running, stopping, stopped), as ECS tells EventBridge:
