@@ -218,7 +218,14 @@ export class ProcessTaskRunner implements TaskRunner {
     if (outcome === 'lost') {
       // Nothing reads its output any more, and nothing would see it exit.
       killGroup(task.pid);
-      task.snapshot = { ...task.snapshot, lastStatus: 'STOPPED', stoppedAt: new Date().toISOString(), exitCode: null, stopCode: SPAWNER_LOST, stoppedReason: SPAWNER_LOST_REASON };
+      task.snapshot = {
+        ...task.snapshot,
+        lastStatus: 'STOPPED',
+        stoppedAt: new Date().toISOString(),
+        exitCode: null,
+        // A stop asked for stays the reason (a cancel stays a cancel).
+        ...(task.snapshot.stopCode ? {} : { stopCode: SPAWNER_LOST, stoppedReason: SPAWNER_LOST_REASON }),
+      };
     } else {
       const { code, signal } = outcome;
       task.snapshot = {

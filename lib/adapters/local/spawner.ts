@@ -48,7 +48,7 @@ export class Spawner {
 
   /** Ends the spawner (the jobs it watches are reported lost); the next spawn forks another. */
   close(): void {
-    this.#child?.disconnect();
+    if (this.#child?.connected) this.#child.disconnect();
   }
 
   #fork(): ChildProcess {
@@ -62,7 +62,11 @@ export class Spawner {
       serialization: 'advanced',
     });
     child.on('message', (message: SpawnerReply) => this.#onMessage(message));
-    child.on('error', (error) => this.#logger.warn('the job spawner failed', { error: String(error) }));
+    child.on('error', (error) => {
+      this.#logger.warn('the job spawner failed', { error: String(error) });
+      // A fork that failed tells no exit: without this its jobs would wait for ever.
+      if (child.pid === undefined) this.#onSpawnerExit(child, null, null);
+    });
     child.once('exit', (code, signal) => this.#onSpawnerExit(child, code, signal));
     this.#letGo(child);
     return child;
