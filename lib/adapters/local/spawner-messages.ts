@@ -13,6 +13,8 @@ export interface SpawnRequest {
 }
 
 export type SpawnerReply =
+  /** Listening: requests sent from now on reach it. */
+  | { ready: true }
   | { spawned: string; pid: number }
   | { failed: string; code?: string | undefined; message: string }
   /** Jobs whose log file has new lines. */

@@ -84,3 +84,4 @@ process.on('message', (message: { spawn?: SpawnRequest }) => {
 });
 // The server has gone (or closed the runner): so does the spawner.
 process.on('disconnect', () => process.exit(0));
+reply({ ready: true });

@@ -26,6 +26,8 @@ export class Spawner {
   readonly #events: SpawnerEvents;
   readonly #logger: Logger;
   #child: ChildProcess | undefined;
+  /** Requests sent before the spawner said it listens (a message it got earlier would be lost). */
+  #unsent: SpawnRequest[] | undefined;
   readonly #starting = new Map<string, (outcome: SpawnOutcome) => void>();
   readonly #running = new Map<string, (exit: JobExit) => void>();
 
@@ -40,9 +42,14 @@ export class Spawner {
     return new Promise((resolve) => {
       this.#starting.set(request.jobId, resolve);
       this.#holdOpen();
-      child.send({ spawn: request }, (error) => {
-        if (error) this.#started(request.jobId, { error: { message: `the job spawner did not take the job: ${error.message}` } });
-      });
+      if (this.#unsent) this.#unsent.push(request);
+      else this.#send(child, request);
+    });
+  }
+
+  #send(child: ChildProcess, request: SpawnRequest): void {
+    child.send({ spawn: request }, (error) => {
+      if (error) this.#started(request.jobId, { error: { message: `the job spawner did not take the job: ${error.message}` } });
     });
   }
 
@@ -61,7 +68,8 @@ export class Spawner {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
-    child.on('message', (message: SpawnerReply) => this.#onMessage(message));
+    this.#unsent = [];
+    child.on('message', (message: SpawnerReply) => this.#onMessage(child, message));
     child.on('error', (error) => {
       this.#logger.warn('the job spawner failed', { error: String(error) });
       // A fork that failed tells no exit: without this its jobs would wait for ever.
@@ -72,8 +80,11 @@ export class Spawner {
     return child;
   }
 
-  #onMessage(message: SpawnerReply): void {
-    if ('spawned' in message) {
+  #onMessage(child: ChildProcess, message: SpawnerReply): void {
+    if ('ready' in message) {
+      for (const request of this.#unsent ?? []) this.#send(child, request);
+      this.#unsent = undefined;
+    } else if ('spawned' in message) {
       const exit = new Promise<JobExit>((resolve) => this.#running.set(message.spawned, resolve));
       this.#started(message.spawned, { pid: message.pid, exit });
     } else if ('failed' in message) {
@@ -101,7 +112,10 @@ export class Spawner {
   }
 
   #onSpawnerExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#child === child) this.#child = undefined;
+    if (this.#child === child) {
+      this.#child = undefined;
+      this.#unsent = undefined;
+    }
     const busy = this.#starting.size + this.#running.size > 0;
     if (busy) this.#logger.error('the job spawner exited while jobs were starting or running', { code, signal });
     for (const jobId of [...this.#starting.keys()]) this.#started(jobId, { error: { message: 'the job spawner exited' } });
