@@ -284,7 +284,10 @@ function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logge
     profiles: profileMap(options.profiles ?? localProfiles),
     // Its task-state changes wake the workflow, as ECS's events do on AWS.
     workflowOptions: {},
-    stopAll: (_store, reason) => taskRunner.stopAll(reason),
+    stopAll: async (_store, reason) => {
+      await taskRunner.stopAll(reason);
+      taskRunner.close();
+    },
   };
 }
 

@@ -5,13 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { logFilePath } from '#lib/adapters/local/file-log-reader.ts';
-import { localTaskArn, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { localTaskArn, ProcessTaskRunner, SPAWNER_LOST } from '#lib/adapters/local/process-task-runner.ts';
+import { classifyStop } from '#lib/domain/classify-stop.ts';
 import { newJobId } from '#lib/domain/ids.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
@@ -62,6 +65,22 @@ function processGone(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The job spawners `parent` has forked (their command line names spawner-process.ts) and that are still running. */
+function spawnersOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parentPid === parent && !processGone(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawner-process.ts');
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe('ProcessTaskRunner', () => {
@@ -540,6 +559,67 @@ describe('ProcessTaskRunner', () => {
 
       // Assess
       assert.deepEqual(changes.map((change) => [change.lastStatus, change.exitCode ?? null]), [['RUNNING', null], ['STOPPED', 4]]);
+    });
+  });
+
+  describe('the job spawner (the small process that starts the jobs)', () => {
+    it('when it dies, the job it watched is STOPPED with no exit code (FAILED/INTERNAL) and killed; the next job starts from a new spawner', async () => {
+      // Prepare
+      const before = new Set(spawnersOf(process.pid));
+      const ownRunner = new ProcessTaskRunner({ dataDir, logger: silentLogger });
+      const spawner = await eventually('the runner to fork its spawner', () => spawnersOf(process.pid).find((pid) => !before.has(pid)));
+      const request = aRequest(['sh', '-c', 'echo ready; sleep 30']);
+      const result = await ownRunner.runTask(request);
+      assert.ok(result.started && result.process, 'the job started');
+      await untilLogged(request.jobId, 'ready');
+
+      // Act
+      process.kill(spawner, 'SIGKILL');
+      const stopped = await untilStopped(ownRunner, result.taskArn);
+      const next = aRequest(['sh', '-c', 'echo after; exit 3']);
+      const nextArn = await started(ownRunner, next);
+      const nextStopped = await untilStopped(ownRunner, nextArn);
+
+      // Assess
+      assert.equal(stopped.exitCode, null);
+      assert.equal(stopped.stopCode, SPAWNER_LOST);
+      assert.equal(classifyStop(stopped).failure?.category, 'INTERNAL');
+      const jobPid = result.process.pid;
+      await eventually(`the lost job ${jobPid} to be killed`, () => (processGone(jobPid) ? true : undefined));
+      assert.equal(nextStopped.exitCode, 3);
+      assert.deepEqual(await messagesOf(next.jobId), ['after']);
+      await ownRunner.stopAll('test cleanup');
+      ownRunner.close();
+    });
+
+    it('ends with its server: a server SIGKILLed leaves no spawner behind, and its job runs on (an orphan, as before)', async () => {
+      // Prepare: a server of its own, which reports its spawner's pid and its job's, then waits to be killed.
+      const runnerModule = new URL('../../lib/adapters/local/process-task-runner.ts', import.meta.url).href;
+      const script = `
+        import { ProcessTaskRunner } from ${JSON.stringify(runnerModule)};
+        const runner = new ProcessTaskRunner({ dataDir: ${JSON.stringify(dataDir)}, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+        const result = await runner.runTask({ jobId: ${JSON.stringify(newJobId())}, profile: 'default', command: ['sleep', '30'], env: {}, publicIp: false });
+        console.log(JSON.stringify({ job: result.process.pid }));
+        setInterval(() => undefined, 1000);`;
+      const server = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let job: number | undefined;
+      try {
+        const [line] = (await once(createInterface({ input: server.stdout }), 'line')) as [string];
+        job = (JSON.parse(line) as { job: number }).job;
+        const serverPid = server.pid ?? 0;
+        const [spawner] = spawnersOf(serverPid);
+        assert.ok(spawner, 'the server forked a spawner');
+
+        // Act
+        server.kill('SIGKILL');
+
+        // Assess
+        await eventually(`its spawner ${spawner} to exit`, () => (processGone(spawner) ? true : undefined));
+        assert.equal(processGone(job), false, 'the job runs on');
+      } finally {
+        server.kill('SIGKILL');
+        if (job) process.kill(-job, 'SIGKILL');
+      }
     });
   });
 

@@ -9,14 +9,14 @@
  * Each child is its own process group (so a stop reaches its children), which also means it outlives
  * a server that is killed. The runner reports each one's pid, group and start time; a runner started
  * later stops such a process when asked to stop its task, if that pid still names the same process.
+ *
+ * The processes are started, and their output written to the logs, by a small spawner process
+ * (spawner-process.ts) forked once: forking from the server would copy the whole server, on its main
+ * thread, for every job. Stops still signal the job's process group from here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { constants as osConstants } from 'node:os';
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { isJobId } from '#lib/domain/ids.ts';
@@ -24,9 +24,10 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
 import type { RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
-import { logFilePath, truncationLine } from './file-log-reader.ts';
+import { logFilePath } from './file-log-reader.ts';
 import { identifyProcess } from './process-identity.ts';
-import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
+import { ensurePrivateDirectory } from './private-files.ts';
+import { Spawner, type JobExit } from './spawner.ts';
 
 export interface ProcessTaskRunnerOptions {
   /** Where work directories (`work/<job>`) and log files (`logs/<job>.log`) go. */
@@ -42,7 +43,10 @@ export interface ProcessTaskRunnerOptions {
    * timestamp and stream.
    */
   maxLogBytes?: number;
-  /** Told after each line of a job's output has reached its log file (so that a waiting reader finds it there). */
+  /**
+   * Told once lines of a job's output have reached its log file (so that a waiting reader finds them
+   * there): at least once after each line, once for the lines the spawner wrote in one turn of its loop.
+   */
   onLogWritten?: (jobId: string) => void;
   /**
    * Told of each change of a task's state (running, stopping, stopped), as ECS tells EventBridge:
@@ -56,7 +60,10 @@ interface LocalTask {
   jobId: string;
   /** Counts the task's state changes, as ECS's `version` does. */
   version: number;
-  child: ChildProcess;
+  /** The job's main process, the leader of its own process group. */
+  pid: number;
+  /** Set once the spawner has told its exit: its pid and group may then name other processes. */
+  exited: boolean;
   /** Reported with the task; undefined when the process had gone before it could be looked at. */
   process?: JobProcess;
   snapshot: TaskSnapshot;
@@ -76,21 +83,21 @@ const ORPHAN_POLL_MS = 50;
 const KILL_WAIT_MS = 2000;
 /** The stop code of a job whose command does not exist on this machine (local mode only). */
 export const COMMAND_NOT_FOUND = 'CommandNotFound';
-
-/** Lines longer than this are split, so one runaway line cannot exhaust memory. */
-const MAX_LINE_LENGTH = 64 * 1024;
-/** How long output already in the pipes may take to be read after the process exits. */
-const STREAM_DRAIN_MS = 2000;
+/** The stop code of a job whose spawner died while it ran: its output and exit code are lost (FAILED/INTERNAL). */
+export const SPAWNER_LOST = 'SpawnerExited';
+const SPAWNER_LOST_REASON = "the local job spawner exited while the job ran: its output from then on and its exit code are lost; the job was killed";
 
 export class ProcessTaskRunner implements TaskRunner {
   readonly #options: ProcessTaskRunnerOptions;
   readonly #tasks = new Map<string, LocalTask>();
   readonly #starting = new Map<string, Promise<RunTaskResult>>();
+  readonly #spawner: Spawner;
 
   constructor(options: ProcessTaskRunnerOptions) {
     this.#options = options;
     ensurePrivateDirectory(join(options.dataDir, 'logs'));
     ensurePrivateDirectory(join(options.dataDir, 'work'));
+    this.#spawner = new Spawner({ onLogWritten: (jobId) => options.onLogWritten?.(jobId) }, options.logger);
   }
 
   /** Like RunTask's clientToken: starting the same job again, even while it starts, gives the same task. */
@@ -111,26 +118,23 @@ export class ProcessTaskRunner implements TaskRunner {
     if (!file) return { started: false, failure: { category: 'START_FAILED', message: 'the command is empty' } };
     const cwd = join(this.#options.dataDir, 'work', request.jobId);
     ensurePrivateDirectory(cwd);
-    const logFile = createWriteStream(logFilePath(this.#options.dataDir, request.jobId), { flags: 'a', mode: PRIVATE_FILE_MODE });
-
-    const child = spawn(file, args, {
+    const spawned = await this.#spawner.spawn({
+      jobId: request.jobId,
+      file,
+      args,
       cwd,
       env: { ...(this.#options.baseEnv ?? process.env), ...request.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so a stop reaches the command's children too.
-      detached: true,
-      shell: false,
+      logFile: logFilePath(this.#options.dataDir, request.jobId),
+      maxLogBytes: this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
     });
-    const spawnError = await spawnOutcome(child);
-    if (spawnError) {
-      await closeStream(logFile);
+    if ('error' in spawned) {
       return {
         started: false,
         failure: {
           category: 'START_FAILED',
-          message: `could not start '${file}': ${describeSpawnError(spawnError)}`,
+          message: `could not start '${file}': ${describeSpawnError(spawned.error)}`,
           // What a shell answers with 127: the CLI exits 127 on it, as the command run here would.
-          ...(spawnError.code === 'ENOENT' ? { stopCode: COMMAND_NOT_FOUND } : {}),
+          ...(spawned.error.code === 'ENOENT' ? { stopCode: COMMAND_NOT_FOUND } : {}),
         },
       };
     }
@@ -140,15 +144,16 @@ export class ProcessTaskRunner implements TaskRunner {
       taskArn,
       jobId: request.jobId,
       version: 0,
-      child,
+      pid: spawned.pid,
+      exited: false,
       snapshot: { taskArn, lastStatus: 'RUNNING', startedAt, network: { privateIp: '127.0.0.1', publicIp: null } },
       stopped: Promise.resolve(),
     };
-    task.stopped = this.#watch(task, request.jobId, logFile);
+    task.stopped = spawned.exit.then((exit) => this.#exited(task, exit));
     this.#tasks.set(taskArn, task);
     this.#changed(task);
     // Only once it is watched: a quick command may exit meanwhile.
-    const identity = await processOf(child);
+    const identity = await processOf(spawned.pid);
     if (identity) task.process = identity;
     return { started: true, taskArn, ...(identity ? { process: identity } : {}) };
   }
@@ -165,8 +170,8 @@ export class ProcessTaskRunner implements TaskRunner {
     if (task.snapshot.lastStatus === 'STOPPED' || task.snapshot.stopCode === 'UserInitiated') return;
     task.snapshot = { ...task.snapshot, lastStatus: 'STOPPING', stopCode: 'UserInitiated', stoppedReason: reason };
     this.#changed(task);
-    signalGroup(task.child, 'SIGTERM');
-    task.killTimer = setTimeout(() => signalGroup(task.child, 'SIGKILL'), this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    signalGroup(task, 'SIGTERM');
+    task.killTimer = setTimeout(() => signalGroup(task, 'SIGKILL'), this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     task.killTimer.unref();
   }
 
@@ -201,64 +206,39 @@ export class ProcessTaskRunner implements TaskRunner {
     await Promise.all(running.map((task) => task.stopped));
   }
 
-  /**
-   * Records each output line; reports STOPPED only once the process has exited and its log is
-   * flushed. The limit counts the bytes the job wrote, not the stored JSON (about 60 bytes more a
-   * line, ten times the output of `seq`). Past it the output is still read (a full pipe would block
-   * the job) but discarded, and the file's last line marks the cut.
-   */
-  async #watch(task: LocalTask, jobId: string, logFile: WriteStream): Promise<void> {
-    const { child } = task;
-    const maxLogBytes = this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
-    const { onLogWritten } = this.#options;
-    // The write callback runs once the line is in the file, not merely buffered.
-    const written = (error?: Error | null) => {
-      if (!error) onLogWritten?.(jobId);
-    };
-    let outputBytes = 0;
-    let truncated = false;
-    /** `bytes`: what the job wrote for this piece of a line, its newline included. */
-    const record = (stream: 'stdout' | 'stderr', message: string, bytes: number) => {
-      if (truncated) return;
-      if (outputBytes + bytes > maxLogBytes) {
-        truncated = true;
-        logFile.write(truncationLine(new Date(), maxLogBytes), written);
-        return;
-      }
-      outputBytes += bytes;
-      logFile.write(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`, written);
-    };
-    const streams = (['stdout', 'stderr'] as const).map(async (stream) => {
-      const source = child[stream];
-      if (!source) return;
-      const lines = createInterface({ input: source, crlfDelay: Infinity });
-      for await (const line of lines) {
-        for (let offset = 0; offset === 0 || offset < line.length; offset += MAX_LINE_LENGTH) {
-          const message = line.slice(offset, offset + MAX_LINE_LENGTH);
-          const last = offset + MAX_LINE_LENGTH >= line.length;
-          record(stream, message, Buffer.byteLength(message) + (last ? 1 : 0));
-        }
-      }
-    });
-    const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    // As when a container's main process exits: whatever it left running in its group goes too,
-    // so a background child holding stdout open cannot keep the task alive.
-    killGroup(child.pid);
-    await Promise.race([Promise.all(streams), delay(STREAM_DRAIN_MS, undefined, { ref: false })]);
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-    await closeStream(logFile);
+  /** Ends the job spawner once no task runs (the server is done); a later runTask forks another. */
+  close(): void {
+    this.#spawner.close();
+  }
+
+  /** Reports STOPPED once the spawner has told the job's exit (its log is flushed by then). */
+  #exited(task: LocalTask, outcome: JobExit): void {
+    task.exited = true;
     clearTimeout(task.killTimer);
-    task.snapshot = {
-      ...task.snapshot,
-      lastStatus: 'STOPPED',
-      stoppedAt: new Date().toISOString(),
-      // A signal death reports 128 + the signal's number, as a container runtime does (SIGKILL → 137).
-      exitCode: exitCode ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : null),
-      ...(task.snapshot.stopCode ? {} : { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }),
-    };
+    if (outcome === 'lost') {
+      // Nothing reads its output any more, and nothing would see it exit.
+      killGroup(task.pid);
+      task.snapshot = {
+        ...task.snapshot,
+        lastStatus: 'STOPPED',
+        stoppedAt: new Date().toISOString(),
+        exitCode: null,
+        // A stop asked for stays the reason (a cancel stays a cancel).
+        ...(task.snapshot.stopCode ? {} : { stopCode: SPAWNER_LOST, stoppedReason: SPAWNER_LOST_REASON }),
+      };
+    } else {
+      const { code, signal } = outcome;
+      task.snapshot = {
+        ...task.snapshot,
+        lastStatus: 'STOPPED',
+        stoppedAt: new Date().toISOString(),
+        // A signal death reports 128 + the signal's number, as a container runtime does (SIGKILL → 137).
+        exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : null),
+        ...(task.snapshot.stopCode ? {} : { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }),
+      };
+    }
     this.#changed(task);
-    this.#options.logger.debug('local task stopped', { taskArn: task.taskArn, exitCode: task.snapshot.exitCode, signal });
+    this.#options.logger.debug('local task stopped', { taskArn: task.taskArn, exitCode: task.snapshot.exitCode, outcome });
   }
 
   /** Tells the task's new state, numbered as ECS numbers its events. */
@@ -272,25 +252,16 @@ export function localTaskArn(jobId: string): string {
   return `arn:local:ecs:local:000000000000:task/local/${jobId}`;
 }
 
-/** Resolves with the spawn error, or undefined once the process is running. */
-async function spawnOutcome(child: ChildProcess): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-  });
-}
-
-function describeSpawnError(error: NodeJS.ErrnoException): string {
+function describeSpawnError(error: { code?: string | undefined; message: string }): string {
   if (error.code === 'ENOENT') return 'no such file or command';
   if (error.code === 'EACCES') return 'permission denied';
   return error.code ?? error.message;
 }
 
 /** The child's pid, group (its own: it is spawned detached) and start time; undefined if it has gone already. */
-async function processOf(child: ChildProcess): Promise<JobProcess | undefined> {
-  if (child.pid === undefined) return undefined;
-  const identity = await identifyProcess(child.pid);
-  return identity ? { pid: child.pid, processGroup: child.pid, startTime: identity.startTime } : undefined;
+async function processOf(pid: number): Promise<JobProcess | undefined> {
+  const identity = await identifyProcess(pid);
+  return identity ? { pid, processGroup: pid, startTime: identity.startTime } : undefined;
 }
 
 /** Whether the recorded process is still there: its pid names a live process that started when it did. */
@@ -317,26 +288,19 @@ function signalProcessGroup(processGroup: number, signal: NodeJS.Signals): void 
   }
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+function signalGroup(task: LocalTask, signal: NodeJS.Signals): void {
+  if (task.exited) return;
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-task.pid, signal);
   } catch {
     // The group is already gone: the process exited between the check and the signal.
   }
 }
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
+function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // Nothing left in the group.
   }
-}
-
-async function closeStream(stream: WriteStream): Promise<void> {
-  if (stream.closed) return;
-  stream.end();
-  await once(stream, 'close');
 }
