@@ -1,6 +1,6 @@
 /**
  * `npm run token -- <create|list|revoke>`: manages the bearer tokens of local mode (the data
- * directory's store, through the running server if there is one) or, with `--stage`, of a deployed
+ * directory's jobs.db, whether its server runs or not) or, with `--stage`, of a deployed
  * stage (its DynamoDB table, with the AWS credentials of the environment).
  *
  *   npm run token -- create --name ci --profiles default[,ssh|*] [--max-active 5] [--stage prod] [--region eu-west-1]
@@ -157,7 +157,7 @@ function targetOf(values: { stage?: string | undefined; region?: string | undefi
     };
   }
   const dataDir = localDataDir(io);
-  return { description: `local mode in ${dataDir}`, ...localTokenStore(dataDir) };
+  return { description: `local mode in ${dataDir}`, ...localTokenStore(dataDir, (message) => io.stderr(`${message}\n`)) };
 }
 
 function localDataDir(io: TokenCommandIo): string {

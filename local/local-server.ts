@@ -116,7 +116,7 @@ function hostNamesFor(host: string): string[] {
 /**
  * The token of the person running the server: every profile, kept in clear in the data directory
  * (readable only by its owner) so that each start can print it. A new one is made when the file is
- * missing, or its token is not in the store (a fresh `db/`) or was revoked; the previous `local`
+ * missing, or its token is not in the store (a fresh `jobs.db`) or was revoked; the previous `local`
  * token, whose clear value is then lost, is revoked. The file is written on every start, so one
  * left readable by others (an older version, a copy) ends up 0600 too.
  */

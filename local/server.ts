@@ -15,6 +15,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeDataDirectoryPrivate, SERVER_URL_FILE, writePrivateFileAtomically } from '#lib/composition/data-directory.ts';
+import { describeLegacyImport } from '#lib/composition/legacy-store.ts';
 import { TASK_RUNNERS, type TaskRunnerKind } from '#lib/composition/local.ts';
 import { createLogger } from '#lib/logger.ts';
 import { parseRateLimit, type RateLimit } from '#local/rate-limiter.ts';
@@ -61,6 +62,8 @@ const jobs =
   runner === 'ecs'
     ? `as Fargate tasks in cluster ${process.env.ECS_CLUSTER} (profiles ${[...server.dependencies.profiles.keys()].join(', ')})`
     : 'as child processes of this server';
+const { legacyImport } = server.dependencies;
+if (legacyImport) console.log(`fargate-jobs: ${describeLegacyImport(legacyImport)}\n`);
 console.log(`fargate-jobs local mode
   API:    ${server.url}
   Token:  ${server.token}
@@ -107,7 +110,7 @@ function onShutdownRequest(decision: ShutdownDecision, cause: string): void {
 
 /**
  * The data directory for this process alone, taken before the store is opened (a second server
- * would fail inside LevelDB). Released on every exit that runs Node's exit handlers (a stop, a
+ * would run the jobs of the first as interrupted ones). Released on every exit that runs Node's exit handlers (a stop, a
  * failed start, a forced exit); the lock a `kill -9` leaves is taken over by the next start.
  */
 async function lockDataDirectory(): Promise<ServerLock> {

@@ -1,6 +1,6 @@
 /**
- * The composition root of local mode (`npm start`): the job store and tokens in dynalite on disk, the
- * ASL run in-process, and jobs run by one of two task runners:
+ * The composition root of local mode (`npm start`): the jobs and tokens in one SQLite file
+ * (`<data dir>/jobs.db`, copied once from the `db/` folder of earlier versions), the ASL run in-process, and jobs run by one of two task runners:
  *
  * - `process` (the default): each job a child process of the server, its output in a log file;
  * - `ecs` (FARGATE_JOBS_RUNNER=ecs): each job a real Fargate task, through the same ECS, EC2 and
@@ -14,20 +14,20 @@
  * FARGATE_JOBS_MAX_WAITS_PER_TOKEN (default 10, `none` for no limit) requests waiting at once, counted
  * in the store as on AWS.
  *
- * No Lambda bundle imports this module (dynalite brings a native module).
+ * No Lambda bundle imports this module.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { localProfiles } from '#config/profiles.ts';
-import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
-import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import { cachedJobStore } from '#lib/adapters/local/cached-job-store.ts';
-import type { EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
-import { LOCAL_TABLE_NAME, openOwnedStore } from '#lib/adapters/local/local-store.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
 import { MemoryWaitSlots } from '#lib/adapters/local/memory-wait-slots.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
+import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
+import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
+import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
 import { optionalLimit, optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
@@ -49,6 +49,7 @@ import { botTokenApi, notifierFor } from './notifications.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
 import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-directory.ts';
+import { importLegacyStore, type LegacyImport } from './legacy-store.ts';
 
 export { writePrivateFileAtomically } from './data-directory.ts';
 
@@ -74,7 +75,10 @@ type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'maxWaitsP
 export interface LocalDependencies extends Required<Omit<Dependencies, OptionalLocalPorts>>, Pick<Dependencies, OptionalLocalPorts> {
   workflow: LocalWorkflow;
   runner: TaskRunnerKind;
-  database: EmbeddedDynamoDb;
+  /** `<data dir>/jobs.db`, open. */
+  database: DatabaseSync;
+  /** What this start copied from the `db/` folder of an earlier version, if it did. */
+  legacyImport?: LegacyImport;
   /** The Slack app, when SLACK_SIGNING_SECRET is set: the server then serves Slack's routes. */
   slack?: SlackApp;
   /** Tells the notifications the server's URL (for links to a job's logs) unless FARGATE_JOBS_PUBLIC_URL gives one. */
@@ -84,7 +88,7 @@ export interface LocalDependencies extends Required<Omit<Dependencies, OptionalL
 }
 
 export interface LocalOptions {
-  /** Everything local mode keeps: `db/` (the store), `logs/`, `work/`; made private (0700). */
+  /** Everything local mode keeps: `jobs.db` (jobs and tokens), `logs/`, `work/`; made private (0700). */
   dataDir: string;
   logger?: Logger;
   /** Where a line for the user goes (the data directory was tightened): stderr by default. */
@@ -93,7 +97,6 @@ export interface LocalOptions {
   runner?: TaskRunnerKind;
   /** The profiles of the `process` runner; the shipped local ones by default. */
   profiles?: Profile[];
-  tableName?: string;
   stopGraceMs?: number;
   /** The most a job's log file holds, in bytes: FARGATE_JOBS_MAX_LOG_BYTES, else 100 MiB. */
   maxLogBytes?: number;
@@ -130,18 +133,21 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   let onTaskStateChange: (change: TaskStateChange) => void = () => undefined;
   const runner =
     runnerKind === 'ecs' ? await ecsRunner(logger) : processRunner(options, settings.maxLogBytes, logger, (change) => onTaskStateChange(change));
-  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
-  const database = await openOwnedStore(options.dataDir, tableName);
+  const database = openJobsDatabase(options.dataDir);
+  const legacyImport = await importLegacyStore(options.dataDir, database).catch((error: unknown) => {
+    database.close();
+    throw error;
+  });
   // Only this process writes job records (one server per data directory): its writes are all the changes there are.
   const recordChanges = new JobChangeHub();
-  // …and so what it wrote last is each record as it is: reads of a known job need no store round trip.
-  const store = publishingJobStore(cachedJobStore(new DynamoDbJobStore({ client: database.client, tableName })), recordChanges);
-  const tokens = new DynamoDbTokenStore({ client: database.client, tableName });
+  // …and so what it wrote last is each record as it is: reads of a known job parse no JSON.
+  const store = publishingJobStore(cachedJobStore(new SqliteJobStore({ database })), recordChanges);
+  const tokens = new SqliteTokenStore({ database });
   // …and answers every waiting request itself: its own count of a token's waits is the whole count.
   const waitSlots = new MemoryWaitSlots();
   const { taskRunner, logReader, profiles } = runner;
-  const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch(async (error: unknown) => {
-    await database.close();
+  const retention = await startRetention({ store, taskRunner, logger }, settings.retentionDays).catch((error: unknown) => {
+    database.close();
     throw error;
   });
   const notifications = localNotifications(options, settings, logger);
@@ -180,11 +186,12 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     logger,
     runner: runnerKind,
     database,
+    ...(legacyImport ? { legacyImport } : {}),
     async close() {
       await retention.stop();
       await runner.stopAll(store, 'fargate-jobs: the local server is shutting down');
       await workflow.idle();
-      await database.close();
+      database.close();
     },
   };
 }

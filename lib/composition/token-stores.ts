@@ -1,13 +1,17 @@
 /**
  * The token stores `npm run token` manages: a deployed stage's (its DynamoDB table, with the AWS
- * credentials of the environment) or local mode's (the data directory's store, through the running
- * server when there is one), with the profile names a token of each may be scoped to.
+ * credentials of the environment) or local mode's (the data directory's jobs.db, opened directly
+ * whether a server runs or not: SQLite's locking keeps their writes apart), with the profile names a
+ * token of each may be scoped to.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsProfileNames, localProfiles } from '#config/profiles.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import type { TokenStore } from '#lib/domain/ports.ts';
-import { makeDataDirectoryPrivate } from './data-directory.ts';
+import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
+import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
+import { makeDataDirectoryPrivate, noticeOnStderr, type Notice } from './data-directory.ts';
+import { describeLegacyImport, importLegacyStore } from './legacy-store.ts';
 
 export interface TokenStoreTarget {
   /** What a token's scope may name besides `*`. */
@@ -25,16 +29,23 @@ export function stageTokenStore(options: { tableName: string; region: string; cl
   };
 }
 
-export function localTokenStore(dataDir: string): TokenStoreTarget {
+/** `notice` tells of a copy of an earlier version's `db/` (stderr by default: stdout is the command's answer). */
+export function localTokenStore(dataDir: string, notice: Notice = noticeOnStderr): TokenStoreTarget {
   return {
     profileNames: localProfiles.map((profile) => profile.name),
     open: async () => {
-      // Loaded here: the local store brings dynalite, which a stage never needs.
-      const { openSharedStore } = await import('#lib/adapters/local/local-store.ts');
-      // Opened directly (no server running), the store writes into the directory: private first.
-      makeDataDirectoryPrivate(dataDir);
-      const local = await openSharedStore(dataDir);
-      return { store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }), close: local.close };
+      // The file may be created here: the directory is made private first.
+      makeDataDirectoryPrivate(dataDir, notice);
+      const database = openJobsDatabase(dataDir);
+      try {
+        // Before the first start of an upgrade too: the tokens listed and revoked are all there are.
+        const copy = await importLegacyStore(dataDir, database);
+        if (copy) notice(`fargate-jobs: ${describeLegacyImport(copy)}`);
+      } catch (error) {
+        database.close();
+        throw error;
+      }
+      return { store: new SqliteTokenStore({ database }), close: async () => database.close() };
     },
   };
 }

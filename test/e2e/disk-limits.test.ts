@@ -8,9 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { jobKey, listedJobKey } from '#lib/adapters/aws/dynamodb-table.ts';
-import { openSharedStore } from '#lib/adapters/local/local-store.ts';
+import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { runCli, serverEnv } from '../helpers/cli.ts';
@@ -104,21 +102,20 @@ describe('FARGATE_JOBS_RETENTION_DAYS', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Makes a stored job look as if it had been created and had finished `days` ago (the index key included). */
-  async function age(jobId: string, days: number): Promise<void> {
+  /** Makes a stored job look as if it had been created and had finished `days` ago (its listing key included). */
+  function age(jobId: string, days: number): void {
     const at = new Date(Date.now() - days * DAY_MS).toISOString();
-    const store = await openSharedStore(dataDir);
+    const database = openJobsDatabase(dataDir);
     try {
-      await DynamoDBDocumentClient.from(store.client).send(
-        new UpdateCommand({
-          TableName: store.tableName,
-          Key: jobKey(jobId),
-          UpdateExpression: 'SET createdAt = :at, startedAt = :at, stoppedAt = :at, updatedAt = :at, gsi1sk = :sortKey',
-          ExpressionAttributeValues: { ':at': at, ':sortKey': listedJobKey({ id: jobId, createdAt: at }).gsi1sk },
-        }),
-      );
+      const { changes } = database
+        .prepare(
+          `UPDATE jobs SET list_key = ? || '#' || id,
+             document = json_set(document, '$.createdAt', ?, '$.startedAt', ?, '$.stoppedAt', ?, '$.updatedAt', ?) WHERE id = ?`,
+        )
+        .run(at, at, at, at, at, jobId);
+      assert.equal(changes, 1);
     } finally {
-      await store.close();
+      database.close();
     }
   }
 
@@ -129,8 +126,8 @@ describe('FARGATE_JOBS_RETENTION_DAYS', () => {
     const old = await first.waitForJob((await submit(first, ['sh', '-c', 'echo old > made-by-the-job; echo old'])).id, isStopped);
     const recent = await first.waitForJob((await submit(first, ['sh', '-c', 'echo recent > made-by-the-job; echo recent'])).id, isStopped);
     await first.stop();
-    await age(old.id, 40);
-    await age(recent.id, 20);
+    age(old.id, 40);
+    age(recent.id, 20);
     const files = (id: string) => [join(dataDir, 'work', id), join(dataDir, 'logs', `${id}.log`)];
     assert.deepEqual(files(old.id).map(existsSync), [true, true], 'the old job left its files');
 

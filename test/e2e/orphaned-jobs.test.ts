@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
-import { openSharedStore } from '#lib/adapters/local/local-store.ts';
+import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
+import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
@@ -100,12 +100,11 @@ describe('after the local server is killed (kill -9)', () => {
     killGroup(reused.pid);
     unrelated = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
     const unrelatedPid = unrelated.pid ?? 0;
-    const local = await openSharedStore(dataDir);
+    const database = openJobsDatabase(dataDir);
     try {
-      const store = new DynamoDbJobStore({ client: local.client, tableName: local.tableName });
-      await store.update(reused.id, { process: { pid: unrelatedPid, processGroup: unrelatedPid, startTime: '1' } });
+      await new SqliteJobStore({ database }).update(reused.id, { process: { pid: unrelatedPid, processGroup: unrelatedPid, startTime: '1' } });
     } finally {
-      await local.close();
+      database.close();
     }
 
     // Act

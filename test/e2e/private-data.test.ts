@@ -26,7 +26,7 @@ function tighteningNotices(output: string, dataDir: string): number {
 }
 
 describe('the modes of local data', () => {
-  it('are 0700 for the data directory, db/, logs/, work/ and a job work dir, 0600 for the token, endpoint file and job log', async (context) => {
+  it('are 0700 for the data directory, logs/, work/ and a job work dir, 0600 for the token, jobs.db with its -wal and -shm, and the job log', async (context) => {
     // Prepare
     const dataDir = scratchDataDir(context);
     const server = await startServer({ dataDir });
@@ -39,16 +39,17 @@ describe('the modes of local data', () => {
 
       // Assess
       const modes = Object.fromEntries(
-        ['.', 'db', 'logs', 'work', `work/${job.id}`, 'token', 'dynamodb-endpoint', `logs/${job.id}.log`].map((path) => [path, modeOf(join(dataDir, path))]),
+        ['.', 'logs', 'work', `work/${job.id}`, 'token', 'jobs.db', 'jobs.db-wal', 'jobs.db-shm', `logs/${job.id}.log`].map((path) => [path, modeOf(join(dataDir, path))]),
       );
       assert.deepEqual(modes, {
         '.': 0o700,
-        db: 0o700,
         logs: 0o700,
         work: 0o700,
         [`work/${job.id}`]: 0o700,
         token: 0o600,
-        'dynamodb-endpoint': 0o600,
+        'jobs.db': 0o600,
+        'jobs.db-wal': 0o600,
+        'jobs.db-shm': 0o600,
         [`logs/${job.id}.log`]: 0o600,
       });
       assert.equal(tighteningNotices(server.output(), dataDir), 0, server.output());
@@ -83,7 +84,7 @@ describe('the modes of local data', () => {
     assert.equal(modeOf(join(dataDir, 'token')), 0o600);
   });
 
-  it('lets npm run token create and list with no server running, opening the store itself in a private directory', async (context) => {
+  it('lets npm run token create and list with no server running, creating jobs.db (0600) in a private directory', async (context) => {
     // Prepare
     const dataDir = scratchDataDir(context);
 
@@ -99,8 +100,8 @@ describe('the modes of local data', () => {
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual((JSON.parse(listed.stdout) as { name: string }[]).map((token) => token.name), ['offline']);
     assert.equal(modeOf(dataDir), 0o700);
-    assert.equal(modeOf(join(dataDir, 'db')), 0o700);
+    assert.equal(modeOf(join(dataDir, 'jobs.db')), 0o600);
     assert.equal(withCreated.status, 200, withCreated.text);
-    assert.ok(!existsSync(join(dataDir, 'dynamodb-endpoint')), 'no endpoint file is left behind');
+    assert.ok(!existsSync(join(dataDir, 'db')), 'no store of the earlier layout is made');
   });
 });

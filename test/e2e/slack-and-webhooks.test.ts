@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { silentLogger, type Logger } from '#lib/domain/logger.ts';
 import { startLocalServer, type LocalServer } from '#local/local-server.ts';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack.ts';
@@ -104,10 +105,16 @@ async function jobsOfUser(user: string): Promise<Array<{ id: string; status: str
   return (body.jobs as Array<{ id: string; status: string; submittedBy: string }>).filter((job) => job.submittedBy === `slack:${user}`);
 }
 
+/**
+ * Polls until the job is terminal with its stop recorded. The wait holds only while it is RUNNING:
+ * between polls of any other state a pause, or the loop (a few hundred polls a second on jobs.db)
+ * spends the token's rate limit and the next test's request gets 429.
+ */
 async function finished(jobId: string): Promise<Record<string, unknown>> {
   for (;;) {
     const { body } = await api(`/jobs/${jobId}?wait=20&ifStatus=RUNNING`);
     if (TERMINAL.includes(String(body.status)) && body.stoppedAt) return body;
+    await delay(20);
   }
 }
 

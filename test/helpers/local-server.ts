@@ -53,6 +53,8 @@ export interface WaitOptions {
 }
 
 export interface LocalServerProcess {
+  /** The server's process (node local/server.ts itself, no npm in between). */
+  pid: number;
   url: string;
   token: string;
   dataDir: string;
@@ -122,6 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<LocalServ
   };
 
   return {
+    pid: child.pid ?? 0,
     url,
     token,
     dataDir,

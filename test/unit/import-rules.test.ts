@@ -118,7 +118,7 @@ describe('the import rules of the layers', () => {
       { from: 'lib/adapters/aws/ecs-task-runner.ts', to: 'config/profiles.ts' },
       { from: 'lib/adapters/aws/sfn-workflow.ts', to: 'handlers/http/create-job.ts' },
       { from: 'lib/http/get-job.ts', to: 'lib/adapters/aws/dynamodb-job-store.ts' },
-      { from: 'local/local-server.ts', to: 'lib/adapters/local/local-store.ts' },
+      { from: 'local/local-server.ts', to: 'lib/adapters/local/sqlite-database.ts' },
     ];
 
     const found = violations(broken);

@@ -1,7 +1,7 @@
 /**
  * `npm run token` (cli/token.ts, through runTokenCommand): against a stage's DynamoDB table with the
- * document client mocked (aws-sdk-client-mock), and in local mode against a data directory's own
- * store, which the command opens (dynalite) and closes again.
+ * document client mocked (aws-sdk-client-mock), and in local mode against a data directory's
+ * jobs.db, which the command opens and closes again.
  */
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,8 +16,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { runTokenCommand, type TokenCommandIo } from '#cli/token.ts';
 import { LOCAL_SERVER_TOKEN_NAME, TOKEN_PATTERN, TokenService } from '#lib/domain/tokens.ts';
 import type { TokenRecord } from '#lib/domain/ports.ts';
-import { openSharedStore } from '#lib/adapters/local/local-store.ts';
-import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
+import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
+import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
 
 const STAGE_TABLE = 'fargate-jobs-dev-jobs';
 const STAGE = ['--stage', 'dev', '--region', 'eu-west-1'];
@@ -383,17 +383,21 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Reads the directory's store the way the local server does, and closes it again. */
-  async function authenticateLocally(token: string) {
-    const local = await openSharedStore(dataDir);
+  /** The directory's tokens as the local server reads them, the file closed again after `use`. */
+  async function withLocalTokens<T>(use: (tokens: TokenService) => Promise<T>): Promise<T> {
+    const database = openJobsDatabase(dataDir);
     try {
-      return await new TokenService({ store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }) }).authenticate(`Bearer ${token}`);
+      return await use(new TokenService({ store: new SqliteTokenStore({ database }) }));
     } finally {
-      await local.close();
+      database.close();
     }
   }
 
-  it('creates, lists and revokes tokens in the directory store, opening and closing it for each command', async () => {
+  function authenticateLocally(token: string) {
+    return withLocalTokens((tokens) => tokens.authenticate(`Bearer ${token}`));
+  }
+
+  it('creates, lists and revokes tokens in the directory\'s jobs.db, opening and closing it for each command', async () => {
     // Prepare
     const env = { FARGATE_JOBS_DATA_DIR: dataDir };
     const created = aTerminal(env);
@@ -424,18 +428,13 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     assert.equal(afterwards?.name, 'laptop');
     assert.ok(afterwards?.revokedAt);
     assert.deepEqual(afterRevoke, { authenticated: false, failure: 'REVOKED' });
-    assert.ok(!existsSync(join(dataDir, 'dynamodb-endpoint')), 'no endpoint file is left to point at a closed store');
+    assert.ok(existsSync(join(dataDir, 'jobs.db')));
     for (const terminal of [created, listed, revoked, listedAgain]) assert.deepEqual(terminal.clientRegions, []);
   });
 
   it("warns, on revoking the local server's own token (local), that the server's requests now fail and that restarting npm start makes a new one", async () => {
     // Prepare: the token the server makes for its user, as it makes it.
-    const local = await openSharedStore(dataDir);
-    try {
-      await new TokenService({ store: new DynamoDbTokenStore({ client: local.client, tableName: local.tableName }) }).create({ name: LOCAL_SERVER_TOKEN_NAME, profiles: ['*'] });
-    } finally {
-      await local.close();
-    }
+    await withLocalTokens((tokens) => tokens.create({ name: LOCAL_SERVER_TOKEN_NAME, profiles: ['*'] }));
     const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
 
     // Act
@@ -449,6 +448,23 @@ describe('npm run token in local mode (FARGATE_JOBS_DATA_DIR, no server running)
     assert.match(stderr, /refused with 401/);
     assert.match(stderr, /Restart `npm start` to get a new one: it makes and prints a new token/);
     assert.deepEqual(terminal.stdout, []);
+  });
+
+  it('works while another connection (the running server) holds jobs.db open, and the server sees the token at once', async () => {
+    // Prepare: the server's connection, open for the whole command.
+    const server = openJobsDatabase(dataDir);
+    const terminal = aTerminal({ FARGATE_JOBS_DATA_DIR: dataDir });
+    try {
+      // Act
+      const code = await runTokenCommand(['create', '--name', 'ci', '--profiles', 'default'], terminal.io);
+      const seen = await new TokenService({ store: new SqliteTokenStore({ database: server }) }).authenticate(`Bearer ${terminal.stdout.join('').trimEnd()}`);
+
+      // Assess
+      assert.equal(code, 0, terminal.stderr.join(''));
+      assert.deepEqual(seen, { authenticated: true, caller: { name: 'ci', profiles: ['default'] } });
+    } finally {
+      server.close();
+    }
   });
 
   it('exits 1 naming the directory when its store cannot be opened', async () => {

@@ -1,6 +1,7 @@
 /**
- * An embedded DynamoDB-compatible store (dynalite, LevelDB on disk) on a loopback port, so the local
- * mode and the tests use the very DynamoDB adapter that runs on AWS.
+ * An embedded DynamoDB-compatible store (dynalite, LevelDB on disk), so the tests run the very
+ * DynamoDB adapter that runs on AWS, and local mode can read the `<data dir>/db` folder earlier
+ * versions kept their records in (openEmbeddedDynamoDbPrivately: no TCP port at all).
  *
  * dynalite checks no credentials and answers any web page's `Origin` with CORS `*`: anyone on the
  * machine who finds its port (another user, any process, a page in a browser) could read every job
@@ -9,8 +10,11 @@
  * preflights) are refused whatever they carry, and a refused request never reaches dynalite.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createConnection, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
@@ -51,6 +55,55 @@ export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Pr
   };
 }
 
+/**
+ * Opens the dynalite store in `path` for this process alone, reached through a Unix socket in a new
+ * directory only its user may enter (0700, removed on close) rather than a TCP port, and still
+ * behind a secret: for reading an earlier version's data once, not for serving.
+ */
+export async function openEmbeddedDynamoDbPrivately(path: string): Promise<Pick<EmbeddedDynamoDb, 'client' | 'close'>> {
+  const secret = randomBytes(SECRET_BYTES).toString('hex');
+  const socketDirectory = mkdtempSync(join(tmpdir(), 'fargate-jobs-store-'));
+  const socketPath = join(socketDirectory, 'store.sock');
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardRequests(server, secret);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } catch (error) {
+    rmSync(socketDirectory, { recursive: true, force: true });
+    throw error;
+  }
+  const client = embeddedDynamoDbClient('http://localhost', { secret, requestHandler: { httpAgent: new UnixSocketAgent(socketPath) } });
+  return {
+    client,
+    async close() {
+      client.destroy();
+      server.closeAllConnections?.();
+      try {
+        await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      } finally {
+        rmSync(socketDirectory, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Connects every request to one Unix socket, whatever host its URL names. */
+class UnixSocketAgent extends Agent {
+  readonly #socketPath: string;
+
+  constructor(socketPath: string) {
+    super();
+    this.#socketPath = socketPath;
+  }
+
+  override createConnection(): Socket {
+    return createConnection(this.#socketPath);
+  }
+}
+
 /** Puts the secret check in front of dynalite's own request listener(s). */
 function guardRequests(server: Server, secret: string): void {
   const dynaliteListeners = server.listeners('request') as RequestListener[];
@@ -75,7 +128,7 @@ function refusalOf(request: IncomingMessage, expected: Buffer): string | undefin
   }
   const presented = request.headers[STORE_SECRET_HEADER];
   if (typeof presented !== 'string' || !secretMatches(presented, expected)) {
-    return `the fargate-jobs store needs the secret of its running server in the ${STORE_SECRET_HEADER} header (it is in <data dir>/dynamodb-endpoint, readable only by the server's user)`;
+    return `the fargate-jobs store needs the secret of its running server in the ${STORE_SECRET_HEADER} header (only the process that opened it has it)`;
   }
   return undefined;
 }
@@ -98,7 +151,7 @@ function refuse(response: ServerResponse, message: string): void {
  * A client of an embedded store at `endpoint`, sending its `secret` with every request (dynalite
  * itself takes any region and credentials).
  */
-export function embeddedDynamoDbClient(endpoint: string, options: { secret: string; maxAttempts?: number }): DynamoDBClient {
+export function embeddedDynamoDbClient(endpoint: string, options: { secret: string; maxAttempts?: number; requestHandler?: { httpAgent: Agent } }): DynamoDBClient {
   const { secret, ...clientOptions } = options;
   const client = new DynamoDBClient({
     endpoint,

@@ -77,3 +77,13 @@ export function inImmediateTransaction<T>(database: DatabaseSync, work: () => T)
     throw error;
   }
 }
+
+/** Whether the records of `source` (an earlier store of the data directory) were copied in already. */
+export function importRecorded(database: DatabaseSync, source: string): boolean {
+  return database.prepare('SELECT 1 FROM imports WHERE source = ?').get(source) !== undefined;
+}
+
+/** Records that the records of `source` were copied in, so no later start copies them again. */
+export function recordImport(database: DatabaseSync, source: string, importedAt: Date): void {
+  database.prepare('INSERT INTO imports (source, imported_at) VALUES (?, ?) ON CONFLICT (source) DO NOTHING').run(source, importedAt.toISOString());
+}

@@ -35,4 +35,12 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked_at IS NULL;
   CREATE INDEX tokens_by_created_at ON tokens (created_at, hash);
   `,
+  `
+  -- The earlier stores of the data directory whose records were copied in (the dynalite \`db/\`
+  -- folder of versions before jobs.db): each is copied once, on the first start that finds it.
+  CREATE TABLE imports (
+    source TEXT PRIMARY KEY,
+    imported_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
