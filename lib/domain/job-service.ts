@@ -14,8 +14,6 @@ import { separateSecrets } from './secrets.ts';
 import { waitSlotHold } from './wait-slots.ts';
 import { logPollDelayMs, realSleep, RECORD_POLL_MS, waitUntil, type JobChangeFeed, type WaitOptions } from './waiting.ts';
 
-export { isFinalized } from './job.ts';
-
 /** A job as a client asks for it: a request to a profile, with labels and perhaps an idempotency key. */
 export interface SubmitJobInput extends JobRequest {
   profile: string;
