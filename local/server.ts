@@ -17,11 +17,12 @@ import { join, resolve } from 'node:path';
 import { makeDataDirectoryPrivate, SERVER_URL_FILE, writePrivateFileAtomically } from '#lib/composition/data-directory.ts';
 import { describeLegacyImport } from '#lib/composition/legacy-store.ts';
 import { TASK_RUNNERS, type TaskRunnerKind } from '#lib/composition/local.ts';
+import { watchParent } from '#lib/domain/parent-watch.ts';
 import { createLogger } from '#lib/logger.ts';
 import { parseRateLimit, type RateLimit } from '#local/rate-limiter.ts';
 import { startLocalServer, type LocalServer } from './local-server.ts';
 import { acquireServerLock, DataDirectoryInUseError, type ServerLock } from './server-lock.ts';
-import { SHUTDOWN_SIGNALS, ShutdownRequests, watchParent, type ShutdownDecision } from './shutdown-requests.ts';
+import { SHUTDOWN_SIGNALS, ShutdownRequests, type ShutdownDecision } from './shutdown-requests.ts';
 
 const DEFAULT_PORT = 3000;
 /** npm's pid: read now, so that an npm that dies while the server starts is noticed too. */

@@ -11,7 +11,7 @@
  *   the stop takes too long) still means "exit now";
  * - SIGHUP (a closed terminal) kills npm without forwarding anything, and so does `kill -9` of npm:
  *   node learns of it only because its parent changes (it is re-parented to init or a subreaper),
- *   which it polls for every PARENT_POLL_MS. SIGHUP sent to node itself is handled like SIGTERM.
+ *   which it polls for every PARENT_POLL_MS (lib/domain/parent-watch.ts). SIGHUP sent to node itself is handled like SIGTERM.
  */
 
 import { SignalPresses, type Press } from '#lib/domain/repeated-signals.ts';
@@ -19,7 +19,6 @@ import { SignalPresses, type Press } from '#lib/domain/repeated-signals.ts';
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export { REPEAT_WINDOW_MS } from '#lib/domain/repeated-signals.ts';
-export { PARENT_POLL_MS, watchParent, type ParentWatchOptions } from '#lib/domain/parent-watch.ts';
 
 /** What a request to stop means now: start the graceful stop, nothing (a repeat), or exit at once. */
 export type ShutdownDecision = 'shut-down' | 'ignore' | 'exit-now';

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { REPEAT_WINDOW_MS, ShutdownRequests, watchParent } from '#local/shutdown-requests.ts';
+import { watchParent } from '#lib/domain/parent-watch.ts';
+import { REPEAT_WINDOW_MS, ShutdownRequests } from '#local/shutdown-requests.ts';
 
 describe('requests to stop the local server', () => {
   it('shut down on the first signal and ignore its repeat within the window (one Ctrl-C seen twice)', () => {
