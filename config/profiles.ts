@@ -16,6 +16,10 @@ export const localProfiles: Profile[] = [
     envNames: 'any',
     timeoutSeconds: { default: 3600, max: 86_400 },
     publicIp: 'optional',
+    // No terminal locally (the streams are pipes): `-i` gives the shell its prompt all the same.
+    exec: true,
+    execShell: ['/bin/sh', '-i'],
+    interactiveHold: ['sleep', '86400'],
   },
   {
     name: 'echo',
@@ -47,6 +51,10 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       envNames: 'any',
       timeoutSeconds: { default: 3600, max: 86_400 },
       publicIp: 'optional',
+      // ECS Exec into its jobs (fargate-jobs exec, run -i): a held job sleeps until its timeout ends it.
+      exec: true,
+      execShell: ['/bin/sh'],
+      interactiveHold: ['sleep', '86400'],
       // The default is the task definition's own size; larger jobs ask for up to 4 vCPU / 16 GiB.
       taskSize: { cpu: 256, memory: 512, maxCpu: 4096, maxMemory: 16_384 },
       aws: {
@@ -67,6 +75,8 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       timeoutSeconds: { default: 3600, max: 43_200 },
       publicIp: 'always',
       interactive: { port: 2222, user: 'jobs', publicKeyEnv: 'PUBLIC_KEY' },
+      // Its way in is ssh; ECS Exec would be a second door to keep.
+      exec: false,
       // A shell to look around in needs little; the cap keeps a forgotten session cheap.
       taskSize: { cpu: 256, memory: 512, maxCpu: 1024, maxMemory: 2048 },
       aws: {

@@ -18,6 +18,7 @@ import { authorizerHandler } from '#lib/http/authorizer.ts';
 import { healthHandler } from '#lib/http/health.ts';
 import { cancelJobHandler } from '#lib/http/cancel-job.ts';
 import { createJobHandler } from '#lib/http/create-job.ts';
+import { execJobHandler } from '#lib/http/exec-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
@@ -72,6 +73,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'get-job': getJobHandler(deps),
     'cancel-job': cancelJobHandler(deps),
     'get-job-logs': getJobLogsHandler(deps),
+    'exec-job': execJobHandler(deps),
     health: healthHandler,
     // Slack's routes only with the app's signing secret: without it they answer 404.
     ...(deps.slack

@@ -21,6 +21,8 @@ export interface AwsTaskSettings {
   /** awslogs settings of the watched container: its stream is `<prefix>/<container>/<task id>`. */
   logGroup: string;
   logStreamPrefix: string;
+  /** Start tasks with ECS Exec (RunTask `enableExecuteCommand`): set from the profile's `exec` (taskSettingsByProfile). */
+  enableExecuteCommand?: boolean;
 }
 
 export interface AwsProfile extends Profile {
@@ -42,7 +44,7 @@ export function profileTaskFamily(profile: Profile | undefined): string | undefi
 export type AwsTaskSettingsByProfile = ReadonlyMap<string, AwsTaskSettings>;
 
 export function taskSettingsByProfile(profiles: readonly AwsProfile[]): AwsTaskSettingsByProfile {
-  return new Map(profiles.map((profile) => [profile.name, profile.aws]));
+  return new Map(profiles.map((profile) => [profile.name, { ...profile.aws, enableExecuteCommand: profile.exec === true }]));
 }
 
 /** The settings of a stage the AWS profiles are built from (lib/config.ts reads them). */

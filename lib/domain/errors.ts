@@ -36,6 +36,12 @@ export type ErrorCode =
   // The caller has too much going on.
   | 'TOO_MANY_ACTIVE_JOBS'
   | 'TOO_MANY_WAITS'
+  // Getting into a running job (ECS Exec).
+  | 'EXEC_NOT_ALLOWED'
+  | 'EXEC_FORBIDDEN'
+  | 'JOB_NOT_RUNNING'
+  | 'EXEC_NOT_READY'
+  | 'TOO_MANY_EXECS'
   // The runner's own trouble: never the caller's to fix.
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
@@ -128,6 +134,22 @@ export class ConflictError extends FargateJobsError {
   constructor(code: 'JOB_ALREADY_FINISHED' | 'IDEMPOTENCY_KEY_REUSED' | 'TOKEN_NAME_TAKEN', message: string) {
     super(code, message);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * An exec the job cannot take: its profile has no exec (EXEC_NOT_ALLOWED), the caller may not get
+ * into it (EXEC_FORBIDDEN), it does not run (JOB_NOT_RUNNING: with `retryAfterSeconds` while it has
+ * yet to start), its exec agent is not ready yet (EXEC_NOT_READY), or it had as many execs as a job may.
+ */
+export class ExecRefusedError extends FargateJobsError {
+  constructor(
+    code: 'EXEC_NOT_ALLOWED' | 'EXEC_FORBIDDEN' | 'JOB_NOT_RUNNING' | 'EXEC_NOT_READY' | 'TOO_MANY_EXECS',
+    message: string,
+    options: Pick<FargateJobsErrorOptions, 'retryAfterSeconds' | 'details'> = {},
+  ) {
+    super(code, message, options);
+    this.name = 'ExecRefusedError';
   }
 }
 

@@ -121,6 +121,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     logTail: [],
     submittedBy: caller.name,
     ...(connect ? { connect } : {}),
+    ...(profile.exec ? { execEnabled: true } : {}),
     ...callback,
     ...(input.slack ? { slack: input.slack } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),

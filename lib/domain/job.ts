@@ -105,6 +105,8 @@ export interface JobTaskState {
   /** The watched container's exit code, once it has one. */
   exitCode?: number | null;
   containerReason?: string;
+  /** The watched container's ECS Exec agent (`ExecuteCommandAgent`): RUNNING once one may exec into it. */
+  execAgentStatus?: string;
 }
 
 /**
@@ -125,6 +127,17 @@ export interface EarlyTaskState extends JobTaskState {
  * rest are dropped; the job's own task is still found by StartTask's record, the polls and the reconciler).
  */
 export const MAX_EARLY_TASKS = 5;
+
+/** One exec into the job (`POST /jobs/{id}/exec`), as its audit record keeps it. */
+export interface ExecRecord {
+  at: string;
+  /** The caller's name (its token's). */
+  by: string;
+  command: string[];
+}
+
+/** How many execs one job may have: each is recorded on the job, and its record has a size limit. */
+export const MAX_EXECS = 100;
 
 /** The Slack conversation a job submitted from Slack reports to. */
 export interface SlackThread {
@@ -189,6 +202,10 @@ export interface Job {
    */
   waitToken?: string;
   waitState?: Record<string, unknown>;
+  /** Its profile allows exec: its task starts with the exec agent, and the job document tells when it is ready. */
+  execEnabled?: boolean;
+  /** Every exec into the job, oldest first (at most MAX_EXECS). */
+  execs?: ExecRecord[];
 }
 
 /** Fields a step or use case may change besides the status. */

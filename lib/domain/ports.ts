@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { EarlyTaskState, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
+import type { EarlyTaskState, ExecRecord, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { JobChangeFeed, Sleep } from './waiting.ts';
@@ -131,6 +131,11 @@ export interface JobStore {
   unfinishedJobs(): Promise<UnfinishedJob[]>;
   /** How many of the jobs `submittedBy` submitted are not terminal (a cancelled one no longer counts), counted up to `atMost`. */
   countActive(submittedBy: string, atMost: number): Promise<number>;
+  /**
+   * Appends an exec to the job's `execs` in one conditional write: only while the job is RUNNING and
+   * has fewer than MAX_EXECS (two execs at once both land). Not appended: `applied` false and the job as it is.
+   */
+  recordExec(jobId: string, exec: ExecRecord): Promise<TransitionResult>;
   /** Removes a terminal job's record; false (and nothing removed) when there is none or it is still active. */
   delete(jobId: string): Promise<boolean>;
 }
@@ -164,6 +169,13 @@ export interface TaskSnapshot extends StoppedTask {
   network?: JobNetwork;
   startedAt?: string;
   stoppedAt?: string;
+  /**
+   * The watched container's ECS Exec agent (its `ExecuteCommandAgent` managed agent's lastStatus:
+   * PENDING, RUNNING, STOPPED), where the task was started with exec; RUNNING once one may exec into it.
+   */
+  execAgentStatus?: string;
+  /** The watched container's runtime id (ECS: part of an exec session's target). */
+  runtimeId?: string;
 }
 
 export interface DescribeTaskOptions {
@@ -182,6 +194,29 @@ export interface StopTaskOptions {
   process?: JobProcess;
 }
 
+/** An exec into a job's running task: the runner has checked it is RUNNING with its exec agent ready. */
+export interface ExecRequest {
+  jobId: string;
+  profile: string;
+  taskArn: string;
+  /** The watched container's runtime id, from the snapshot that found the agent ready. */
+  runtimeId?: string;
+  command: string[];
+}
+
+/**
+ * An exec session to attach to: on ECS the ExecuteCommand session (for session-manager-plugin, with
+ * its target `ecs:<cluster>_<taskId>_<runtimeId>` and region); in local mode one of the local
+ * server's own (target `local:<job id>`, region `local`), attached to over the local API connection.
+ */
+export interface ExecSession {
+  sessionId: string;
+  streamUrl: string;
+  tokenValue: string;
+  target: string;
+  region: string;
+}
+
 export interface TaskRunner {
   runTask(request: RunTaskRequest): Promise<RunTaskResult>;
   describeTask(taskArn: string, options?: DescribeTaskOptions): Promise<TaskSnapshot>;
@@ -192,6 +227,8 @@ export interface TaskRunner {
   describeTasks?(taskArns: readonly string[]): Promise<TaskSnapshot[]>;
   /** Throws TaskNotFoundError for a task the runner cannot find (or that has gone). */
   stopTask(taskArn: string, reason: string, options?: StopTaskOptions): Promise<void>;
+  /** Opens an exec session into the task's watched container (profiles with `exec`); runners without exec lack it. */
+  execCommand?(request: ExecRequest): Promise<ExecSession>;
   /** Removes what running a job's task left on this machine (a local runner's work directory and log); none elsewhere. */
   removeTaskFiles?(jobId: string): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * Profiles are the security boundary: clients name a profile, never a cluster, image, role or
  * network. A profile decides which commands may run and within which limits.
  */
-import { ProfileRejectedError, ValidationError } from './errors.ts';
+import { ExecRefusedError, ProfileRejectedError, ValidationError } from './errors.ts';
 import { refuseOversizedOverrides, resolveTaskSize } from './task-limits.ts';
 
 /** An allowed command: argv starting with exactly these elements, or argv matching one anchored pattern per element. */
@@ -33,10 +33,24 @@ export interface Profile {
   taskSize?: { cpu: number; memory: number; maxCpu?: number; maxMemory?: number };
   /** The webhook of the profile's jobs that name none (`callbackUrl`). */
   callbackUrl?: string;
+  /**
+   * Whether one may get into the profile's running jobs (ECS Exec: `POST /jobs/{id}/exec`). Its tasks
+   * then start with `enableExecuteCommand`; false (or absent) for profiles with another way in (ssh)
+   * or none.
+   */
+  exec?: boolean;
+  /** What an exec runs when it names no command (e.g. `["/bin/sh"]`). Exec profiles only. */
+  execShell?: string[];
+  /**
+   * The command of a job started only to be exec'ed into (`hold: true`, `fargate-jobs run -i`): it keeps
+   * the task alive and does nothing (e.g. `["sleep", "86400"]`; the job's timeout ends it). Exec profiles only.
+   */
+  interactiveHold?: string[];
 }
 
 export interface JobRequest {
-  command: string[] | string;
+  /** Absent only with `hold`. */
+  command?: string[] | string;
   env: Record<string, string>;
   /** CPU units (1024 = one vCPU). */
   cpu?: number;
@@ -46,6 +60,8 @@ export interface JobRequest {
   publicIp?: boolean;
   /** For interactive profiles: the OpenSSH public key that may log in. */
   sshPublicKey?: string;
+  /** Run the profile's interactiveHold instead of a command (`command` is then absent): a job to exec into. */
+  hold?: boolean;
 }
 
 export interface ResolvedJobRequest {
@@ -60,8 +76,8 @@ export interface ResolvedJobRequest {
 
 /** Applies a profile to a request: fills defaults and refuses what the profile does not allow. */
 export function resolveJobRequest(profile: Profile, request: JobRequest): ResolvedJobRequest {
-  const command = resolveCommand(profile, request.command);
-  if (!isCommandAllowed(profile, command)) {
+  const command = request.hold ? holdCommand(profile, request.command) : resolveCommand(profile, requiredCommand(request.command));
+  if (!request.hold && !isCommandAllowed(profile, command)) {
     throw new ProfileRejectedError(
       'COMMAND_NOT_ALLOWED',
       `profile '${profile.name}' does not allow command '${command[0]}' with these arguments`,
@@ -84,6 +100,41 @@ export function resolveJobRequest(profile: Profile, request: JobRequest): Resolv
   const taskSize = resolveTaskSize(profile, { cpu: request.cpu, memory: request.memory });
   refuseOversizedOverrides({ command, env, ...taskSize });
   return { command, env, ...taskSize, timeoutSeconds, publicIp };
+}
+
+/** The profile's own command that keeps a job alive to exec into: not checked against its rules, it is not the caller's. */
+function holdCommand(profile: Profile, command: JobRequest['command']): string[] {
+  if (command !== undefined) {
+    throw new ValidationError('a held job (hold: true) runs its profile\'s own command: give either command or hold, not both', [
+      { path: 'command', message: 'must be absent with hold: true' },
+    ]);
+  }
+  if (!profile.exec || !profile.interactiveHold) {
+    throw new ExecRefusedError('EXEC_NOT_ALLOWED', `profile '${profile.name}' does not allow exec, so a job held open for it (hold, run -i) would serve nothing`);
+  }
+  return [...profile.interactiveHold];
+}
+
+function requiredCommand(command: JobRequest['command']): string[] | string {
+  if (command === undefined) throw new ValidationError('the request has no command', [{ path: 'command', message: 'is required (an array of strings, or a string where the profile allows a shell), unless hold is true' }]);
+  return command;
+}
+
+/**
+ * The argv an exec runs: the profile's execShell when none is given, a string through `/bin/sh -c`
+ * where the profile allows a shell, and anything else only as the profile's command rules allow.
+ */
+export function resolveExecCommand(profile: Profile, command: string[] | string | undefined): string[] {
+  if (!profile.exec) throw new ExecRefusedError('EXEC_NOT_ALLOWED', `profile '${profile.name}' does not allow exec into its jobs`);
+  const shell = profile.execShell ?? ['/bin/sh'];
+  if (command === undefined) return [...shell];
+  const argv = resolveCommand(profile, command);
+  if (argv.length === 0 || argv[0] === '') throw new ValidationError('the command is empty', [{ path: 'command', message: 'expected at least one argument' }]);
+  const isShell = argv.length === shell.length && argv.every((element, index) => element === shell[index]);
+  if (!isShell && !isCommandAllowed(profile, argv)) {
+    throw new ProfileRejectedError('COMMAND_NOT_ALLOWED', `profile '${profile.name}' does not allow exec of command '${argv[0]}' with these arguments`);
+  }
+  return argv;
 }
 
 function resolveCommand(profile: Profile, command: string[] | string): string[] {

@@ -100,7 +100,7 @@ function ofProfileFamily(ports: TaskEventPorts, job: Job, change: TaskStateChang
 }
 
 function taskStateOf(change: TaskStateChange): JobTaskState {
-  const { lastStatus, version, startedAt, stoppedAt, stopCode, stoppedReason, exitCode, containerReason } = change;
+  const { lastStatus, version, startedAt, stoppedAt, stopCode, stoppedReason, exitCode, containerReason, execAgentStatus } = change;
   return {
     lastStatus,
     version,
@@ -110,6 +110,7 @@ function taskStateOf(change: TaskStateChange): JobTaskState {
     ...(stoppedReason ? { stoppedReason } : {}),
     ...(exitCode === undefined ? {} : { exitCode }),
     ...(containerReason ? { containerReason } : {}),
+    ...(execAgentStatus ? { execAgentStatus } : {}),
   };
 }
 

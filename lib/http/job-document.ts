@@ -1,4 +1,5 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
+import { isExecReady } from '#lib/domain/exec-service.ts';
 import type { Job } from '#lib/domain/job.ts';
 
 export interface JobDocument {
@@ -27,6 +28,10 @@ export interface JobDocument {
   callbackEvents?: Job['callbackEvents'];
   /** Every attempt to deliver a notification about the job (Slack, webhook). */
   notifications?: Job['notifications'];
+  /** Jobs of profiles with exec: whether `POST /jobs/{id}/exec` can open a session now. */
+  exec?: { ready: boolean };
+  /** Every exec into the job: when, by whom, what. */
+  execs?: Job['execs'];
   links: { self: string; logs: string };
 }
 
@@ -56,6 +61,8 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.callbackUrl ? { callbackUrl: shownCallbackUrl(job.callbackUrl) } : {}),
     ...(job.callbackEvents ? { callbackEvents: job.callbackEvents } : {}),
     ...(job.notifications ? { notifications: job.notifications } : {}),
+    ...(job.execEnabled ? { exec: { ready: isExecReady(job) } } : {}),
+    ...(job.execs ? { execs: job.execs } : {}),
     links: { self, logs: `${self}/logs` },
   };
 }

@@ -20,6 +20,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/jobs/{id}/cancel', handler: 'cancel-job' },
   { method: 'DELETE', path: '/jobs/{id}', handler: 'cancel-job' },
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
+  // Opens a session into the running job's container (ECS Exec; locally a process in its work directory).
+  { method: 'POST', path: '/jobs/{id}/exec', handler: 'exec-job' },
   { method: 'GET', path: '/health', handler: 'health', public: true },
   { method: 'POST', path: '/slack/commands', handler: 'slack-commands', public: true, slack: true },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', public: true, slack: true },

@@ -20,9 +20,9 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** The webhook events a job may ask for: by event name, or by the status that causes it. */
 const CALLBACK_EVENT_NAMES = [...CALLBACK_EVENTS, 'RUNNING', ...TERMINAL_STATUSES] as const;
 
-export const createJobBody = z.strictObject({
-  profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
-  command: z.union(
+/** A command: argv, or a string where the profile allows a shell (checked by the domain, which knows the profile). */
+function commandOf() {
+  return z.union(
     [
       z.array(text(MAX_ARGUMENT_LENGTH)).check(
         z.minLength(1, { message: 'must have at least one element' }),
@@ -31,7 +31,14 @@ export const createJobBody = z.strictObject({
       text(MAX_ARGUMENT_LENGTH).check(z.minLength(1, { message: 'must not be empty' })),
     ],
     { error: 'must be an array of strings (argv), or a string where the profile allows a shell' },
-  ),
+  );
+}
+
+export const createJobBody = z.strictObject({
+  profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
+  command: z.optional(commandOf()),
+  /** A job to exec into: it runs the profile's interactiveHold, and `command` is absent. */
+  hold: z.optional(z.boolean()),
   env: z.optional(
     z.record(z.string().check(z.regex(ENV_NAME)), text(MAX_ARGUMENT_LENGTH)).check(
       z.refine((env) => Object.keys(env).length <= 100, { message: 'at most 100 variables' }),
@@ -56,6 +63,11 @@ export const createJobBody = z.strictObject({
   ),
 });
 
+
+/** POST /jobs/{id}/exec: what to run in the job's container (its profile's execShell when absent). */
+export const execJobBody = z.strictObject({
+  command: z.optional(commandOf()),
+});
 
 /** `RUNNING` means `job.running`, a terminal status `job.finished`; each once. */
 export function callbackEventsOf(names: readonly (typeof CALLBACK_EVENT_NAMES)[number][]): CallbackEvent[] {

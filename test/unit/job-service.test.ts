@@ -145,6 +145,7 @@ function delegatingTo(target: JobStore): JobStore {
     update: (jobId, patch) => target.update(jobId, patch),
     recordTaskState: (jobId, patch) => target.recordTaskState(jobId, patch),
     keepEarlyTaskState: (jobId, taskArn, state) => target.keepEarlyTaskState(jobId, taskArn, state),
+    recordExec: (jobId, exec) => target.recordExec(jobId, exec),
     list: (query) => target.list(query),
     unfinishedJobs: () => target.unfinishedJobs(),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),

@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, isFinalized, isTerminal, MAX_EARLY_TASKS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
@@ -144,6 +144,27 @@ export class DynamoDbJobStore implements JobStore {
           ConditionExpression: `${noTaskYet} AND (attribute_not_exists(#early.#task) OR #early.#task.#version < :version) AND (attribute_exists(#early.#task) OR size(#early) < :most)`,
           ExpressionAttributeNames: { ...names, '#task': taskArn, '#version': 'version' },
           ExpressionAttributeValues: { ':state': state, ':version': state.version, ':most': MAX_EARLY_TASKS },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { applied: true, job: toJob(Attributes as JobItem) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#refused(jobId);
+    }
+  }
+
+  async recordExec(jobId: string, exec: ExecRecord): Promise<TransitionResult> {
+    try {
+      // list_append in one conditional write: two execs at once both land, and none past MAX_EXECS.
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET #execs = list_append(if_not_exists(#execs, :none), :exec), #updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :running AND (attribute_not_exists(#execs) OR size(#execs) < :most)',
+          ExpressionAttributeNames: { '#execs': 'execs', '#status': 'status', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: { ':none': [], ':exec': [exec], ':now': this.#now().toISOString(), ':running': 'RUNNING', ':most': MAX_EXECS },
           ReturnValues: 'ALL_NEW',
         }),
       );

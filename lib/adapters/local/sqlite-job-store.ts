@@ -7,7 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, canTransition, isFinalized, MAX_EARLY_TASKS, TERMINAL_STATUSES, type EarlyTaskState, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, canTransition, isFinalized, MAX_EARLY_TASKS, MAX_EXECS, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
 
@@ -83,6 +83,13 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  async recordExec(jobId: string, exec: ExecRecord): Promise<TransitionResult> {
+    return this.#change(jobId, (current) => {
+      const execs = current.execs ?? [];
+      return current.status === 'RUNNING' && execs.length < MAX_EXECS ? this.#patched(current, { execs: [...execs, exec] }) : undefined;
+    });
+  }
+
   async list(query: ListJobsQuery): Promise<JobPage> {
     if (query.profiles?.length === 0) return { jobs: [], nextCursor: null };
     const conditions: string[] = [];
@@ -142,7 +149,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** `current` with the defined fields of `fields` set (as DynamoDB's SET: undefined removes nothing) and a new updatedAt. */
-  #patched(current: Job, fields: JobPatch & { status?: JobStatus }): Job {
+  #patched(current: Job, fields: JobPatch & Pick<Job, 'execs'> & { status?: JobStatus }): Job {
     const defined = Object.entries(fields).filter(([, value]) => value !== undefined);
     return { ...current, ...Object.fromEntries(defined), updatedAt: this.#now().toISOString() };
   }
