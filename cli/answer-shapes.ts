@@ -40,12 +40,19 @@ function jobListProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+function execSessionProblem(body: unknown): string | undefined {
+  if (!isObject(body)) return 'not an exec session';
+  for (const name of ['sessionId', 'streamUrl', 'tokenValue', 'target', 'region'] as const) if (!isString(body[name])) return `an exec session without a string '${name}'`;
+  return undefined;
+}
+
 const ROUTES: { method: string; path: RegExp; check: Check }[] = [
   { method: 'POST', path: /^\/jobs$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs$/, check: jobListProblem },
   { method: 'GET', path: /^\/jobs\/[^/]+$/, check: jobProblem },
   { method: 'POST', path: /^\/jobs\/[^/]+\/cancel$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs\/[^/]+\/logs$/, check: logPageProblem },
+  { method: 'POST', path: /^\/jobs\/[^/]+\/exec$/, check: execSessionProblem },
 ];
 
 /** What is wrong with a 2xx answer's `body` to `method path`; undefined when it is what the API promises (or the route is not checked). */

@@ -18,18 +18,29 @@ export interface ApiTarget {
   verifyServer?: ((fetchImpl: typeof fetch) => Promise<void>) | undefined;
 }
 
-/** The API answered with an error (`{ error: { code, message } }`). */
+/** One entry of an error's `details`: which field, and what about it. */
+export interface ApiErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** The API answered with an error (`{ error: { code, message, details? } }`). */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly status: number;
   readonly code: string;
   readonly url: string;
+  readonly details: readonly ApiErrorDetail[];
+  /** The answer's Retry-After header, as sent (seconds or an HTTP date); null without one. */
+  readonly retryAfter: string | null;
 
-  constructor(status: number, code: string, message: string, url: string) {
+  constructor(status: number, code: string, message: string, url: string, more: { details?: readonly ApiErrorDetail[]; retryAfter?: string | null } = {}) {
     super(message);
     this.status = status;
     this.code = code;
     this.url = url;
+    this.details = more.details ?? [];
+    this.retryAfter = more.retryAfter ?? null;
   }
 }
 
@@ -175,7 +186,7 @@ async function parseBody(response: Response): Promise<unknown> {
 }
 
 async function apiErrorOf(response: Response, url: string): Promise<ApiError> {
-  const body = (await parseBody(response)) as { error?: { code?: unknown; message?: unknown }; message?: unknown } | string | undefined;
+  const body = (await parseBody(response)) as { error?: { code?: unknown; message?: unknown; details?: unknown }; message?: unknown } | string | undefined;
   const envelope = typeof body === 'object' ? body.error : undefined;
   const code = typeof envelope?.code === 'string' ? envelope.code : `HTTP_${response.status}`;
   const message =
@@ -184,7 +195,13 @@ async function apiErrorOf(response: Response, url: string): Promise<ApiError> {
       : typeof body === 'object' && typeof body.message === 'string'
         ? body.message // API Gateway's own answers: {"message":"Unauthorized"}
         : `${response.status} ${response.statusText}`.trim();
-  return new ApiError(response.status, code, message, url);
+  return new ApiError(response.status, code, message, url, { details: detailsOf(envelope?.details), retryAfter: response.headers.get('retry-after') });
+}
+
+/** The well-formed entries of an error's `details` (whatever else the server sent is left out). */
+function detailsOf(details: unknown): ApiErrorDetail[] {
+  if (!Array.isArray(details)) return [];
+  return details.filter((detail): detail is ApiErrorDetail => typeof detail?.path === 'string' && typeof detail?.message === 'string');
 }
 
 function errorCodeOf(error: unknown): string | undefined {

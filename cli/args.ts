@@ -41,8 +41,11 @@ export interface VerbSpec {
   options: ParseArgsOptionsConfig;
   /** Positional arguments besides those after `--` (`['id']`). */
   positionals: readonly string[];
-  /** Whether it takes a command after `--`. */
-  command?: boolean;
+  /**
+   * Whether it takes a command after `--`: true when it needs one, `optional` when it may go without
+   * (exec: the profile's shell), or `{ unlessFlag }` when it needs one unless that flag is given (run -i).
+   */
+  command?: true | 'optional' | { unlessFlag: string };
 }
 
 export interface ParsedCommandLine {
@@ -102,13 +105,18 @@ export function parseCommandLine(argv: readonly string[], verbs: Readonly<Record
   }
   if (spec.command) {
     result.rest = [...positionals, ...rest];
-    if (result.rest.length === 0) throw new UsageError(`${verb} needs a command: ${verb} [options] -- cmd args…`, verb);
+    if (result.rest.length === 0 && needsCommand(spec.command, result.values)) throw new UsageError(`${verb} needs a command: ${verb} [options] -- cmd args…`, verb);
   } else if (positionals.length > 0) {
     throw new UsageError(`unexpected argument '${positionals[0]}'`, verb);
   } else if (rest.length > 0 && verb !== 'ssh') {
     throw new UsageError(`unexpected argument '${rest[0]}' after --`, verb);
   }
   return result;
+}
+
+function needsCommand(command: NonNullable<VerbSpec['command']>, values: ParsedCommandLine['values']): boolean {
+  if (command === 'optional') return false;
+  return command === true || values[command.unlessFlag] !== true;
 }
 
 /** The index of the first argument that is neither a global flag nor a global flag's value. */

@@ -20,6 +20,17 @@ export const EXIT = {
   BROKEN_PIPE: 141,
 } as const;
 
+/** A failure the CLI reports in one line (its message) and ends with its own exit code. */
+export class ExitError extends Error {
+  override readonly name = 'ExitError';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 /** The fields of a job document the exit code depends on. */
 export interface FinishedJob {
   status: JobStatus;
