@@ -3,6 +3,7 @@
  * (job-store.test.ts beside this file): the DynamoDB store on AWS and the SQLite store of local mode
  * must never drift apart. Each suite gets an empty store of its own.
  */
+import { jobStoreExecsContract } from './job-store-execs.contract.ts';
 import { jobStoreReadsContract } from './job-store-reads.contract.ts';
 import { jobStoreTaskStateContract } from './job-store-task-state.contract.ts';
 import { jobStoreWritesContract } from './job-store-writes.contract.ts';
@@ -13,5 +14,6 @@ export type { JobStoreFactory, StoreUnderTest } from './job-store-fixtures.ts';
 export function jobStoreContract(make: JobStoreFactory): void {
   jobStoreWritesContract(make);
   jobStoreTaskStateContract(make);
+  jobStoreExecsContract(make);
   jobStoreReadsContract(make);
 }
