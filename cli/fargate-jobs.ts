@@ -8,12 +8,13 @@ import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
 import { ApiClient, ApiError, NetworkError, UnexpectedAnswerError } from './api-client.ts';
 import { brokenPipe } from './broken-pipe.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
-import { EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { EXIT, ExitError, exitCodeOfRefusal } from './exit-codes.ts';
 import { UntrustedServerError } from './local-server-trust.ts';
 import { sanitizeMetadata } from './sanitize.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
+import { exec, execSpec } from './verbs/exec.ts';
 import { login, loginSpec } from './verbs/login.ts';
 import { run, runSpec } from './verbs/run.ts';
 import { ssh, sshSpec } from './verbs/ssh.ts';
@@ -27,6 +28,7 @@ const VERBS: Record<string, { spec: VerbSpec; verb: Verb }> = {
   list: { spec: listSpec, verb: list },
   cancel: { spec: cancelSpec, verb: cancel },
   ssh: { spec: sshSpec, verb: ssh },
+  exec: { spec: execSpec, verb: exec },
   login: { spec: loginSpec, verb: login },
 };
 const SPECS = Object.fromEntries(Object.entries(VERBS).map(([name, { spec }]) => [name, spec]));
@@ -51,7 +53,8 @@ ${Object.values(VERBS)
 
 ${GLOBAL_HELP}
 
-exit codes: the job's own; 124 timed out; 125 never started or refused by the API; 127 command not found;
+exit codes: the job's own (exec, run -i: the session's); 124 timed out (exec, run -i: gave up at --wait);
+125 never started or refused by the API; 127 command not found (exec, run -i: session-manager-plugin not installed);
 130 interrupted (Ctrl-C); 141 its output closed (| head); 1 network or credential error; 2 usage error.
 fargate-jobs <verb> --help for a verb's flags.`;
 
@@ -112,6 +115,10 @@ function reportError(error: unknown, out: Output, target: ResolvedTarget | undef
   if (error instanceof UsageError) {
     out.stderr.write(`fargate-jobs: ${error.message}\n${usageOf(error.verb)}\n`);
     return EXIT.USAGE;
+  }
+  if (error instanceof ExitError) {
+    out.stderr.write(`fargate-jobs: ${sanitizeMetadata(error.message)}\n`);
+    return error.exitCode;
   }
   if (error instanceof ConfigurationError || error instanceof UntrustedServerError || error instanceof UnexpectedAnswerError) {
     out.stderr.write(`fargate-jobs: ${error.message}\n`);

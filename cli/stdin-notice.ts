@@ -1,7 +1,8 @@
 /**
- * Jobs have no stdin yet (an interactive run waits for ECS Exec, design §10), so
+ * A job's command has no stdin (only an exec into a job has one: `run -i`, design §10), so
  * `echo hi | fargate-jobs run -- cat` printed nothing and exited 0, as if `cat` had read an empty
- * input. `run` says so once on stderr when its stdin holds something the job will not get:
+ * input. `run` says so once on stderr, pointing at `run -i`, when its stdin holds something the job
+ * will not get:
  *
  * - a regular file (`< data.csv`): when it is not empty, which its size tells without reading it;
  * - a pipe or socket (`echo hi |`): nothing tells what a pipe holds without reading it (on Linux
@@ -16,7 +17,7 @@
  */
 import { fstatSync, type Stats } from 'node:fs';
 
-export const STDIN_NOTICE = 'stdin is not sent to the job (jobs have no stdin yet): it was ignored; </dev/null runs without this notice';
+export const STDIN_NOTICE = 'stdin is not forwarded to the job: it was ignored (run -i forwards it to the command); </dev/null runs without this notice';
 
 /** `file-with-data`: say it now; `stream`: say it if data comes; `nothing`: never. */
 export type StdinKind = 'file-with-data' | 'stream' | 'nothing';

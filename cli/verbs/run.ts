@@ -4,16 +4,24 @@ import { readFileSync } from 'node:fs';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { parseDuration, parseKeyValues, parsePositiveInteger, UsageError, type VerbSpec } from '../args.ts';
 import { attach } from '../attach.ts';
+import { DEFAULT_EXEC_WAIT_SECONDS } from '../exec-session.ts';
 import { EXIT } from '../exit-codes.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { noticeIgnoredStdin } from '../stdin-notice.ts';
 import { rawHelp, sanitizeMetadata } from '../sanitize.ts';
 import { StatusLine } from '../terminal.ts';
 import { listValue, printJson, stringValue, type VerbContext } from './context.ts';
+import { EXEC_HELP } from './exec.ts';
+import { runInteractive } from './run-interactive.ts';
 
 export const runSpec: VerbSpec = {
-  usage: 'run [--profile p] [--env K=V]… [--cpu n] [--memory n] [--timeout 10m|90s|3600] [--label k=v]… [--public-ip] [--ssh-key FILE] [--idempotency-key k] [--detach] [--raw] -- cmd args…',
+  usage: 'run [-i [--wait 2m]] [--profile p] [--env K=V]… [--cpu n] [--memory n] [--timeout 10m|90s|3600] [--label k=v]… [--public-ip] [--ssh-key FILE] [--idempotency-key k] [--detach] [--raw] -- cmd args…',
   help: `Runs cmd as a job and follows it: its stdout and stderr on ours, progress on stderr, its exit code as ours.
+Its stdin is not forwarded to the job: run -i is the way to give a command input.
+  -i, --interactive      start a job held alive for exec (the profile's interactiveHold), exec cmd into it (by
+                         default the profile's shell) with this terminal as exec does, and cancel the job when the
+                         session ends; the exit code is the session's. Until attached, Ctrl-C cancels the job.
+  --wait d               with -i: how long to wait for the job to take the exec (default ${DEFAULT_EXEC_WAIT_SECONDS}s; then exit 124)
   --profile p            the profile to run under (default: the token's only one, else default)
   --env K=V              an environment variable of the job (repeat for more)
   --cpu n, --memory n    CPU units and MiB (a size Fargate offers)
@@ -25,7 +33,8 @@ export const runSpec: VerbSpec = {
                          which lets the submission be retried on 429, 500, 503 and network errors)
   --detach               print the job id and exit 0 without following
 ${rawHelp(25)}
-Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
+Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.
+With -i: ${EXEC_HELP}`,
   options: {
     profile: { type: 'string' },
     env: { type: 'string', multiple: true },
@@ -38,9 +47,11 @@ Ctrl-C cancels the job and waits for it to stop; a second Ctrl-C detaches.`,
     'idempotency-key': { type: 'string' },
     detach: { type: 'boolean' },
     raw: { type: 'boolean' },
+    interactive: { type: 'boolean', short: 'i' },
+    wait: { type: 'string' },
   },
   positionals: [],
-  command: true,
+  command: { unlessFlag: 'interactive' },
 };
 
 /** The POST /jobs body the flags describe. */
@@ -82,6 +93,8 @@ function readPublicKey(path: string, readFile: (path: string) => string): string
 
 export async function run(context: VerbContext): Promise<number> {
   const body = jobRequestOf(context);
+  if (context.command.values.interactive === true) return runInteractive(context, body);
+  if (stringValue(context, 'wait') !== undefined) throw new UsageError('--wait goes with -i: how long run -i waits for its job to take the exec', 'run');
   const client = context.client();
   const status = new StatusLine(context.out);
   noticeIgnoredStdin((message) => status.say(message));

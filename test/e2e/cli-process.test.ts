@@ -13,7 +13,7 @@ import { killLeftovers, processTable } from '../helpers/npm-start.ts';
 /** A job that prints a line every 100 ms until stopped: any write after its reader left fails soon. */
 const TICKER = ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done'];
 const EXIT_TIMEOUT_MS = 10_000;
-const STDIN_NOTICE = /^fargate-jobs: stdin is not sent to the job \(jobs have no stdin yet\): it was ignored/m;
+const STDIN_NOTICE = /^fargate-jobs: stdin is not forwarded to the job: it was ignored \(run -i forwards it to the command\); <\/dev\/null runs without this notice$/m;
 
 /** Closes our end of the CLI's stdout once a first line came through it, as `head -1` does. */
 function closeStdoutAfterFirstLine(cli: CliProcess): Promise<void> {

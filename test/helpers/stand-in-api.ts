@@ -11,31 +11,54 @@ export interface StandInAnswer {
   body: unknown;
   /** Answer this much later, as the API does a long poll (`wait`) on a job that has not changed. */
   delayMs?: number;
+  /** Headers besides content-type (e.g. Retry-After). */
+  headers?: Record<string, string>;
+}
+
+export interface StandInRequest {
+  method: string;
+  url: URL;
+  /** The request's JSON body; undefined for none (or one that is not JSON). */
+  body: unknown;
 }
 
 export interface StandInApi {
   url: string;
   /** The requests received: method and path with its query string. */
   requests: string[];
+  /** Their JSON bodies, in the same order (undefined for none). */
+  bodies: unknown[];
   close(): Promise<void>;
 }
 
 /** Serves `answer(request)` as JSON on 127.0.0.1; a request `answer` returns nothing for is a 404. */
-export async function startStandInApi(answer: (request: { method: string; url: URL }) => StandInAnswer | undefined): Promise<StandInApi> {
+export async function startStandInApi(answer: (request: StandInRequest) => StandInAnswer | undefined): Promise<StandInApi> {
   const requests: string[] = [];
-  const server = createServer((request: IncomingMessage, response) => {
+  const bodies: unknown[] = [];
+  const server = createServer(async (request: IncomingMessage, response) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     requests.push(`${request.method} ${url.pathname}${url.search}`);
-    const answered = answer({ method: request.method ?? 'GET', url }) ?? { status: 404, body: { error: { code: 'JOB_NOT_FOUND', message: 'not scripted' } } };
+    const index = bodies.push(undefined) - 1;
+    const body = jsonOf(Buffer.concat(await request.toArray()).toString('utf8'));
+    bodies[index] = body;
+    const answered = answer({ method: request.method ?? 'GET', url, body }) ?? { status: 404, body: { error: { code: 'JOB_NOT_FOUND', message: 'not scripted' } } };
     const timer = setTimeout(() => {
-      response.writeHead(answered.status ?? 200, { 'content-type': 'application/json' });
+      response.writeHead(answered.status ?? 200, { 'content-type': 'application/json', ...answered.headers });
       response.end(JSON.stringify(answered.body));
     }, answered.delayMs ?? 0);
     response.on('close', () => clearTimeout(timer));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => closeServer(server) };
+  return { url: `http://127.0.0.1:${port}`, requests, bodies, close: () => closeServer(server) };
+}
+
+function jsonOf(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A job document as the API returns it, with `fields` over a finished, plain one. */

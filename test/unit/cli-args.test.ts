@@ -5,10 +5,12 @@ import { parseCommandLine, parseDuration, parseKeyValues, parsePositiveInteger, 
 import { jobRequestOf } from '#cli/verbs/run.ts';
 import { runSpec } from '#cli/verbs/run.ts';
 import { logsSpec, waitSpec } from '#cli/verbs/jobs.ts';
+import { execSpec } from '#cli/verbs/exec.ts';
+import { heldJobRequest } from '#cli/verbs/run-interactive.ts';
 import { sshSpec } from '#cli/verbs/ssh.ts';
 import type { VerbContext } from '#cli/verbs/context.ts';
 
-const VERBS: Record<string, VerbSpec> = { run: runSpec, wait: waitSpec, logs: logsSpec, ssh: sshSpec };
+const VERBS: Record<string, VerbSpec> = { run: runSpec, wait: waitSpec, logs: logsSpec, ssh: sshSpec, exec: execSpec };
 const parse = (...argv: string[]) => parseCommandLine(argv, VERBS);
 
 function usageError(run: () => unknown, message: RegExp): void {
@@ -34,6 +36,19 @@ describe('parseCommandLine', () => {
     assert.deepEqual(parsed.values.env, ['A=1', 'B=2']);
     assert.equal(parsed.values.detach, true);
     assert.equal(parsed.globals.json, false);
+  });
+
+  it('gives exec its command after --, or none (the profile\'s shell)', () => {
+    assert.deepEqual(parse('exec', 'job-01', '--wait', '5m', '--', 'sh', '-c', 'exit 3').rest, ['sh', '-c', 'exit 3']);
+    assert.deepEqual(parse('exec', 'job-01').rest, []);
+    assert.deepEqual(parse('exec', 'job-01').args, { id: 'job-01' });
+    usageError(() => parse('exec'), /^exec needs <id>$/);
+  });
+
+  it('lets run go without a command with -i only', () => {
+    assert.deepEqual(parse('run', '-i').rest, []);
+    assert.equal(parse('run', '--interactive', '--', 'cat').values.interactive, true);
+    usageError(() => parse('run', '--profile', 'default'), /^run needs a command/);
   });
 
   it('refuses unknown flags, missing arguments, extra arguments and unknown verbs', () => {
@@ -110,6 +125,12 @@ describe('the POST /jobs body of run\'s flags', () => {
       sshPublicKey: 'ssh-ed25519 AAAA me@laptop',
       idempotencyKey: 'k1',
     });
+  });
+
+  it('asks for a held job with -i: hold in place of the command, which the exec runs', () => {
+    const body = heldJobRequest(jobRequestOf(contextOf('run', '-i', '--profile', 'default', '--label', 'team=data', '--timeout', '1h', '--', 'psql')));
+
+    assert.deepEqual(body, { profile: 'default', labels: { team: 'data' }, timeoutSeconds: 3600, hold: true });
   });
 
   it('refuses a private key given as --ssh-key', () => {
