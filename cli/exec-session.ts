@@ -51,7 +51,10 @@ export async function openExecSession(context: VerbContext, first: JobDocument, 
   const progress = unlessSaidLast((message: string) => options.status.say(message));
   let job = first;
   for (;;) {
-    // Before the session is opened (and recorded on the job), as the AWS CLI checks before ExecuteCommand: none is opened for nothing.
+    // The plugin is checked before a session is opened (and recorded on the job), as the AWS CLI checks it before
+    // ExecuteCommand: none is opened for nothing. Only for a job whose task is on ECS: a local one needs no plugin,
+    // and a job with no task yet is only told "not yet" (nothing opened); the long poll then brings its task ARN.
+    // A server that shows no task ARN gets the plugin checked as its session is attached to (SessionManagerPlugin.start).
     if (isEcsTask(job.taskArn)) await options.plugin.version();
     try {
       return await postExec(context, job.id, options.command);
