@@ -275,3 +275,22 @@ describe('exec into a running local job', () => {
     assert.equal(job.exec, undefined);
   });
 });
+
+describe('an exec attached when the server stops', () => {
+  test('ends with SIGTERM and its exit is still sent, before the server exits', async () => {
+    const server = await startServer();
+    try {
+      const submitted = await server.request<JobDocument>('POST', '/jobs', { body: { hold: true } });
+      const job = await server.waitForJob(submitted.json.id, (seen) => seen.exec?.ready === true);
+      const opened = await server.request<ExecSessionAnswer>('POST', `/jobs/${job.id}/exec`, { body: { command: ['sleep', '100'] } });
+      const exec = await attachOrFail(opened.json);
+
+      await server.stop();
+      const output = await exec.finished;
+
+      assert.equal(output.exitCode, 143, JSON.stringify(output));
+    } finally {
+      await server.kill();
+    }
+  });
+});
