@@ -52,8 +52,14 @@ interface Refusal {
   headers?: Record<string, string>;
 }
 
+/** The commands attached to, each with its connection's end; `closing` once the server is. */
+interface Attached {
+  sessions: Map<RunningExec, Promise<void>>;
+  closing: boolean;
+}
+
 export function execAttach(options: ExecAttachOptions): ExecAttach {
-  const attached = new Map<RunningExec, Promise<void>>();
+  const attached: Attached = { sessions: new Map(), closing: false };
   return {
     isExecUpgrade: (request) => (request.url ?? '').startsWith(EXEC_SESSIONS_PATH),
     onUpgrade(request, socket, head) {
@@ -64,13 +70,14 @@ export function execAttach(options: ExecAttachOptions): ExecAttach {
       });
     },
     async close() {
-      for (const exec of attached.keys()) exec.end('SIGTERM');
-      await Promise.all(attached.values());
+      attached.closing = true;
+      for (const exec of attached.sessions.keys()) exec.end('SIGTERM');
+      await Promise.all(attached.sessions.values());
     },
   };
 }
 
-async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: ExecAttachOptions, attached: Map<RunningExec, Promise<void>>): Promise<void> {
+async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: ExecAttachOptions, attached: Attached): Promise<void> {
   const checked = checkRequest(request, options);
   if ('status' in checked) return refuse(socket, checked);
   if (!options.attachExec) return refuse(socket, notFound());
@@ -89,10 +96,12 @@ async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, o
     return;
   }
   socket.write(switchingProtocols());
+  // Started while the server began to close: it ends as the others did, and its client is told.
+  if (attached.closing) exec.end('SIGTERM');
   const carried = carry(socket, head, exec);
-  attached.set(exec, carried);
+  attached.sessions.set(exec, carried);
   await carried;
-  attached.delete(exec);
+  attached.sessions.delete(exec);
 }
 
 /** The session and its token, or why the request is refused before either is looked at. */

@@ -731,16 +731,18 @@ describe('ProcessTaskRunner', () => {
 
       // Act
       const attachments = [];
-      for (const command of [['no-such-command-fj'], ['./not-executable']]) {
+      for (const command of [['no-such-command-fj'], ['./not-executable'], ['echo', 'nul\u0000byte']]) {
         const session = await taskRunner.execCommand(execRequest(request, taskArn, command));
         attachments.push(await taskRunner.attachExec(session.sessionId, session.tokenValue));
       }
 
       // Assess
-      assert.deepEqual(attachments, [
+      assert.deepEqual(attachments.slice(0, 2), [
         { jobId: request.jobId, failed: { exitCode: 127, message: 'no such file or command: no-such-command-fj' } },
         { jobId: request.jobId, failed: { exitCode: 126, message: 'permission denied: ./not-executable' } },
       ]);
+      // No process can be given a NUL byte: refused before one is started, not thrown at the server.
+      assert.ok(attachments[2] && 'failed' in attachments[2] && attachments[2].failed.exitCode === 126, JSON.stringify(attachments[2]));
       await sayGo(request.jobId);
       await untilStopped(taskRunner, taskArn);
     });

@@ -7,7 +7,7 @@
  * When the command exits, what it left running in its group is killed, as a job's group goes with
  * its main process: nothing in the background keeps the session's streams open.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 
@@ -41,7 +41,13 @@ export type ExecStart = { started: RunningExec } | { failed: ExecStartFailure };
 export async function startExecProcess(command: ExecCommand, options: { stopGraceMs: number }): Promise<ExecStart> {
   const [file, ...args] = command.argv;
   if (!file) return { failed: { exitCode: 127, message: 'the command is empty' } };
-  const child = spawn(file, args, { cwd: command.cwd, env: command.env, detached: true, stdio: 'pipe', shell: false });
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn(file, args, { cwd: command.cwd, env: command.env, detached: true, stdio: 'pipe', shell: false });
+  } catch (error) {
+    // Arguments no process can be given (a NUL byte) are refused before any is started.
+    return { failed: { exitCode: 126, message: `could not start ${file}: ${(error as Error).message}` } };
+  }
   // Listened to before the spawn is awaited: a quick command's exit comes right after it.
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
   const spawnError = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
