@@ -28,7 +28,6 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
 import type { ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
-import type { ExecSessionsOptions } from './exec-sessions.ts';
 import { logFilePath } from './file-log-reader.ts';
 import { identifyProcess } from './process-identity.ts';
 import { ensurePrivateDirectory } from './private-files.ts';
@@ -59,8 +58,6 @@ export interface ProcessTaskRunnerOptions {
    * local mode applies them with the same code as the event Lambda.
    */
   onTaskStateChange?: (change: TaskStateChange) => void;
-  /** How long an opened exec session waits to be attached to, and by which clock. */
-  execSessions?: ExecSessionsOptions;
 }
 
 interface LocalTask extends ExecTarget {
@@ -104,7 +101,7 @@ export class ProcessTaskRunner implements TaskRunner {
 
   constructor(options: ProcessTaskRunnerOptions) {
     this.#options = options;
-    this.#execs = new TaskExecs({ logger: options.logger, stopGraceMs: this.#stopGraceMs, taskOf: (taskArn) => this.#tasks.get(taskArn), ...(options.execSessions ? { sessions: options.execSessions } : {}) });
+    this.#execs = new TaskExecs({ logger: options.logger, stopGraceMs: this.#stopGraceMs, taskOf: (taskArn) => this.#tasks.get(taskArn) });
     ensurePrivateDirectory(join(options.dataDir, 'logs'));
     ensurePrivateDirectory(join(options.dataDir, 'work'));
     this.#spawner = new Spawner({ onLogWritten: (jobId) => options.onLogWritten?.(jobId) }, options.logger);

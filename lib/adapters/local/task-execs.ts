@@ -7,7 +7,7 @@ import { ExecRefusedError } from '#lib/domain/errors.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecRequest, ExecSession, TaskLastStatus } from '#lib/domain/ports.ts';
 import { startExecProcess, type ExecStartFailure, type RunningExec } from './exec-process.ts';
-import { ExecSessions, type ExecSessionsOptions } from './exec-sessions.ts';
+import { ExecSessions } from './exec-sessions.ts';
 
 /** A task as its execs need it: whether it runs, and what they run with while it does. */
 export interface ExecTarget {
@@ -30,7 +30,6 @@ export interface TaskExecsOptions {
   stopGraceMs: number;
   /** The task an exec session is into, if the runner knows it. */
   taskOf(taskArn: string): ExecTarget | undefined;
-  sessions?: ExecSessionsOptions;
 }
 
 interface PendingExec {
@@ -48,7 +47,7 @@ export class TaskExecs {
 
   constructor(options: TaskExecsOptions) {
     this.#options = options;
-    this.#sessions = new ExecSessions(options.sessions);
+    this.#sessions = new ExecSessions();
   }
 
   /** The local server's base URL, once it listens: the sessions' streams are attached to there. */
