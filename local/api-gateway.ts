@@ -155,13 +155,21 @@ export function answerClientError(error: Error & { code?: string; rawPacket?: Bu
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
         : [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1'];
-  const body = JSON.stringify(errorBody(code, message));
   // A HEAD is answered as its GET without the body. Its method is read from the bytes Node was
   // parsing, which start with the request line unless the request came in pieces.
   const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
-  );
+  socket.end(rawErrorAnswer(status, code, message, { withBody: !head }));
+}
+
+/**
+ * A whole HTTP/1.1 error answer in the API's shape, for a socket no ServerResponse serves (a request
+ * Node could not parse, a refused upgrade): the connection closes after it.
+ */
+export function rawErrorAnswer(status: number, code: string, message: string, options: { headers?: Record<string, string>; withBody?: boolean } = {}): string {
+  const body = JSON.stringify(errorBody(code, message));
+  const headers = { 'content-type': JSON_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)), ...options.headers, connection: 'close' };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${options.withBody === false ? '' : body}`;
 }
 
 /** `POST, GET, HEAD or OPTIONS` */
@@ -175,12 +183,12 @@ function hasBody(statusCode: number): boolean {
 }
 
 /** `Host` is one of the names with the port this connection came in on (browsers omit `:80`). */
-function isExpectedHost(request: IncomingMessage, names: readonly string[]): boolean {
+export function isExpectedHost(request: IncomingMessage, names: readonly string[]): boolean {
   const host = request.headers.host?.toLowerCase();
   return host !== undefined && expectedHosts(request, names).includes(host);
 }
 
-function expectedHosts(request: IncomingMessage, names: readonly string[]): string[] {
+export function expectedHosts(request: IncomingMessage, names: readonly string[]): string[] {
   const port = request.socket.localPort;
   return names.flatMap((name) => (port === 80 ? [`${name}:80`, name] : [`${name}:${port}`]));
 }

@@ -25,6 +25,7 @@ import { listJobsHandler } from '#lib/http/list-jobs.ts';
 import { slackCommandsHandler } from '#lib/http/slack-commands.ts';
 import { slackInteractionsHandler } from '#lib/http/slack-interactions.ts';
 import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
+import { execAttach } from './exec-attach.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 
 /** Generous for one person and their scripts; tests and benchmarks set their own. */
@@ -84,8 +85,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const hostNames = hostNamesFor(options.host ?? '127.0.0.1');
   // Node's own limits (300 s to receive a request, no limit on answering it) leave room for a 20 s `wait`.
   const proveIdentity = (challenge: string) => localServerProof(serverKey, url, challenge);
-  const server = createServer(apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames, proveIdentity }));
+  // Exec sessions' streams are attached to by an HTTP upgrade (local/exec-attach.ts); other upgrades (h2c…) are served as plain requests.
+  const execs = execAttach({ ...(deps.attachExec ? { attachExec: deps.attachExec } : {}), hostNames, logger: deps.logger });
+  const server = createServer(
+    { shouldUpgradeCallback: execs.isExecUpgrade },
+    apiGateway({ handlers, authorizer: authorizerHandler(deps), limiter, logger: deps.logger, hostNames, proveIdentity }),
+  );
   server.on('clientError', answerClientError);
+  server.on('upgrade', execs.onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -103,6 +110,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      // An attached exec's connection is no longer the HTTP server's to close: it ends with its command.
+      await execs.close();
       await closed;
       await deps.close();
     },

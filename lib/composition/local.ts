@@ -28,6 +28,7 @@ import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/pr
 import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
 import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
 import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
+import type { ExecAttachment } from '#lib/adapters/local/task-execs.ts';
 import { optionalLimit, optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { ACTIVE_STATUSES } from '#lib/domain/job.ts';
@@ -52,6 +53,8 @@ import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-di
 import { importLegacyStore, type LegacyImport } from './legacy-store.ts';
 
 export { writePrivateFileAtomically } from './data-directory.ts';
+export type { RunningExec } from '#lib/adapters/local/exec-process.ts';
+export type { ExecAttachment } from '#lib/adapters/local/task-execs.ts';
 
 export const TASK_RUNNERS = ['process', 'ecs'] as const;
 export type TaskRunnerKind = (typeof TASK_RUNNERS)[number];
@@ -81,8 +84,13 @@ export interface LocalDependencies extends Required<Omit<Dependencies, OptionalL
   legacyImport?: LegacyImport;
   /** The Slack app, when SLACK_SIGNING_SECRET is set: the server then serves Slack's routes. */
   slack?: SlackApp;
-  /** Tells the notifications the server's URL (for links to a job's logs) unless FARGATE_JOBS_PUBLIC_URL gives one. */
+  /**
+   * Tells the notifications the server's URL (for links to a job's logs) unless FARGATE_JOBS_PUBLIC_URL
+   * gives one, and the process runner where its exec sessions' streams are attached to.
+   */
   setServerUrl(url: string): void;
+  /** Claims a local exec session with its token and starts its command (the process runner's; the server attaches the client to it). */
+  attachExec?(sessionId: string, tokenValue: string): Promise<ExecAttachment>;
   /** Stops removing expired jobs and running tasks, lets their workflows record the outcome, closes the store. */
   close(): Promise<void>;
 }
@@ -120,6 +128,8 @@ interface Runner {
   profiles: ReadonlyMap<string, Profile>;
   workflowOptions: Pick<LocalWorkflowOptions, 'maxAwaitMs'>;
   stopAll(store: JobStore, reason: string): Promise<void>;
+  /** Where it runs exec sessions itself (the process runner): telling it the server's URL, attaching to a session. */
+  execs?: { setServerUrl(url: string): void; attachExec(sessionId: string, tokenValue: string): Promise<ExecAttachment> };
 }
 
 export async function createLocalDependencies(options: LocalOptions): Promise<LocalDependencies> {
@@ -182,7 +192,11 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     notifier,
     callbackUrls: notifications.callbackUrls,
     ...(notifications.slack ? { slack: notifications.slack } : {}),
-    setServerUrl: notifications.setServerUrl,
+    setServerUrl(url) {
+      notifications.setServerUrl(url);
+      runner.execs?.setServerUrl(url);
+    },
+    ...(runner.execs ? { attachExec: runner.execs.attachExec } : {}),
     logger,
     runner: runnerKind,
     database,
@@ -291,6 +305,10 @@ function processRunner(options: LocalOptions, maxLogBytes: number, logger: Logge
     profiles: profileMap(options.profiles ?? localProfiles),
     // Its task-state changes wake the workflow, as ECS's events do on AWS.
     workflowOptions: {},
+    execs: {
+      setServerUrl: (url) => taskRunner.setServerUrl(url),
+      attachExec: (sessionId, tokenValue) => taskRunner.attachExec(sessionId, tokenValue),
+    },
     stopAll: async (_store, reason) => {
       await taskRunner.stopAll(reason);
       taskRunner.close();

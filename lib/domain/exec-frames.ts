@@ -7,6 +7,8 @@
  * Client to server: STDIN (an empty one closes the command's stdin) and SIGNAL (a signal's name, sent
  * to the command's process group). Server to client: STDOUT, STDERR, ERROR (a message for the
  * person, e.g. the command could not start) and EXIT (`{"exitCode": n}`), the last frame.
+ * A client ends the command's stdin with an empty STDIN frame, never by half-closing the connection:
+ * a connection that ends means its client has gone, and the command is hung up.
  */
 
 export const FRAME = { STDIN: 0, STDOUT: 1, STDERR: 2, EXIT: 3, SIGNAL: 4, ERROR: 5 } as const;
@@ -90,4 +92,17 @@ export class FrameDecoder {
   get pending(): number {
     return this.#buffered.length;
   }
+}
+
+/**
+ * The signals a SIGNAL frame may carry (its payload is the name): those a person at a terminal sends
+ * (Ctrl-C, Ctrl-\, a resize, a hang-up) and a polite stop. SIGKILL is the server's own, after a grace.
+ */
+export const EXEC_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const;
+export type ExecSignal = (typeof EXEC_SIGNALS)[number];
+
+/** The signal a SIGNAL frame names, if it is one an exec takes. */
+export function decodeExecSignal(payload: Buffer): ExecSignal | undefined {
+  const name = payload.toString('utf8');
+  return EXEC_SIGNALS.find((signal) => signal === name);
 }

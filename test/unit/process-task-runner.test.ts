@@ -14,11 +14,13 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { logFilePath } from '#lib/adapters/local/file-log-reader.ts';
 import { localTaskArn, ProcessTaskRunner, SPAWNER_LOST } from '#lib/adapters/local/process-task-runner.ts';
+import type { RunningExec } from '#lib/adapters/local/exec-process.ts';
 import { classifyStop } from '#lib/domain/classify-stop.ts';
+import { ExecRefusedError } from '#lib/domain/errors.ts';
 import { newJobId } from '#lib/domain/ids.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
-import type { RunTaskRequest, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { ExecRequest, RunTaskRequest, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 
 const POLL_INTERVAL_MS = 20;
@@ -535,11 +537,12 @@ describe('ProcessTaskRunner', () => {
 
       // Assess
       assert.deepEqual(
-        changes.map(({ jobId, lastStatus, version }) => ({ jobId, lastStatus, version })),
+        changes.map(({ jobId, lastStatus, version, execAgentStatus }) => ({ jobId, lastStatus, version, execAgentStatus })),
         [
-          { jobId: request.jobId, lastStatus: 'RUNNING', version: 1 },
-          { jobId: request.jobId, lastStatus: 'STOPPING', version: 2 },
-          { jobId: request.jobId, lastStatus: 'STOPPED', version: 3 },
+          // One may exec into the process while it runs, and no longer once it is being stopped.
+          { jobId: request.jobId, lastStatus: 'RUNNING', version: 1, execAgentStatus: 'RUNNING' },
+          { jobId: request.jobId, lastStatus: 'STOPPING', version: 2, execAgentStatus: 'STOPPED' },
+          { jobId: request.jobId, lastStatus: 'STOPPED', version: 3, execAgentStatus: 'STOPPED' },
         ],
       );
       assert.equal(changes[2]?.stopCode, 'UserInitiated');
@@ -558,7 +561,7 @@ describe('ProcessTaskRunner', () => {
       await untilStopped(watched, taskArn);
 
       // Assess
-      assert.deepEqual(changes.map((change) => [change.lastStatus, change.exitCode ?? null]), [['RUNNING', null], ['STOPPED', 4]]);
+      assert.deepEqual(changes.map((change) => [change.lastStatus, change.exitCode ?? null, change.execAgentStatus]), [['RUNNING', null, 'RUNNING'], ['STOPPED', 4, 'STOPPED']]);
     });
   });
 
@@ -620,6 +623,209 @@ describe('ProcessTaskRunner', () => {
         server.kill('SIGKILL');
         if (job) process.kill(-job, 'SIGKILL');
       }
+    });
+  });
+
+  describe('exec into a task', () => {
+    const SERVER_URL = 'http://127.0.0.1:3999';
+
+    /** A runner that knows its server's URL, with a 300 ms grace for the exec that ignores SIGTERM. */
+    function execRunner(): ProcessTaskRunner {
+      const withUrl = new ProcessTaskRunner({ dataDir, logger: silentLogger, stopGraceMs: 300 });
+      withUrl.setServerUrl(SERVER_URL);
+      return withUrl;
+    }
+
+    function execRequest(request: RunTaskRequest, taskArn: string, command: string[]): ExecRequest {
+      return { jobId: request.jobId, profile: 'default', taskArn, command };
+    }
+
+    /** Opens a session and attaches to it: the started command, or the test fails. */
+    async function execInto(taskRunner: ProcessTaskRunner, request: RunTaskRequest, taskArn: string, command: string[]): Promise<RunningExec> {
+      const session = await taskRunner.execCommand(execRequest(request, taskArn, command));
+      const attachment = await taskRunner.attachExec(session.sessionId, session.tokenValue);
+      assert.ok('started' in attachment, `expected ${command.join(' ')} to start: ${JSON.stringify(attachment)}`);
+      return attachment.started;
+    }
+
+    /** What the exec wrote, and its exit code. */
+    async function outcomeOf(exec: RunningExec): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+      const read = async (stream: NodeJS.ReadableStream) => {
+        let text = '';
+        for await (const chunk of stream) text += String(chunk);
+        return text;
+      };
+      const [stdout, stderr, exitCode] = await Promise.all([read(exec.stdout), read(exec.stderr), exec.exit]);
+      return { stdout, stderr, exitCode };
+    }
+
+    it('says a running task takes an exec, and a stopped one not', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+
+      // Act
+      const running = await taskRunner.describeTask(taskArn);
+      await sayGo(request.jobId);
+      const stopped = await untilStopped(taskRunner, taskArn);
+
+      // Assess
+      assert.equal(running.execAgentStatus, 'RUNNING');
+      assert.equal(stopped.execAgentStatus, 'STOPPED');
+    });
+
+    it("opens a session on the server's URL, and runs its command once attached: in the job's work directory, with the job's whole environment", async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO, { GREETING: 'hello', API_TOKEN: 'the-secret-itself' });
+      const taskArn = await started(taskRunner, request);
+
+      // Act
+      const session = await taskRunner.execCommand(execRequest(request, taskArn, ['sh', '-c', 'pwd; echo "$GREETING $API_TOKEN"; echo to-stderr >&2; exit 5']));
+      const attachment = await taskRunner.attachExec(session.sessionId, session.tokenValue);
+
+      // Assess
+      assert.equal(session.streamUrl, `${SERVER_URL}/exec-sessions/${session.sessionId}`);
+      assert.equal(session.target, `local:${request.jobId}`);
+      assert.equal(session.region, 'local');
+      assert.ok('started' in attachment);
+      assert.equal(attachment.jobId, request.jobId);
+      assert.deepEqual(await outcomeOf(attachment.started), {
+        stdout: `${join(dataDir, 'work', request.jobId)}\nhello the-secret-itself\n`,
+        stderr: 'to-stderr\n',
+        exitCode: 5,
+      });
+      assert.deepEqual(await messagesOf(request.jobId), ['ready'], "an exec's output is not the job's log");
+      await sayGo(request.jobId);
+      await untilStopped(taskRunner, taskArn);
+    });
+
+    it('attaches once, and only with the session\'s token', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+      const session = await taskRunner.execCommand(execRequest(request, taskArn, ['true']));
+
+      // Act
+      const wrongToken = await taskRunner.attachExec(session.sessionId, 'A'.repeat(session.tokenValue.length));
+      const first = await taskRunner.attachExec(session.sessionId, session.tokenValue);
+      const second = await taskRunner.attachExec(session.sessionId, session.tokenValue);
+
+      // Assess
+      assert.deepEqual(wrongToken, { refused: 'unauthorized' });
+      assert.ok('started' in first);
+      assert.equal(await first.started.exit, 0);
+      assert.deepEqual(second, { refused: 'unknown' });
+      await sayGo(request.jobId);
+      await untilStopped(taskRunner, taskArn);
+    });
+
+    it('tells a command that does not exist (127) or cannot be run (126), as a shell does', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+      await writeFile(join(dataDir, 'work', request.jobId, 'not-executable'), 'echo hi\n', { mode: 0o600 });
+
+      // Act
+      const attachments = [];
+      for (const command of [['no-such-command-fj'], ['./not-executable'], ['echo', 'nul\u0000byte']]) {
+        const session = await taskRunner.execCommand(execRequest(request, taskArn, command));
+        attachments.push(await taskRunner.attachExec(session.sessionId, session.tokenValue));
+      }
+
+      // Assess
+      assert.deepEqual(attachments.slice(0, 2), [
+        { jobId: request.jobId, failed: { exitCode: 127, message: 'no such file or command: no-such-command-fj' } },
+        { jobId: request.jobId, failed: { exitCode: 126, message: 'permission denied: ./not-executable' } },
+      ]);
+      // No process can be given a NUL byte: refused before one is started, not thrown at the server.
+      assert.ok(attachments[2] && 'failed' in attachments[2] && attachments[2].failed.exitCode === 126, JSON.stringify(attachments[2]));
+      await sayGo(request.jobId);
+      await untilStopped(taskRunner, taskArn);
+    });
+
+    it('refuses an exec into a task it does not know, or that has stopped (JOB_NOT_RUNNING)', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(['true']);
+      const taskArn = await started(taskRunner, request);
+      await untilStopped(taskRunner, taskArn);
+      const unknown = aRequest(['true']);
+
+      // Act and assess
+      for (const [jobRequest, arn] of [[request, taskArn], [unknown, localTaskArn(unknown.jobId)]] as const) {
+        await assert.rejects(taskRunner.execCommand(execRequest(jobRequest, arn, ['sh'])), (error: unknown) => error instanceof ExecRefusedError && error.code === 'JOB_NOT_RUNNING');
+      }
+    });
+
+    it('opens no session before it knows the URL its streams are attached to', async () => {
+      // Prepare
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(runner, request);
+
+      // Act and assess
+      await assert.rejects(runner.execCommand(execRequest(request, taskArn, ['sh'])), /URL/);
+      await sayGo(request.jobId);
+      await untilStopped(runner, taskArn);
+    });
+
+    it('ends the execs of a task that is stopped (SIGTERM: 143), SIGKILLs one that ignores it after the grace period (137), and forgets its sessions', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+      const polite = await execInto(taskRunner, request, taskArn, ['sleep', '100']);
+      const stubborn = await execInto(taskRunner, request, taskArn, ['sh', '-c', 'trap "" TERM; touch trapped; while :; do sleep 0.05; done']);
+      const pending = await taskRunner.execCommand(execRequest(request, taskArn, ['true']));
+      await eventually('the trap to be set', () => (existsSync(join(dataDir, 'work', request.jobId, 'trapped')) ? true : undefined));
+
+      // Act
+      await taskRunner.stopTask(taskArn, 'cancelled by alice');
+
+      // Assess
+      assert.equal(await polite.exit, 143);
+      assert.equal(await stubborn.exit, 137);
+      assert.deepEqual(await taskRunner.attachExec(pending.sessionId, pending.tokenValue), { refused: 'unknown' });
+      await untilStopped(taskRunner, taskArn);
+    });
+
+    it('ends the execs of a task whose process exits by itself', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+      const exec = await execInto(taskRunner, request, taskArn, ['sleep', '100']);
+
+      // Act
+      await sayGo(request.jobId);
+
+      // Assess
+      assert.equal(await exec.exit, 143);
+      assert.equal((await untilStopped(taskRunner, taskArn)).exitCode, 4);
+    });
+
+    it('ends what an exec left running in its group when the exec exits, and stopAll waits for its execs', async () => {
+      // Prepare
+      const taskRunner = execRunner();
+      const request = aRequest(WAIT_FOR_GO);
+      const taskArn = await started(taskRunner, request);
+
+      // Act
+      const exec = await execInto(taskRunner, request, taskArn, ['sh', '-c', 'sleep 100 > /dev/null 2>&1 & echo $!']);
+      const { stdout, exitCode } = await outcomeOf(exec);
+      const lingering = await execInto(taskRunner, request, taskArn, ['sleep', '100']);
+      await taskRunner.stopAll('the server is shutting down');
+
+      // Assess
+      assert.equal(exitCode, 0);
+      const background = Number(stdout.trim());
+      await eventually(`the background sleep (${background}) to be gone`, () => (processGone(background) ? true : undefined));
+      assert.ok(processGone(lingering.pid), 'stopAll returned before the exec had gone');
+      assert.equal(await lingering.exit, 143);
+      assert.equal((await taskRunner.describeTask(taskArn)).lastStatus, 'STOPPED');
     });
   });
 

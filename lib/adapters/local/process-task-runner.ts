@@ -13,6 +13,10 @@
  * The processes are started, and their output written to the logs, by a small spawner process
  * (spawner-process.ts) forked once: forking from the server would copy the whole server, on its main
  * thread, for every job. Stops still signal the job's process group from here.
+ *
+ * While a task runs one may exec into it (task-execs.ts): the command runs in the job's work
+ * directory with the job's whole environment, which the task keeps in memory until it stops (never
+ * stored or logged). A task that stops ends its execs.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
@@ -22,12 +26,13 @@ import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { isJobId } from '#lib/domain/ids.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { JobProcess } from '#lib/domain/job.ts';
-import type { RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { logFilePath } from './file-log-reader.ts';
 import { identifyProcess } from './process-identity.ts';
 import { ensurePrivateDirectory } from './private-files.ts';
 import { Spawner, type JobExit } from './spawner.ts';
+import { TaskExecs, type ExecAttachment, type ExecTarget } from './task-execs.ts';
 
 export interface ProcessTaskRunnerOptions {
   /** Where work directories (`work/<job>`) and log files (`logs/<job>.log`) go. */
@@ -55,7 +60,7 @@ export interface ProcessTaskRunnerOptions {
   onTaskStateChange?: (change: TaskStateChange) => void;
 }
 
-interface LocalTask {
+interface LocalTask extends ExecTarget {
   taskArn: string;
   jobId: string;
   /** Counts the task's state changes, as ECS's `version` does. */
@@ -92,9 +97,11 @@ export class ProcessTaskRunner implements TaskRunner {
   readonly #tasks = new Map<string, LocalTask>();
   readonly #starting = new Map<string, Promise<RunTaskResult>>();
   readonly #spawner: Spawner;
+  readonly #execs: TaskExecs;
 
   constructor(options: ProcessTaskRunnerOptions) {
     this.#options = options;
+    this.#execs = new TaskExecs({ logger: options.logger, stopGraceMs: this.#stopGraceMs, taskOf: (taskArn) => this.#tasks.get(taskArn) });
     ensurePrivateDirectory(join(options.dataDir, 'logs'));
     ensurePrivateDirectory(join(options.dataDir, 'work'));
     this.#spawner = new Spawner({ onLogWritten: (jobId) => options.onLogWritten?.(jobId) }, options.logger);
@@ -118,12 +125,13 @@ export class ProcessTaskRunner implements TaskRunner {
     if (!file) return { started: false, failure: { category: 'START_FAILED', message: 'the command is empty' } };
     const cwd = join(this.#options.dataDir, 'work', request.jobId);
     ensurePrivateDirectory(cwd);
+    const env = { ...(this.#options.baseEnv ?? process.env), ...request.env };
     const spawned = await this.#spawner.spawn({
       jobId: request.jobId,
       file,
       args,
       cwd,
-      env: { ...(this.#options.baseEnv ?? process.env), ...request.env },
+      env,
       logFile: logFilePath(this.#options.dataDir, request.jobId),
       maxLogBytes: this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
     });
@@ -146,8 +154,10 @@ export class ProcessTaskRunner implements TaskRunner {
       version: 0,
       pid: spawned.pid,
       exited: false,
-      snapshot: { taskArn, lastStatus: 'RUNNING', startedAt, network: { privateIp: '127.0.0.1', publicIp: null } },
+      // A process can be exec'ed into as soon as it runs.
+      snapshot: { taskArn, lastStatus: 'RUNNING', execAgentStatus: 'RUNNING', startedAt, network: { privateIp: '127.0.0.1', publicIp: null } },
       stopped: Promise.resolve(),
+      workspace: { cwd, env },
     };
     task.stopped = spawned.exit.then((exit) => this.#exited(task, exit));
     this.#tasks.set(taskArn, task);
@@ -168,11 +178,27 @@ export class ProcessTaskRunner implements TaskRunner {
     const task = this.#tasks.get(taskArn);
     if (!task) return this.#stopOrphan(taskArn, options.process);
     if (task.snapshot.lastStatus === 'STOPPED' || task.snapshot.stopCode === 'UserInitiated') return;
-    task.snapshot = { ...task.snapshot, lastStatus: 'STOPPING', stopCode: 'UserInitiated', stoppedReason: reason };
+    task.snapshot = { ...task.snapshot, lastStatus: 'STOPPING', execAgentStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: reason };
     this.#changed(task);
     signalGroup(task, 'SIGTERM');
-    task.killTimer = setTimeout(() => signalGroup(task, 'SIGKILL'), this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    task.killTimer = setTimeout(() => signalGroup(task, 'SIGKILL'), this.#stopGraceMs);
     task.killTimer.unref();
+    this.#execs.endWith(taskArn);
+  }
+
+  /** The local server's base URL, where exec sessions' streams are attached to. */
+  setServerUrl(url: string): void {
+    this.#execs.setServerUrl(url);
+  }
+
+  /** Opens an exec session into a running task of this runner; its command starts once a client attaches (attachExec). */
+  async execCommand(request: ExecRequest): Promise<ExecSession> {
+    return this.#execs.open(request);
+  }
+
+  /** Claims an opened exec session with its token, once, and starts its command. */
+  attachExec(sessionId: string, tokenValue: string): Promise<ExecAttachment> {
+    return this.#execs.attach(sessionId, tokenValue);
   }
 
   /**
@@ -185,7 +211,7 @@ export class ProcessTaskRunner implements TaskRunner {
   async #stopOrphan(taskArn: string, recorded: JobProcess | undefined): Promise<void> {
     if (!recorded || !(await isStillRunning(recorded))) throw new TaskNotFoundError(taskArn);
     signalProcessGroup(recorded.processGroup, 'SIGTERM');
-    await untilGone(recorded, this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    await untilGone(recorded, this.#stopGraceMs);
     signalProcessGroup(recorded.processGroup, 'SIGKILL');
     const gone = await untilGone(recorded, KILL_WAIT_MS);
     this.#options.logger.info('stopped a process a previous server left running', { taskArn, pid: recorded.pid, gone });
@@ -204,6 +230,7 @@ export class ProcessTaskRunner implements TaskRunner {
     const running = [...this.#tasks.values()].filter((task) => task.snapshot.lastStatus !== 'STOPPED');
     await Promise.all(running.map((task) => this.stopTask(task.taskArn, reason)));
     await Promise.all(running.map((task) => task.stopped));
+    await this.#execs.ended();
   }
 
   /** Ends the job spawner once no task runs (the server is done); a later runTask forks another. */
@@ -215,12 +242,15 @@ export class ProcessTaskRunner implements TaskRunner {
   #exited(task: LocalTask, outcome: JobExit): void {
     task.exited = true;
     clearTimeout(task.killTimer);
+    delete task.workspace;
+    this.#execs.endWith(task.taskArn);
     if (outcome === 'lost') {
       // Nothing reads its output any more, and nothing would see it exit.
       killGroup(task.pid);
       task.snapshot = {
         ...task.snapshot,
         lastStatus: 'STOPPED',
+        execAgentStatus: 'STOPPED',
         stoppedAt: new Date().toISOString(),
         exitCode: null,
         // A stop asked for stays the reason (a cancel stays a cancel).
@@ -231,6 +261,7 @@ export class ProcessTaskRunner implements TaskRunner {
       task.snapshot = {
         ...task.snapshot,
         lastStatus: 'STOPPED',
+        execAgentStatus: 'STOPPED',
         stoppedAt: new Date().toISOString(),
         // A signal death reports 128 + the signal's number, as a container runtime does (SIGKILL → 137).
         exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : null),
@@ -239,6 +270,10 @@ export class ProcessTaskRunner implements TaskRunner {
     }
     this.#changed(task);
     this.#options.logger.debug('local task stopped', { taskArn: task.taskArn, exitCode: task.snapshot.exitCode, outcome });
+  }
+
+  get #stopGraceMs(): number {
+    return this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
   }
 
   /** Tells the task's new state, numbered as ECS numbers its events. */
