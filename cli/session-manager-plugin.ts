@@ -66,7 +66,8 @@ export function pluginInvocation(session: EcsExecSession, versionOutput: string,
   if (!REGION.test(session.region)) {
     throw new ExitError(`the server sent an exec session for region ${JSON.stringify(session.region)}, which is not an AWS region name: not running ${PLUGIN}`, 1);
   }
-  const sessionJson = JSON.stringify({ SessionId: session.sessionId, TokenValue: session.tokenValue, StreamUrl: session.streamUrl });
+  // ExecuteCommand's `session` as ECS answers it, which is what `aws ecs execute-command` hands the plugin.
+  const sessionJson = JSON.stringify({ sessionId: session.sessionId, streamUrl: session.streamUrl, tokenValue: session.tokenValue });
   const fromEnv = takesSessionFromEnv(versionOutput);
   return {
     args: [fromEnv ? SESSION_ENV_NAME : sessionJson, session.region, 'StartSession', '', JSON.stringify({ Target: session.target }), ecsEndpoint(session.region)],

@@ -21,7 +21,7 @@ const SESSION = {
   target: 'ecs:fargate-jobs-e2e_0123456789abcdef0123456789abcdef_0123456789abcdef0123456789abcdef-1234567890',
   region: 'eu-west-1',
 };
-const SESSION_JSON = JSON.stringify({ SessionId: SESSION.sessionId, TokenValue: SESSION.tokenValue, StreamUrl: SESSION.streamUrl });
+const SESSION_JSON = JSON.stringify({ sessionId: SESSION.sessionId, streamUrl: SESSION.streamUrl, tokenValue: SESSION.tokenValue });
 const LAST_FIVE_ARGUMENTS = ['eu-west-1', 'StartSession', '', JSON.stringify({ Target: SESSION.target }), 'https://ecs.eu-west-1.amazonaws.com'];
 const MISSING_PLUGIN_LINE = `fargate-jobs: session-manager-plugin is not installed (or not on PATH): install it from ${PLUGIN_INSTALL_URL}\n`;
 

@@ -16,7 +16,7 @@ const SESSION: EcsExecSession = {
   target: 'ecs:fargate-jobs-prod_0123456789abcdef0123456789abcdef_0123456789abcdef0123456789abcdef-1234567890',
   region: 'eu-west-1',
 };
-const SESSION_JSON = JSON.stringify({ SessionId: SESSION.sessionId, TokenValue: SESSION.tokenValue, StreamUrl: SESSION.streamUrl });
+const SESSION_JSON = JSON.stringify({ sessionId: SESSION.sessionId, streamUrl: SESSION.streamUrl, tokenValue: SESSION.tokenValue });
 
 describe('compareVersions', () => {
   it('compares dotted numbers part by part, as numbers, padding the shorter with zeros', () => {
