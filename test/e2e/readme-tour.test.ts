@@ -31,6 +31,17 @@ function headlineExample(): ConsoleExample {
   return { command: lines[0]!.slice(2), output: lines.slice(1, status), exitCode: Number(lines[status + 1]) };
 }
 
+/** The first line of the README's exec example: `$ echo <input> | npx fargate-jobs run -i -- …`, and what it prints. */
+function execExample(): { input: string; command: string; output: string } {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = [...readme.matchAll(/^```console\n([\s\S]*?)^```$/gm)].map((match) => match[1]!).find((body) => body.startsWith('$ echo '));
+  assert.ok(block, 'the README shows a ```console block starting with `$ echo … | npx fargate-jobs run -i`');
+  const [first = '', printed = ''] = block.split('\n');
+  const match = /^\$ echo (\S+) \| (npx fargate-jobs run -i -- [^#]*?)\s*(#.*)?$/.exec(first);
+  assert.ok(match, `the exec example pipes into run -i: ${first}`);
+  return { input: `${match[1]}\n`, command: match[2]!, output: printed };
+}
+
 describe("the README's five-minute tour", () => {
   let server: LocalServerProcess;
 
@@ -62,5 +73,18 @@ describe("the README's five-minute tour", () => {
 
     // Assess
     assert.equal(result.code, 127, result.stderr);
+  });
+
+  it('runs the exec example as written: run -i hands the command its stdin', async () => {
+    // Prepare
+    const example = execExample();
+    const [program, bin, ...args] = splitShellWords(example.command);
+
+    // Act
+    const result = await runCli(args, { command: [program!, bin!], input: example.input, env: { FARGATE_JOBS_DATA_DIR: server.dataDir } });
+
+    // Assess
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${example.output}\n`);
   });
 });
