@@ -30,7 +30,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling nineteen functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling twenty functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
