@@ -17,6 +17,7 @@ import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, ListJobsPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { Logger } from '#lib/domain/logger.ts';
+import type { ExecPorts } from '#lib/domain/exec-service.ts';
 import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
 import type { FinalizeJobPorts } from '#lib/workflow/finalize-job.ts';
@@ -73,6 +74,13 @@ export function cancelJob(): CancelJobPorts & Logged {
   const settings = stageTaskSettings();
   const logger = createLogger();
   return { store: jobStore(), taskRunner: ecsTaskRunner(settings, logger), logger };
+}
+
+/** ECS Exec into a running job: the job record (read, exec recorded), one DescribeTasks and ExecuteCommand. */
+export function execJob(): ExecPorts & Logged {
+  const profiles = stageProfiles();
+  const logger = createLogger();
+  return { store: jobStore(), taskRunner: ecsTaskRunner(taskSettingsByProfile(profiles), logger), profiles: profileMap(profiles), logger };
 }
 
 export function getJobLogs(): JobLogPorts & Logged {

@@ -13,7 +13,8 @@ import { LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { startFakeAws, type FakeAws, type FakeTaskPlan, type RunTaskInput } from '../helpers/fake-aws.ts';
-import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
+import { assertError, startServer, type LocalServerProcess } from '../helpers/local-server.ts';
+import type { ExecSession } from '#lib/domain/ports.ts';
 
 const STAGE = {
   ECS_CLUSTER: 'fargate-jobs-e2e',
@@ -113,6 +114,92 @@ describe('local mode with FARGATE_JOBS_RUNNER=ecs', () => {
     assert.equal(job.failure?.category, 'START_FAILED');
     assert.match(job.failure?.message ?? '', new RegExp(CLUSTER_GONE));
     assert.equal(job.taskArn, undefined);
+  });
+});
+
+describe('local mode with FARGATE_JOBS_RUNNER=ecs: ECS Exec into a running job', () => {
+  let fake: FakeAws;
+  let server: LocalServerProcess;
+
+  before(async () => {
+    fake = await startFakeAws({ logGroup: STAGE.TASK_LOG_GROUP, logStreamPrefix: LOG_STREAM_PREFIX, plan });
+    server = await startServer({ env: { FARGATE_JOBS_RUNNER: 'ecs', ...STAGE, ...fake.environment() } });
+  });
+
+  after(async () => {
+    await server?.stop();
+    await fake?.close();
+  });
+
+  const submit = async (body: unknown) => {
+    const response = await server.request<JobDocument>('POST', '/jobs', { body });
+    assert.equal(response.status, 202, response.text);
+    return response.json;
+  };
+  const execInto = (jobId: string, body: unknown = {}) => server.request<ExecSession>('POST', `/jobs/${jobId}/exec`, { body });
+
+  test("opens a session into a running job of an exec profile: ExecuteCommand's session, target ecs:<cluster>_<task>_<runtime id>, the region; the job records it", async () => {
+    const submitted = await submit({ command: ['sleep', '3600'] });
+    const running = await server.waitForJob(submitted.id, (job) => job.status === 'RUNNING', UNTIL_FINISHED);
+
+    const response = await execInto(running.id);
+
+    assert.equal(response.status, 201, response.text);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(Object.keys(response.json).sort(), ['region', 'sessionId', 'streamUrl', 'target', 'tokenValue']);
+    const taskId = running.taskArn?.split('/').at(-1) ?? assert.fail('the job has no task');
+    assert.match(response.json.target, new RegExp(`^ecs:${STAGE.ECS_CLUSTER}_${taskId}_${taskId}-\\d+$`));
+    assert.equal(response.json.region, 'eu-west-1');
+    const opened = fake.execSessions.at(-1);
+    assert.deepEqual(opened, { taskArn: running.taskArn, container: 'job', command: '/bin/sh', sessionId: response.json.sessionId });
+    assert.equal(response.json.streamUrl, `wss://ssmmessages.eu-west-1.amazonaws.com/v1/data-channel/${response.json.sessionId}?role=publish_subscribe`);
+    const runTask = fake.calls.find((call) => call.operation === 'RunTask' && call.input.clientToken === running.id)?.input as RunTaskInput | undefined;
+    assert.equal(runTask?.enableExecuteCommand, true);
+
+    const { json: job } = await server.request<JobDocument>('GET', `/jobs/${running.id}`);
+    assert.deepEqual(job.exec, { ready: true });
+    assert.equal(job.execs?.length, 1);
+    const [exec] = job.execs ?? [];
+    assert.deepEqual(exec?.command, ['/bin/sh']);
+    assert.equal(typeof exec?.by, 'string');
+    assert.ok(Math.abs(Date.parse(exec?.at ?? '') - Date.now()) < 60_000, `at: ${exec?.at}`);
+  });
+
+  test('runs an exec of a given argv as one command line the agent splits back into it', async () => {
+    const submitted = await submit({ command: ['sleep', '3600'] });
+    await server.waitForJob(submitted.id, (job) => job.status === 'RUNNING', UNTIL_FINISHED);
+
+    const response = await execInto(submitted.id, { command: ['sh', '-c', 'ps aux | grep "[s]leep"'] });
+
+    assert.equal(response.status, 201, response.text);
+    assert.equal(fake.execSessions.at(-1)?.command, `sh -c 'ps aux | grep "[s]leep"'`);
+  });
+
+  test('answers 409 JOB_NOT_RUNNING with Retry-After for a job yet to start, and without once it has finished', async () => {
+    const submitted = await submit({ command: ['sh', '-c', 'echo done'] });
+    const early = await execInto(submitted.id);
+    const finished = await server.waitForJob(submitted.id, isFinished, UNTIL_FINISHED);
+
+    const late = await execInto(finished.id);
+
+    assertError(early, 409, 'JOB_NOT_RUNNING');
+    assert.match(early.headers.get('retry-after') ?? '', /^\d+$/);
+    assertError(late, 409, 'JOB_NOT_RUNNING');
+    assert.equal(late.headers.get('retry-after'), null);
+    assert.equal(finished.exec?.ready, false);
+    assert.equal(finished.execs, undefined, 'a refused exec is not recorded');
+  });
+
+  test('answers 403 EXEC_NOT_ALLOWED for a job of a profile without exec (ssh), whose task starts without the exec agent', async () => {
+    const submitted = await submit({ profile: 'ssh', command: ['sleep', '600'] });
+
+    const response = await execInto(submitted.id);
+
+    assertError(response, 403, 'EXEC_NOT_ALLOWED');
+    assert.equal(submitted.exec, undefined);
+    const running = await server.waitForJob(submitted.id, (job) => job.taskArn !== undefined, UNTIL_FINISHED);
+    const runTask = fake.calls.find((call) => call.operation === 'RunTask' && call.input.clientToken === running.id)?.input as RunTaskInput | undefined;
+    assert.equal(runTask?.enableExecuteCommand, undefined);
   });
 });
 

@@ -26,6 +26,8 @@ import {
   type Response,
   type Schema,
 } from '../helpers/openapi.ts';
+import { LOG_STREAM_PREFIX } from '#config/profiles.ts';
+import { startFakeAws, type FakeAws, type RunTaskInput } from '../helpers/fake-aws.ts';
 import { rawRequest, type RawAnswer } from '../helpers/raw-http.ts';
 import { startServer, type LocalServerProcess } from '../helpers/local-server.ts';
 import { blockActionPayload, interactionBody, slackSignatureHeaders, slashCommandBody } from '../helpers/slack-requests.ts';
@@ -45,10 +47,15 @@ const LONG_JOB = { command: ['sleep', '60'] };
 // ---------------------------------------------------------------------------------------------
 // Sending requests as any HTTP client may (fetch cannot set Host, nor send a body with GET)
 
+type ServerName = 'main' | 'rateLimited' | 'ecs';
+
 interface Call {
   path: string;
-  /** The server the request goes to: the one whose token's rate is used up for 429 RATE_LIMITED. */
-  server?: 'main' | 'rateLimited';
+  /**
+   * The server the request goes to: the one whose token's rate is used up for 429 RATE_LIMITED, or
+   * the one running jobs as Fargate tasks (of a fake AWS) for the answers of ECS Exec.
+   */
+  server?: ServerName;
   /** The bearer token: the server's own by default, `null` for no Authorization header. */
   token?: string | null;
   headers?: Record<string, string>;
@@ -79,7 +86,14 @@ const json = (body: unknown, headers: Record<string, string> = {}): Pick<Call, '
 // The requests, by status
 
 interface Fixtures {
-  servers: Record<'main' | 'rateLimited', LocalServerProcess>;
+  servers: Record<ServerName, LocalServerProcess>;
+  /** The fake ECS, EC2 and CloudWatch Logs the `ecs` server runs its jobs on. */
+  fakeAws: FakeAws;
+  /** On the `ecs` server: a job RUNNING with its exec agent ready, and one cancelled before it ran. */
+  execReadyJob: string;
+  execCancelledJob: string;
+  /** A job of the `echo` profile, which has no exec. */
+  echoJob: string;
   /** A job that has finished (cancelled), with lines in its log. */
   finishedJob: string;
   /** A token that may use the `echo` profile only. */
@@ -105,8 +119,8 @@ interface Case {
 /** The operation's path with `id` for `{id}`, and `query`. */
 const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id)}${query}`;
 
-async function submitted(fixtures: Fixtures, body: unknown, headers: Record<string, string> = {}): Promise<string> {
-  const answer = await send(fixtures.servers.main, 'POST', { path: '/jobs', ...json(body, headers) });
+async function submitted(fixtures: Fixtures, body: unknown, headers: Record<string, string> = {}, server: ServerName = 'main'): Promise<string> {
+  const answer = await send(fixtures.servers[server], 'POST', { path: '/jobs', ...json(body, headers) });
   assert.ok(answer.status === 202 || answer.status === 200, answer.text);
   return (JSON.parse(answer.text) as { id: string }).id;
 }
@@ -262,6 +276,17 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
       },
     ],
   },
+  'POST /jobs/{id}/exec': {
+    '201': [{ name: 'a running job on ECS, its exec agent ready', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.execReadyJob), server: 'ecs', ...json({}) }) }],
+    '400': [
+      { name: 'an empty argv', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), ...json({ command: [] }) }), code: 'VALIDATION_FAILED' },
+      { name: 'a field other than command', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), ...json({ container: 'sidecar' }) }), code: 'VALIDATION_FAILED' },
+    ],
+    '403': [{ name: 'a job of a profile without exec', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.echoJob), ...json({}) }), code: 'EXEC_NOT_ALLOWED' }],
+    '404': [{ name: 'an unknown job', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_JOB_ID), ...json({}) }), code: 'JOB_NOT_FOUND' }],
+    '409': [{ name: 'a cancelled job on ECS', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.execCancelledJob), server: 'ecs', ...json({}) }), code: 'JOB_NOT_RUNNING' }],
+    '415': [{ name: 'a text/plain body', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), body: '{}', headers: { 'content-type': 'text/plain' } }), code: 'UNSUPPORTED_MEDIA_TYPE' }],
+  },
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
   },
@@ -385,18 +410,47 @@ async function waitForLines(server: LocalServerProcess, jobId: string, count: nu
   assert.fail(`job ${jobId} never wrote ${count} lines`);
 }
 
+/** The stage a server of FARGATE_JOBS_RUNNER=ecs runs its jobs in (on the fake AWS). */
+const ECS_STAGE = {
+  FARGATE_JOBS_RUNNER: 'ecs',
+  ECS_CLUSTER: 'fargate-jobs-openapi',
+  TASK_SUBNETS: 'subnet-0a1b2c3d4e5f60718',
+  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
+  TASK_LOG_GROUP: '/fargate-jobs/openapi/tasks',
+  TASK_DEFINITION_PREFIX: 'fargate-jobs-openapi',
+};
+
+/** On the fake, a `sleep` runs until stopped; anything else ends at once. */
+function fakeTaskPlan(input: RunTaskInput) {
+  return input.overrides?.containerOverrides?.[0]?.command?.[0] === 'sleep' ? { runningDescribes: 1_000_000 } : {};
+}
+
+/** The jobs of ECS Exec's answers, on the `ecs` server: one running with its agent ready, one cancelled. */
+async function execJobs(fixtures: Fixtures): Promise<void> {
+  const { ecs } = fixtures.servers;
+  fixtures.execReadyJob = await submitted(fixtures, LONG_JOB, {}, 'ecs');
+  fixtures.execCancelledJob = await submitted(fixtures, LONG_JOB, {}, 'ecs');
+  const cancelled = await send(ecs, 'POST', { path: `/jobs/${fixtures.execCancelledJob}/cancel` });
+  assert.equal(cancelled.status, 200, cancelled.text);
+  await ecs.waitForJob(fixtures.execReadyJob, (job) => job.status === 'RUNNING', { attempts: 300, intervalMs: 100 });
+}
+
 before(async () => {
+  fixtures.fakeAws = await startFakeAws({ logGroup: ECS_STAGE.TASK_LOG_GROUP, logStreamPrefix: LOG_STREAM_PREFIX, plan: fakeTaskPlan });
   // One request every 1000 s, in a burst of one: once it is used, every request of the token is refused.
-  const [main, rateLimited] = await Promise.all([
+  const [main, rateLimited, ecs] = await Promise.all([
     // One wait per token: only the waiter's waits are ever held open here.
     startServer({ env: { SLACK_SIGNING_SECRET, SLACK_ACCESS: '[]', FARGATE_JOBS_MAX_WAITS_PER_TOKEN: '1' } }),
     startServer({ env: { FARGATE_JOBS_RATE_LIMIT: '0.001/1' } }),
+    startServer({ env: { ...ECS_STAGE, ...fixtures.fakeAws.environment() } }),
   ]);
-  fixtures.servers = { main, rateLimited };
+  fixtures.servers = { main, rateLimited, ecs };
+  const execReady = execJobs(fixtures);
   const used = await send(rateLimited, 'GET', { path: '/jobs' });
   assert.equal(used.status, 200, used.text);
 
   fixtures.echoToken = await tokenFor(main, ['--name', 'echo-only', '--profiles', 'echo']);
+  fixtures.echoJob = await submitted(fixtures, { profile: 'echo', command: ['echo', 'hello'] });
   fixtures.busyToken = await tokenFor(main, ['--name', 'one-at-a-time', '--profiles', 'default', '--max-active', '1']);
   const busy = await send(main, 'POST', { path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) });
   assert.equal(busy.status, 202, busy.text);
@@ -409,6 +463,7 @@ before(async () => {
   fixtures.quietJob = await submitted(fixtures, LONG_JOB);
   fixtures.heldWaits = [];
   await main.waitForJob(fixtures.quietJob, (job) => job.status === 'RUNNING');
+  await execReady;
 });
 
 after(async () => {
@@ -421,6 +476,7 @@ after(async () => {
   // Answered once the quiet job is cancelled and its log complete.
   await Promise.all(fixtures.heldWaits ?? []);
   await Promise.all(Object.values(fixtures.servers ?? {}).map((server) => server.stop()));
+  await fixtures.fakeAws?.close();
 });
 
 // ---------------------------------------------------------------------------------------------

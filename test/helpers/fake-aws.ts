@@ -11,6 +11,8 @@
  *
  * Tasks are simulated, not timed: each DescribeTasks moves a task one step along the plan the test
  * gave for it (PROVISIONING → PENDING → RUNNING → STOPPED), so a test decides exactly what a poller sees.
+ * A task started with `enableExecuteCommand` has the ExecuteCommandAgent (RUNNING once the task is)
+ * and takes ExecuteCommand, which answers a session and records nothing else.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -49,6 +51,15 @@ export interface RunTaskInput {
     cpu?: string;
     memory?: string;
   };
+  enableExecuteCommand?: boolean;
+}
+
+/** An ExecuteCommand the fake answered with a session. */
+export interface FakeExecSession {
+  taskArn: string;
+  container: string;
+  command: string;
+  sessionId: string;
 }
 
 export interface FakeAwsOptions {
@@ -63,6 +74,7 @@ export interface FakeAwsOptions {
 export interface FakeAws {
   url: string; // http://127.0.0.1:<port>
   calls: FakeAwsCall[]; // every request, in order, with its parsed input (EC2: the form fields)
+  execSessions: FakeExecSession[]; // every session ExecuteCommand opened, in order
   /**
    * Environment that points the SDK at the fake: AWS_ENDPOINT_URL_ECS/EC2/CLOUDWATCH_LOGS, AWS_REGION,
    * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (dummy values).
@@ -77,6 +89,11 @@ const STOPPED_BY_SIGNAL_EXIT_CODE = 143;
 const MAX_LOG_EVENTS = 10_000;
 /** The container named when RunTask has no container override; the fake knows no task definitions. */
 const DEFAULT_CONTAINER = 'main';
+/** The managed agent ECS runs beside the containers of a task started with enableExecuteCommand. */
+const EXEC_AGENT = 'ExecuteCommandAgent';
+/** ECS's words for an exec into a task without a running exec agent (started without exec, or stopped). */
+const EXEC_NOT_ENABLED =
+  "The execute command failed because execute command was not enabled when the task was run or the execute command agent isn't running. Wait and try again or run a new task with execute command enabled and try again.";
 
 type TaskStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPED';
 type RunOutcome = { error: AwsError } | { failures: Array<{ reason: string; detail?: string }> } | { task: FakeTask };
@@ -89,8 +106,16 @@ interface FakeTask {
   input: RunTaskInput;
   plan: Required<Omit<FakeTaskPlan, 'refuse' | 'failures'>>;
   container: string;
+  /** The id in the container's ARN (`…:container/<cluster>/<task id>/<uuid>`). */
+  containerId: string;
+  /** The container's runtime id (Docker's container id on Fargate: `<task id>-<number>`), reported once it has started. */
+  runtimeId: string;
+  /** Started with enableExecuteCommand: the container has the exec agent. */
+  exec: boolean;
   eni: { id: string; privateIp: string; subnet: string | undefined };
   lastStatus: TaskStatus;
+  /** ECS's version of the task, one more with each change of its status. */
+  version: number;
   /** DescribeTasks calls so far: the step of the plan the task is at. */
   describes: number;
   /** Whether ECS has created the interface (the attachment then names it, and EC2 knows it). */
@@ -110,6 +135,7 @@ interface State {
   options: FakeAwsOptions;
   calls: FakeAwsCall[];
   tasks: FakeTask[];
+  execSessions: FakeExecSession[];
   byClientToken: Map<string, RunOutcome>;
   logStreams: Map<string, LogEvent[]>;
 }
@@ -131,7 +157,10 @@ type Handler = (state: State, input: Record<string, unknown>) => unknown;
 const JSON_SERVICES = new Map<string, { service: 'ecs' | 'logs'; operations: Map<string, Handler> }>([
   [
     'AmazonEC2ContainerServiceV20141113',
-    { service: 'ecs', operations: new Map([['RunTask', runTask], ['DescribeTasks', describeTasks], ['StopTask', stopTask]]) },
+    {
+      service: 'ecs',
+      operations: new Map([['RunTask', runTask], ['DescribeTasks', describeTasks], ['StopTask', stopTask], ['ExecuteCommand', executeCommand]]),
+    },
   ],
   ['Logs_20140328', { service: 'logs', operations: new Map([['GetLogEvents', getLogEvents]]) }],
 ]);
@@ -146,6 +175,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     options,
     calls: [],
     tasks: [],
+    execSessions: [],
     byClientToken: new Map(),
     logStreams: new Map(),
   };
@@ -163,6 +193,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   return {
     url,
     calls: state.calls,
+    execSessions: state.execSessions,
     environment: () => ({
       AWS_ENDPOINT_URL_ECS: url,
       AWS_ENDPOINT_URL_EC2: url,
@@ -294,12 +325,16 @@ function startOrRefuse(state: State, input: RunTaskInput): RunOutcome {
       logLines: plan.logLines ?? [],
     },
     container: text(input.overrides?.containerOverrides?.[0]?.name) ?? DEFAULT_CONTAINER,
+    containerId: randomUUID(),
+    runtimeId: `${id}-${randomBytes(4).readUInt32BE()}`,
+    exec: input.enableExecuteCommand === true,
     eni: {
       id: `eni-${randomBytes(9).toString('hex').slice(0, 17)}`,
       privateIp: `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 4}`,
       subnet: text(input.networkConfiguration?.awsvpcConfiguration?.subnets?.[0]),
     },
     lastStatus: 'PROVISIONING',
+    version: 1,
     describes: 0,
     attached: false,
     createdAt: Date.now(),
@@ -335,6 +370,36 @@ function stopTask(state: State, input: Record<string, unknown>): unknown {
   return { task: taskView(state, task) };
 }
 
+/**
+ * A session into a task's container, as ECS opens it: only in a RUNNING task started with exec (the
+ * fake's agent is ready as soon as the task runs), always interactive.
+ */
+function executeCommand(state: State, input: Record<string, unknown>): unknown {
+  const task = findTask(state, clusterName(text(input['cluster'])), text(input['task']) ?? '');
+  if (!task) throw new AwsError('InvalidParameterException', 'The referenced task was not found.');
+  const command = text(input['command']);
+  if (!command) throw new AwsError('InvalidParameterException', 'Command can not be blank.');
+  if (input['interactive'] !== true) throw new AwsError('InvalidParameterException', 'Interactive is the only mode supported currently.');
+  const container = text(input['container']) ?? task.container;
+  if (container !== task.container) throw new AwsError('InvalidParameterException', `The container ${container} does not exist in the task.`);
+  if (!task.exec || task.lastStatus !== 'RUNNING') throw new AwsError('InvalidParameterException', EXEC_NOT_ENABLED);
+  const sessionId = `ecs-execute-command-${randomBytes(9).toString('hex')}`;
+  state.execSessions.push({ taskArn: task.arn, container, command, sessionId });
+  const prefix = `arn:aws:ecs:${state.region}:${state.account}`;
+  return {
+    clusterArn: `${prefix}:cluster/${task.cluster}`,
+    containerArn: containerArn(state, task),
+    containerName: container,
+    interactive: true,
+    session: {
+      sessionId,
+      streamUrl: `wss://ssmmessages.${state.region}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe`,
+      tokenValue: randomBytes(48).toString('base64'),
+    },
+    taskArn: task.arn,
+  };
+}
+
 /** ECS accepts a task's ARN or bare id, and finds it only in its own cluster. */
 function findTask(state: State, cluster: string, reference: string): FakeTask | undefined {
   return state.tasks.find((task) => task.cluster === cluster && (task.arn === reference || task.id === reference));
@@ -348,6 +413,12 @@ function clusterName(cluster: string | undefined): string {
 
 /** One DescribeTasks' worth of progress along the plan; a stopped task stays as it stopped. */
 function advance(state: State, task: FakeTask): void {
+  const before = task.lastStatus;
+  step(state, task);
+  if (task.lastStatus !== before) task.version += 1;
+}
+
+function step(state: State, task: FakeTask): void {
   if (task.lastStatus === 'STOPPED') return;
   if (task.stopRequest !== undefined) {
     // Only a container that ran was killed by the signal; one that never started has no exit code.
@@ -397,6 +468,7 @@ function taskView(state: State, task: FakeTask): Record<string, unknown> {
     clusterArn: `${prefix}:cluster/${task.cluster}`,
     taskDefinitionArn: taskDefinitionArn(prefix, input.taskDefinition ?? ''),
     lastStatus: task.lastStatus,
+    version: task.version,
     desiredStatus: stop || task.stopRequest !== undefined ? 'STOPPED' : 'RUNNING',
     launchType: 'FARGATE',
     createdAt: seconds(task.createdAt),
@@ -406,10 +478,30 @@ function taskView(state: State, task: FakeTask): Record<string, unknown> {
     stopCode: stop?.code,
     stoppedReason: stop?.reason,
     overrides: input.overrides ?? { containerOverrides: [] },
-    containers: [{ taskArn: task.arn, name: task.container, lastStatus: containerStatus, exitCode: stop?.exitCode }],
+    containers: [containerView(state, task, containerStatus)],
     attachments: [eniAttachment(task)],
     tags: input.tags ?? [],
+    enableExecuteCommand: task.exec,
   };
+}
+
+/** The task's one container: its runtime id once it has started, and the exec agent of a task started with exec. */
+function containerView(state: State, task: FakeTask, lastStatus: string): Record<string, unknown> {
+  const agentStatus = task.lastStatus === 'RUNNING' || task.lastStatus === 'STOPPED' ? task.lastStatus : 'PENDING';
+  const agent = { name: EXEC_AGENT, lastStatus: agentStatus, ...(task.lastStatus === 'RUNNING' ? { lastStartedAt: seconds(task.startedAt) } : {}) };
+  return {
+    containerArn: containerArn(state, task),
+    taskArn: task.arn,
+    name: task.container,
+    lastStatus,
+    exitCode: task.stop?.exitCode,
+    ...(task.startedAt === undefined ? {} : { runtimeId: task.runtimeId }),
+    ...(task.exec ? { managedAgents: [agent] } : {}),
+  };
+}
+
+function containerArn(state: State, task: FakeTask): string {
+  return `arn:aws:ecs:${state.region}:${state.account}:container/${task.cluster}/${task.id}/${task.containerId}`;
 }
 
 function taskDefinitionArn(prefix: string, taskDefinition: string): string {

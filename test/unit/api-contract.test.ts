@@ -10,11 +10,11 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SCHEMA, load, Type } from 'js-yaml';
 import * as z from 'zod/mini';
 import { FAILURE_CATEGORIES, JOB_STATUSES } from '#lib/domain/job.ts';
-import { TooManyActiveJobsError } from '#lib/domain/errors.ts';
+import { ExecRefusedError, TooManyActiveJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
-import { createJobBody, getJobQuery, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
+import { createJobBody, execJobBody, getJobQuery, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -252,6 +252,36 @@ describe('docs/openapi.yaml', () => {
       const documented = limits(documentedProperties[name] ?? {}, name);
       const comparable = Object.fromEntries(Object.keys(expected).map((path) => [path, documented[path]]));
       assert.deepEqual(comparable, expected, `the spec's limits for '${name}' differ from createJobBody's`);
+    }
+  });
+
+  it('documents the exec request body with the fields and limits execJobBody enforces, and the session with exactly the five fields the handler answers', () => {
+    // Prepare
+    const body = resolve(operation('POST /jobs/{id}/exec').requestBody?.content['application/json']?.schema ?? {});
+    const enforced = z.toJSONSchema(execJobBody, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+    const session = resolve(operation('POST /jobs/{id}/exec').responses['201']?.content?.['application/json']?.schema ?? {});
+
+    // Assess
+    assert.deepEqual(sorted(Object.keys(body.properties as object)), sorted(Object.keys(execJobBody.shape)));
+    assert.equal(body.additionalProperties, false, 'unknown fields are refused, so the spec must say so');
+    assert.deepEqual(sorted((body.required as string[] | undefined) ?? []), sorted((enforced.required as string[] | undefined) ?? []));
+    const expected = limits((enforced.properties as Record<string, JsonSchema>).command ?? {}, 'command');
+    const documented = limits((body.properties as Record<string, JsonSchema>).command ?? {}, 'command');
+    assert.deepEqual(Object.fromEntries(Object.keys(expected).map((path) => [path, documented[path]])), expected, "the spec's limits for 'command' differ from execJobBody's");
+    assert.deepEqual(sorted((session.required as string[]) ?? []), sorted(['sessionId', 'streamUrl', 'tokenValue', 'target', 'region']));
+    assert.equal(session.additionalProperties, false);
+  });
+
+  it('documents each refusal of an exec with its status and code', () => {
+    for (const code of ['EXEC_NOT_ALLOWED', 'EXEC_FORBIDDEN', 'JOB_NOT_RUNNING', 'EXEC_NOT_READY', 'TOO_MANY_EXECS'] as const) {
+      // Prepare
+      const refused = new ExecRefusedError(code, 'refused');
+
+      // Act
+      const documented = resolve(operation('POST /jobs/{id}/exec').responses[String(httpStatusOf(refused))] ?? {});
+
+      // Assess
+      assert.match(String(documented.description), new RegExp(`\`${code}\``), `${code} (${httpStatusOf(refused)})`);
     }
   });
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
-import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -56,6 +56,7 @@ let handlers: {
   getJob: HttpHandler;
   listJobs: HttpHandler;
   cancelJob: HttpHandler;
+  execJob: HttpHandler;
   health: HttpHandler;
   options: HttpHandler;
   startTask: (input: { jobId: string }) => Promise<{ started: boolean; taskArn: string | null }>;
@@ -141,11 +142,12 @@ function storedItem(job: Job) {
 
 before(async () => {
   Object.assign(process.env, STAGE_ENVIRONMENT);
-  const [createJob, getJob, listJobs, cancelJob, health, options, startTask, awaitTask, taskStateChange, reconcile] = await Promise.all([
+  const [createJob, getJob, listJobs, cancelJob, execJob, health, options, startTask, awaitTask, taskStateChange, reconcile] = await Promise.all([
     import('#handlers/http/create-job.ts'),
     import('#handlers/http/get-job.ts'),
     import('#handlers/http/list-jobs.ts'),
     import('#handlers/http/cancel-job.ts'),
+    import('#handlers/http/exec-job.ts'),
     import('#handlers/http/health.ts'),
     import('#handlers/http/options.ts'),
     import('#handlers/steps/start-task.ts'),
@@ -158,6 +160,7 @@ before(async () => {
     getJob: getJob.handler as unknown as HttpHandler,
     listJobs: listJobs.handler as unknown as HttpHandler,
     cancelJob: cancelJob.handler as unknown as HttpHandler,
+    execJob: execJob.handler as unknown as HttpHandler,
     health: health.handler as unknown as HttpHandler,
     options: options.handler as unknown as HttpHandler,
     startTask: startTask.handler as never,
@@ -335,6 +338,43 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(stop?.args[0].input.cluster, CLUSTER);
     assert.equal(stop?.args[0].input.task, TASK_ARN);
     assert.match(stop?.args[0].input.reason ?? '', /^cancelled by alice/);
+  });
+
+  it("POST /jobs/{id}/exec describes the task once, records the exec on the job, and answers ExecuteCommand's session with its target and the stage's region", async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, submittedBy: 'alice', execEnabled: true });
+    const runtimeId = '0f1e2d3c4b5a69788796a5b4c3d2e1f0-2531612879';
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(job) });
+    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem(job) });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn: TASK_ARN,
+          lastStatus: 'RUNNING',
+          version: 3,
+          enableExecuteCommand: true,
+          taskDefinitionArn: DEFAULT_TASK_DEFINITION_ARN,
+          overrides: { containerOverrides: [{ name: 'job' }] },
+          containers: [{ name: 'job', lastStatus: 'RUNNING', runtimeId, managedAgents: [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING' }] }],
+        },
+      ],
+    });
+    const session = { sessionId: 'ecs-execute-command-0a1b2c3d4e5f', streamUrl: `wss://ssmmessages.${REGION}.amazonaws.com/v1/data-channel/ecs-execute-command-0a1b2c3d4e5f?role=publish_subscribe`, tokenValue: 'AAEAAexample' };
+    ecs.on(ExecuteCommandCommand).resolves({ session, taskArn: TASK_ARN, containerName: 'job', interactive: true });
+
+    // Act
+    const response = await handlers.execJob(httpEvent('POST', `/jobs/${job.id}/exec`, { pathParameters: { id: job.id }, body: {} }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 201, response.body);
+    assert.equal(headerOf(response, 'cache-control'), 'no-store');
+    assert.deepEqual(JSON.parse(response.body ?? '{}'), { ...session, target: `ecs:${CLUSTER}_0f1e2d3c4b5a69788796a5b4c3d2e1f0_${runtimeId}`, region: REGION });
+    assert.deepEqual(ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input), [{ cluster: CLUSTER, tasks: [TASK_ARN] }]);
+    assert.deepEqual(ecs.commandCalls(ExecuteCommandCommand).map((call) => call.args[0].input), [{ cluster: CLUSTER, task: TASK_ARN, container: 'job', interactive: true, command: '/bin/sh' }]);
+    const updates = dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    assert.ok(updates.every((update) => update.TableName === 'fargate-jobs-test-jobs'));
+    const recorded = updates.find((update) => String(update.UpdateExpression).includes('list_append'));
+    assert.deepEqual((recorded?.ExpressionAttributeValues?.[':exec'] as Array<{ by: string; command: string[] }>).map(({ by, command }) => ({ by, command })), [{ by: 'alice', command: ['/bin/sh'] }]);
   });
 
   it("GET /jobs/{id} answers 404 for a job of a profile outside the token's scope", async () => {

@@ -38,6 +38,8 @@ const NEEDS: Record<string, string[]> = {
   // The long polls count each token's waits in the table, up to the stage's limit.
   'http/get-job': ['JOBS_TABLE', 'MAX_WAITS_PER_TOKEN'],
   'http/cancel-job': ['JOBS_TABLE', ...TASK_SETTINGS],
+  // ECS Exec: the job, its profile (exec or not), its task described and exec'ed into on this stage's cluster.
+  'http/exec-job': ['JOBS_TABLE', ...TASK_SETTINGS],
   'http/get-job-logs': ['JOBS_TABLE', 'MAX_WAITS_PER_TOKEN', ...TASK_SETTINGS],
   'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
   'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],

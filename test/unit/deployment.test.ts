@@ -30,7 +30,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling nineteen functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling twenty functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -52,6 +52,8 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   getJob: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
+  // ECS Exec: reads the job, records the exec (and the agent's readiness), describes the task once, opens the session.
+  execJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'],
   health: [],
   options: [],
   authorizer: ['dynamodb:GetItem'],
@@ -92,6 +94,7 @@ const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   createJob: 'apiConcurrency',
   listJobs: 'apiConcurrency',
   cancelJob: 'apiConcurrency',
+  execJob: 'apiConcurrency',
   authorizer: 'apiConcurrency',
   slackCommands: 'apiConcurrency',
   slackInteractions: 'apiConcurrency',
@@ -183,8 +186,14 @@ const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
 /** Slack's routes: public, each request signed by Slack instead of a token. */
 const SLACK_ROUTE_KEYS = ['POST /slack/commands', 'POST /slack/interactions'];
 
-/** The only action allowed on Resource "*": it has no resource-level permissions. */
-const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces'];
+/**
+ * What the ECS Exec agent in a task of an exec profile opens its Session Manager channels with: its
+ * task role's only statement, exactly these four (AWS's ECS Exec guide), on Resource "*".
+ */
+const EXEC_CHANNEL_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'];
+
+/** The only actions allowed on Resource "*": they have no resource-level permissions. */
+const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces', ...EXEC_CHANNEL_ACTIONS];
 
 /** The settings lib/config.ts reads on Lambda; every function that calls AWS gets them all. */
 const STAGE_VARIABLES = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
@@ -216,6 +225,7 @@ interface Template {
 interface ContainerDefinition {
   Name: string;
   Essential?: boolean;
+  LinuxParameters?: { InitProcessEnabled?: boolean };
   PortMappings?: Array<{ ContainerPort: number }>;
   Environment?: Array<{ Name: string; Value: string }>;
   LogConfiguration?: { LogDriver: string; Options?: Record<string, unknown> };
@@ -577,6 +587,8 @@ describe('the packaged CloudFormation template', () => {
         assert.equal(environment.USER_NAME, profile.interactive.user, 'the connect hint names this user');
         assert.equal(environment.PASSWORD_ACCESS, 'false', 'only the caller\'s key logs in');
       }
+      // ECS Exec wants an init process to reap what a session leaves behind; the others keep the image's own PID 1.
+      assert.equal(container.LinuxParameters?.InitProcessEnabled, profile.exec === true ? true : undefined, `profile '${profile.name}': initProcessEnabled as its exec`);
       if (profile.aws.capacityProviderStrategy.some((strategy) => strategy.capacityProvider === 'FARGATE_SPOT')) {
         const platform = properties.RuntimePlatform as { CpuArchitecture?: string } | undefined;
         assert.notEqual(platform?.CpuArchitecture, 'ARM64', `profile '${profile.name}' runs on Fargate Spot, which runs no ARM64 tasks`);
@@ -772,7 +784,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(value === undefined ? undefined : Number(value), expected, `${functionName}: the default of ${parameter ?? 'no class'}`);
       reserved += expected ?? 0;
     }
-    assert.equal(reserved, 580, 'the sum docs/deploy.md and serverless.yml give');
+    assert.equal(reserved, 630, 'the sum docs/deploy.md and serverless.yml give');
     assert.ok(reserved <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM, `${reserved} reserved would not deploy in an account of ${ACCOUNT_CONCURRENCY}`);
   });
 
@@ -975,6 +987,10 @@ describe('the IAM policies of the packaged template', () => {
           } else if (action === 'ecs:RunTask') {
             assert.deepEqual(sorted(resources.map((resource) => String(arnText(resource)))), sorted(families.map((family) => `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${family}:*`)));
             assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} runs tasks in this stage's cluster only`);
+          } else if (action === 'ecs:ExecuteCommand') {
+            // Authorized on the task and on its cluster (both its required resource types): this stage's only.
+            assert.ok([JSON.stringify([tasks]), JSON.stringify([arnOf(clusterId)])].includes(JSON.stringify(resources.map((resource) => arnText(resource) ?? resource))), `${where} execs into this cluster's tasks only`);
+            assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} execs into this cluster's tasks only`);
           } else if (action === 'ecs:TagResource') {
             assert.deepEqual(resources.map(arnText), [tasks]);
             assert.deepEqual(statement.Condition?.StringEquals, { 'ecs:CreateAction': 'RunTask' }, `${where} tags only the tasks it starts`);
@@ -1123,16 +1139,18 @@ describe('the IAM policies of the packaged template', () => {
     }
   });
 
-  it('give job tasks no permissions: no policy on any task role, which only ECS tasks of this account may assume', () => {
+  it("give job tasks no permissions but ECS Exec's four channels to exec profiles' tasks, on roles only ECS tasks of this account may assume", () => {
+    assert.ok(stageProfiles().some((profile) => profile.exec) && stageProfiles().some((profile) => !profile.exec), 'a profile with exec and one without');
     for (const profile of stageProfiles()) {
       // Act
       const roleId = taskRoleOf(packaged, profile.aws.taskDefinition);
       const properties = packaged.resource(roleId).Properties ?? {};
 
-      // Assess: operators attach what that profile's jobs need; nothing is granted by default.
-      assert.equal(properties.Policies, undefined, `${roleId} has inline policies`);
+      // Assess: operators attach what that profile's jobs need; nothing of theirs is granted by default,
+      // and the exec agent's channels only where the profile has exec (ssh's way in is sshd).
       assert.equal(properties.ManagedPolicyArns, undefined, `${roleId} has managed policies`);
-      assert.deepEqual(packaged.roleStatements(roleId), [], `a policy of the template grants ${roleId} something`);
+      const expected = profile.exec ? [{ Effect: 'Allow', Action: EXEC_CHANNEL_ACTIONS, Resource: '*' }] : [];
+      assert.deepEqual(packaged.roleStatements(roleId), expected, `profile '${profile.name}''s task role ${roleId} is granted other than ${profile.exec ? "ECS Exec's channels" : 'nothing'}`);
       assert.deepEqual(list((properties.AssumeRolePolicyDocument as PolicyDocument).Statement), [
         {
           Effect: 'Allow',
@@ -1174,6 +1192,60 @@ describe('the IAM policies of the packaged template', () => {
     assert.equal(passRole.length, 1);
     assert.deepEqual(sorted(list(passRole[0]?.Resource).map((resource) => JSON.stringify(resource))), sorted([...taskRoles, ...executionRoles]));
     assert.deepEqual(passRole[0]?.Condition, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+});
+
+describe('ECS Exec in the packaged template', () => {
+  it('lets execJob describe and exec into this cluster\'s tasks only (and the cluster, which ExecuteCommand is authorized on too), and read and update job records only', () => {
+    // Prepare
+    const [tableId] = packaged.single('AWS::DynamoDB::Table');
+    const [clusterId] = packaged.single('AWS::ECS::Cluster');
+    const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
+    const thisCluster = { ArnEquals: { 'ecs:cluster': arnOf(clusterId) } };
+
+    // Act
+    const statements = packaged.roleStatements(packaged.functionRole('execJob')).filter((statement) => !list(statement.Action).some((action) => OWN_LOGS.includes(action)));
+
+    // Assess
+    assert.deepEqual(
+      statements.map(({ Action, Resource, Condition }) => ({ Action, Resource: list(Resource).map((resource) => arnText(resource) ?? resource), Condition })),
+      [
+        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [arnOf(tableId)], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${JOB_KEY_PREFIX}*`] } } },
+        { Action: ['ecs:DescribeTasks', 'ecs:ExecuteCommand'], Resource: [tasks], Condition: thisCluster },
+        { Action: 'ecs:ExecuteCommand', Resource: [arnOf(clusterId)], Condition: thisCluster },
+      ],
+    );
+  });
+
+  it('serves POST /jobs/{id}/exec by execJob, behind the token authorizer, in the API class of reserved concurrency', () => {
+    // Prepare
+    const [authorizerId] = packaged.single('AWS::ApiGatewayV2::Authorizer');
+
+    // Act
+    const route = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, candidate]) => candidate.Properties ?? {}).find((candidate) => candidate.RouteKey === 'POST /jobs/{id}/exec');
+
+    // Assess
+    assert.ok(route, 'POST /jobs/{id}/exec is deployed');
+    assert.equal(route.AuthorizationType, 'CUSTOM');
+    assert.deepEqual(route.AuthorizerId, ref(authorizerId));
+    const integrationId = JSON.stringify(route.Target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
+    assert.deepEqual(packaged.resource(integrationId).Properties?.IntegrationUri, arnOf(`${functionPrefix('execJob')}LambdaFunction`));
+    assert.equal(packaged.lambda('execJob').Properties?.Handler, 'handlers/http/exec-job.handler');
+    assert.deepEqual(packaged.lambda('execJob').Properties?.ReservedConcurrentExecutions, packaged.lambda('createJob').Properties?.ReservedConcurrentExecutions);
+  });
+
+  it("starts the exec profile's tasks with an init process, and gives no other task definition one", () => {
+    for (const profile of stageProfiles()) {
+      // Act
+      const [, definition] = packaged.ofType('AWS::ECS::TaskDefinition').find(([, candidate]) => candidate.Properties?.Family === profile.aws.taskDefinition) ?? assert.fail(profile.aws.taskDefinition);
+      const containers = definition.Properties?.ContainerDefinitions as ContainerDefinition[];
+
+      // Assess
+      for (const container of containers) {
+        const expected = profile.exec && container.Name === profile.aws.container ? { InitProcessEnabled: true } : undefined;
+        assert.deepEqual(container.LinuxParameters, expected, `${profile.aws.taskDefinition}/${container.Name}`);
+      }
+    }
   });
 });
 

@@ -89,6 +89,43 @@ describe('taskStateChangeOf', () => {
     assert.equal(change?.startedAt, undefined);
   });
 
+  it("reads the watched container's exec agent from a RUNNING event of a task started with ECS Exec", () => {
+    // Prepare: a RUNNING event's containers carry their managed agents, times as strings.
+    const running = stoppedEvent({
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      enableExecuteCommand: true,
+      stopCode: undefined,
+      stoppedAt: undefined,
+      stoppedReason: undefined,
+      version: 4,
+      containers: [
+        { containerArn: `${TASK_ARN}/sidecar`, name: 'log-router', lastStatus: 'RUNNING', taskArn: TASK_ARN, runtimeId: '0123456789abcdef0123456789abcdef-0000000001' },
+        {
+          containerArn: `${TASK_ARN}/job`,
+          name: 'job',
+          lastStatus: 'RUNNING',
+          taskArn: TASK_ARN,
+          runtimeId: '0123456789abcdef0123456789abcdef-1497048990',
+          managedAgents: [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING', lastStartedAt: '2026-12-01T10:00:35.010Z' as unknown as Date }],
+        },
+      ],
+    });
+
+    // Act
+    const change = taskStateChangeOf(running);
+
+    // Assess
+    assert.equal(change?.lastStatus, 'RUNNING');
+    assert.equal(change?.execAgentStatus, 'RUNNING');
+    assert.equal(change?.runtimeId, '0123456789abcdef0123456789abcdef-1497048990');
+    assert.equal(change?.exitCode, null);
+  });
+
+  it('has no exec agent status for a task started without exec', () => {
+    assert.equal(taskStateChangeOf(stoppedEvent())?.execAgentStatus, undefined);
+  });
+
   it('ignores tasks no job started (startedBy not a job id) and events of another type', () => {
     assert.equal(taskStateChangeOf(stoppedEvent({ startedBy: 'ecs-svc/1234567890' })), undefined);
     assert.equal(taskStateChangeOf(stoppedEvent({ startedBy: undefined })), undefined);

@@ -319,6 +319,8 @@ describe('EcsTaskRunner', () => {
             cpu: '512',
             memory: '1024',
           },
+          // `default` is an exec profile: its tasks start with the exec agent.
+          enableExecuteCommand: true,
         },
       ]);
     });
@@ -344,6 +346,19 @@ describe('EcsTaskRunner', () => {
       assert.deepEqual(input?.overrides, {
         containerOverrides: [{ name: 'sshd', command: ['sleep', '600'], environment: [] }],
       });
+    });
+
+    it('starts the tasks of a profile without exec without the exec agent (ssh: its way in is sshd)', async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+
+      // Act
+      await runner.runTask(aRequest({ profile: 'ssh', command: ['sleep', '600'], publicIp: true }));
+
+      // Assess
+      const [input] = runTaskInputs();
+      assert.equal(input?.taskDefinition, 'fargate-jobs-test-ssh');
+      assert.ok(input !== undefined && !('enableExecuteCommand' in input), 'no enableExecuteCommand at all, not even false');
     });
 
     it('refuses a profile it has no settings for, without calling ECS', async () => {
@@ -591,8 +606,46 @@ describe('EcsTaskRunner', () => {
         lastStatus: 'RUNNING',
         startedAt: '2030-01-01T00:00:40.528Z',
         exitCode: null,
+        runtimeId: `${TASK_ID}-1497048990`,
         network: { eniId: ENI_ID, privateIp: PRIVATE_IP, publicIp: PUBLIC_IP },
       });
+    });
+
+    it("reports the watched container's exec agent and runtime id (a task started with ECS Exec), never a sidecar's", async () => {
+      // Prepare
+      const agent = (lastStatus: string) => ({ name: 'ExecuteCommandAgent' as const, lastStatus, lastStartedAt: STARTED_AT });
+      const task = runningTask({
+        enableExecuteCommand: true,
+        containers: [
+          container({ name: 'log-router', lastStatus: 'RUNNING', runtimeId: `${TASK_ID}-0000000001`, managedAgents: [agent('PENDING')] }),
+          container({ lastStatus: 'RUNNING', runtimeId: `${TASK_ID}-1497048990`, managedAgents: [agent('RUNNING')] }),
+        ],
+      });
+      ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([task]));
+
+      // Act
+      const snapshot = await runner.describeTask(TASK_ARN, { resolveNetwork: false });
+
+      // Assess
+      assert.equal(snapshot.execAgentStatus, 'RUNNING');
+      assert.equal(snapshot.runtimeId, `${TASK_ID}-1497048990`);
+    });
+
+    it('reports an exec agent still PENDING as PENDING, and none for a task started without exec', async () => {
+      // Prepare
+      const pendingAgent = runningTask({
+        enableExecuteCommand: true,
+        containers: [container({ lastStatus: 'RUNNING', runtimeId: `${TASK_ID}-1497048990`, managedAgents: [{ name: 'ExecuteCommandAgent', lastStatus: 'PENDING' }] })],
+      });
+      ecsMock.on(DescribeTasksCommand).resolvesOnce(describeTasksResponse([pendingAgent])).resolvesOnce(describeTasksResponse([runningTask()]));
+
+      // Act
+      const pending = await runner.describeTask(TASK_ARN, { resolveNetwork: false });
+      const withoutExec = await runner.describeTask(TASK_ARN, { resolveNetwork: false });
+
+      // Assess
+      assert.equal(pending.execAgentStatus, 'PENDING');
+      assert.equal(withoutExec.execAgentStatus, undefined);
     });
 
     it('asked not to resolve the network, reports the attachment\'s addresses without loading or calling EC2', async () => {

@@ -10,6 +10,7 @@ import {
   ClusterNotFoundException,
   DescribeTasksCommand,
   ECSClient,
+  ExecuteCommandCommand,
   InvalidParameterException,
   RunTaskCommand,
   StopTaskCommand,
@@ -227,6 +228,108 @@ describe('fake AWS: ECS', () => {
     // Assess
     assert.deepEqual(response.tasks, []);
     assert.deepEqual(response.failures, [{ arn: unknown, reason: 'MISSING' }]);
+  });
+});
+
+describe('fake AWS: ECS Exec', () => {
+  let fake: FakeAws;
+  let ecs: ECSClient;
+
+  before(async () => {
+    ({ fake } = await startFake({ 'exec-walk': { runningDescribes: 2 }, 'exec-open': { runningDescribes: 100 }, 'no-exec': { runningDescribes: 100 } }));
+    ({ ecs } = clientsOf(fake));
+  });
+  after(() => fake.close());
+
+  async function startExecTask(clientToken: string): Promise<Task> {
+    const { tasks } = await ecs.send(new RunTaskCommand({ ...runTaskInput(clientToken), enableExecuteCommand: true }));
+    assert.ok(tasks?.[0]?.taskArn);
+    return tasks[0];
+  }
+
+  function execInto(taskArn: string, command = '/bin/sh') {
+    return ecs.send(new ExecuteCommandCommand({ cluster: CLUSTER, task: taskArn, container: CONTAINER, interactive: true, command }));
+  }
+
+  it("reports a task started with exec: its container's ExecuteCommandAgent PENDING, RUNNING once the task runs, and its runtime id once started", async () => {
+    // Prepare
+    const started = await startExecTask('exec-walk');
+
+    // Act
+    const walk = [];
+    for (let i = 0; i < 4; i += 1) walk.push(await describe1(ecs, started.taskArn!));
+
+    // Assess
+    assert.equal(started.enableExecuteCommand, true);
+    assert.deepEqual(walk.map((task) => task.lastStatus), ['PENDING', 'RUNNING', 'RUNNING', 'STOPPED']);
+    assert.deepEqual(walk.map((task) => task.version), [2, 3, 3, 4], "ECS's version grows with each change");
+    const [pending, running, , stopped] = walk as [Task, Task, Task, Task];
+    assert.deepEqual(pending.containers?.[0]?.managedAgents, [{ name: 'ExecuteCommandAgent', lastStatus: 'PENDING' }]);
+    assert.equal(pending.containers?.[0]?.runtimeId, undefined, 'no runtime id before the container starts');
+    const agent = running.containers?.[0]?.managedAgents?.[0];
+    assert.equal(agent?.name, 'ExecuteCommandAgent');
+    assert.equal(agent?.lastStatus, 'RUNNING');
+    assert.ok(agent?.lastStartedAt instanceof Date, 'lastStartedAt is epoch seconds');
+    assert.match(running.containers?.[0]?.runtimeId ?? '', new RegExp(`^${taskIdOf(started.taskArn!)}-\\d+$`));
+    assert.equal(stopped.containers?.[0]?.managedAgents?.[0]?.lastStatus, 'STOPPED');
+  });
+
+  it('reports a task started without exec with enableExecuteCommand false and no managed agent', async () => {
+    // Prepare
+    const { taskArn } = await runningTask(ecs, 'no-exec');
+
+    // Act
+    const task = await describe1(ecs, taskArn!);
+
+    // Assess
+    assert.equal(task.enableExecuteCommand, false);
+    assert.equal(task.containers?.[0]?.managedAgents, undefined);
+    assert.match(task.containers?.[0]?.runtimeId ?? '', /^[0-9a-f]{32}-\d+$/);
+  });
+
+  it("opens a session into a running exec task's container, as ECS answers it, and records it", async () => {
+    // Prepare
+    const { taskArn } = await startExecTask('exec-open');
+    await describe1(ecs, taskArn!); // PENDING
+    const running = await describe1(ecs, taskArn!);
+
+    // Act
+    const response = await execInto(taskArn!, `sh -c 'echo "hi"'`);
+
+    // Assess
+    assert.equal(response.taskArn, taskArn);
+    assert.equal(response.clusterArn, `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`);
+    assert.equal(response.containerArn, running.containers?.[0]?.containerArn);
+    assert.equal(response.containerName, CONTAINER);
+    assert.equal(response.interactive, true);
+    const sessionId = response.session?.sessionId ?? '';
+    assert.match(sessionId, /^ecs-execute-command-[0-9a-f]+$/);
+    assert.equal(response.session?.streamUrl, `wss://ssmmessages.${REGION}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe`);
+    assert.ok((response.session?.tokenValue ?? '').length > 20);
+    assert.deepEqual(fake.execSessions.at(-1), { taskArn, container: CONTAINER, command: `sh -c 'echo "hi"'`, sessionId });
+  });
+
+  it("refuses an exec into a task started without exec, or stopped, with ECS's InvalidParameterException, and an unknown task as not found", async () => {
+    // Prepare
+    const { taskArn: withoutExec } = await runningTask(ecs, 'no-exec');
+    const { taskArn: stopped } = await startExecTask('exec-stopped');
+    await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: stopped, reason: 'done' }));
+    await describe1(ecs, stopped!);
+    const sessionsBefore = fake.execSessions.length;
+
+    // Act + Assess
+    for (const taskArn of [withoutExec, stopped]) {
+      await assert.rejects(execInto(taskArn!), (error: unknown) => {
+        assert.ok(error instanceof InvalidParameterException);
+        assert.match(error.message, /^The execute command failed because execute command was not enabled when the task was run or the execute command agent isn't running/);
+        return true;
+      });
+    }
+    await assert.rejects(execInto(`arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${'0'.repeat(32)}`), {
+      name: 'InvalidParameterException',
+      message: 'The referenced task was not found.',
+    });
+    assert.equal(fake.execSessions.length, sessionsBefore);
   });
 });
 

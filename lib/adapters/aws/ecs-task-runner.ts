@@ -1,10 +1,12 @@
 /**
  * The TaskRunner port on ECS Fargate: a job's task is started with RunTask (idempotent per job
- * through clientToken), watched with DescribeTasks and stopped with StopTask. The profile's
- * settings decide where and how the task runs; the request brings only the job's own values.
+ * through clientToken), watched with DescribeTasks, stopped with StopTask and exec'ed into with
+ * ExecuteCommand (ecs-exec.ts). The profile's settings decide where and how the task runs; the
+ * request brings only the job's own values.
  */
 import {
   DescribeTasksCommand,
+  ExecuteCommandCommand,
   RunTaskCommand,
   StopTaskCommand,
   type Container,
@@ -19,7 +21,8 @@ import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { taskOverrides } from '#lib/domain/task-limits.ts';
-import type { DescribeTaskOptions, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { DescribeTaskOptions, ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import { execRefusalOf, execSessionOf, execStateOf, execTarget, executeCommandInput } from './ecs-exec.ts';
 
 export interface EcsTaskRunnerOptions {
   client: ECSClient;
@@ -69,7 +72,7 @@ const REFUSED_RUN_ERRORS = new Set([
 ]);
 /** An AccessDeniedException that names iam:PassRole: the task's roles may not be handed to ECS. */
 const PASS_ROLE_DENIED = /iam:PassRole/;
-const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/[^/]+$/;
+const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/([^/]+)$/;
 
 export class EcsTaskRunner implements TaskRunner {
   readonly #client: ECSClient;
@@ -86,9 +89,7 @@ export class EcsTaskRunner implements TaskRunner {
   }
 
   async runTask(request: RunTaskRequest): Promise<RunTaskResult> {
-    const settings = this.#settings.get(request.profile);
-    if (!settings) throw new Error(`no AWS task settings for profile '${request.profile}': check config/profiles.ts`);
-
+    const settings = this.#settingsOf(request.profile);
     let response;
     try {
       response = await this.#client.send(new RunTaskCommand(runTaskInput(request, settings)));
@@ -119,7 +120,7 @@ export class EcsTaskRunner implements TaskRunner {
   }
 
   async describeTask(taskArn: string, options: DescribeTaskOptions = {}): Promise<TaskSnapshot> {
-    const cluster = clusterOf(taskArn);
+    const { cluster } = taskArnParts(taskArn);
     const response = await throttleAware('DescribeTasks', () =>
       this.#client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] })),
     );
@@ -132,7 +133,7 @@ export class EcsTaskRunner implements TaskRunner {
   }
 
   async describeTasks(taskArns: readonly string[]): Promise<TaskSnapshot[]> {
-    const byCluster = Map.groupBy(taskArns, clusterOf);
+    const byCluster = Map.groupBy(taskArns, (taskArn) => taskArnParts(taskArn).cluster);
     const snapshots: TaskSnapshot[] = [];
     for (const [cluster, arns] of byCluster) {
       for (let start = 0; start < arns.length; start += DESCRIBE_TASKS_BATCH) {
@@ -146,7 +147,7 @@ export class EcsTaskRunner implements TaskRunner {
   }
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
-    const cluster = clusterOf(taskArn);
+    const { cluster } = taskArnParts(taskArn);
     try {
       await this.#client.send(new StopTaskCommand({ cluster, task: taskArn, reason: truncate(reason, MAX_STOP_REASON_LENGTH) }));
     } catch (error) {
@@ -157,6 +158,27 @@ export class EcsTaskRunner implements TaskRunner {
       if (isTransient(error)) throw new TaskRunnerThrottledError('StopTask', error);
       throw error;
     }
+  }
+
+  /** A session into the task's watched container, running `request.command` (the domain has found the agent ready). */
+  async execCommand(request: ExecRequest): Promise<ExecSession> {
+    const { container } = this.#settingsOf(request.profile);
+    const { cluster, taskId } = taskArnParts(request.taskArn);
+    if (!request.runtimeId) throw new Error(`no runtime id for the container of job ${request.jobId}'s task: an exec session's target needs it`);
+    let response;
+    try {
+      response = await this.#client.send(new ExecuteCommandCommand(executeCommandInput(cluster, request.taskArn, container, request.command)));
+    } catch (error) {
+      if (isTransient(error)) throw new TaskRunnerThrottledError('ExecuteCommand', error);
+      throw execRefusalOf(error) ?? error;
+    }
+    return execSessionOf(response, execTarget(cluster, taskId, request.runtimeId), await this.#client.config.region());
+  }
+
+  #settingsOf(profile: string): AwsTaskSettings {
+    const settings = this.#settings.get(profile);
+    if (!settings) throw new Error(`no AWS task settings for profile '${profile}': check config/profiles.ts`);
+    return settings;
   }
 
   async #networkOf(task: Task, resolve: boolean): Promise<JobNetwork | undefined> {
@@ -197,6 +219,8 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTa
     },
     // Built as the domain measured it when the job was submitted (ECS limits its length).
     overrides: taskOverrides(settings.container, request),
+    // Exec profiles' tasks get the exec agent (ECS Exec); no other task does.
+    ...(settings.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }
 
@@ -237,6 +261,7 @@ export function snapshotOf(taskArn: string, task: Task, network: JobNetwork | un
     // The job's exit code is the watched container's, never a sidecar's; null until it has one.
     exitCode: typeof watched?.exitCode === 'number' ? watched.exitCode : null,
     ...(watched?.reason ? { containerReason: watched.reason } : {}),
+    ...execStateOf(watched),
     ...(network ? { network } : {}),
   };
 }
@@ -260,13 +285,13 @@ export function eniOf(task: Task): { eniId: string; privateIp?: string } | undef
   return { eniId, ...(privateIp ? { privateIp } : {}) };
 }
 
-/** The cluster a task runs in, from its ARN: `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`. */
-function clusterOf(taskArn: string): string {
-  const cluster = TASK_ARN_PATTERN.exec(taskArn)?.[1];
-  if (!cluster) {
+/** The cluster a task runs in and its id, from its ARN: `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`. */
+function taskArnParts(taskArn: string): { cluster: string; taskId: string } {
+  const [, cluster, taskId] = TASK_ARN_PATTERN.exec(taskArn) ?? [];
+  if (!cluster || !taskId) {
     throw new Error(`'${taskArn}' is not an ECS task ARN of the form arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`);
   }
-  return cluster;
+  return { cluster, taskId };
 }
 
 async function throttleAware<T>(operation: string, call: () => Promise<T>): Promise<T> {
