@@ -7,7 +7,9 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import type { JobProcess } from '#lib/domain/job.ts';
 
 const run = promisify(execFile);
 
@@ -58,4 +60,29 @@ async function fromPs(pid: number): Promise<ProcessIdentity | undefined> {
   const [state, ...started] = stdout.trim().split(/\s+/);
   if (!state || started.length === 0) return undefined;
   return { startTime: started.join(' '), running: !state.startsWith('Z') };
+}
+
+/** How often a process being stopped is looked at. */
+const ORPHAN_POLL_MS = 50;
+
+/** The child's pid, group (its own: it is spawned detached) and start time; undefined if it has gone already. */
+export async function processOf(pid: number): Promise<JobProcess | undefined> {
+  const identity = await identifyProcess(pid);
+  return identity ? { pid, processGroup: pid, startTime: identity.startTime } : undefined;
+}
+
+/** Whether the recorded process is still there: its pid names a live process that started when it did. */
+export async function isStillRunning(recorded: JobProcess): Promise<boolean> {
+  const now = await identifyProcess(recorded.pid);
+  return now !== undefined && now.running && now.startTime === recorded.startTime;
+}
+
+/** Waits up to `timeoutMs` for the recorded process to go; true once it has. */
+export async function untilGone(recorded: JobProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isStillRunning(recorded)) {
+    if (Date.now() >= deadline) return false;
+    await delay(ORPHAN_POLL_MS);
+  }
+  return true;
 }

@@ -18,7 +18,6 @@
  * directory with the job's whole environment, which the task keeps in memory until it stops (never
  * stored or logged). A task that stops ends its execs.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -29,7 +28,7 @@ import type { JobProcess } from '#lib/domain/job.ts';
 import type { ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, StopTaskOptions, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { logFilePath } from './file-log-reader.ts';
-import { identifyProcess } from './process-identity.ts';
+import { isStillRunning, processOf, untilGone } from './process-identity.ts';
 import { ensurePrivateDirectory } from './private-files.ts';
 import { Spawner, type JobExit } from './spawner.ts';
 import { TaskExecs, type ExecAttachment, type ExecTarget } from './task-execs.ts';
@@ -82,8 +81,6 @@ const DEFAULT_STOP_GRACE_MS = 5000;
  * put on the disk (its file takes more by each line's timestamp and stream).
  */
 export const DEFAULT_MAX_LOG_BYTES = 100 * 1024 * 1024;
-/** How often a process this runner did not start is looked at while it is being stopped. */
-const ORPHAN_POLL_MS = 50;
 /** How long a process is given to go after SIGKILL. */
 const KILL_WAIT_MS = 2000;
 /** The stop code of a job whose command does not exist on this machine (local mode only). */
@@ -291,28 +288,6 @@ function describeSpawnError(error: { code?: string | undefined; message: string 
   if (error.code === 'ENOENT') return 'no such file or command';
   if (error.code === 'EACCES') return 'permission denied';
   return error.code ?? error.message;
-}
-
-/** The child's pid, group (its own: it is spawned detached) and start time; undefined if it has gone already. */
-async function processOf(pid: number): Promise<JobProcess | undefined> {
-  const identity = await identifyProcess(pid);
-  return identity ? { pid, processGroup: pid, startTime: identity.startTime } : undefined;
-}
-
-/** Whether the recorded process is still there: its pid names a live process that started when it did. */
-async function isStillRunning(recorded: JobProcess): Promise<boolean> {
-  const now = await identifyProcess(recorded.pid);
-  return now !== undefined && now.running && now.startTime === recorded.startTime;
-}
-
-/** Waits up to `timeoutMs` for the recorded process to go; true once it has. */
-async function untilGone(recorded: JobProcess, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (await isStillRunning(recorded)) {
-    if (Date.now() >= deadline) return false;
-    await delay(ORPHAN_POLL_MS);
-  }
-  return true;
 }
 
 function signalProcessGroup(processGroup: number, signal: NodeJS.Signals): void {
