@@ -1,0 +1,86 @@
+/** The API's shapes the console reads (docs/openapi.yaml); optional where an older server may not send them. */
+
+export type JobStatus = 'QUEUED' | 'PROVISIONING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
+
+export interface NotificationAttempt {
+  channel: 'slack' | 'webhook';
+  event: string;
+  attempt: number;
+  time: string;
+  statusCode?: number;
+  delivered: boolean;
+  error?: string;
+}
+
+export interface Job {
+  id: string;
+  profile: string;
+  command: string[];
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  exitCode: number | null;
+  failure?: { category: string; message: string; stopCode?: string; stoppedReason?: string };
+  network?: { eniId?: string; privateIp?: string; publicIp?: string | null };
+  connect?: { ssh?: string; host?: string; port?: number; user?: string };
+  logTail: string[];
+  timeoutSeconds: number;
+  cpu?: number;
+  memory?: number;
+  labels: Record<string, string>;
+  submittedBy: string;
+  /** Secret values as `***`. Not in every server's job document: a rerun then sends none. */
+  env?: Record<string, string>;
+  notifications?: NotificationAttempt[];
+  exec?: { ready: boolean };
+  execs?: { at: string; by: string; command: string[] }[];
+  /** Every status the job has had, with when; older servers send none (the console derives it). */
+  timeline?: { status: JobStatus; at: string }[];
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextCursor: string | null;
+}
+
+export interface LogLine {
+  timestamp: string;
+  message: string;
+  stream?: 'stdout' | 'stderr';
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  nextCursor: string;
+  complete: boolean;
+  truncated: boolean;
+  /** With `tail` or `before`: where older lines continue; null at the log's start. */
+  previousCursor?: string | null;
+}
+
+export interface Profile {
+  name: string;
+  description: string;
+  commands: 'any' | unknown[];
+  shell: boolean;
+  envNames: 'any' | string[];
+  secretEnvPatterns: string[];
+  timeoutSeconds: { default: number; max: number };
+  publicIp: 'never' | 'optional' | 'always';
+  exec: boolean;
+}
+
+export interface CreateJobRequest {
+  profile: string;
+  command: string[] | string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  labels?: Record<string, string>;
+}
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
