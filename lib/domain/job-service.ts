@@ -25,6 +25,8 @@ export interface SubmitJobInput extends JobRequest {
   callbackEvents?: CallbackEvent[];
   /** Submitted from Slack: the conversation to report to. */
   slack?: SlackThread;
+  /** The job this one reruns (rerun.ts). */
+  rerunOf?: string;
 }
 
 export interface SubmitJobResult {
@@ -124,6 +126,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     ...(profile.exec ? { execEnabled: true } : {}),
     ...callback,
     ...(input.slack ? { slack: input.slack } : {}),
+    ...(input.rerunOf ? { rerunOf: input.rerunOf } : {}),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash: await requestHash(ports.requestHashKey, request) } : {}),
   };
 

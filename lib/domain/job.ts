@@ -202,6 +202,8 @@ export interface Job {
    */
   waitToken?: string;
   waitState?: Record<string, unknown>;
+  /** The job this one is a rerun of. */
+  rerunOf?: string;
   /** Its profile allows exec: its task starts with the exec agent, and the job document tells when it is ready. */
   execEnabled?: boolean;
   /** Every exec into the job, oldest first (at most MAX_EXECS). */

@@ -2,6 +2,7 @@
 import { defaultProfileOf } from '#lib/domain/caller.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { submitJob, type SubmitJobPorts } from '#lib/domain/job-service.ts';
+import { rerunJob } from '#lib/domain/rerun.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { header } from './headers.ts';
 import { httpHandler } from './http-handler.ts';
@@ -17,25 +18,38 @@ import { callbackEventsOf, createJobBody, IDEMPOTENCY_KEY } from './schemas.ts';
 export function createJobHandler(ports: SubmitJobPorts & Pick<Dependencies, 'logger'>) {
   return httpHandler(
     async (event, caller) => {
-      const { idempotencyKey: fromBody, profile, env, labels, callbackEvents, ...request } = parseWith(createJobBody, event.body, 'the request body');
+      const { idempotencyKey: fromBody, profile, env, labels, callbackEvents, rerunOf, ...request } = parseWith(createJobBody, event.body, 'the request body');
       const idempotencyKey = idempotencyKeyOf(fromBody, header(event, 'idempotency-key'));
-      const { created, job } = await submitJob(
-        ports,
-        {
-          ...request,
-          profile: profile ?? defaultProfileOf(caller),
-          env: env ?? {},
-          labels: labels ?? {},
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-          ...(callbackEvents ? { callbackEvents: callbackEventsOf(callbackEvents) } : {}),
-        },
-        caller,
-      );
+      const keyed = idempotencyKey ? { idempotencyKey } : {};
+      const { created, job } =
+        rerunOf !== undefined
+          ? await rerunJob(ports, rerunOf, { ...onlyRerunFields({ profile, labels, callbackEvents, ...request }), ...(env ? { env } : {}), ...keyed }, caller)
+          : await submitJob(
+              ports,
+              {
+                ...request,
+                profile: profile ?? defaultProfileOf(caller),
+                env: env ?? {},
+                labels: labels ?? {},
+                ...keyed,
+                ...(callbackEvents ? { callbackEvents: callbackEventsOf(callbackEvents) } : {}),
+              },
+              caller,
+            );
       const document = jobDocument(job);
       return json(created ? 202 : 200, document, { location: document.links.self });
     },
     { jsonBody: true, logger: ports.logger },
   );
+}
+
+/** A rerun takes its request from the job it reruns: a field of a new request beside `rerunOf` would be silently dropped, so it is refused. */
+function onlyRerunFields(others: Record<string, unknown>): Record<string, never> {
+  const given = Object.entries(others).filter(([, value]) => value !== undefined).map(([name]) => name);
+  if (given.length > 0) {
+    throw new ValidationError('a rerun (rerunOf) takes only env (the values of its secrets) and idempotencyKey', given.map((name) => ({ path: name, message: 'must be absent with rerunOf' })));
+  }
+  return {};
 }
 
 /** The key may come in the body or the Idempotency-Key header; both at once must agree. */

@@ -1,6 +1,7 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
 import { isExecReady } from '#lib/domain/exec-service.ts';
 import type { Job } from '#lib/domain/job.ts';
+import { secretEnvNames } from '#lib/domain/rerun.ts';
 
 export interface JobDocument {
   id: string;
@@ -32,6 +33,10 @@ export interface JobDocument {
   exec?: { ready: boolean };
   /** Every exec into the job: when, by whom, what. */
   execs?: Job['execs'];
+  /** The names of its variables whose values are not kept (a rerun must give them again); never values. */
+  secretEnvNames?: string[];
+  /** The job this one reruns. */
+  rerunOf?: string;
   links: { self: string; logs: string };
 }
 
@@ -63,6 +68,8 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.notifications ? { notifications: job.notifications } : {}),
     ...(job.execEnabled ? { exec: { ready: isExecReady(job) } } : {}),
     ...(job.execs ? { execs: job.execs } : {}),
+    ...(secretEnvNames(job).length > 0 ? { secretEnvNames: secretEnvNames(job) } : {}),
+    ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
     links: { self, logs: `${self}/logs` },
   };
 }

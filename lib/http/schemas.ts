@@ -1,6 +1,7 @@
 /** What the API accepts. Unknown fields are refused, not ignored: a typo must not silently change a job. */
 import * as z from 'zod/mini';
 import { CALLBACK_EVENTS, JOB_STATUSES, TERMINAL_STATUSES, type CallbackEvent } from '#lib/domain/job.ts';
+import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
@@ -39,6 +40,8 @@ export const createJobBody = z.strictObject({
   command: z.optional(commandOf()),
   /** A job to exec into: it runs the profile's interactiveHold, and `command` is absent. */
   hold: z.optional(z.boolean()),
+  /** A rerun of this job (lib/domain/rerun.ts): with `env` (its secrets' values) and `idempotencyKey` only. */
+  rerunOf: z.optional(z.string().check(z.regex(JOB_ID_PATTERN, { message: 'must be a job id (job-…)' }))),
   env: z.optional(
     z.record(z.string().check(z.regex(ENV_NAME)), text(MAX_ARGUMENT_LENGTH)).check(
       z.refine((env) => Object.keys(env).length <= 100, { message: 'at most 100 variables' }),
