@@ -31,8 +31,10 @@ export interface Job {
   memory?: number;
   labels: Record<string, string>;
   submittedBy: string;
-  /** Secret values as `***`. Not in every server's job document: a rerun then sends none. */
-  env?: Record<string, string>;
+  /** Its variables whose values are not kept: a rerun must give them again. Names only. */
+  secretEnvNames?: string[];
+  /** The job this one reruns. */
+  rerunOf?: string;
   notifications?: NotificationAttempt[];
   exec?: { ready: boolean };
   execs?: { at: string; by: string; command: string[] }[];
@@ -78,6 +80,12 @@ export interface CreateJobRequest {
   env?: Record<string, string>;
   timeoutSeconds?: number;
   labels?: Record<string, string>;
+}
+
+/** A new job from an old one's request (`POST /jobs` with `rerunOf`): only its secrets' values come with it. */
+export interface RerunRequest {
+  rerunOf: string;
+  env?: Record<string, string>;
 }
 
 export interface ErrorDetail {

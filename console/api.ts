@@ -3,7 +3,7 @@
  * Long polls pass `wait` (the server answers when something changed) and an AbortSignal (the view
  * that asked stops them when the reader leaves it).
  */
-import type { CreateJobRequest, ErrorDetail, Job, JobPage, LogPage, Profile } from './api-types.ts';
+import type { CreateJobRequest, ErrorDetail, Job, JobPage, LogPage, Profile, RerunRequest } from './api-types.ts';
 
 /** What the server sends back as an error: `{ error: { code, message, details? } }`. */
 export class ApiError extends Error {
@@ -45,7 +45,8 @@ export type ListAnswer = { changed: true; page: JobPage; etag: string | undefine
 export interface Api {
   listJobs(query: ListQuery, options?: { etag?: string; waitSeconds?: number; signal?: AbortSignal }): Promise<ListAnswer>;
   getJob(id: string, options?: { ifStatus?: string; waitSeconds?: number; signal?: AbortSignal }): Promise<Job>;
-  createJob(request: CreateJobRequest, idempotencyKey: string): Promise<Job>;
+  /** A new job, or a rerun; the key makes a retry after a lost answer safe. */
+  createJob(request: CreateJobRequest | RerunRequest, idempotencyKey: string): Promise<Job>;
   cancelJob(id: string): Promise<Job>;
   getLogs(id: string, query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<LogPage>;
   listProfiles(signal?: AbortSignal): Promise<Profile[]>;

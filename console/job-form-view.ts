@@ -1,8 +1,7 @@
 /**
- * The New job form, also the Rerun form (`#/new?from=<id>`, filled in from that job). What the API
- * refuses is shown beside the field it is about (`details[].path`, or the error code's field) and
- * listed above the form. Secrets never travel back to the browser: a rerun's secret variables come
- * as `***` and must be typed again, or the form refuses to submit.
+ * The New job form, also "Edit as a new job" (`#/new?from=<id>`, filled in from that job's request).
+ * What the API refuses is shown beside the field it is about (`details[].path`, or the error code's
+ * field) and listed above the form.
  */
 import { ApiError } from './api.ts';
 import type { CreateJobRequest, Job, Profile } from './api-types.ts';
@@ -27,7 +26,7 @@ const FIELD_OF_PATH: Record<string, FieldName> = { profile: 'profile', command: 
 
 export function renderJobForm(context: ViewContext, fromId: string | undefined): void {
   const { api, root, signal } = context;
-  const heading = h('h1', { tabindex: '-1' }, fromId ? 'Rerun a job' : 'New job');
+  const heading = h('h1', { tabindex: '-1' }, fromId ? 'New job from another' : 'New job');
   const body = h('div', {}, h('p', {}, 'Loading…'));
   root.append(heading, body);
   document.title = `${heading.textContent} · fargate-jobs`;
@@ -36,7 +35,7 @@ export function renderJobForm(context: ViewContext, fromId: string | undefined):
       if (!signal.aborted) fill(body, ...formFor(context, profiles, source));
     },
     (error: unknown) => {
-      if (!signal.aborted) fill(body, h('p', { class: 'message message-error', role: 'alert' }, `Could not load the job to rerun: ${describeError(error)}`));
+      if (!signal.aborted) fill(body, h('p', { class: 'message message-error', role: 'alert' }, `Could not load the job to start from: ${describeError(error)}`));
     },
   );
 
@@ -45,7 +44,7 @@ export function renderJobForm(context: ViewContext, fromId: string | undefined):
     const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Submit job');
     const form = h('form', { class: 'job-form', novalidate: true }, ...fields.elements, h('div', { class: 'field-actions' }, submit, h('a', { href: '#/', class: 'button' }, 'Back to jobs')));
-    const intro = source ? rerunIntro(fields, source) : [];
+    const intro = source ? editIntro(fields, source) : [];
     // One key per submission attempt: a retry after a lost answer cannot make a second job.
     let idempotencyKey = crypto.randomUUID();
 
@@ -93,20 +92,24 @@ export function renderJobForm(context: ViewContext, fromId: string | undefined):
   }
 }
 
-/** A rerun starts from the job's request; what the server does not give back is said. */
-function rerunIntro(fields: Fields, source: Job): Node[] {
-  fields.fill({
-    profile: source.profile,
-    command: source.command,
-    env: formatAssignments(source.env),
-    timeout: String(source.timeoutSeconds),
-    labels: formatAssignments(source.labels),
-  });
-  const secrets = Object.entries(source.env ?? {}).filter(([, value]) => value === REDACTED).map(([name]) => name);
-  const notes: Node[] = [h('p', {}, 'A new job from the request of ', h('a', { href: jobHash(source.id) }, h('code', {}, visible(source.id))), '. Check it, then submit.')];
-  if (source.env === undefined) notes.push(h('p', { class: 'note' }, 'This server does not show a job’s environment, so the rerun sends none: add any variables the job needs.'));
-  if (secrets.length > 0) notes.push(h('p', { class: 'note' }, `Secret values are never shown: type ${secrets.join(', ')} again in place of ***.`));
-  return notes;
+/**
+ * "Edit as a new job": the form starts from the job's request. The server gives back neither its
+ * environment nor (ever) its secrets' values, so those are typed again; Rerun on the job's page
+ * (`rerunOf`) is the way to run it exactly as it was.
+ */
+function editIntro(fields: Fields, source: Job): Node[] {
+  fields.fill({ profile: source.profile, command: source.command, env: '', timeout: String(source.timeoutSeconds), labels: formatAssignments(source.labels) });
+  const secrets = source.secretEnvNames ?? [];
+  return [
+    h('p', {}, 'A new job from the request of ', h('a', { href: jobHash(source.id) }, h('code', {}, visible(source.id))), ': change what you need, then submit.'),
+    h(
+      'p',
+      { class: 'note' },
+      'The server does not give back a job’s environment: add the variables this one needs.',
+      secrets.length > 0 ? ` It had secrets (${secrets.map(visible).join(', ')}), whose values are never kept.` : '',
+      ' To run it again exactly as it was, use Rerun on its page.',
+    ),
+  ];
 }
 
 /** The request the fields describe, or undefined (with the fields' errors set) when it cannot be one. */

@@ -9,7 +9,7 @@ import type { Job, JobPage, Profile } from './api-types.ts';
 import { badge, duration, exitCode, messageRegion, tickDurations, time } from './components.ts';
 import { fill, h, uniqueId } from './dom.ts';
 import { formatCommand, JOB_STATUSES, statusBadge, visible } from './format.ts';
-import { describeError, follow, WAIT_SECONDS } from './live.ts';
+import { childController, describeError, follow, WAIT_SECONDS } from './live.ts';
 import type { ViewContext } from './main.ts';
 import { jobHash, listHash } from './router.ts';
 
@@ -53,8 +53,8 @@ export function renderJobList(context: ViewContext, query: ListQuery): void {
 
   function showPage(): void {
     pageController?.abort();
-    pageController = new AbortController();
-    const pageSignal = AbortSignal.any([signal, pageController.signal]);
+    pageController = childController(signal);
+    const pageSignal = pageController.signal;
     const cursor = cursors.at(-1);
     newer.disabled = cursors.length === 1;
     older.disabled = true;

@@ -13,6 +13,8 @@ import { formatCommand, formatTaskSize, isFinalized, isTerminal, statusBadge, ti
 import { describeError, follow, WAIT_SECONDS } from './live.ts';
 import { renderLog } from './log-view.ts';
 import type { ViewContext } from './main.ts';
+import { openRerunDialog } from './rerun-dialog.ts';
+import { jobHash } from './router.ts';
 
 export function renderJobPage(context: ViewContext, jobId: string): void {
   const { api, root, signal } = context;
@@ -20,7 +22,8 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
   const status = h('span', { class: 'heading-badge' });
   const trouble = messageRegion('alert');
   const cancel = h('button', { type: 'button', class: 'danger', hidden: true, onclick: () => void cancelJob() }, 'Cancel job');
-  const rerun = h('a', { href: `#/new?from=${encodeURIComponent(jobId)}`, class: 'button' }, 'Rerun…');
+  const rerun = h('button', { type: 'button', disabled: true, onclick: () => job && openRerunDialog(context, job, rerun) }, 'Rerun…');
+  const edit = h('a', { href: `#/new?from=${encodeURIComponent(jobId)}`, class: 'button' }, 'Edit as a new job');
   const summary = h('dl', { class: 'summary' });
   const timeline = h('ol', { class: 'timeline' });
   const logSlot = h('div');
@@ -28,7 +31,7 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
   root.append(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/' }, '← Jobs')),
     h('div', { class: 'heading-row' }, heading, status),
-    h('div', { class: 'actions' }, cancel, rerun),
+    h('div', { class: 'actions' }, cancel, rerun, edit),
     trouble.element,
     h('section', { 'aria-labelledby': 'timeline-heading' }, h('h2', { id: 'timeline-heading' }, 'Timeline'), timeline),
     h('section', { 'aria-labelledby': 'summary-heading' }, h('h2', { id: 'summary-heading' }, 'Details'), summary),
@@ -64,6 +67,7 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
   function show(next: Job): void {
     const previous = job;
     job = next;
+    rerun.disabled = false;
     if (previous && previous.status !== next.status) context.announce(`The job is now ${statusBadge(next.status).label.toLowerCase()}.`);
     fill(status, badge(next.status));
     const cancelHadFocus = document.activeElement === cancel;
@@ -117,6 +121,7 @@ function summaryItems(job: Job): Node[] {
     ['Submitted by', visible(job.submittedBy)],
     ['Labels', labelList(job.labels)],
     ['Connect', connectHint(job)],
+    ['Rerun of', job.rerunOf ? h('a', { href: jobHash(job.rerunOf) }, h('code', {}, visible(job.rerunOf))) : null],
     ['Exec', execHint(job)],
   ];
   return items.filter(([, value]) => value !== null).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]);
