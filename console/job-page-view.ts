@@ -29,7 +29,6 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
   const logSlot = h('div');
   const extras = h('div');
   root.append(
-    h('p', { class: 'breadcrumb' }, h('a', { href: '#/' }, '← Jobs')),
     h('div', { class: 'heading-row' }, heading, status),
     h('div', { class: 'actions' }, cancel, rerun, edit),
     trouble.element,
@@ -107,12 +106,11 @@ function timelineItems(job: Job): HTMLElement[] {
 
 function summaryItems(job: Job): Node[] {
   const items: [string, Child][] = [
-    ['Status', badge(job.status)],
-    ['Profile', visible(job.profile)],
     ['Command', h('code', { class: 'command' }, visible(formatCommand(job.command)))],
-    ['Exit code', exitCode(job)],
     ['Failure', job.failure ? h('span', {}, h('strong', {}, visible(job.failure.category)), ': ', visible(job.failure.message)) : null],
+    ['Exit code', exitCode(job)],
     ['Duration', duration(job)],
+    ['Profile', visible(job.profile)],
     ['Created', time(job.createdAt)],
     ['Started', time(job.startedAt)],
     ['Stopped', time(job.stoppedAt)],
@@ -124,7 +122,11 @@ function summaryItems(job: Job): Node[] {
     ['Rerun of', job.rerunOf ? h('a', { href: jobHash(job.rerunOf) }, h('code', {}, visible(job.rerunOf))) : null],
     ['Exec', execHint(job)],
   ];
-  return items.filter(([, value]) => value !== null).flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]);
+  // Long values get a row of their own; the rest share rows.
+  const wide = new Set(['Command', 'Failure', 'Connect']);
+  return items
+    .filter(([, value]) => value !== null)
+    .map(([term, value]) => h('div', { class: wide.has(term) ? 'item wide' : 'item' }, h('dt', {}, term), h('dd', {}, value)));
 }
 
 function connectHint(job: Job): Child {
@@ -134,9 +136,10 @@ function connectHint(job: Job): Child {
 }
 
 function execHint(job: Job): Child {
-  if (!job.exec) return null;
+  // A finished job cannot be exec'ed into: nothing to say.
+  if (!job.exec || isTerminal(job.status)) return null;
   if (job.exec.ready) return h('span', {}, 'Ready: ', h('code', {}, `fargate-jobs exec ${visible(job.id)}`));
-  return h('span', { class: 'muted' }, isTerminal(job.status) ? 'Not available: the job has finished.' : 'Not ready yet (the job must be running, its exec agent started).');
+  return h('span', { class: 'muted' }, 'Not ready yet: the job must be running, its exec agent started.');
 }
 
 function notificationsSection(job: Job): Child {
