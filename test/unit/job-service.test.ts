@@ -20,6 +20,7 @@ import {
 import { silentLogger } from '#lib/domain/logger.ts';
 import { canonicalJson } from '#lib/domain/request-hash.ts';
 import type {
+  BackwardLogPage,
   Dependencies,
   JobPage,
   JobStore,
@@ -112,16 +113,23 @@ class RecordingTaskRunner implements TaskRunner {
   }
 }
 
-/** Returns `page` for every read and `tails[job id]` (or nothing) for every tail, and records what was asked. */
+/** Returns `page` for every read, `backwardPage` for every backward read and `tails[job id]` (or nothing) for every tail, and records what was asked. */
 class FakeLogReader implements LogReader {
   page: LogPage = { lines: [], nextCursor: 'cursor-0', atEnd: true, truncated: false };
+  backwardPage: BackwardLogPage = { lines: [], previousCursor: null, truncated: false };
   tails: Record<string, string[]> = {};
   tailOptions: Array<TailOptions | undefined> = [];
   reads: Array<{ jobId: string; cursor: string | undefined; limit: number }> = [];
+  backwardReads: Array<{ jobId: string; before: string | undefined; limit: number }> = [];
 
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
     this.reads.push({ jobId: job.id, cursor: options.cursor, limit: options.limit });
     return this.page;
+  }
+
+  async readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
+    this.backwardReads.push({ jobId: job.id, before: options.before, limit: options.limit });
+    return this.backwardPage;
   }
 
   async tail(job: Job, _count: number, options?: TailOptions): Promise<string[]> {
