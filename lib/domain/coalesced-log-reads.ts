@@ -38,6 +38,8 @@ export function coalescedLogReads(reader: LogReader): LogReader {
       });
       return page;
     },
+    // A tail or an earlier page is read once by whoever asks (a console opening the job), not followed.
+    readBackward: (job, options) => reader.readBackward(job, options),
     tail: (job, count, options) => reader.tail(job, count, options),
   };
 }

@@ -11,22 +11,30 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor and checks its shape with `isValid`; throws a 400 for anything else. */
-export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T): T {
+/**
+ * The query parameter a cursor came in, and the field of a page it must come from: `cursor` reads on
+ * forward from a `nextCursor`, `before` reads backward from a `previousCursor` (a log's).
+ */
+export type CursorParameter = 'cursor' | 'before';
+
+const RETURNED_AS: Record<CursorParameter, string> = { cursor: 'nextCursor', before: 'previousCursor' };
+
+/** Decodes a cursor and checks its shape with `isValid`; throws a 400 naming `parameter` for anything else. */
+export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T, parameter: CursorParameter = 'cursor'): T {
   // Node's base64url decoding skips characters outside the alphabet: a cursor with one is no cursor.
-  if (!CURSOR_PATTERN.test(cursor)) throw invalidCursor();
+  if (!CURSOR_PATTERN.test(cursor)) throw invalidCursor(parameter);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalidCursor();
+    throw invalidCursor(parameter);
   }
-  if (!isValid(value)) throw invalidCursor();
+  if (!isValid(value)) throw invalidCursor(parameter);
   return value;
 }
 
-function invalidCursor(): ValidationError {
-  return new ValidationError('cursor is not valid: pass back the nextCursor of a previous page unchanged', [
-    { path: 'cursor', message: 'not a cursor this API returned' },
+function invalidCursor(parameter: CursorParameter): ValidationError {
+  return new ValidationError(`${parameter} is not valid: pass back the ${RETURNED_AS[parameter]} of a previous page unchanged`, [
+    { path: parameter, message: 'not a cursor this API returned' },
   ]);
 }

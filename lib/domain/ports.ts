@@ -256,8 +256,28 @@ export interface TailOptions {
   waitForFlush?: boolean;
 }
 
+/** Lines read backward: the last ones written so far (a tail), or those before a previous page's. */
+export interface BackwardLogPage {
+  /** Oldest first. */
+  lines: LogLine[];
+  /** Reads the lines before these (readBackward's `before`); null when they start at the log's first line. */
+  previousCursor: string | null;
+  /**
+   * Read from the end (no `before`) only: where `read` goes on after these lines, missing and
+   * repeating none however the log grows meanwhile, and whether nothing complete was written after them.
+   */
+  forward?: { nextCursor: string; atEnd: boolean };
+  /** As LogPage's: the job's output went beyond what its log keeps. */
+  truncated: boolean;
+}
+
 export interface LogReader {
   read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage>;
+  /**
+   * Up to `limit` lines before `before` (a previousCursor), or the last `limit` written so far
+   * without it. A cursor of `read` is no `before`, nor the other way round (a 400 either way).
+   */
+  readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage>;
   /** The last `count` lines, once the task has stopped and its logs are flushed. */
   tail(job: Job, count: number, options?: TailOptions): Promise<string[]>;
 }

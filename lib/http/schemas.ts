@@ -115,8 +115,25 @@ export const getJobQuery = z.strictObject({
   ifStatus: z.optional(z.enum(JOB_STATUSES)),
 });
 
-export const jobLogsQuery = z.strictObject({
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-  limit: limit(10_000),
-  wait,
-});
+/**
+ * A read of a job's log goes one way: on from `cursor` (from the first line without one, and the
+ * only read that waits), the last `tail` lines, or the `limit` lines `before` a previousCursor.
+ */
+export const jobLogsQuery = z
+  .strictObject({
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    limit: limit(10_000),
+    wait,
+    tail: limit(10_000),
+    before: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  })
+  .check(
+    z.superRefine((query, context) => {
+      const refuse = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message, input: query });
+      const backward = query.tail !== undefined || query.before !== undefined;
+      if (query.tail !== undefined && query.cursor !== undefined) refuse('tail', 'reads the last lines: give it without cursor (read on from its nextCursor)');
+      if (query.before !== undefined && (query.cursor !== undefined || query.tail !== undefined)) refuse('before', 'reads the lines before a previousCursor: give it without cursor or tail');
+      if (query.tail !== undefined && query.limit !== undefined) refuse('limit', 'tail is the number of lines: give no limit with it');
+      if (backward && Number(query.wait ?? 0) > 0) refuse('wait', 'only a read on from a cursor waits: a tail or a page before answers at once');
+    }),
+  );

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LOG_STREAM_PREFIX } from '#config/profiles.ts';
+import type { JobLogTail } from '#lib/domain/job-log-tail.ts';
 import type { JobLogs } from '#lib/domain/job-service.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { startFakeAws, type FakeAws, type FakeTaskPlan, type RunTaskInput } from '../helpers/fake-aws.ts';
@@ -95,6 +96,20 @@ describe('local mode with FARGATE_JOBS_RUNNER=ecs', () => {
     assert.equal(response.status, 200, response.text);
     assert.deepEqual(response.json.lines.map((line) => line.message), ['hello from Fargate']);
     assert.equal(response.json.complete, true);
+  });
+
+  test("serves the tail of the task's CloudWatch log, read from the stream's end, back to its first line", async () => {
+    await server.waitForJob(jobs.succeeds.id, isFinished, UNTIL_FINISHED);
+
+    const tail = await server.request<JobLogTail>('GET', `/jobs/${jobs.succeeds.id}/logs?tail=100`);
+    const after = await server.request<JobLogs>('GET', `/jobs/${jobs.succeeds.id}/logs?cursor=${tail.json.nextCursor}`);
+
+    assert.equal(tail.status, 200, tail.text);
+    assert.deepEqual(tail.json.lines.map((line) => line.message), ['hello from Fargate']);
+    assert.equal(tail.json.previousCursor, null);
+    assert.equal(tail.json.complete, true);
+    assert.equal(after.status, 200, after.text);
+    assert.deepEqual(after.json.lines, []);
   });
 
   test("reports a task whose container exits 3 FAILED USER_EXIT with exit code 3 and the container's last words", async () => {

@@ -125,6 +125,14 @@ async function submitted(fixtures: Fixtures, body: unknown, headers: Record<stri
   return (JSON.parse(answer.text) as { id: string }).id;
 }
 
+/** The previousCursor of the finished job's last line: its first line comes before it. */
+async function previousCursorOf(fixtures: Fixtures): Promise<string> {
+  const tail = await send(fixtures.servers.main, 'GET', { path: `/jobs/${fixtures.finishedJob}/logs?tail=1` });
+  const { previousCursor } = JSON.parse(tail.text) as { previousCursor: string | null };
+  assert.ok(previousCursor, `the tail of a job of two lines has a previousCursor: ${tail.text}`);
+  return previousCursor;
+}
+
 /**
  * Uses up the waiter's waits (one, on the main server): a logs wait on the quiet job, held for 20 s,
  * taken as soon as a probe of the waiter's is refused (a probe that gets the slot itself answers
@@ -260,9 +268,12 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '200': [
       { name: "a finished job's lines", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob) }) },
       { name: 'a wait on a finished job, answered at once', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=20') }) },
+      { name: 'the last line (tail)', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?tail=1') }) },
+      { name: "the line before a tail's previousCursor", call: async (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, `?before=${await previousCursorOf(fixtures)}&limit=1`) }) },
     ],
     '400': [
       { name: 'a cursor outside the documented form', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?cursor=!!') }), code: 'VALIDATION_FAILED' },
+      { name: 'a tail with a cursor', call: async (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, `?tail=1&cursor=${await previousCursorOf(fixtures)}`) }), code: 'VALIDATION_FAILED' },
       { name: 'limit 0', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?limit=0') }), code: 'VALIDATION_FAILED' },
       { name: 'wait over 20 s', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob, '?wait=21') }), code: 'VALIDATION_FAILED' },
     ],

@@ -8,7 +8,7 @@
  */
 import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import type { Job, JobFailure } from '#lib/domain/job.ts';
-import type { LogLine, LogPage, LogReader, RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, LogLine, LogPage, LogReader, RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 
 /** A call scripted to fail; `name` is what the state machine's `ErrorEquals` matches. */
 export interface ScriptedError {
@@ -185,6 +185,18 @@ export class FixedLogReader implements LogReader {
     const start = options.cursor ? Number(options.cursor) : 0;
     const end = Math.min(start + options.limit, this.#lines.length);
     return { lines: this.#lines.slice(start, end), nextCursor: String(end), atEnd: end >= this.#lines.length, truncated: false };
+  }
+
+  /** The cursors are indexes, as `read`'s: the lines before `before`, or the last `limit`. */
+  async readBackward(_job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
+    const end = options.before === undefined ? this.#lines.length : Number(options.before);
+    const start = Math.max(0, end - options.limit);
+    return {
+      lines: this.#lines.slice(start, end),
+      previousCursor: start > 0 ? String(start) : null,
+      ...(options.before === undefined ? { forward: { nextCursor: String(end), atEnd: true } } : {}),
+      truncated: false,
+    };
   }
 
   async tail(_job: Job, count: number): Promise<string[]> {

@@ -23,7 +23,11 @@ import { createTestStore, type TestStore } from '../helpers/store.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/fargate-jobs-test/0123456789abcdef0123456789abcdef';
 const PROFILES = new Map([[SSH_PROFILE.name, SSH_PROFILE]]);
-const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '0', atEnd: true, truncated: false }), tail: async () => ['done'] };
+const NO_LOGS: LogReader = {
+  read: async () => ({ lines: [], nextCursor: '0', atEnd: true, truncated: false }),
+  readBackward: async () => ({ lines: [], previousCursor: null, truncated: false }),
+  tail: async () => ['done'],
+};
 
 let testStore: TestStore;
 before(async () => {

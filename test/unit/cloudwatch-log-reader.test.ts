@@ -1,8 +1,9 @@
 /**
  * The CloudWatch log reader against a simulated log stream that behaves as GetLogEvents is
- * documented to: pages of at most `limit` events, forward tokens, the token sent coming back
- * unchanged at the end of the stream, pages that may be short or empty before the end, and
- * ResourceNotFoundException while the stream does not exist. Time is fake: no test waits.
+ * documented to: pages of at most `limit` events, forward and backward tokens, the token sent coming
+ * back unchanged at the end (or, backward, the start) of the stream, pages that may be short or empty
+ * before the end, and ResourceNotFoundException while the stream does not exist. Time is fake: no
+ * test waits.
  */
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ import { encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import type { Job } from '#lib/domain/job.ts';
-import type { LogPage } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, LogPage } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -62,8 +63,9 @@ function events(count: number, from = 0): OutputLogEvent[] {
 }
 
 /**
- * One log stream as GetLogEvents serves it. Forward tokens carry the position and a serial number,
- * so an empty page before the end still hands out a new token, as CloudWatch's do.
+ * One log stream as GetLogEvents serves it. Tokens carry the position and a serial number, so an
+ * empty page before the end (or the start) still hands out a new token, as CloudWatch's do. Without
+ * a token, startFromHead false serves the newest events; a backward token serves the events before it.
  */
 class SimulatedStream {
   readonly logGroupName: string;
@@ -72,10 +74,13 @@ class SimulatedStream {
   exists = true;
   /** At most this many events on the n-th forward page (0-based); undefined: as many as asked. */
   pageSize: (call: number) => number | undefined = () => undefined;
+  /** The same for the n-th page read from the end (startFromHead false). */
+  backwardPageSize: (call: number) => number | undefined = () => undefined;
   /** Runs before every request is answered, e.g. to let the driver flush more events. */
   beforeEachCall: (call: number) => void = () => {};
   calls = 0;
   #forwardPages = 0;
+  #backwardPages = 0;
   #serial = 0;
 
   constructor(logGroupName: string, logStreamName: string) {
@@ -91,12 +96,18 @@ class SimulatedStream {
     }
     const limit = input.limit ?? 10_000;
     if (input.startFromHead !== true) {
-      assert.equal(input.nextToken, undefined, 'a forward token needs startFromHead: true');
-      const latest = this.events.slice(Math.max(0, this.events.length - limit));
-      return this.#response(latest, this.events.length);
+      assert.ok(!input.nextToken?.startsWith('f/'), 'a forward token needs startFromHead: true');
+      const end = input.nextToken === undefined ? this.events.length : this.#position(input.nextToken, 'b');
+      if (end === 0 && input.nextToken !== undefined) {
+        return { events: [], nextForwardToken: `f/${String(0).padStart(56, '0')}/${this.#serial}`, nextBackwardToken: input.nextToken };
+      }
+      const cap = this.backwardPageSize(this.#backwardPages);
+      this.#backwardPages += 1;
+      const latest = this.events.slice(Math.max(0, end - Math.min(limit, cap ?? limit)), end);
+      return this.#response(latest, end);
     }
 
-    const start = input.nextToken === undefined ? 0 : this.#position(input.nextToken);
+    const start = input.nextToken === undefined ? 0 : this.#position(input.nextToken, 'f');
     if (start >= this.events.length && input.nextToken !== undefined) {
       return { events: [], nextForwardToken: input.nextToken, nextBackwardToken: `b/${start}/${this.#serial}` };
     }
@@ -115,8 +126,8 @@ class SimulatedStream {
     };
   }
 
-  #position(token: string): number {
-    const match = /^f\/(\d+)\/\d+$/.exec(token);
+  #position(token: string, direction: 'f' | 'b'): number {
+    const match = new RegExp(`^${direction}/(\\d+)/\\d+$`).exec(token);
     if (!match?.[1]) throw new InvalidParameterException({ message: 'The specified nextToken is invalid.', $metadata: { httpStatusCode: 400 } });
     return Number(match[1]);
   }
@@ -387,6 +398,242 @@ describe('CloudWatchLogReader.read', () => {
 
     // Act
     const reading = reader.read(runningJob(), { limit: 100 });
+
+    // Assess
+    await assert.rejects(reading, { name: 'AccessDeniedException' });
+  });
+});
+
+/** Reads the tail, then page after page backward until previousCursor is null (bounded); newest page first. */
+async function readBackToStart(reader: CloudWatchLogReader, job: Job, limit: number): Promise<BackwardLogPage[]> {
+  const pages = [await reader.readBackward(job, { limit })];
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const before = pages.at(-1)?.previousCursor;
+    if (!before) return pages;
+    pages.push(await reader.readBackward(job, { before, limit }));
+  }
+  throw new Error('the reader never reached the start of the stream');
+}
+
+describe('CloudWatchLogReader.readBackward', () => {
+  let reader: CloudWatchLogReader;
+
+  beforeEach(() => {
+    logs.reset();
+    reader = new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings: SETTINGS });
+  });
+
+  it("reads the tail from the end of the watched container's stream in the log group of the job's profile", async () => {
+    // Prepare
+    const stream = new SimulatedStream('/fargate-jobs/dev/build', `ci/builder/${TASK_ID}`);
+    stream.events = events(2500);
+    serve(stream);
+
+    // Act
+    const page = await reader.readBackward(runningJob({ profile: 'build' }), { limit: 20 });
+
+    // Assess
+    assert.deepEqual(
+      page.lines.map((line) => line.message),
+      events(20, 2480).map((entry) => entry.message),
+    );
+    assert.equal(page.lines[0]?.timestamp, new Date(BASE_TIME + 2480).toISOString());
+    assert.notEqual(page.previousCursor, null);
+    assert.equal(page.forward?.atEnd, true);
+    assert.equal(page.truncated, false);
+    const inputs = getLogEventsInputs();
+    assert.equal(inputs.length, 1);
+    assert.equal(inputs[0]?.logGroupName, '/fargate-jobs/dev/build');
+    assert.equal(inputs[0]?.logStreamName, `ci/builder/${TASK_ID}`);
+    assert.equal(inputs[0]?.startFromHead, false);
+    assert.equal(inputs[0]?.limit, 20);
+    assert.equal(inputs[0]?.nextToken, undefined);
+  });
+
+  it('pages backward from the tail to the first line with backward tokens, each line once, previousCursor null at the start', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(2500);
+    serve(stream);
+
+    // Act
+    const pages = await readBackToStart(reader, runningJob(), 1000);
+
+    // Assess
+    assert.deepEqual(
+      pages.map((page) => page.lines.length),
+      [1000, 1000, 500],
+    );
+    assert.deepEqual(
+      pages.map((page) => page.previousCursor === null),
+      [false, false, true],
+    );
+    assert.deepEqual(
+      pages.reverse().flatMap((page) => page.lines.map((line) => line.message)),
+      stream.events.map((entry) => entry.message),
+    );
+    for (const input of getLogEventsInputs().slice(1)) {
+      assert.equal(input.startFromHead, false);
+      assert.match(input.nextToken ?? '', /^b\//);
+    }
+  });
+
+  it('hands a following reader a cursor right after the tail: it gets the lines written since, none of the tail again', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(50);
+    serve(stream);
+    const tail = await reader.readBackward(runningJob(), { limit: 10 });
+    stream.events.push(...events(3, 50));
+
+    // Act
+    const followed = await reader.read(runningJob(), { limit: 100, cursor: tail.forward?.nextCursor ?? '' });
+
+    // Assess
+    assert.deepEqual(
+      [...tail.lines, ...followed.lines].map((line) => line.message),
+      events(13, 40).map((entry) => entry.message),
+    );
+    assert.equal(followed.atEnd, true);
+  });
+
+  it('returns a whole short stream, with previousCursor null once its backward token comes back unchanged', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(3);
+    serve(stream);
+
+    // Act
+    const page = await reader.readBackward(runningJob(), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(
+      page.lines.map((line) => line.message),
+      ['line 0', 'line 1', 'line 2'],
+    );
+    assert.equal(page.previousCursor, null);
+    assert.equal(getLogEventsInputs().length, 2);
+  });
+
+  it('keeps reading past empty pages from the end until the page is full, within the bounded number of calls', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(30);
+    const sizes = [0, 4, 0];
+    stream.backwardPageSize = (call) => sizes[call];
+    serve(stream);
+
+    // Act
+    const page = await reader.readBackward(runningJob(), { limit: 10 });
+    const rest = await reader.readBackward(runningJob(), { before: page.previousCursor ?? '', limit: 100 });
+    const followed = await reader.read(runningJob(), { limit: 100, cursor: page.forward?.nextCursor ?? '' });
+
+    // Assess
+    assert.deepEqual(followed.lines, [], 'the forward cursor is the first call\'s: after the newest line, not after an older page');
+    assert.deepEqual(
+      page.lines.map((line) => line.message),
+      events(10, 20).map((entry) => entry.message),
+    );
+    assert.deepEqual(
+      [...rest.lines, ...page.lines].map((line) => line.message),
+      stream.events.map((entry) => entry.message),
+    );
+    assert.equal(rest.previousCursor, null);
+    assert.equal(rest.forward, undefined, 'an earlier page has no forward cursor');
+  });
+
+  it('treats a stream that does not exist yet as no lines, at the start, with a forward cursor that reads it from its head once it appears', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.exists = false;
+    serve(stream);
+
+    // Act
+    const tail = await reader.readBackward(runningJob(), { limit: 100 });
+    stream.exists = true;
+    stream.events = events(2);
+    const followed = await reader.read(runningJob(), { limit: 100, cursor: tail.forward?.nextCursor ?? '' });
+
+    // Assess
+    assert.deepEqual(tail.lines, []);
+    assert.equal(tail.previousCursor, null);
+    assert.equal(tail.forward?.atEnd, true);
+    assert.deepEqual(
+      followed.lines.map((line) => line.message),
+      ['line 0', 'line 1'],
+    );
+  });
+
+  it('returns no lines for a job whose task has not been started, without calling CloudWatch', async () => {
+    // Prepare
+    serve(defaultStream());
+
+    // Act
+    const page = await reader.readBackward(aJob({ status: 'QUEUED' }), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(page.lines, []);
+    assert.equal(page.previousCursor, null);
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
+  });
+
+  for (const [label, before] of [
+    ['not base64 JSON', '%%%not-a-cursor'],
+    ['a forward cursor', encodeCursor({ forwardToken: 'f/1/1' })],
+    ['a backward cursor of the file reader', encodeCursor({ before: 12 })],
+    ['an empty token', encodeCursor({ backwardToken: '' })],
+  ] as const) {
+    it(`rejects a before that is no previousCursor (${label}) as a 400 naming before`, async () => {
+      // Prepare
+      serve(defaultStream());
+
+      // Act
+      const reading = reader.readBackward(runningJob(), { before, limit: 100 });
+
+      // Assess
+      await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && httpStatusOf(error) === 400 && error.details?.[0]?.path === 'before');
+      assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
+    });
+  }
+
+  it('rejects a previousCursor given as a forward cursor as a 400 naming cursor', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(20);
+    serve(stream);
+    const tail = await reader.readBackward(runningJob(), { limit: 5 });
+
+    // Act
+    const reading = reader.read(runningJob(), { limit: 100, cursor: tail.previousCursor ?? '' });
+
+    // Assess
+    await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && error.details?.[0]?.path === 'cursor');
+  });
+
+  it('answers a before whose token CloudWatch no longer accepts (older than 24 h) with a 400 naming before', async () => {
+    // Prepare
+    serve(defaultStream());
+    const expired = encodeCursor({ backwardToken: 'b/expired-token' });
+
+    // Act
+    const reading = reader.readBackward(runningJob(), { before: expired, limit: 100 });
+
+    // Assess
+    await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && /expired/.test(error.message) && error.details?.[0]?.path === 'before');
+  });
+
+  it('does not hide other CloudWatch errors as an empty log', async () => {
+    // Prepare
+    const denied = new CloudWatchLogsServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'User is not authorized to perform: logs:GetLogEvents',
+    });
+    logs.on(GetLogEventsCommand).rejects(denied);
+
+    // Act
+    const reading = reader.readBackward(runningJob(), { limit: 100 });
 
     // Assess
     await assert.rejects(reading, { name: 'AccessDeniedException' });

@@ -11,11 +11,13 @@ import { FileLogReader, logFilePath, truncationLine } from '#lib/adapters/local/
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
-import type { LogLine, LogPage } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, LogLine, LogPage } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 
 const TAIL_WINDOW_BYTES = 256 * 1024;
+/** How much of a log file the reader reads at once. */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 function logLine(index: number, message = `line ${index}`): LogLine & { stream: 'stdout' | 'stderr' } {
   return {
@@ -199,6 +201,176 @@ describe('FileLogReader', () => {
           assert.equal(httpStatusOf(error), 400);
           return true;
         });
+      }
+    });
+  });
+
+  /** Reads the tail, then page after page backward until previousCursor is null; newest page first. */
+  async function readBackToStart(job: Job, limit: number): Promise<BackwardLogPage[]> {
+    const pages = [await reader.readBackward(job, { limit })];
+    for (let attempt = 0; attempt < 10_000; attempt += 1) {
+      const before = pages.at(-1)?.previousCursor;
+      if (!before) return pages;
+      pages.push(await reader.readBackward(job, { before, limit }));
+    }
+    throw new Error('the log never reached its start');
+  }
+
+  describe('readBackward', () => {
+    it('reads the tail of a log many read chunks long: the last lines in order, and a forward cursor right after them', async () => {
+      // Prepare
+      const written = Array.from({ length: 5000 }, (_unused, index) => logLine(index, `message number ${index} ${'x'.repeat(40)}`));
+      const job = await jobWithLog(written);
+      assert.ok(Buffer.byteLength(serialize(written)) > 4 * READ_CHUNK_BYTES);
+
+      // Act
+      const tail = await reader.readBackward(job, { limit: 1000 });
+      await appendFile(logFilePath(dataDir, job.id), serialize([logLine(5000), logLine(5001)]));
+      const followed = await reader.read(job, { limit: 100, cursor: tail.forward?.nextCursor ?? '' });
+
+      // Assess
+      assert.deepEqual(tail.lines, written.slice(-1000));
+      assert.notEqual(tail.previousCursor, null);
+      assert.equal(tail.forward?.atEnd, true);
+      assert.equal(tail.truncated, false);
+      assert.deepEqual(followed.lines, [logLine(5000), logLine(5001)]);
+    });
+
+    it('pages back from the tail to the first line, lines split across chunks included, each line once and previousCursor null only at the start', async () => {
+      // Prepare
+      const written = Array.from({ length: 2500 }, (_unused, index) => logLine(index, index % 7 === 0 ? `línea ${index} — ✓ 🚀 ${'y'.repeat(index % 97)}` : `line ${index}`));
+      const job = await jobWithLog(written);
+      assert.ok(Buffer.byteLength(serialize(written)) > 2 * READ_CHUNK_BYTES);
+
+      // Act
+      const pages = await readBackToStart(job, 300);
+
+      // Assess
+      assert.deepEqual(
+        pages.map((page) => page.lines.length),
+        [300, 300, 300, 300, 300, 300, 300, 300, 100],
+      );
+      assert.deepEqual(
+        pages.map((page) => page.previousCursor === null),
+        [false, false, false, false, false, false, false, false, true],
+      );
+      assert.ok(pages.slice(1).every((page) => page.forward === undefined), 'only a read from the end has a forward cursor');
+      assert.deepEqual(
+        pages.reverse().flatMap((page) => page.lines),
+        written,
+      );
+    });
+
+    it('decodes a line whose multi-byte characters straddle a read chunk boundary', async () => {
+      // Prepare: lines mostly of 4-byte characters, and a last line whose length puts the boundary of
+      // the first chunk read (a chunk from the end) inside one of them.
+      const written = Array.from({ length: 400 }, (_unused, index) => logLine(index, `${index} ${'🚀'.repeat(100)}`));
+      let job: Job | undefined;
+      for (let padding = 0; padding < 64 && !job; padding += 1) {
+        const lines = [...written, logLine(400, 'z'.repeat(padding))];
+        const bytes = Buffer.from(serialize(lines));
+        const boundaryByte = bytes[bytes.length - READ_CHUNK_BYTES] ?? 0;
+        if ((boundaryByte & 0xc0) === 0x80) job = await jobWithLog(lines);
+      }
+      assert.ok(job, 'no padding put a chunk boundary inside a character');
+
+      // Act
+      const pages = await readBackToStart(job, 150);
+
+      // Assess
+      const lines = pages.reverse().flatMap((page) => page.lines);
+      assert.deepEqual(lines.slice(0, -1), written);
+      assert.ok(!lines.some((line) => line.message.includes('\uFFFD')), 'a character was cut in two');
+    });
+
+    it('says previousCursor null when the tail holds exactly every line', async () => {
+      // Prepare
+      const written = Array.from({ length: 10 }, (_unused, index) => logLine(index));
+      const job = await jobWithLog(written);
+
+      // Act
+      const tail = await reader.readBackward(job, { limit: 10 });
+
+      // Assess
+      assert.deepEqual(tail.lines, written);
+      assert.equal(tail.previousCursor, null);
+    });
+
+    it('leaves a partly written last line out of the tail, and to the forward cursor, which returns it once complete', async () => {
+      // Prepare
+      const complete = [logLine(0), logLine(1), logLine(2)];
+      const partial = logLine(3, 'written in two parts');
+      const partialText = JSON.stringify(partial);
+      const job = await jobWithLog(complete);
+      await appendFile(logFilePath(dataDir, job.id), partialText.slice(0, 25));
+
+      // Act
+      const tail = await reader.readBackward(job, { limit: 2 });
+      await appendFile(logFilePath(dataDir, job.id), `${partialText.slice(25)}\n`);
+      const followed = await reader.read(job, { limit: 10, cursor: tail.forward?.nextCursor ?? '' });
+
+      // Assess
+      assert.deepEqual(tail.lines, [logLine(1), logLine(2)]);
+      assert.equal(tail.forward?.atEnd, false);
+      assert.deepEqual(followed.lines, [partial]);
+    });
+
+    it('never returns the truncation marker as a line: the tail of a cut log is its last lines, truncated on every page', async () => {
+      // Prepare
+      const written = Array.from({ length: 30 }, (_unused, index) => logLine(index));
+      const job = await jobWithLog(written);
+      await appendFile(logFilePath(dataDir, job.id), truncationLine(new Date(Date.UTC(2024, 0, 1, 0, 1)), 2000));
+
+      // Act
+      const pages = await readBackToStart(job, 10);
+      const followed = await reader.read(job, { limit: 10, cursor: pages[0]?.forward?.nextCursor ?? '' });
+
+      // Assess
+      assert.deepEqual(pages[0]?.lines, written.slice(-10));
+      assert.deepEqual(
+        pages.reverse().flatMap((page) => page.lines),
+        written,
+      );
+      assert.ok(pages.every((page) => page.truncated), 'every page says truncated');
+      assert.deepEqual(followed.lines, []);
+      assert.equal(followed.atEnd, true);
+    });
+
+    for (const [label, contents] of [
+      ['a missing log', undefined],
+      ['an empty log', ''],
+    ] as const) {
+      it(`reads no lines of ${label}, at the start, with a forward cursor that reads the log from its first line`, async () => {
+        // Prepare
+        const job = aJob();
+        if (contents !== undefined) await writeFile(logFilePath(dataDir, job.id), contents);
+
+        // Act
+        const tail = await reader.readBackward(job, { limit: 100 });
+        await appendFile(logFilePath(dataDir, job.id), serialize([logLine(0)]));
+        const followed = await reader.read(job, { limit: 10, cursor: tail.forward?.nextCursor ?? '' });
+
+        // Assess
+        assert.deepEqual(tail.lines, []);
+        assert.equal(tail.previousCursor, null);
+        assert.equal(tail.forward?.atEnd, true);
+        assert.deepEqual(followed.lines, [logLine(0)]);
+      });
+    }
+
+    it('refuses a forward cursor as before, and a previousCursor as cursor, each with a 400 naming its parameter', async () => {
+      // Prepare
+      const job = await jobWithLog(Array.from({ length: 20 }, (_unused, index) => logLine(index)));
+      const tail = await reader.readBackward(job, { limit: 5 });
+
+      // Act
+      const backwardFromForward = reader.readBackward(job, { before: tail.forward?.nextCursor ?? '', limit: 5 });
+      const forwardFromBackward = reader.read(job, { cursor: tail.previousCursor ?? '', limit: 5 });
+      const garbage = reader.readBackward(job, { before: encodeCursor({ before: -3 }), limit: 5 });
+
+      // Assess
+      for (const [reading, parameter] of [[backwardFromForward, 'before'], [forwardFromBackward, 'cursor'], [garbage, 'before']] as const) {
+        await assert.rejects(reading, (error: unknown) => error instanceof ValidationError && httpStatusOf(error) === 400 && error.details?.[0]?.path === parameter);
       }
     });
   });

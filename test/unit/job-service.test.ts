@@ -17,9 +17,11 @@ import {
   type InterruptionMessages,
   type SubmitJobInput,
 } from '#lib/domain/job-service.ts';
+import { readJobLogsBefore, readJobLogTail } from '#lib/domain/job-log-tail.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { canonicalJson } from '#lib/domain/request-hash.ts';
 import type {
+  BackwardLogPage,
   Dependencies,
   JobPage,
   JobStore,
@@ -112,16 +114,23 @@ class RecordingTaskRunner implements TaskRunner {
   }
 }
 
-/** Returns `page` for every read and `tails[job id]` (or nothing) for every tail, and records what was asked. */
+/** Returns `page` for every read, `backwardPage` for every backward read and `tails[job id]` (or nothing) for every tail, and records what was asked. */
 class FakeLogReader implements LogReader {
   page: LogPage = { lines: [], nextCursor: 'cursor-0', atEnd: true, truncated: false };
+  backwardPage: BackwardLogPage = { lines: [], previousCursor: null, truncated: false };
   tails: Record<string, string[]> = {};
   tailOptions: Array<TailOptions | undefined> = [];
   reads: Array<{ jobId: string; cursor: string | undefined; limit: number }> = [];
+  backwardReads: Array<{ jobId: string; before: string | undefined; limit: number }> = [];
 
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
     this.reads.push({ jobId: job.id, cursor: options.cursor, limit: options.limit });
     return this.page;
+  }
+
+  async readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
+    this.backwardReads.push({ jobId: job.id, before: options.before, limit: options.limit });
+    return this.backwardPage;
   }
 
   async tail(job: Job, _count: number, options?: TailOptions): Promise<string[]> {
@@ -166,6 +175,8 @@ function jobService(ports: ServicePorts) {
     get: (jobId: string, caller: Caller) => getJob(ports, jobId, caller),
     list: (query: Parameters<typeof listJobs>[1], caller: Caller) => listJobs(ports, query, caller),
     readLogs: (jobId: string, options: { cursor?: string; limit: number }, caller: Caller) => readJobLogs(ports, jobId, options, caller),
+    readLogTail: (jobId: string, lines: number, caller: Caller) => readJobLogTail(ports, jobId, { lines }, caller),
+    readLogsBefore: (jobId: string, options: { before: string; limit: number }, caller: Caller) => readJobLogsBefore(ports, jobId, options, caller),
     cancel: (jobId: string, caller: Caller) => cancelJob(ports, jobId, caller),
     recoverInterruptedJobs: (messages: InterruptionMessages | string) =>
       recoverInterruptedJobs(ports, typeof messages === 'string' ? sameMessage(messages) : messages),
@@ -1132,6 +1143,59 @@ describe('JobService', () => {
       // Assess
       assert.equal(error.message, `job '${job.id}' does not exist`);
       assert.deepEqual(logReader.reads, []);
+    });
+  });
+
+  describe('readLogTail and readLogsBefore', () => {
+    const finishedAt = '2025-06-01T12:05:00.000Z';
+    const line = { timestamp: '2025-06-01T12:01:00.000Z', message: 'migrating 42 tables' };
+    const cases: Array<{ name: string; job: Partial<Job>; atEnd: boolean; complete: boolean }> = [
+      { name: 'terminal, finalized and read to the end', job: { status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt }, atEnd: true, complete: true },
+      { name: 'terminal and finalized but with a line still being written', job: { status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt }, atEnd: false, complete: false },
+      { name: 'terminal but not yet finalized', job: { status: 'CANCELLED', taskArn: TASK_ARN }, atEnd: true, complete: false },
+      { name: 'still running', job: { status: 'RUNNING', taskArn: TASK_ARN }, atEnd: true, complete: false },
+    ];
+
+    for (const testCase of cases) {
+      it(`answers a tail with the reader's last lines, its cursors either way, and complete=${testCase.complete} for a job ${testCase.name}`, async () => {
+        // Prepare
+        const job = aJob(testCase.job);
+        await store.create(job);
+        logReader.backwardPage = { lines: [line], previousCursor: 'before-7', forward: { nextCursor: 'cursor-8', atEnd: testCase.atEnd }, truncated: false };
+
+        // Act
+        const logs = await service.readLogTail(job.id, 500, alice);
+
+        // Assess
+        assert.deepEqual(logs, { lines: [line], nextCursor: 'cursor-8', previousCursor: 'before-7', complete: testCase.complete, truncated: false });
+        assert.deepEqual(logReader.backwardReads, [{ jobId: job.id, before: undefined, limit: 500 }]);
+      });
+    }
+
+    it('answers the lines before a previousCursor with their own previousCursor, no nextCursor, never complete, truncated as the log is', async () => {
+      // Prepare
+      const job = aJob({ status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt });
+      await store.create(job);
+      logReader.backwardPage = { lines: [line], previousCursor: null, truncated: true };
+
+      // Act
+      const logs = await service.readLogsBefore(job.id, { before: 'before-7', limit: 50 }, alice);
+
+      // Assess
+      assert.deepEqual(logs, { lines: [line], nextCursor: null, previousCursor: null, complete: false, truncated: true });
+      assert.deepEqual(logReader.backwardReads, [{ jobId: job.id, before: 'before-7', limit: 50 }]);
+    });
+
+    it("answers 404 JOB_NOT_FOUND for an unknown job, or one outside the caller's scope, without reading any log", async () => {
+      // Prepare
+      const job = aJob({ profile: 'build', status: 'SUCCEEDED', exitCode: 0, stoppedAt: finishedAt });
+      await store.create(job);
+
+      // Act + Assess
+      await assertClientError(service.readLogTail(newJobId(), 10, alice), 404, 'JOB_NOT_FOUND');
+      await assertClientError(service.readLogTail(job.id, 10, docsBot), 404, 'JOB_NOT_FOUND');
+      await assertClientError(service.readLogsBefore(job.id, { before: 'before-7', limit: 10 }, docsBot), 404, 'JOB_NOT_FOUND');
+      assert.deepEqual(logReader.backwardReads, []);
     });
   });
 

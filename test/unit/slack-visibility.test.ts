@@ -83,6 +83,7 @@ beforeEach(() => {
     },
     logReader: {
       read: async () => assert.fail('Slack reads only the tail'),
+      readBackward: async () => assert.fail('Slack reads only the tail'),
       tail: async () => ['starting', SECRET_LINE],
     },
     profiles: new Map([

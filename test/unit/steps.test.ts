@@ -11,7 +11,11 @@ import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/jobs/0123456789abcdef';
 
-const NO_LOGS: LogReader = { read: async () => ({ lines: [], nextCursor: '', atEnd: true, truncated: false }), tail: async () => [] };
+const NO_LOGS: LogReader = {
+  read: async () => ({ lines: [], nextCursor: '', atEnd: true, truncated: false }),
+  readBackward: async () => ({ lines: [], previousCursor: null, truncated: false }),
+  tail: async () => [],
+};
 
 let testStore: TestStore;
 before(async () => {
@@ -108,7 +112,7 @@ describe('finalizeJob', () => {
     const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z' });
     await testStore.store.create(job);
     const unreadableLogs: LogReader = {
-      read: async () => ({ lines: [], nextCursor: '', atEnd: true, truncated: false }),
+      ...NO_LOGS,
       tail: async () => {
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       },

@@ -18,7 +18,7 @@ import { JobNotFoundError } from '#lib/domain/errors.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
 import { LOG_BATCH_MS, readJobLogs, waitForJob, type JobLogPorts, type JobLogs } from '#lib/domain/job-service.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
-import type { JobStore, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, JobStore, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 import { LOG_POLL_MS, RECORD_POLL_MS, waitUntil } from '#lib/domain/waiting.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { ANSWER_MARGIN_MS } from '#lib/http/http-handler.ts';
@@ -59,6 +59,10 @@ class MemoryLog implements LogReader {
     const start = options.cursor ? Number(options.cursor) : 0;
     const lines = this.lines.slice(start, start + options.limit);
     return { lines, nextCursor: String(start + lines.length), atEnd: start + lines.length >= this.lines.length, truncated: false };
+  }
+
+  async readBackward(): Promise<BackwardLogPage> {
+    throw new Error('a wait reads forward only');
   }
 
   async tail(): Promise<string[]> {

@@ -1,14 +1,15 @@
 /**
  * The LogReader port on AWS: the watched container logs through the awslogs driver, so a job's
- * lines are the stream `<logStreamPrefix>/<container>/<task id>` in its profile's log group. The
- * cursor wraps CloudWatch's forward token; a stream reaches its end when the token comes back
- * unchanged.
+ * lines are the stream `<logStreamPrefix>/<container>/<task id>` in its profile's log group. A
+ * cursor wraps one of CloudWatch's tokens: a forward one (`read`), or a backward one (`readBackward`,
+ * from the stream's end without one). Either way the stream's end (or start) is reached when the
+ * token comes back unchanged.
  */
 import { GetLogEventsCommand, type CloudWatchLogsClient, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { Job } from '#lib/domain/job.ts';
-import type { LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 
 /** GetLogEvents may return short or empty pages before the end; this bounds the calls one page makes. */
@@ -42,6 +43,17 @@ function isStreamCursor(value: unknown): value is StreamCursor {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const { forwardToken } = value as { forwardToken?: unknown };
   return forwardToken === null || (typeof forwardToken === 'string' && forwardToken.length > 0);
+}
+
+interface BackwardStreamCursor {
+  /** CloudWatch's nextBackwardToken: the events before the ones returned so far come next. */
+  backwardToken: string;
+}
+
+function isBackwardStreamCursor(value: unknown): value is BackwardStreamCursor {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const { backwardToken } = value as { backwardToken?: unknown };
+  return typeof backwardToken === 'string' && backwardToken.length > 0;
 }
 
 interface LogStream {
@@ -98,7 +110,7 @@ export class CloudWatchLogReader implements LogReader {
         }
         // Forward tokens expire after 24 hours; an old cursor is the client's to replace, not a 500.
         if (token !== null && token === start.forwardToken && isNamed(error, 'InvalidParameterException')) {
-          throw expiredCursor();
+          throw expiredCursor('cursor');
         }
         throw error;
       }
@@ -109,6 +121,57 @@ export class CloudWatchLogReader implements LogReader {
     }
     // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
     return { lines, nextCursor: encodeCursor({ forwardToken: token } satisfies StreamCursor), atEnd, truncated: false };
+  }
+
+  /**
+   * GetLogEvents from the stream's end (startFromHead false), without a token for the newest events,
+   * with a backward token for those before it. The forward cursor of a read from the end is its first
+   * call's nextForwardToken: it points after the newest event returned, so following it misses none.
+   * A page full before the start was seen keeps a previousCursor, whose read may find nothing more.
+   */
+  async readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
+    const start = options.before === undefined ? undefined : decodeCursor(options.before, isBackwardStreamCursor, 'before');
+    const fromHead = encodeCursor({ forwardToken: null } satisfies StreamCursor);
+    const nothing: BackwardLogPage = { lines: [], previousCursor: null, truncated: false, ...(start ? {} : { forward: { nextCursor: fromHead, atEnd: true } }) };
+    if (!job.taskArn) return nothing;
+    const stream = this.#streamOf(job, job.taskArn);
+
+    const newestFirst: OutputLogEvent[][] = [];
+    let count = 0;
+    let token = start?.backwardToken;
+    let forward: BackwardLogPage['forward'];
+    let atStart = false;
+    for (let call = 0; call < MAX_CALLS_PER_PAGE && count < options.limit && !atStart; call += 1) {
+      let response;
+      try {
+        response = await this.#client.send(
+          new GetLogEventsCommand({ ...stream, startFromHead: false, limit: Math.min(options.limit - count, MAX_EVENTS_PER_CALL), ...(token ? { nextToken: token } : {}) }),
+        );
+      } catch (error) {
+        // No stream: the container has not started logging (or what it wrote is kept no longer).
+        if (isNamed(error, 'ResourceNotFoundException')) {
+          if (count === 0) return nothing;
+          atStart = true;
+          break;
+        }
+        // Backward tokens expire after 24 hours too.
+        if (start !== undefined && token === start.backwardToken && isNamed(error, 'InvalidParameterException')) throw expiredCursor('before');
+        throw error;
+      }
+      if (!start && call === 0) forward = { nextCursor: forwardCursorOf(response.nextForwardToken, job), atEnd: true };
+      const events = response.events ?? [];
+      newestFirst.push(events);
+      count += events.length;
+      atStart = response.nextBackwardToken === undefined || response.nextBackwardToken === token;
+      token = response.nextBackwardToken ?? token;
+    }
+    return {
+      lines: newestFirst.reverse().flat().map(toLogLine),
+      previousCursor: atStart || token === undefined ? null : encodeCursor({ backwardToken: token } satisfies BackwardStreamCursor),
+      ...(forward ? { forward } : {}),
+      // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
+      truncated: false,
+    };
   }
 
   /**
@@ -163,6 +226,12 @@ export class CloudWatchLogReader implements LogReader {
   }
 }
 
+/** Reading on from a read from the end: never from the head again, which would repeat every line. */
+function forwardCursorOf(nextForwardToken: string | undefined, job: Job): string {
+  if (!nextForwardToken) throw new Error(`GetLogEvents answered a read from the end without a nextForwardToken (job ${job.id})`);
+  return encodeCursor({ forwardToken: nextForwardToken } satisfies StreamCursor);
+}
+
 function toLogLine(event: OutputLogEvent): LogLine {
   return { timestamp: new Date(event.timestamp ?? 0).toISOString(), message: event.message ?? '' };
 }
@@ -176,8 +245,7 @@ function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
 
-function expiredCursor(): ValidationError {
-  return new ValidationError('cursor has expired: read the logs again from the start (without a cursor)', [
-    { path: 'cursor', message: 'log cursors are valid for 24 hours' },
-  ]);
+function expiredCursor(parameter: 'cursor' | 'before'): ValidationError {
+  const instead = parameter === 'cursor' ? 'read the logs again from the start (without a cursor)' : 'read the tail again (tail) and page back from its previousCursor';
+  return new ValidationError(`${parameter} has expired: ${instead}`, [{ path: parameter, message: 'log cursors are valid for 24 hours' }]);
 }

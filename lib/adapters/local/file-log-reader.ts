@@ -1,18 +1,20 @@
 /**
  * The LogReader port in local mode: each job's output is a JSON-lines file written by the process
- * task runner. The cursor is the byte offset of the next unread line. A log cut at its size limit
+ * task runner. A forward cursor is the byte offset of the next unread line (`{offset}`), a backward
+ * one the offset of the oldest line returned (`{before}`): each is refused where the other belongs,
+ * as CloudWatch's tokens are. Backward reads go through the file in chunks from the end, so a tail
+ * of a large log reads no more of it than its lines take. A log cut at its size limit
  * ends with one line marked `truncated` (truncationLine), written last: a look at the file's end
  * tells whether it was cut. That marker is the reader's, not the job's: it is reported as the page's
  * `truncated` and never returned as a line, so no client prints it as if the job had.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import type { Job } from '#lib/domain/job.ts';
-import type { LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
+import type { BackwardLogPage, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 
 const READ_CHUNK_BYTES = 64 * 1024;
-const TAIL_WINDOW_BYTES = 256 * 1024;
 /** More than the truncation line takes: a last line longer than this is the job's own. */
 const TRUNCATION_WINDOW_BYTES = 1024;
 
@@ -31,8 +33,20 @@ interface FileCursor {
 }
 
 function isFileCursor(value: unknown): value is FileCursor {
-  const offset = (value as FileCursor | null)?.offset;
-  return typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0;
+  return isOffset((value as FileCursor | null)?.offset);
+}
+
+interface BackwardFileCursor {
+  /** Where the lines returned so far start: the lines before it come next. */
+  before: number;
+}
+
+function isBackwardFileCursor(value: unknown): value is BackwardFileCursor {
+  return isOffset((value as BackwardFileCursor | null)?.before);
+}
+
+function isOffset(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 export class FileLogReader implements LogReader {
@@ -77,24 +91,78 @@ export class FileLogReader implements LogReader {
     return { lines, nextCursor: encodeCursor({ offset }), atEnd: offset >= size, truncated };
   }
 
-  async tail(job: Job, count: number): Promise<string[]> {
+  async readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
+    const before = options.before === undefined ? undefined : decodeCursor(options.before, isBackwardFileCursor, 'before').before;
+    const fromEnd = before === undefined;
     const path = logFilePath(this.#dataDir, job.id);
     const size = await fileSize(path);
-    if (!size || count <= 0) return [];
-    const start = Math.max(0, size - TAIL_WINDOW_BYTES);
+    if (size === undefined) {
+      return { lines: [], previousCursor: null, truncated: false, ...(fromEnd ? { forward: { nextCursor: encodeCursor({ offset: 0 }), atEnd: true } } : {}) };
+    }
+    const truncated = await endsWithTruncation(path, size);
+
+    const newestFirst: LogLine[] = [];
+    // Lines end with a newline: a complete line before `oldestStart` exists exactly when it is past 0.
+    let oldestStart = 0;
+    /** Where the newest complete line ends. */
+    let completeEnd: number | undefined;
     const file = await open(path, 'r');
     try {
-      const buffer = Buffer.alloc(size - start);
-      await file.read(buffer, 0, buffer.length, start);
-      const text = buffer.toString('utf8');
-      // When the window starts mid-file, its first line is probably cut: drop it.
-      const complete = (start > 0 ? text.slice(text.indexOf('\n') + 1) : text).split('\n').filter(Boolean);
-      const output = complete.map(parseLine).filter((line) => line !== TRUNCATION_MARKER);
-      return output.slice(-count).map((line) => line.message);
+      for await (const { text, start } of linesBackward(file, Math.min(before ?? size, size))) {
+        completeEnd ??= start + text.length + 1;
+        const line = parseLine(text.toString('utf8'));
+        if (line !== TRUNCATION_MARKER) newestFirst.push(line);
+        oldestStart = start;
+        if (newestFirst.length >= options.limit) break;
+      }
     } finally {
       await file.close();
     }
+    return {
+      lines: newestFirst.reverse(),
+      previousCursor: oldestStart > 0 ? encodeCursor({ before: oldestStart } satisfies BackwardFileCursor) : null,
+      // A partly written last line is no line yet: reading forward starts at it.
+      ...(fromEnd ? { forward: { nextCursor: encodeCursor({ offset: completeEnd ?? 0 } satisfies FileCursor), atEnd: (completeEnd ?? 0) >= size } } : {}),
+      truncated,
+    };
   }
+
+  async tail(job: Job, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    const page = await this.readBackward(job, { limit: count });
+    return page.lines.map((line) => line.message);
+  }
+}
+
+/**
+ * The complete lines of the file that end before `end`, newest first, each with the offset it starts
+ * at (its newline left out), read a chunk at a time from `end` backward. The bytes after the last
+ * newline before `end` are a line still being written, and no line.
+ */
+async function* linesBackward(file: FileHandle, end: number): AsyncGenerator<{ text: Buffer; start: number }> {
+  let position = end;
+  /** The start of the line being assembled, as far as it is read (from `position`); none before the first newline. */
+  let carry: Buffer | undefined;
+  while (position > 0) {
+    const length = Math.min(READ_CHUNK_BYTES, position);
+    position -= length;
+    const chunk = Buffer.alloc(length);
+    const { bytesRead } = await file.read(chunk, 0, length, position);
+    if (bytesRead < length) throw new Error('a log file shrank while it was read');
+    const buffer = carry === undefined ? chunk : Buffer.concat([chunk, carry]);
+    let lineEnd = carry === undefined ? undefined : buffer.length;
+    // The carried bytes hold no newline: only the chunk's are looked for.
+    let searchFrom = length - 1;
+    while (searchFrom >= 0) {
+      const newline = buffer.lastIndexOf(0x0a, searchFrom);
+      if (newline === -1) break;
+      if (lineEnd !== undefined) yield { text: buffer.subarray(newline + 1, lineEnd), start: position + newline + 1 };
+      lineEnd = newline;
+      searchFrom = newline - 1;
+    }
+    carry = lineEnd === undefined ? undefined : buffer.subarray(0, lineEnd);
+  }
+  if (carry !== undefined) yield { text: carry, start: 0 };
 }
 
 /** Whether the last complete line of the file is the truncation line. */
