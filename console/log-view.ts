@@ -4,7 +4,6 @@
  * already at the bottom (someone reading further up is left in peace, with a button to jump down).
  * Every line is text: colours become classes (ansi.ts), nothing in a line is ever parsed as markup.
  */
-import { ApiError } from './api.ts';
 import type { LogLine, LogPage } from './api-types.ts';
 import { parseAnsi } from './ansi.ts';
 import { messageRegion } from './components.ts';
@@ -39,7 +38,7 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
   async function start(): Promise<void> {
     let page: LogPage;
     try {
-      page = await firstPage();
+      page = await api.getLogs(jobId, { tail: TAIL_LINES }, signal);
     } catch (error) {
       if (!signal.aborted) trouble.show(`Could not read the log: ${describeError(error)}`);
       return;
@@ -65,16 +64,6 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
         return !complete;
       },
     });
-  }
-
-  /** The last lines (`tail`); a server that cannot tail is read from the start. */
-  async function firstPage(): Promise<LogPage> {
-    try {
-      return await api.getLogs(jobId, { tail: TAIL_LINES }, signal);
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 400)) throw error;
-      return api.getLogs(jobId, { limit: TAIL_LINES }, signal);
-    }
   }
 
   function showState(complete: boolean, truncated: boolean): void {
