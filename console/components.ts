@@ -1,7 +1,7 @@
 /** Small pieces the views share: the status badge, labels, times and durations that keep counting. */
 import type { Job, JobStatus } from './api-types.ts';
 import { h } from './dom.ts';
-import { formatDuration, formatTime, jobDuration, statusBadge, visible } from './format.ts';
+import { formatDuration, formatShortTime, formatTime, jobDuration, statusBadge, visible } from './format.ts';
 
 /** The status as a symbol and a word (the symbol hidden from screen readers: the word says it). */
 export function badge(status: JobStatus): HTMLElement {
@@ -9,8 +9,10 @@ export function badge(status: JobStatus): HTMLElement {
   return h('span', { class: `badge badge-${tone}`, 'data-status': status }, h('span', { class: 'badge-symbol', 'aria-hidden': 'true' }, symbol), ` ${label}`);
 }
 
-export function time(iso: string | undefined): HTMLElement {
-  return iso === undefined ? h('span', {}, '–') : h('time', { datetime: iso, title: iso }, formatTime(iso));
+/** A time as the reader's locale writes it (`short`: the time alone if it was today), the full one in its title. */
+export function time(iso: string | undefined, form: 'full' | 'short' = 'full'): HTMLElement {
+  if (iso === undefined) return h('span', {}, '–');
+  return h('time', { datetime: iso, title: formatTime(iso) }, form === 'short' ? formatShortTime(iso, new Date()) : formatTime(iso));
 }
 
 /**

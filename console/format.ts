@@ -62,6 +62,14 @@ export function formatTime(iso: string | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
+/** Shorter, for a table: the time alone on the day it happened, else the date and the minute. */
+export function formatShortTime(iso: string, now: Date): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const today = date.toDateString() === now.toDateString();
+  return date.toLocaleString(undefined, today ? { timeStyle: 'medium' } : { dateStyle: 'short', timeStyle: 'short' });
+}
+
 /** `1024` CPU units and `2048` MiB as `1 vCPU, 2 GiB`. */
 export function formatTaskSize(cpu: number | undefined, memory: number | undefined): string {
   const parts: string[] = [];

@@ -103,7 +103,7 @@ function jobRow(job: Job): HTMLTableRowElement {
     ['Profile', visible(job.profile)],
     ['Command', h('code', { class: 'command', title: command }, command)],
     ['Submitted by', visible(job.submittedBy)],
-    ['Started', time(job.startedAt)],
+    ['Started', time(job.startedAt, 'short')],
     ['Duration', duration(job)],
     ['Exit code', exitCode(job)],
   ];

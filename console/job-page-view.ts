@@ -123,7 +123,7 @@ function summaryItems(job: Job): Node[] {
     ['Exec', execHint(job)],
   ];
   // Long values get a row of their own; the rest share rows.
-  const wide = new Set(['Command', 'Failure', 'Connect']);
+  const wide = new Set(['Command', 'Failure', 'Connect', 'Exec']);
   return items
     .filter(([, value]) => value !== null)
     .map(([term, value]) => h('div', { class: wide.has(term) ? 'item wide' : 'item' }, h('dt', {}, term), h('dd', {}, value)));

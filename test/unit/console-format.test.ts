@@ -1,7 +1,7 @@
 /** How the console words jobs: durations, commands, badges, and the text fields it parses. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatCommand, formatDuration, formatTaskSize, jobDuration, parseArgvLines, parseAssignments, statusBadge, timelineOf, visible } from '../../console/format.ts';
+import { formatCommand, formatDuration, formatShortTime, formatTaskSize, jobDuration, parseArgvLines, parseAssignments, statusBadge, timelineOf, visible } from '../../console/format.ts';
 
 describe('formatDuration', () => {
   it('says short times in ms or s and longer ones in two units', () => {
@@ -99,5 +99,14 @@ describe('timelineOf', () => {
     ]);
     // Cancelled before it started: no running step, and nothing more to come.
     assert.deepEqual(timelineOf({ ...times, status: 'CANCELLED' }), [{ status: 'QUEUED', at: times.createdAt }, { status: 'CANCELLED', at: times.updatedAt }]);
+  });
+});
+
+describe('formatShortTime', () => {
+  it('drops the date of a time from today, and keeps it otherwise', () => {
+    const now = new Date('2026-03-04T15:00:00');
+
+    assert.doesNotMatch(formatShortTime(new Date('2026-03-04T09:30:00').toISOString(), now), /2026|26/);
+    assert.match(formatShortTime(new Date('2026-03-01T09:30:00').toISOString(), now), /26/);
   });
 });
