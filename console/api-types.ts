@@ -42,6 +42,15 @@ export interface Job {
   timeline?: { status: JobStatus; at: string }[];
 }
 
+export interface ListQuery {
+  status?: string;
+  profile?: string;
+  /** `key=value` each. */
+  labels?: string[];
+  cursor?: string;
+  limit?: number;
+}
+
 export interface JobPage {
   jobs: Job[];
   nextCursor: string | null;

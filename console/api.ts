@@ -3,7 +3,7 @@
  * Long polls pass `wait` (the server answers when something changed) and an AbortSignal (the view
  * that asked stops them when the reader leaves it).
  */
-import type { CreateJobRequest, ErrorDetail, Job, JobPage, LogPage, Profile, RerunRequest } from './api-types.ts';
+import type { CreateJobRequest, ErrorDetail, Job, JobPage, ListQuery, LogPage, Profile, RerunRequest } from './api-types.ts';
 
 /** What the server sends back as an error: `{ error: { code, message, details? } }`. */
 export class ApiError extends Error {
@@ -29,15 +29,6 @@ export class UnauthorizedError extends ApiError {
     super(401, 'UNAUTHORIZED', message);
     this.name = 'UnauthorizedError';
   }
-}
-
-export interface ListQuery {
-  status?: string;
-  profile?: string;
-  /** `key=value` each. */
-  labels?: string[];
-  cursor?: string;
-  limit?: number;
 }
 
 export type ListAnswer = { changed: true; page: JobPage; etag: string | undefined } | { changed: false };
@@ -74,7 +65,7 @@ export function createApi(token: string, onUnauthorized: (error: UnauthorizedErr
       if (query.cursor) search.set('cursor', query.cursor);
       if (query.limit) search.set('limit', String(query.limit));
       if (options.waitSeconds) search.set('wait', String(options.waitSeconds));
-      const headers: HeadersInit = options.etag ? { 'If-None-Match': options.etag } : {};
+      const headers: Record<string, string> = options.etag ? { 'If-None-Match': options.etag } : {};
       const response = await call(`/jobs?${search}`, { headers, okStatuses: [304], ...(options.signal ? { signal: options.signal } : {}) });
       if (response.status === 304) return { changed: false };
       return { changed: true, page: (await response.json()) as JobPage, etag: response.headers.get('ETag') ?? undefined };

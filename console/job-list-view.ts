@@ -4,8 +4,7 @@
  * page would change, so the table follows the jobs without asking on a timer. A server that sends
  * no ETag gets a Refresh button instead.
  */
-import type { ListQuery } from './api.ts';
-import type { Job, JobPage, Profile } from './api-types.ts';
+import type { Job, JobPage, ListQuery, Profile } from './api-types.ts';
 import { badge, duration, exitCode, messageRegion, tickDurations, time } from './components.ts';
 import { fill, h, uniqueId } from './dom.ts';
 import { formatCommand, JOB_STATUSES, statusBadge, visible } from './format.ts';

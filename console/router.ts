@@ -4,7 +4,7 @@
  * `#/?status=RUNNING&label=team=web`), `#/jobs/<id>`, `#/new` (`#/new?from=<id>` to rerun a job).
  * DOM-free (tested in Node).
  */
-import type { ListQuery } from './api.ts';
+import type { ListQuery } from './api-types.ts';
 
 export type Route =
   | { view: 'list'; query: ListQuery }
