@@ -137,9 +137,11 @@ describe('the console build', () => {
     assert.throws(() => buildConsoleAssets({ sourceDir }), { name: 'ConsoleBuildError', message: /could not build the console's main\.ts: .*main\.ts:\d+/s });
   });
 
-  it('becomes a module that exports the same assets (what the console function bundles)', async () => {
-    // Prepare
-    const assets = buildConsoleAssets();
+  it('becomes a module that exports the same assets, byte for byte (what the console function bundles)', async () => {
+    // Prepare: the console, and a file of every character a string literal could trip on.
+    const built = buildConsoleAssets();
+    const awkward = { body: 'a `template ${x}` "quoted" \'single\' \\ back\u2028line\u2029para </script> \u0000 é 🚀\n', contentType: 'text/javascript; charset=utf-8' };
+    const assets: ConsoleAssets = { index: built.index, files: new Map([...built.files, ['awkward-0123456789abcdef.js', awkward]]) };
     const moduleFile = join(workDir, 'console-assets.mjs');
     writeFileSync(moduleFile, consoleAssetsModule(assets));
 
