@@ -54,7 +54,7 @@ export async function launchBrowser(): Promise<BrowserUnderTest> {
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       ignoreDefaultArgs: true,
-      args: [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe', '--no-startup-window'],
+      args: [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe'],
     });
   } catch (error) {
     rmSync(userDataDir, { recursive: true, force: true });
