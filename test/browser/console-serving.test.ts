@@ -162,6 +162,13 @@ describe('the browser harness', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
     assert.ok(!served.some((request) => request.endsWith('/pixel.png')), `the request was not blocked: ${served.join(', ')}`);
   });
 
+  it('fails, naming the package to install, where Chromium is missing', async () => {
+    await assert.rejects(launchBrowser({ executablePath: '/nonexistent/chromium' }), {
+      name: 'AssertionError',
+      message: /need Chromium at \/nonexistent\/chromium: install Debian's package \(apt-get install chromium/,
+    });
+  });
+
   it("catches an error thrown by the page's script", async () => {
     // Prepare
     const { page, problems, assertClean } = await browser.newPage(origin);

@@ -44,15 +44,17 @@ export interface BrowserUnderTest {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<BrowserUnderTest> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    assert.fail(`the browser tests need Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium; .ci/run does when it is missing). They are never skipped.`);
+/** `executablePath` only for the test of the message a missing Chromium gives. */
+export async function launchBrowser(options: { executablePath?: string } = {}): Promise<BrowserUnderTest> {
+  const executablePath = options.executablePath ?? CHROMIUM_PATH;
+  if (!existsSync(executablePath)) {
+    assert.fail(`the browser tests need Chromium at ${executablePath}: install Debian's package (apt-get install chromium; .ci/run does when it is missing). They are never skipped.`);
   }
   const userDataDir = mkdtempSync(join(tmpdir(), 'fargate-jobs-chromium-'));
   let browser: Browser;
   try {
     browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       ignoreDefaultArgs: true,
       args: [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe'],
     });
