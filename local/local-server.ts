@@ -14,7 +14,9 @@ import { TokenNotFoundError } from '#lib/domain/errors.ts';
 import { localServerProof, SERVER_KEY_FILE } from '#lib/domain/local-server-proof.ts';
 import { recoverInterruptedJobs, type InterruptionMessages } from '#lib/domain/job-service.ts';
 import { LOCAL_SERVER_TOKEN_NAME, TokenService } from '#lib/domain/tokens.ts';
+import { buildConsoleAssets } from '#lib/console/build-assets.ts';
 import { authorizerHandler } from '#lib/http/authorizer.ts';
+import { consoleHandler } from '#lib/http/console.ts';
 import { healthHandler } from '#lib/http/health.ts';
 import { cancelJobHandler } from '#lib/http/cancel-job.ts';
 import { createJobHandler } from '#lib/http/create-job.ts';
@@ -60,6 +62,8 @@ const INTERRUPTED: Record<LocalDependencies['runner'], InterruptionMessages> = {
 };
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  // First: a console that does not build stops the start with esbuild's message, before anything is opened.
+  const consoleAssets = buildConsoleAssets();
   const deps = await createLocalDependencies(options);
   const tokenFile = join(options.dataDir, 'token');
   const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
@@ -76,6 +80,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'get-job-logs': getJobLogsHandler(deps),
     'exec-job': execJobHandler(deps),
     health: healthHandler,
+    console: consoleHandler(consoleAssets),
     // Slack's routes only with the app's signing secret: without it they answer 404.
     ...(deps.slack
       ? { 'slack-commands': slackCommandsHandler({ ...deps, slack: deps.slack }), 'slack-interactions': slackInteractionsHandler({ ...deps, slack: deps.slack }) }

@@ -25,6 +25,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/health', handler: 'health', public: true },
   { method: 'POST', path: '/slack/commands', handler: 'slack-commands', public: true, slack: true },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', public: true, slack: true },
+  // The web console's static files (lib/http/console.ts): public, the page asks for the token and sends it to the API.
+  { method: 'GET', path: '/', handler: 'console', public: true },
+  { method: 'GET', path: '/assets/{file}', handler: 'console', public: true },
 ];
 
 /** A route as deployed: one of ROUTES, the HEAD beside a GET, or the OPTIONS of a path. */

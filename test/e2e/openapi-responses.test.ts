@@ -116,8 +116,19 @@ interface Case {
   headers?: string[];
 }
 
-/** The operation's path with `id` for `{id}`, and `query`. */
-const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id)}${query}`;
+/** A name no console file has (they are named by their content's hash). */
+const UNKNOWN_ASSET = 'main-0000000000000000.js';
+
+/** The operation's path with `id` for `{id}` (and a file name for `{file}`), and `query`. */
+const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id).replace('{file}', UNKNOWN_ASSET)}${query}`;
+
+/** The path of the console file index.html references with this extension, as a browser would find it. */
+async function consoleFile(fixtures: Fixtures, extension: string): Promise<string> {
+  const index = await send(fixtures.servers.main, 'GET', { path: '/', token: null });
+  const path = new RegExp(`(?:src|href)="(/assets/[^"]+\\.${extension})"`).exec(index.text)?.[1];
+  assert.ok(path, `index.html references no .${extension} file: ${index.text}`);
+  return path;
+}
 
 async function submitted(fixtures: Fixtures, body: unknown, headers: Record<string, string> = {}, server: ServerName = 'main'): Promise<string> {
   const answer = await send(fixtures.servers[server], 'POST', { path: '/jobs', ...json(body, headers) });
@@ -301,6 +312,16 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
   },
+  'GET /': {
+    '200': [{ name: 'without a token', call: () => ({ path: '/', token: null }) }],
+  },
+  'GET /assets/{file}': {
+    '200': ['js', 'css', 'svg'].map((extension) => ({
+      name: `the .${extension} file index.html references, without a token`,
+      call: async (fixtures: Fixtures) => ({ path: await consoleFile(fixtures, extension), token: null }),
+    })),
+    '404': [{ name: 'a file the console does not have', call: () => ({ path: `/assets/${UNKNOWN_ASSET}`, token: null }), code: 'ASSET_NOT_FOUND' }],
+  },
   'POST /slack/commands': {
     '200': [{ name: 'a signed `/run help`', call: () => slackCall('/slack/commands', slashCommandBody({ text: 'help' })) }],
     '404': [{ name: 'a server without SLACK_SIGNING_SECRET', call: () => ({ ...slackCall('/slack/commands', slashCommandBody({ text: 'help' })), server: 'rateLimited' }), code: 'ROUTE_NOT_FOUND' }],
@@ -376,10 +397,15 @@ function assertAnswers(answer: Answer, expected: Expected): void {
     assert.equal(answer.text, '', `${what} has no body: ${context}`);
     return;
   }
-  const [[mediaType, { schema }] = ['', { schema: {} }]] = media;
+  // One of the documented types (the console's files are of several).
+  const [mediaType, { schema }] = media.find(([documented]) => answer.headers['content-type'] === `${documented}; charset=utf-8`) ?? media[0] ?? ['', { schema: {} }];
   assert.equal(answer.headers['content-type'], `${mediaType}; charset=utf-8`, `content type: ${context}`);
   // HEAD answers with the GET's headers, never a body (the HTTP client drops one on the way).
   if (method === 'HEAD') return;
+  if (mediaType !== 'application/json') {
+    assertValid(schema, answer.text, `the body of ${what}`);
+    return;
+  }
   const body = JSON.parse(answer.text) as { error?: { code?: string } };
   assertValid(schema, body, `the body of ${what}`);
   if (Number(status) >= 400) {
