@@ -1,6 +1,6 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
 import { isExecReady } from '#lib/domain/exec-service.ts';
-import type { Job } from '#lib/domain/job.ts';
+import { statusTimeline, type Job, type StatusTime } from '#lib/domain/job.ts';
 
 export interface JobDocument {
   id: string;
@@ -11,6 +11,8 @@ export interface JobDocument {
   updatedAt: string;
   startedAt?: string;
   stoppedAt?: string;
+  /** The statuses the job has reached, in status order, with when (statusTimeline). */
+  timeline: StatusTime[];
   exitCode: number | null;
   failure?: Job['failure'];
   taskArn?: string;
@@ -46,6 +48,7 @@ export function jobDocument(job: Job): JobDocument {
     updatedAt: job.updatedAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
     ...(job.stoppedAt ? { stoppedAt: job.stoppedAt } : {}),
+    timeline: statusTimeline(job),
     exitCode: job.exitCode,
     ...(job.failure ? { failure: job.failure } : {}),
     ...(job.taskArn ? { taskArn: job.taskArn } : {}),

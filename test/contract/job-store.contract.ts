@@ -5,6 +5,7 @@
  */
 import { jobStoreExecsContract } from './job-store-execs.contract.ts';
 import { jobStoreReadsContract } from './job-store-reads.contract.ts';
+import { jobStoreStatusTimesContract } from './job-store-status-times.contract.ts';
 import { jobStoreTaskStateContract } from './job-store-task-state.contract.ts';
 import { jobStoreWritesContract } from './job-store-writes.contract.ts';
 import type { JobStoreFactory } from './job-store-fixtures.ts';
@@ -14,6 +15,7 @@ export type { JobStoreFactory, StoreUnderTest } from './job-store-fixtures.ts';
 export function jobStoreContract(make: JobStoreFactory): void {
   jobStoreWritesContract(make);
   jobStoreTaskStateContract(make);
+  jobStoreStatusTimesContract(make);
   jobStoreExecsContract(make);
   jobStoreReadsContract(make);
 }
