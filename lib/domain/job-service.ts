@@ -166,7 +166,7 @@ export async function getJob(ports: JobReadPorts, jobId: string, caller: Caller)
  */
 export async function listJobs(
   ports: ListJobsPorts,
-  query: { status?: JobStatus; profile?: string; limit: number; cursor?: string },
+  query: { status?: JobStatus; profile?: string; labels?: Record<string, string>; limit: number; cursor?: string },
   caller: Caller,
 ): Promise<JobPage> {
   const { profile, ...rest } = query;

@@ -3,6 +3,7 @@ import { listJobs, type ListJobsPorts } from '#lib/domain/job-service.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { httpHandler } from './http-handler.ts';
 import { jobDocument } from './job-document.ts';
+import { labelFiltersOf } from './label-filters.ts';
 import { parseQuery } from './request.ts';
 import { json } from './responses.ts';
 import { listJobsQuery } from './schemas.ts';
@@ -14,12 +15,14 @@ export function listJobsHandler(ports: ListJobsPorts & Pick<Dependencies, 'logge
   return httpHandler(
     async (event, caller) => {
       const query = parseQuery(listJobsQuery, event);
+      const labels = labelFiltersOf(event);
       const page = await listJobs(
         ports,
         {
           limit: query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE,
           ...(query.status ? { status: query.status } : {}),
           ...(query.profile ? { profile: query.profile } : {}),
+          ...(labels ? { labels } : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
         },
         caller,

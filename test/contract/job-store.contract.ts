@@ -4,6 +4,7 @@
  * must never drift apart. Each suite gets an empty store of its own.
  */
 import { jobStoreExecsContract } from './job-store-execs.contract.ts';
+import { jobStoreLabelsContract } from './job-store-labels.contract.ts';
 import { jobStoreReadsContract } from './job-store-reads.contract.ts';
 import { jobStoreStatusTimesContract } from './job-store-status-times.contract.ts';
 import { jobStoreTaskStateContract } from './job-store-task-state.contract.ts';
@@ -18,4 +19,5 @@ export function jobStoreContract(make: JobStoreFactory): void {
   jobStoreStatusTimesContract(make);
   jobStoreExecsContract(make);
   jobStoreReadsContract(make);
+  jobStoreLabelsContract(make);
 }

@@ -340,7 +340,7 @@ function leavesUnfinished(fields: JobPatch): readonly string[] {
   return fields.stoppedAt === undefined ? [] : [ACTIVE_SUBMITTER];
 }
 
-/** `status = :status AND profile IN (:p0, …)`, for the parts the query has. */
+/** `status = :status AND profile IN (:p0, …) AND labels.#l0 = :l0 …`, for the parts the query has. */
 function listFilter(query: ListJobsQuery): {
   FilterExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;
@@ -362,6 +362,13 @@ function listFilter(query: ListJobsQuery): {
     conditions.push(`#profile IN (${placeholders.join(', ')})`);
     names['#profile'] = 'profile';
   }
+  Object.entries(query.labels ?? {}).forEach(([key, value], index) => {
+    // A label's key may hold any character a name placeholder can: it is never part of the expression.
+    conditions.push(`#labels.#label${index} = :label${index}`);
+    names['#labels'] = 'labels';
+    names[`#label${index}`] = key;
+    values[`:label${index}`] = value;
+  });
   if (conditions.length === 0) return {};
   return { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }

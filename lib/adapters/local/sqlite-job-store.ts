@@ -105,6 +105,10 @@ export class SqliteJobStore implements JobStore {
     if (query.createdBefore !== undefined) bound('list_key < ?', query.createdBefore);
     if (query.status !== undefined) bound('status = ?', query.status);
     if (query.profiles !== undefined) bound(`profile IN (${placeholders(query.profiles)})`, ...query.profiles);
+    // json_each, not a JSON path: a label's key is matched as it is, whatever characters it holds.
+    for (const [key, value] of Object.entries(query.labels ?? {})) {
+      bound("EXISTS (SELECT 1 FROM json_each(document, '$.labels') AS label WHERE label.key = ? AND label.value = ?)", key, value);
+    }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     // One row more than asked tells whether there is a next page without ever returning an empty one.
     const rows = this.#database
