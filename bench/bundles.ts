@@ -20,7 +20,7 @@ import { functionEnvironments, RUNTIME_ENVIRONMENT } from './template-environmen
 
 const HTTP_BUNDLE_TARGET_BYTES = 350 * 1024;
 const INIT_TARGET_MS = 150;
-const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'health']);
+const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'listProfiles', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'health']);
 
 const { values } = benchOptions({ runs: '15', packageDir: '' }, { runs: '1', packageDir: '' });
 const runs = Number(values.runs);

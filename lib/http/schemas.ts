@@ -110,6 +110,8 @@ export const listJobsQuery = z.strictObject({
   label: z.optional(z.string()),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   limit: limit(100),
+  /** With If-None-Match: how long to wait for a page that differs from the client's. */
+  wait,
 });
 
 export const getJobQuery = z.strictObject({

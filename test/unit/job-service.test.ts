@@ -9,7 +9,6 @@ import type { Job, JobStatus } from '#lib/domain/job.ts';
 import {
   cancelJob,
   getJob,
-  listJobs,
   readJobLogs,
   recoverInterruptedJobs,
   removeExpiredJobs,
@@ -17,6 +16,7 @@ import {
   type InterruptionMessages,
   type SubmitJobInput,
 } from '#lib/domain/job-service.ts';
+import { listJobs } from '#lib/domain/job-listing.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { canonicalJson } from '#lib/domain/request-hash.ts';
 import type {

@@ -1,14 +1,17 @@
 /**
  * GET /jobs through its handler, on local mode's store: the `label` filters (repeatable, every one
- * must match, checked as POST /jobs checks labels).
+ * must match, checked as POST /jobs checks labels), and the page's ETag with If-None-Match and
+ * `wait` (a long poll for a page that differs, 304 when none came).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
 import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
+import { FakeClock, settle, track } from '../helpers/fake-clock.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/sqlite.ts';
@@ -102,5 +105,102 @@ describe('GET /jobs label filters', () => {
       assert.equal(answer.json.error?.code, 'VALIDATION_FAILED', query);
       assert.match(answer.json.error?.details?.[0]?.path ?? '', /^label/, query);
     }
+  });
+});
+
+describe('GET /jobs ETag, If-None-Match and wait', () => {
+  let database: TestDatabase;
+  let clock: FakeClock;
+  let store: ReturnType<typeof publishingJobStore>;
+  let handler: ReturnType<typeof listJobsHandler>;
+  let job: Job;
+
+  before(async () => {
+    database = await openTestDatabase();
+    clock = new FakeClock();
+    const hub = new JobChangeHub();
+    const raw = new SqliteJobStore({ database: database.database, now: clock.now });
+    store = publishingJobStore(raw, hub);
+    handler = listJobsHandler({ store: raw, profiles: PROFILES, recordChanges: hub, now: clock.now, sleep: clock.sleep, logger: silentLogger });
+    job = (await store.create(aJob())).job;
+  });
+  after(() => database.close());
+
+  it('answers every page with a strong ETag, the same while the page is the same', async () => {
+    // Act
+    const first = await call(handler, aListEvent(''));
+    const again = await call(handler, aListEvent('limit=20'));
+
+    // Assess
+    assert.equal(first.status, 200);
+    assert.match(first.headers.etag ?? '', /^"[A-Za-z0-9_-]+"$/);
+    assert.equal(again.headers.etag, first.headers.etag);
+  });
+
+  it('answers 304 with the ETag and no body when If-None-Match names the page (weakly, in a list, or as *), at once without wait', async () => {
+    // Prepare
+    const { headers } = await call(handler, aListEvent(''));
+    const etag = headers.etag ?? '';
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      // Act
+      const answer = await call(handler, aListEvent('', { 'if-none-match': ifNoneMatch }));
+
+      // Assess
+      assert.equal(answer.status, 304, ifNoneMatch);
+      assert.equal(answer.headers.etag, etag);
+      assert.equal(answer.text, '');
+    }
+  });
+
+  it('answers 200 at once to an If-None-Match that names another page, and ignores wait without one', async () => {
+    // Act
+    const stale = await call(handler, aListEvent('wait=20', { 'if-none-match': '"stale"' }));
+    const unconditional = await call(handler, aListEvent('wait=20'));
+
+    // Assess
+    assert.equal(stale.status, 200);
+    assert.equal(unconditional.status, 200);
+    assert.equal(clock.sleeping, 0);
+  });
+
+  it('with wait, answers 200 with the new page and its ETag as soon as the page changes', async () => {
+    // Prepare
+    const { headers } = await call(handler, aListEvent(''));
+    const answer = track(call(handler, aListEvent('wait=20', { 'if-none-match': headers.etag ?? '' })));
+    await settle();
+    const beforeChange = answer.settled;
+
+    // Act
+    await store.transition(job.id, 'RUNNING');
+    await settle();
+
+    // Assess
+    assert.equal(beforeChange, false);
+    assert.equal(answer.value?.status, 200);
+    assert.notEqual(answer.value?.headers.etag, headers.etag);
+    assert.equal(answer.value?.json.jobs?.[0]?.id, job.id);
+  });
+
+  it('with wait, answers 304 with the same ETag once the wait is over and the page has not changed', async () => {
+    // Prepare
+    const { headers } = await call(handler, aListEvent(''));
+    const answer = track(call(handler, aListEvent('wait=3', { 'if-none-match': headers.etag ?? '' })));
+
+    // Act
+    await clock.advance(3000);
+
+    // Assess
+    assert.equal(answer.value?.status, 304);
+    assert.equal(answer.value?.headers.etag, headers.etag);
+  });
+
+  it('refuses a wait over 20 s with 400 VALIDATION_FAILED', async () => {
+    // Act
+    const answer = await call(handler, aListEvent('wait=21', { 'if-none-match': '"x"' }));
+
+    // Assess
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json.error?.details?.[0]?.path, 'wait');
   });
 });
