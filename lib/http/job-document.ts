@@ -75,7 +75,11 @@ function shownCallbackUrl(url: string): string {
   return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }
 
-/** The absolute URL of a job's logs under the API's base URL (a link in Slack); none while the base is unknown. */
-export function jobLogsUrl(apiUrl: string | undefined, job: Pick<Job, 'id'>): string | undefined {
-  return apiUrl ? `${apiUrl.replace(/\/$/, '')}/jobs/${job.id}/logs` : undefined;
+/**
+ * The absolute URL of a job's page in the console (a link in Slack to its full log), under the API's
+ * base URL: the console is served at the API's `/` and routes by the fragment. None while the base
+ * is unknown.
+ */
+export function jobConsoleUrl(apiUrl: string | undefined, job: Pick<Job, 'id'>): string | undefined {
+  return apiUrl ? `${apiUrl.replace(/\/$/, '')}/#/jobs/${job.id}` : undefined;
 }

@@ -526,7 +526,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(environment.SLACK_ACCESS, '[]', `${functionName}: the default of slackAccess`);
       assert.deepEqual(parseSlackAccess(String(environment.SLACK_ACCESS)), [], 'by default nobody may run anything from Slack');
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => !SLACK_FUNCTIONS.includes(candidate))) {
       assert.equal(packaged.environment(functionName).SLACK_ACCESS, undefined, `${functionName} has no Slack users`);
@@ -541,7 +541,7 @@ describe('the packaged CloudFormation template', () => {
       // Assess
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL, `${functionName}: the default of slackApiUrl`);
       assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', `${functionName}: the default of webhookAllowHosts`);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     // The API resource itself references no function (routes and integrations do), so a function may name it.
     assert.doesNotMatch(JSON.stringify(packaged.resource(apiId())), /LambdaFunction/);

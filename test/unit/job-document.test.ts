@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jobDocument } from '#lib/http/job-document.ts';
+import { jobConsoleUrl, jobDocument } from '#lib/http/job-document.ts';
 import { aJob } from '../helpers/jobs.ts';
 
 describe('jobDocument', () => {
@@ -67,5 +67,16 @@ describe('jobDocument', () => {
       [{ status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' }],
       [{ status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' }],
     ]);
+  });
+
+  it("links to the job's page in the console, under the API's base URL with or without its final slash, and nowhere while the base is unknown", () => {
+    // Prepare
+    const job = aJob();
+
+    // Act
+    const links = ['https://abc123.execute-api.eu-west-1.amazonaws.com', 'http://127.0.0.1:3000/', undefined].map((base) => jobConsoleUrl(base, job));
+
+    // Assess
+    assert.deepEqual(links, [`https://abc123.execute-api.eu-west-1.amazonaws.com/#/jobs/${job.id}`, `http://127.0.0.1:3000/#/jobs/${job.id}`, undefined]);
   });
 });
