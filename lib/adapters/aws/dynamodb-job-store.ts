@@ -80,27 +80,22 @@ export class DynamoDbJobStore implements JobStore {
     const removed = isTerminal(status) ? leavesUnfinished(patch) : [];
     // The time goes into the record's map of status times in the same write; a record from before
     // it kept them has no map, and an entry can be set only in a map that is there: such a record
-    // gets a new map instead (each form conditional on the other not applying).
-    let timesRecorded: boolean | undefined = true;
-    for (let attempt = 0; attempt < 3 && timesRecorded !== undefined; attempt += 1) {
-      const times = timesRecorded ? 'attribute_exists(#statusTimes)' : 'attribute_not_exists(#statusTimes)';
+    // gets a new map instead (each form conditional on the other not applying). The map is made
+    // once and never removed, so a write that lost to that is tried again once at most.
+    let intoExistingMap = true;
+    for (let attempt = 1; ; attempt += 1) {
+      const times = intoExistingMap ? 'attribute_exists(#statusTimes)' : 'attribute_not_exists(#statusTimes)';
+      const condition = { expression: `#status IN (${Object.keys(fromValues).join(', ')}) AND ${times}`, names: { '#status': 'status', '#statusTimes': 'statusTimes' }, values: fromValues };
       try {
-        const job = await this.#updateItem(
-          jobId,
-          { ...patch, status },
-          { expression: `#status IN (${Object.keys(fromValues).join(', ')}) AND ${times}`, names: { '#status': 'status', '#statusTimes': 'statusTimes' }, values: fromValues },
-          removed,
-          { status, intoExistingMap: timesRecorded },
-        );
-        return { applied: true, job };
+        return { applied: true, job: await this.#updateItem(jobId, { ...patch, status }, condition, removed, { status, intoExistingMap }) };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       const current = await this.get(jobId);
       if (!current) throw new JobNotFoundError(jobId);
-      timesRecorded = canTransition(current.status, status) ? current.statusTimes !== undefined : undefined;
+      if (!canTransition(current.status, status) || attempt === 3) return { applied: false, job: current };
+      intoExistingMap = current.statusTimes !== undefined;
     }
-    return this.#refused(jobId);
   }
 
   async transitionOrUpdate(jobId: string, status: JobStatus, patch: JobPatch, otherwise: (current: Job) => JobPatch): Promise<TransitionResult> {
