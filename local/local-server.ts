@@ -24,6 +24,7 @@ import { execJobHandler } from '#lib/http/exec-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
+import { listProfilesHandler } from '#lib/http/list-profiles.ts';
 import { slackCommandsHandler } from '#lib/http/slack-commands.ts';
 import { slackInteractionsHandler } from '#lib/http/slack-interactions.ts';
 import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
@@ -79,6 +80,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'cancel-job': cancelJobHandler(deps),
     'get-job-logs': getJobLogsHandler(deps),
     'exec-job': execJobHandler(deps),
+    'list-profiles': listProfilesHandler(deps),
     health: healthHandler,
     console: consoleHandler(consoleAssets),
     // Slack's routes only with the app's signing secret: without it they answer 404.

@@ -22,6 +22,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
   // Opens a session into the running job's container (ECS Exec; locally a process in its work directory).
   { method: 'POST', path: '/jobs/{id}/exec', handler: 'exec-job' },
+  // The profiles the token may use, with what a job of each may ask for (a job form's choices).
+  { method: 'GET', path: '/profiles', handler: 'list-profiles' },
   { method: 'GET', path: '/health', handler: 'health', public: true },
   { method: 'POST', path: '/slack/commands', handler: 'slack-commands', public: true, slack: true },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', public: true, slack: true },

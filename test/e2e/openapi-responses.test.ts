@@ -209,7 +209,7 @@ const SHARED_CASES: Record<string, Case[]> = {
 /** Each operation's own answers. HEAD is tried with its GET's requests. */
 const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
   'POST /jobs': {
-    '202': [{ name: 'a new job', call: () => ({ path: '/jobs', ...json({ command: ['true'], labels: { team: 'platform' } }) }) }],
+    '202': [{ name: 'a new job', call: () => ({ path: '/jobs', ...json({ command: ['true'], labels: { team: 'platform', kind: 'openapi' } }) }) }],
     '200': [
       {
         name: 'a replay with the same idempotency key and body',
@@ -242,9 +242,40 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '429': [{ name: "a job beyond the token's active-job limit", call: (fixtures) => ({ path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) }), code: 'TOO_MANY_ACTIVE_JOBS' }],
   },
   'GET /jobs': {
-    '200': [{ name: 'the first page', call: () => ({ path: '/jobs?limit=2' }) }],
-    '400': [{ name: 'an unknown status', call: () => ({ path: '/jobs?status=BOGUS' }), code: 'VALIDATION_FAILED' }],
+    '200': [
+      { name: 'the first page', call: () => ({ path: '/jobs?limit=2' }) },
+      { name: 'a page of the jobs with two labels', call: () => ({ path: '/jobs?label=team=platform&label=kind=openapi' }) },
+      { name: 'a wait for a page other than one the client has, answered at once', call: () => ({ path: '/jobs?limit=2&wait=20', headers: { 'if-none-match': '"an-old-page"' } }) },
+    ],
+    '304': [
+      {
+        name: 'the page the client has, named in If-None-Match, after a 1 s wait',
+        call: async (fixtures) => {
+          const page = await send(fixtures.servers.main, 'GET', { path: '/jobs?profile=echo' });
+          return { path: '/jobs?profile=echo&wait=1', headers: { 'if-none-match': page.headers.etag ?? '' } };
+        },
+      },
+    ],
+    '400': [
+      { name: 'an unknown status', call: () => ({ path: '/jobs?status=BOGUS' }), code: 'VALIDATION_FAILED' },
+      { name: 'a label that is not key=value', call: () => ({ path: '/jobs?label=team' }), code: 'VALIDATION_FAILED' },
+    ],
     '403': [{ name: 'a profile the token may not use', call: (fixtures) => ({ path: '/jobs?profile=default', token: fixtures.echoToken }), code: 'PROFILE_FORBIDDEN' }],
+    '429': [
+      {
+        name: "a wait beyond the token's limit on waits",
+        // `*` names every page: the wait would wait, so it needs a slot.
+        call: async (fixtures) => (await holdWaiterWaits(fixtures), { path: '/jobs?wait=20', token: fixtures.waiterToken, headers: { 'if-none-match': '*' } }),
+        code: 'TOO_MANY_WAITS',
+        headers: ['Retry-After'],
+      },
+    ],
+  },
+  'GET /profiles': {
+    '200': [
+      { name: 'every profile, to a token for every one', call: () => ({ path: '/profiles' }) },
+      { name: 'only echo, to a token for echo', call: (fixtures) => ({ path: '/profiles', token: fixtures.echoToken }) },
+    ],
   },
   'GET /jobs/{id}': {
     '200': [

@@ -32,7 +32,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling twenty functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling twenty-two functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -49,13 +49,15 @@ const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** The AWS calls each function makes. A change here is a change of what the function may do. */
 const FUNCTION_ACTIONS: Record<string, string[]> = {
   createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
-  listJobs: ['dynamodb:Query'],
   // The long polls also take and give back their caller's wait slots (PutItem, DeleteItem of WAITS# items).
+  listJobs: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getJob: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   // ECS Exec: reads the job, records the exec (and the agent's readiness), describes the task once, opens the session.
   execJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'],
+  // The profiles are the function's settings: it calls nothing.
+  listProfiles: [],
   health: [],
   options: [],
   // The web console's files are in its bundle.
@@ -87,7 +89,7 @@ function SLACK_ROUTE_ACTIONS(): string[] {
 }
 
 /** The functions that serve long polls (`wait`), and the calls on their caller's wait slots, the only items they write. */
-const WAITING_FUNCTIONS = ['getJob', 'getJobLogs'];
+const WAITING_FUNCTIONS = ['getJob', 'getJobLogs', 'listJobs'];
 const WAIT_SLOT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 
 /**
@@ -96,7 +98,7 @@ const WAIT_SLOT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
  */
 const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   createJob: 'apiConcurrency',
-  listJobs: 'apiConcurrency',
+  listProfiles: 'apiConcurrency',
   cancelJob: 'apiConcurrency',
   execJob: 'apiConcurrency',
   authorizer: 'apiConcurrency',
@@ -108,6 +110,7 @@ const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   console: undefined,
   getJob: 'pollConcurrency',
   getJobLogs: 'pollConcurrency',
+  listJobs: 'pollConcurrency',
   startTask: 'workflowConcurrency',
   pollTask: 'workflowConcurrency',
   stopTask: 'workflowConcurrency',
@@ -530,7 +533,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(environment.SLACK_ACCESS, '[]', `${functionName}: the default of slackAccess`);
       assert.deepEqual(parseSlackAccess(String(environment.SLACK_ACCESS)), [], 'by default nobody may run anything from Slack');
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => !SLACK_FUNCTIONS.includes(candidate))) {
       assert.equal(packaged.environment(functionName).SLACK_ACCESS, undefined, `${functionName} has no Slack users`);
@@ -545,7 +548,7 @@ describe('the packaged CloudFormation template', () => {
       // Assess
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL, `${functionName}: the default of slackApiUrl`);
       assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', `${functionName}: the default of webhookAllowHosts`);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     // The API resource itself references no function (routes and integrations do), so a function may name it.
     assert.doesNotMatch(JSON.stringify(packaged.resource(apiId())), /LambdaFunction/);
@@ -792,7 +795,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(value === undefined ? undefined : Number(value), expected, `${functionName}: the default of ${parameter ?? 'no class'}`);
       reserved += expected ?? 0;
     }
-    assert.equal(reserved, 630, 'the sum docs/deploy.md and serverless.yml give');
+    assert.equal(reserved, 680, 'the sum docs/deploy.md and serverless.yml give');
     assert.ok(reserved <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM, `${reserved} reserved would not deploy in an account of ${ACCOUNT_CONCURRENCY}`);
   });
 
