@@ -14,7 +14,9 @@ import { TokenNotFoundError } from '#lib/domain/errors.ts';
 import { localServerProof, SERVER_KEY_FILE } from '#lib/domain/local-server-proof.ts';
 import { recoverInterruptedJobs, type InterruptionMessages } from '#lib/domain/job-service.ts';
 import { LOCAL_SERVER_TOKEN_NAME, TokenService } from '#lib/domain/tokens.ts';
+import { buildConsoleAssets } from '#lib/console/build-assets.ts';
 import { authorizerHandler } from '#lib/http/authorizer.ts';
+import { consoleHandler } from '#lib/http/console.ts';
 import { healthHandler } from '#lib/http/health.ts';
 import { cancelJobHandler } from '#lib/http/cancel-job.ts';
 import { createJobHandler } from '#lib/http/create-job.ts';
@@ -22,6 +24,7 @@ import { execJobHandler } from '#lib/http/exec-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
+import { listProfilesHandler } from '#lib/http/list-profiles.ts';
 import { slackCommandsHandler } from '#lib/http/slack-commands.ts';
 import { slackInteractionsHandler } from '#lib/http/slack-interactions.ts';
 import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
@@ -60,6 +63,8 @@ const INTERRUPTED: Record<LocalDependencies['runner'], InterruptionMessages> = {
 };
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  // First: a console that does not build stops the start with esbuild's message, before anything is opened.
+  const consoleAssets = buildConsoleAssets();
   const deps = await createLocalDependencies(options);
   const tokenFile = join(options.dataDir, 'token');
   const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
@@ -75,7 +80,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'cancel-job': cancelJobHandler(deps),
     'get-job-logs': getJobLogsHandler(deps),
     'exec-job': execJobHandler(deps),
+    'list-profiles': listProfilesHandler(deps),
     health: healthHandler,
+    console: consoleHandler(consoleAssets),
     // Slack's routes only with the app's signing secret: without it they answer 404.
     ...(deps.slack
       ? { 'slack-commands': slackCommandsHandler({ ...deps, slack: deps.slack }), 'slack-interactions': slackInteractionsHandler({ ...deps, slack: deps.slack }) }

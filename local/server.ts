@@ -65,11 +65,13 @@ const jobs =
     : 'as child processes of this server';
 const { legacyImport } = server.dependencies;
 if (legacyImport) console.log(`fargate-jobs: ${describeLegacyImport(legacyImport)}\n`);
+// The token travels in the fragment, which the browser keeps to itself: the console's page moves it to sessionStorage.
 console.log(`fargate-jobs local mode
-  API:    ${server.url}
-  Token:  ${server.token}
-  Jobs:   ${jobs}
-  Data:   ${dataDir}${server.interruptedJobs > 0 ? `\n  Marked ${server.interruptedJobs} job(s) FAILED that were active when the server last stopped.` : ''}
+  API:     ${server.url}
+  Console: ${server.url}/#token=${server.token}
+  Token:   ${server.token}
+  Jobs:    ${jobs}
+  Data:    ${dataDir}${server.interruptedJobs > 0 ? `\n  Marked ${server.interruptedJobs} job(s) FAILED that were active when the server last stopped.` : ''}
 
 Run a job, then read it back (use the id the first call prints):
   curl -s -X POST ${server.url}/jobs -H "Authorization: Bearer ${server.token}" -H 'content-type: application/json' -H "Idempotency-Key: hello-$(date +%s)" -d '${example}'

@@ -15,7 +15,8 @@ import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
-import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, ListJobsPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
+import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
+import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecPorts } from '#lib/domain/exec-service.ts';
 import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
@@ -30,6 +31,7 @@ import type { AwaitTaskPorts } from '#lib/workflow/await-task.ts';
 import type { TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
 import type { ReconcilePorts } from '#lib/workflow/reconcile.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
+import type { ListProfilesPorts } from '#lib/http/list-profiles.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
@@ -62,8 +64,13 @@ export function createJob(): SubmitJobPorts & Logged {
   };
 }
 
-export function listJobs(): ListJobsPorts & Logged {
-  return { store: jobStore(), profiles: profileMap(stageProfiles()), logger: createLogger() };
+export function listJobs(): JobListWaitPorts & Logged {
+  return { store: jobStore(), profiles: profileMap(stageProfiles()), ...waitLimit(), logger: createLogger() };
+}
+
+/** The stage's profiles, as the caller may see them: it reads no AWS resource. */
+export function listProfiles(): ListProfilesPorts {
+  return { profiles: profileMap(stageProfiles()), logger: createLogger() };
 }
 
 export function getJob(): JobWaitPorts & Logged {

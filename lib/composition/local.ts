@@ -85,7 +85,7 @@ export interface LocalDependencies extends Required<Omit<Dependencies, OptionalL
   /** The Slack app, when SLACK_SIGNING_SECRET is set: the server then serves Slack's routes. */
   slack?: SlackApp;
   /**
-   * Tells the notifications the server's URL (for links to a job's logs) unless FARGATE_JOBS_PUBLIC_URL
+   * Tells the notifications the server's URL (for links to a job's console page) unless FARGATE_JOBS_PUBLIC_URL
    * gives one, and the process runner where its exec sessions' streams are attached to.
    */
   setServerUrl(url: string): void;

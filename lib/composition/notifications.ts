@@ -5,7 +5,7 @@
  */
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Notifier } from '#lib/domain/ports.ts';
-import { jobDocument, jobLogsUrl } from '#lib/http/job-document.ts';
+import { jobDocument, jobConsoleUrl } from '#lib/http/job-document.ts';
 import type { AllowedHost } from '#lib/notify/callback-url.ts';
 import { combineNotifiers } from '#lib/notify/notifiers.ts';
 import type { Resolver } from '#lib/notify/safe-post.ts';
@@ -22,7 +22,7 @@ export interface NotifierSettings {
   slackBotToken: () => Promise<string | undefined>;
   /** SLACK_API_URL. */
   slackApiUrl: string;
-  /** The API's base URL, for links to a job's logs; none when unknown. */
+  /** The API's base URL, for links to a job's page in the console; none when unknown. */
   apiUrl?: () => string | undefined;
   resolve?: Resolver;
   /** Where a failed webhook delivery's reason is logged. */
@@ -33,7 +33,7 @@ export function notifierFor(settings: NotifierSettings): Notifier {
   return combineNotifiers([
     slackNotifier({
       api: botTokenApi(settings),
-      logsUrl: (job) => jobLogsUrl(settings.apiUrl?.(), job),
+      consoleUrl: (job) => jobConsoleUrl(settings.apiUrl?.(), job),
     }),
     webhookNotifier({
       secret: settings.webhookSecret,

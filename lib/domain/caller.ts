@@ -2,6 +2,7 @@
  * Who is calling and which profiles they may use. A caller is what a verified bearer token stands
  * for: its name (recorded as `submittedBy`, and in "cancelled by …") and its profile scope.
  */
+import type { Profile } from './profile.ts';
 
 /** In a scope, every profile the deployment has, now and later. */
 export const EVERY_PROFILE = '*';
@@ -33,4 +34,12 @@ export function mayUse(caller: Caller, profile: string): boolean {
 /** The profiles a caller's listings are limited to, or undefined when the caller sees every profile. */
 export function profilesVisibleTo(caller: Caller): readonly string[] | undefined {
   return caller.profiles.includes(EVERY_PROFILE) ? undefined : caller.profiles;
+}
+
+/**
+ * The profiles of `profiles` the caller may use, by name: a token learns of no other (not even that
+ * it exists), as a job of another profile is as absent as one that does not exist.
+ */
+export function profilesUsableBy(caller: Caller, profiles: ReadonlyMap<string, Profile>): Profile[] {
+  return [...profiles.values()].filter((profile) => mayUse(caller, profile.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

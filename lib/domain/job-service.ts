@@ -51,8 +51,6 @@ export type JobReadPorts = Pick<Dependencies, 'store'>;
  * the slots that limit how many waits a caller has at once.
  */
 export type WaitPorts = Pick<Dependencies, 'recordChanges' | 'now' | 'sleep' | 'waitSlots' | 'maxWaitsPerToken'>;
-/** Listing reads the profiles too: a filter naming none of them is a mistake to name, not an empty page. */
-export type ListJobsPorts = JobReadPorts & Pick<Dependencies, 'profiles'>;
 export type JobWaitPorts = JobReadPorts & WaitPorts;
 export type JobLogPorts = Pick<Dependencies, 'store' | 'logReader' | 'logChanges'> & WaitPorts;
 export type CancelJobPorts = Pick<Dependencies, 'store' | 'taskRunner'>;
@@ -162,24 +160,6 @@ export async function getJob(ports: JobReadPorts, jobId: string, caller: Caller)
 }
 
 /**
- * Newest first, only jobs of profiles in the caller's scope. A profile filter is checked as POST
- * /jobs checks a profile: outside the caller's scope is a 403 whether or not it exists (a token learns
- * no profile names it may not use), then a profile the deployment does not have is a 400 naming it
- * (a typo would otherwise read as "no jobs").
- */
-export async function listJobs(
-  ports: ListJobsPorts,
-  query: { status?: JobStatus; profile?: string; limit: number; cursor?: string },
-  caller: Caller,
-): Promise<JobPage> {
-  const { profile, ...rest } = query;
-  if (profile !== undefined && !mayUse(caller, profile)) throw new ProfileForbiddenError(caller.name, profile, caller.profiles);
-  if (profile !== undefined && !ports.profiles.has(profile)) throw new ProfileRejectedError('UNKNOWN_PROFILE', `profile '${profile}' does not exist`);
-  const profiles = profile === undefined ? profilesVisibleTo(caller) : [profile];
-  return ports.store.list({ ...rest, ...(profiles ? { profiles } : {}) });
-}
-
-/**
  * The job once its status is no longer `ifStatus` (at once if it is not now), or once it is
  * finalized (nothing about it changes any more), else as it is when the wait is over.
  */
@@ -228,7 +208,8 @@ export async function readJobLogs(ports: JobLogPorts, jobId: string, request: Jo
   return again.lines.length >= logs.lines.length ? again : logs;
 }
 
-function waitOptions(ports: WaitPorts, limit: WaitLimit, caller: Caller, changes: WaitOptions['changes'], pollMs: WaitOptions['pollMs']): WaitOptions {
+/** A wait by `caller` within `limit`, woken by `changes`, looking again every `pollMs` (where no feed tells). */
+export function waitOptions(ports: WaitPorts, limit: WaitLimit, caller: Caller, changes: WaitOptions['changes'], pollMs: WaitOptions['pollMs']): WaitOptions {
   const now = () => clockOf(ports)().getTime();
   const waitMs = Math.max(0, Math.min((limit.waitSeconds ?? 0) * 1000, limit.maxWaitMs ?? Number.POSITIVE_INFINITY));
   const deadline = now() + waitMs;

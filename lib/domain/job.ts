@@ -162,6 +162,12 @@ export interface Job {
   status: JobStatus;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When the job reached each status it has been in, by the store's clock: QUEUED at its creation,
+   * each other with the write that moved it there. Records from before it was kept have none
+   * (statusTimeline derives what it can for them).
+   */
+  statusTimes?: Partial<Record<JobStatus, string>>;
   startedAt?: string;
   /**
    * When the job's task stopped (or, with no task, when the job ended), recorded once the workflow
@@ -232,6 +238,33 @@ export function isTerminal(status: JobStatus): boolean {
 /** Terminal and done with: the stop of its task (or that it never had one) is recorded. */
 export function isFinalized(job: Pick<Job, 'status' | 'stoppedAt'>): boolean {
   return isTerminal(job.status) && job.stoppedAt !== undefined;
+}
+
+/** One status a job reached and when. */
+export interface StatusTime {
+  status: JobStatus;
+  at: string;
+}
+
+/**
+ * The statuses the job has reached, in the order of JOB_STATUSES, with when. What the store recorded
+ * (statusTimes) stands; for a record from before it kept them, what the job's own times tell:
+ * QUEUED at its creation, RUNNING when its task started, its terminal status when it stopped.
+ */
+export function statusTimeline(job: Pick<Job, 'status' | 'statusTimes' | 'createdAt' | 'startedAt' | 'stoppedAt'>): StatusTime[] {
+  const derived: Partial<Record<JobStatus, string>> = { QUEUED: job.createdAt };
+  if (job.startedAt !== undefined && (job.status === 'RUNNING' || isTerminal(job.status))) derived.RUNNING = job.startedAt;
+  if (job.stoppedAt !== undefined && isTerminal(job.status)) derived[job.status] = job.stoppedAt;
+  const times = { ...derived, ...job.statusTimes };
+  return JOB_STATUSES.flatMap((status) => {
+    const at = times[status];
+    return at === undefined ? [] : [{ status, at }];
+  });
+}
+
+/** The statusTimes of a job created now: QUEUED at its creation, for a job created QUEUED that carries none. */
+export function initialStatusTimes(job: Pick<Job, 'status' | 'statusTimes' | 'createdAt'>): Job['statusTimes'] {
+  return job.statusTimes ?? (job.status === 'QUEUED' ? { QUEUED: job.createdAt } : undefined);
 }
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {

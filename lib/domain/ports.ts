@@ -75,6 +75,8 @@ export interface ListJobsQuery {
   status?: JobStatus;
   /** Only jobs of these profiles. */
   profiles?: readonly string[];
+  /** Only jobs with every one of these labels (key and value alike). */
+  labels?: Readonly<Record<string, string>>;
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;

@@ -7,12 +7,17 @@ import type { Profile } from './profile.ts';
 export const DEFAULT_SECRET_PATTERNS: readonly string[] = ['*TOKEN*', '*SECRET*', '*PASSWORD*', '*KEY*'];
 export const REDACTED = '***';
 
+/** The patterns of the names whose values are secret in a profile's jobs: its own, else the defaults. */
+export function secretPatternsOf(profile: Pick<Profile, 'secretEnvPatterns'>): readonly string[] {
+  return profile.secretEnvPatterns ?? DEFAULT_SECRET_PATTERNS;
+}
+
 /** Splits a job's environment into what may be stored (secrets as `***`) and the secret values. */
 export function separateSecrets(
   profile: Pick<Profile, 'secretEnvPatterns'>,
   env: Record<string, string>,
 ): { stored: Record<string, string>; secrets: Record<string, string> } {
-  const patterns = (profile.secretEnvPatterns ?? DEFAULT_SECRET_PATTERNS).map(globToRegExp);
+  const patterns = secretPatternsOf(profile).map(globToRegExp);
   const stored: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {

@@ -33,6 +33,8 @@ export function logPollDelayMs(quietLooks: number): number {
 export interface JobChangeFeed {
   /** Calls `listener` after each change of job `jobId` until the returned function is called. */
   subscribe(jobId: string, listener: () => void): () => void;
+  /** Calls `listener` after each change of any job until the returned function is called (a wait on a listing). */
+  subscribeAll(listener: () => void): () => void;
 }
 
 /** The timer of a wait: resolves after `ms`, or as soon as `signal` is aborted (never rejects). */

@@ -1,6 +1,6 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
 import { isExecReady } from '#lib/domain/exec-service.ts';
-import type { Job } from '#lib/domain/job.ts';
+import { statusTimeline, type Job, type StatusTime } from '#lib/domain/job.ts';
 import { secretEnvNames } from '#lib/domain/rerun.ts';
 
 export interface JobDocument {
@@ -12,6 +12,8 @@ export interface JobDocument {
   updatedAt: string;
   startedAt?: string;
   stoppedAt?: string;
+  /** The statuses the job has reached, in status order, with when (statusTimeline). */
+  timeline: StatusTime[];
   exitCode: number | null;
   failure?: Job['failure'];
   taskArn?: string;
@@ -51,6 +53,7 @@ export function jobDocument(job: Job): JobDocument {
     updatedAt: job.updatedAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
     ...(job.stoppedAt ? { stoppedAt: job.stoppedAt } : {}),
+    timeline: statusTimeline(job),
     exitCode: job.exitCode,
     ...(job.failure ? { failure: job.failure } : {}),
     ...(job.taskArn ? { taskArn: job.taskArn } : {}),
@@ -79,7 +82,11 @@ function shownCallbackUrl(url: string): string {
   return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }
 
-/** The absolute URL of a job's logs under the API's base URL (a link in Slack); none while the base is unknown. */
-export function jobLogsUrl(apiUrl: string | undefined, job: Pick<Job, 'id'>): string | undefined {
-  return apiUrl ? `${apiUrl.replace(/\/$/, '')}/jobs/${job.id}/logs` : undefined;
+/**
+ * The absolute URL of a job's page in the console (a link in Slack to its full log), under the API's
+ * base URL: the console is served at the API's `/` and routes by the fragment. None while the base
+ * is unknown.
+ */
+export function jobConsoleUrl(apiUrl: string | undefined, job: Pick<Job, 'id'>): string | undefined {
+  return apiUrl ? `${apiUrl.replace(/\/$/, '')}/#/jobs/${job.id}` : undefined;
 }

@@ -22,9 +22,14 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
   // Opens a session into the running job's container (ECS Exec; locally a process in its work directory).
   { method: 'POST', path: '/jobs/{id}/exec', handler: 'exec-job' },
+  // The profiles the token may use, with what a job of each may ask for (a job form's choices).
+  { method: 'GET', path: '/profiles', handler: 'list-profiles' },
   { method: 'GET', path: '/health', handler: 'health', public: true },
   { method: 'POST', path: '/slack/commands', handler: 'slack-commands', public: true, slack: true },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', public: true, slack: true },
+  // The web console's static files (lib/http/console.ts): public, the page asks for the token and sends it to the API.
+  { method: 'GET', path: '/', handler: 'console', public: true },
+  { method: 'GET', path: '/assets/{file}', handler: 'console', public: true },
 ];
 
 /** A route as deployed: one of ROUTES, the HEAD beside a GET, or the OPTIONS of a path. */

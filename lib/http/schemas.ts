@@ -15,6 +15,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
 /** One OpenSSH public key line: type, base64 body, optional comment. */
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n\u0000]{0,256})?$/;
+/** A label's key and value: in a job's labels (POST /jobs) and in a listing's `label` filter (GET /jobs) alike. */
+export const labelKey = z.string().check(z.regex(LABEL_KEY));
+export const labelValue = text(256);
 /** In the body or the Idempotency-Key header alike. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -55,7 +58,7 @@ export const createJobBody = z.strictObject({
     z.string().check(z.maxLength(16_384), z.regex(SSH_PUBLIC_KEY, { message: 'must be one OpenSSH public key line (ssh-ed25519 AAAA… comment)' })),
   ),
   labels: z.optional(
-    z.record(z.string().check(z.regex(LABEL_KEY)), text(256)).check(
+    z.record(labelKey, labelValue).check(
       z.refine((labels) => Object.keys(labels).length <= 50, { message: 'at most 50 labels' }),
     ),
   ),
@@ -95,13 +98,6 @@ function lengthOf(value: unknown): number {
 const limit = (max: number) =>
   z.optional(z.string().check(z.refine((value) => /^[1-9][0-9]*$/.test(value) && Number(value) <= max, { message: `must be a whole number from 1 to ${max}` })));
 
-export const listJobsQuery = z.strictObject({
-  status: z.optional(z.enum(JOB_STATUSES)),
-  profile: z.optional(z.string().check(z.regex(PROFILE_NAME))),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-  limit: limit(100),
-});
-
 /** Whole seconds a request may wait for what it asks about (docs/openapi.yaml's Wait). */
 const wait = z.optional(
   z.string().check(
@@ -109,6 +105,17 @@ const wait = z.optional(
     z.refine((value) => Number(value) <= MAX_WAIT_SECONDS, { message: `must be at most ${MAX_WAIT_SECONDS} (seconds)` }),
   ),
 );
+
+export const listJobsQuery = z.strictObject({
+  status: z.optional(z.enum(JOB_STATUSES)),
+  profile: z.optional(z.string().check(z.regex(PROFILE_NAME))),
+  /** `key=value`, repeatable: API Gateway joins the repeats with commas here, so each is read from the raw query (label-filters.ts). */
+  label: z.optional(z.string()),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  limit: limit(100),
+  /** With If-None-Match: how long to wait for a page that differs from the client's. */
+  wait,
+});
 
 export const getJobQuery = z.strictObject({
   wait,

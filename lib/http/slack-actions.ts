@@ -15,7 +15,7 @@ import type { Dependencies } from '#lib/domain/ports.ts';
 import { allowedProfiles, canSee, isAdminOf, mayRunProfile, refusalMessage, type SlackRequester } from '#lib/slack/access.ts';
 import { slackCallerName, type SlackApp } from '#lib/slack/app.ts';
 import { escapeSlackText, logsMessage, type SlackMessage } from '#lib/slack/messages.ts';
-import { jobLogsUrl } from './job-document.ts';
+import { jobConsoleUrl } from './job-document.ts';
 import { textMessage } from './slack-request.ts';
 
 export type SlackPorts = SubmitJobPorts & CancelJobPorts & Pick<Dependencies, 'logReader' | 'logger'> & { slack: SlackApp };
@@ -82,8 +82,8 @@ export async function visibleJob(ports: SlackPorts, who: SlackRequester, jobId: 
 /** The last log lines of a job, as the Logs button and `/run logs` show them. */
 export async function logsOf(ports: SlackPorts, job: Job): Promise<SlackMessage> {
   const lines = isTerminal(job.status) && job.stoppedAt !== undefined ? job.logTail : await ports.logReader.tail(job, LOG_TAIL_LINES, { waitForFlush: false }).catch(() => job.logTail);
-  const logsUrl = jobLogsUrl(ports.slack.apiUrl?.(), job);
-  return logsMessage(job, lines, logsUrl ? { logsUrl } : {});
+  const consoleUrl = jobConsoleUrl(ports.slack.apiUrl?.(), job);
+  return logsMessage(job, lines, consoleUrl ? { consoleUrl } : {});
 }
 
 /** The result of a use case, or the message of the user's error (any other error is thrown on). */

@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { clockOf } from '#lib/domain/ports.ts';
-import { listJobs } from '#lib/domain/job-service.ts';
+import { listJobs } from '#lib/domain/job-listing.ts';
 import { canSee, type SlackRequester } from '#lib/slack/access.ts';
 import { parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand } from '#lib/slack/command.ts';
 import { SlackCommandSyntaxError } from '#lib/slack/command-text.ts';

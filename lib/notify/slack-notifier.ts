@@ -17,8 +17,8 @@ import type { SlackWebApi } from './slack-web-api.ts';
 export interface SlackNotifierOptions {
   /** Undefined where no bot token is set: a job from Slack then records why nothing was posted. */
   api: SlackWebApi | undefined;
-  /** The logs endpoint of a job, linked from its result; none where the API's URL is not known. */
-  logsUrl?: (job: Job) => string | undefined;
+  /** The job's page in the console (its full log), linked from its result; none where the API's URL is not known. */
+  consoleUrl?: (job: Job) => string | undefined;
   now?: () => Date;
 }
 
@@ -59,9 +59,9 @@ async function post(options: SlackNotifierOptions, api: SlackWebApi, job: Job, t
     await api.postMessage({ channel, thread_ts: messageTs, ...runningMessage(job) });
     return undefined;
   }
-  const logsUrl = options.logsUrl?.(job);
+  const consoleUrl = options.consoleUrl?.(job);
   // A job cancelled before its message was posted has no thread: its result stands on its own.
-  await api.postMessage({ channel, ...(messageTs ? { thread_ts: messageTs } : {}), ...resultMessage(job, logsUrl ? { logsUrl } : {}) });
+  await api.postMessage({ channel, ...(messageTs ? { thread_ts: messageTs } : {}), ...resultMessage(job, consoleUrl ? { consoleUrl } : {}) });
   if (messageTs) await api.update({ channel, ts: messageTs, ...finalHeaderMessage(job, thread.user) });
   return undefined;
 }

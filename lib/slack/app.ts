@@ -15,7 +15,7 @@ export interface SlackApp {
    * press answers once): refusals, and the Logs of a job pressed outside the job's own channel.
    */
   respond: (responseUrl: string, message: SlackMessage) => Promise<void>;
-  /** The API's base URL, for links to a job's logs. */
+  /** The API's base URL, for links to a job's page in the console (its full log). */
   apiUrl?: () => string | undefined;
 }
 

@@ -223,10 +223,10 @@ export function runningMessage(job: Job): SlackMessage {
 }
 
 /** The result in the job's thread: outcome, failure, the last log lines, and Rerun and Logs. */
-export function resultMessage(job: Job, options: { logsUrl?: string } = {}): SlackMessage {
+export function resultMessage(job: Job, options: { consoleUrl?: string } = {}): SlackMessage {
   const summary = [`${jobHead(job)} ${job.status}`, outcome(job)].filter((part) => part !== '').join(' · ');
   const failure = failureText(job);
-  const blocks = [section([summary, failure].filter((part) => part !== undefined).join('\n')), logBlock(job.logTail, options.logsUrl)];
+  const blocks = [section([summary, failure].filter((part) => part !== undefined).join('\n')), logBlock(job.logTail, options.consoleUrl)];
   const text = [summary, failure].filter((part) => part !== undefined).join(': ');
   return message(text, [...blocks, actions(button(SLACK_ACTIONS.rerun, 'Rerun', job.id, 'primary'), button(SLACK_ACTIONS.logs, 'Logs', job.id))]);
 }
@@ -243,9 +243,9 @@ export function finalHeaderMessage(job: Job, slackUserId: string): SlackMessage 
 }
 
 /** The Logs button's and `/run logs`' answer: as many of the last lines as one block holds. */
-export function logsMessage(job: Job, lines: readonly string[], options: { logsUrl?: string } = {}): SlackMessage {
+export function logsMessage(job: Job, lines: readonly string[], options: { consoleUrl?: string } = {}): SlackMessage {
   const head = `📜 log of ${jobHead(job)} (${job.status})`;
-  return message(head, [section(head), logBlock(lines, options.logsUrl)]);
+  return message(head, [section(head), logBlock(lines, options.consoleUrl)]);
 }
 
 /** `/run status`: everything a person asks about a job, and the buttons that apply to it now. */
@@ -303,21 +303,22 @@ function packLines(lines: readonly string[], maxBlocks: number, noun: string): S
 }
 
 /** The log lines as a code block: the last ones that fit, after a note of how many are left out. */
-function logBlock(lines: readonly string[], logsUrl: string | undefined): SlackBlock {
-  if (lines.length === 0) return context(logsUrl === undefined ? '_no log output_' : `_no log output yet_ · ${linkTo(logsUrl, 'full log')}`);
-  return { type: 'section', text: { type: 'mrkdwn', text: fitLogLines(lines, SECTION_TEXT_LIMIT, logsUrl) } };
+function logBlock(lines: readonly string[], consoleUrl: string | undefined): SlackBlock {
+  if (lines.length === 0) return context(consoleUrl === undefined ? '_no log output_' : `_no log output yet_ · ${linkTo(consoleUrl, 'full log')}`);
+  return { type: 'section', text: { type: 'mrkdwn', text: fitLogLines(lines, SECTION_TEXT_LIMIT, consoleUrl) } };
 }
 
 const FENCE = '```';
 
 /**
  * The last log lines that fit in `limit` characters, escaped, as a closed code block, preceded by
- * "…N more lines" when some did not fit (and the link to the whole log when there is one).
+ * "…N more lines" when some did not fit (and the link to the job's page in the console, with the
+ * whole log, when there is one).
  */
-export function fitLogLines(lines: readonly string[], limit: number, logsUrl?: string): string {
+export function fitLogLines(lines: readonly string[], limit: number, consoleUrl?: string): string {
   const escaped = lines.map((line) => breakFences(escapeSlackText(cleanLogLine(line))));
   // A link too long to leave room for the lines is left out rather than the lines.
-  const link = logsUrl === undefined || logsUrl.length > limit / 4 ? '' : linkTo(logsUrl, 'full log');
+  const link = consoleUrl === undefined || consoleUrl.length > limit / 4 ? '' : linkTo(consoleUrl, 'full log');
   // Room for the longest note there could be, so that a shorter count can only fit better.
   let room = limit - (FENCE.length * 2 + 2) - (omittedNote(lines.length, link).length + 1);
   const kept: string[] = [];

@@ -64,7 +64,7 @@ export async function createAll(store: JobStore, jobs: Job[]): Promise<void> {
 /** Follows nextCursor from the first page to the last; returns every page. */
 export async function allPages(
   store: JobStore,
-  query: { limit: number; status?: JobStatus; profiles?: readonly string[]; createdBefore?: string },
+  query: { limit: number; status?: JobStatus; profiles?: readonly string[]; labels?: Record<string, string>; createdBefore?: string },
 ): Promise<JobPage[]> {
   const pages: JobPage[] = [];
   let cursor: string | undefined;

@@ -14,7 +14,7 @@ export function jobStoreWritesContract(make: JobStoreFactory): void {
   describe('create and get', () => {
     const tested = storeForSuite(make);
 
-    it('stores a new job and reads it back unchanged', async () => {
+    it('stores a new job and reads it back unchanged but for the time it was queued', async () => {
       // Prepare
       const job = aJob({ labels: { team: 'platform' }, env: { STAGE: 'dev' }, cpu: 256 });
 
@@ -24,14 +24,13 @@ export function jobStoreWritesContract(make: JobStoreFactory): void {
 
       // Assess
       assert.equal(result.created, true);
-      assert.deepEqual(result.job, job);
-      assert.deepEqual(stored, job);
+      assert.deepEqual(result.job, { ...job, statusTimes: { QUEUED: job.createdAt } });
+      assert.deepEqual(stored, result.job);
     });
 
     it('never overwrites: a second create with the same id returns created:false and the original job', async () => {
       // Prepare
-      const original = aJob({ command: ['echo', 'first'], requestHash: 'first-hash' });
-      await tested.store.create(original);
+      const { job: original } = await tested.store.create(aJob({ command: ['echo', 'first'], requestHash: 'first-hash' }));
       const replay = { ...original, command: ['echo', 'second'], requestHash: 'second-hash', status: 'RUNNING' as const };
 
       // Act
@@ -110,8 +109,7 @@ export function jobStoreWritesContract(make: JobStoreFactory): void {
 
     it('refuses a move back to QUEUED (no status may become QUEUED) without an error', async () => {
       // Prepare
-      const job = aJob();
-      await tested.store.create(job);
+      const { job } = await tested.store.create(aJob());
 
       // Act
       const result = await tested.store.transition(job.id, 'QUEUED');

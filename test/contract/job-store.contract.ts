@@ -4,7 +4,9 @@
  * must never drift apart. Each suite gets an empty store of its own.
  */
 import { jobStoreExecsContract } from './job-store-execs.contract.ts';
+import { jobStoreLabelsContract } from './job-store-labels.contract.ts';
 import { jobStoreReadsContract } from './job-store-reads.contract.ts';
+import { jobStoreStatusTimesContract } from './job-store-status-times.contract.ts';
 import { jobStoreTaskStateContract } from './job-store-task-state.contract.ts';
 import { jobStoreWritesContract } from './job-store-writes.contract.ts';
 import type { JobStoreFactory } from './job-store-fixtures.ts';
@@ -14,6 +16,8 @@ export type { JobStoreFactory, StoreUnderTest } from './job-store-fixtures.ts';
 export function jobStoreContract(make: JobStoreFactory): void {
   jobStoreWritesContract(make);
   jobStoreTaskStateContract(make);
+  jobStoreStatusTimesContract(make);
   jobStoreExecsContract(make);
   jobStoreReadsContract(make);
+  jobStoreLabelsContract(make);
 }

@@ -11,7 +11,8 @@ import { tokenCommand } from '../helpers/token-command.ts';
 /** A request with the `Host` header a browser would send for `host` (fetch cannot set it). */
 async function requestWithHost(server: LocalServerProcess, host: string, path: string, token?: string): Promise<ApiResponse> {
   const answer = await rawRequest(new URL(path, server.url), { method: 'GET', headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  return { status: answer.status, headers: new Headers(answer.headers), text: answer.text, json: answer.text ? JSON.parse(answer.text) : undefined };
+  const isJson = answer.headers['content-type']?.startsWith('application/json') === true;
+  return { status: answer.status, headers: new Headers(answer.headers), text: answer.text, json: isJson ? JSON.parse(answer.text) : undefined };
 }
 
 describe('the local API and the Host it is called by', () => {
@@ -52,6 +53,20 @@ describe('the local API and the Host it is called by', () => {
     assert.equal(byAddress.status, 200, byAddress.text);
     assert.equal(byName.status, 200, byName.text);
   });
+
+  it('serves the web console without a token to 127.0.0.1 and localhost, and answers a rebound name 421 there too', async () => {
+    // Act
+    const byAddress = await requestWithHost(server, `127.0.0.1:${port}`, '/');
+    const byName = await requestWithHost(server, `localhost:${port}`, '/');
+    const rebound = await requestWithHost(server, `attacker.example:${port}`, '/');
+
+    // Assess
+    for (const response of [byAddress, byName]) {
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+    }
+    assertError(rebound, 421, 'MISDIRECTED_REQUEST');
+  });
 });
 
 describe('requests with bad tokens and the rate limit', () => {
@@ -78,5 +93,17 @@ describe('requests with bad tokens and the rate limit', () => {
     // Assess
     assert.ok(flood.slice(3).every((status) => status === 429), `the flood was answered ${flood.join(', ')}`);
     assert.equal(named.status, 200, named.text);
+  });
+
+  it("serves the web console's files whatever the rate of bad tokens: they ask for none", async () => {
+    // Prepare: the bucket of bad tokens used up.
+    for (let index = 0; index < 4; index += 1) await server.request('GET', '/jobs', { token: `fjt_${'y'.repeat(43)}` });
+
+    // Act
+    const pages = [];
+    for (let index = 0; index < 6; index += 1) pages.push((await server.request('GET', '/', { token: null })).status);
+
+    // Assess
+    assert.deepEqual(pages, [200, 200, 200, 200, 200, 200]);
   });
 });

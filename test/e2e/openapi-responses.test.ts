@@ -116,8 +116,19 @@ interface Case {
   headers?: string[];
 }
 
-/** The operation's path with `id` for `{id}`, and `query`. */
-const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id)}${query}`;
+/** A name no console file has (they are named by their content's hash). */
+const UNKNOWN_ASSET = 'main-0000000000000000.js';
+
+/** The operation's path with `id` for `{id}` (and a file name for `{file}`), and `query`. */
+const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id).replace('{file}', UNKNOWN_ASSET)}${query}`;
+
+/** The path of the console file index.html references with this extension, as a browser would find it. */
+async function consoleFile(fixtures: Fixtures, extension: string): Promise<string> {
+  const index = await send(fixtures.servers.main, 'GET', { path: '/', token: null });
+  const path = new RegExp(`(?:src|href)="(/assets/[^"]+\\.${extension})"`).exec(index.text)?.[1];
+  assert.ok(path, `index.html references no .${extension} file: ${index.text}`);
+  return path;
+}
 
 async function submitted(fixtures: Fixtures, body: unknown, headers: Record<string, string> = {}, server: ServerName = 'main'): Promise<string> {
   const answer = await send(fixtures.servers[server], 'POST', { path: '/jobs', ...json(body, headers) });
@@ -198,7 +209,7 @@ const SHARED_CASES: Record<string, Case[]> = {
 /** Each operation's own answers. HEAD is tried with its GET's requests. */
 const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
   'POST /jobs': {
-    '202': [{ name: 'a new job', call: () => ({ path: '/jobs', ...json({ command: ['true'], labels: { team: 'platform' } }) }) }],
+    '202': [{ name: 'a new job', call: () => ({ path: '/jobs', ...json({ command: ['true'], labels: { team: 'platform', kind: 'openapi' } }) }) }],
     '200': [
       {
         name: 'a replay with the same idempotency key and body',
@@ -231,9 +242,40 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '429': [{ name: "a job beyond the token's active-job limit", call: (fixtures) => ({ path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) }), code: 'TOO_MANY_ACTIVE_JOBS' }],
   },
   'GET /jobs': {
-    '200': [{ name: 'the first page', call: () => ({ path: '/jobs?limit=2' }) }],
-    '400': [{ name: 'an unknown status', call: () => ({ path: '/jobs?status=BOGUS' }), code: 'VALIDATION_FAILED' }],
+    '200': [
+      { name: 'the first page', call: () => ({ path: '/jobs?limit=2' }) },
+      { name: 'a page of the jobs with two labels', call: () => ({ path: '/jobs?label=team=platform&label=kind=openapi' }) },
+      { name: 'a wait for a page other than one the client has, answered at once', call: () => ({ path: '/jobs?limit=2&wait=20', headers: { 'if-none-match': '"an-old-page"' } }) },
+    ],
+    '304': [
+      {
+        name: 'the page the client has, named in If-None-Match, after a 1 s wait',
+        call: async (fixtures) => {
+          const page = await send(fixtures.servers.main, 'GET', { path: '/jobs?profile=echo' });
+          return { path: '/jobs?profile=echo&wait=1', headers: { 'if-none-match': page.headers.etag ?? '' } };
+        },
+      },
+    ],
+    '400': [
+      { name: 'an unknown status', call: () => ({ path: '/jobs?status=BOGUS' }), code: 'VALIDATION_FAILED' },
+      { name: 'a label that is not key=value', call: () => ({ path: '/jobs?label=team' }), code: 'VALIDATION_FAILED' },
+    ],
     '403': [{ name: 'a profile the token may not use', call: (fixtures) => ({ path: '/jobs?profile=default', token: fixtures.echoToken }), code: 'PROFILE_FORBIDDEN' }],
+    '429': [
+      {
+        name: "a wait beyond the token's limit on waits",
+        // `*` names every page: the wait would wait, so it needs a slot.
+        call: async (fixtures) => (await holdWaiterWaits(fixtures), { path: '/jobs?wait=20', token: fixtures.waiterToken, headers: { 'if-none-match': '*' } }),
+        code: 'TOO_MANY_WAITS',
+        headers: ['Retry-After'],
+      },
+    ],
+  },
+  'GET /profiles': {
+    '200': [
+      { name: 'every profile, to a token for every one', call: () => ({ path: '/profiles' }) },
+      { name: 'only echo, to a token for echo', call: (fixtures) => ({ path: '/profiles', token: fixtures.echoToken }) },
+    ],
   },
   'GET /jobs/{id}': {
     '200': [
@@ -300,6 +342,16 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
   },
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
+  },
+  'GET /': {
+    '200': [{ name: 'without a token', call: () => ({ path: '/', token: null }) }],
+  },
+  'GET /assets/{file}': {
+    '200': ['js', 'css', 'svg'].map((extension) => ({
+      name: `the .${extension} file index.html references, without a token`,
+      call: async (fixtures: Fixtures) => ({ path: await consoleFile(fixtures, extension), token: null }),
+    })),
+    '404': [{ name: 'a file the console does not have', call: () => ({ path: `/assets/${UNKNOWN_ASSET}`, token: null }), code: 'ASSET_NOT_FOUND' }],
   },
   'POST /slack/commands': {
     '200': [{ name: 'a signed `/run help`', call: () => slackCall('/slack/commands', slashCommandBody({ text: 'help' })) }],
@@ -376,10 +428,15 @@ function assertAnswers(answer: Answer, expected: Expected): void {
     assert.equal(answer.text, '', `${what} has no body: ${context}`);
     return;
   }
-  const [[mediaType, { schema }] = ['', { schema: {} }]] = media;
+  // One of the documented types (the console's files are of several).
+  const [mediaType, { schema }] = media.find(([documented]) => answer.headers['content-type'] === `${documented}; charset=utf-8`) ?? media[0] ?? ['', { schema: {} }];
   assert.equal(answer.headers['content-type'], `${mediaType}; charset=utf-8`, `content type: ${context}`);
   // HEAD answers with the GET's headers, never a body (the HTTP client drops one on the way).
   if (method === 'HEAD') return;
+  if (mediaType !== 'application/json') {
+    assertValid(schema, answer.text, `the body of ${what}`);
+    return;
+  }
   const body = JSON.parse(answer.text) as { error?: { code?: string } };
   assertValid(schema, body, `the body of ${what}`);
   if (Number(status) >= 400) {

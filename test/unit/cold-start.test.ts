@@ -30,7 +30,11 @@ const NOTIFIER_SETTINGS = ['FARGATE_JOBS_WEBHOOK_SECRET_ID', 'SLACK_BOT_TOKEN_ID
 const SLACK_ROUTE_SETTINGS = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', 'SLACK_SIGNING_SECRET_ID', 'SLACK_BOT_TOKEN_ID'];
 const TASK_SETTINGS = ['ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
 
-/** The settings each function cannot work without. */
+/**
+ * The settings each function cannot work without. Not here: http/health and http/options need none,
+ * and http/console loads only bundled (its files are built into its bundle by `serverless package`):
+ * deployment.test.ts loads it from its zip.
+ */
 const NEEDS: Record<string, string[]> = {
   'http/authorizer': ['JOBS_TABLE'],
   'http/create-job': ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', ...TASK_SETTINGS],

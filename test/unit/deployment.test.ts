@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
 import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
@@ -20,6 +20,8 @@ import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
+import { buildConsoleAssets } from '#lib/console/build-assets.ts';
+import { CONSOLE_SECURITY_HEADERS } from '#lib/http/console.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
 import { parseSlackAccess } from '#lib/slack/access.ts';
@@ -30,7 +32,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling twenty functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling twenty-two functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -47,15 +49,19 @@ const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** The AWS calls each function makes. A change here is a change of what the function may do. */
 const FUNCTION_ACTIONS: Record<string, string[]> = {
   createJob: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
-  listJobs: ['dynamodb:Query'],
   // The long polls also take and give back their caller's wait slots (PutItem, DeleteItem of WAITS# items).
+  listJobs: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getJob: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   // ECS Exec: reads the job, records the exec (and the agent's readiness), describes the task once, opens the session.
   execJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'],
+  // The profiles are the function's settings: it calls nothing.
+  listProfiles: [],
   health: [],
   options: [],
+  // The web console's files are in its bundle.
+  console: [],
   authorizer: ['dynamodb:GetItem'],
   // Slack's two routes submit, list, read and cancel jobs as the Slack user (createJob + listJobs +
   // cancelJob + getJobLogs) and read the Slack app's secrets.
@@ -83,7 +89,7 @@ function SLACK_ROUTE_ACTIONS(): string[] {
 }
 
 /** The functions that serve long polls (`wait`), and the calls on their caller's wait slots, the only items they write. */
-const WAITING_FUNCTIONS = ['getJob', 'getJobLogs'];
+const WAITING_FUNCTIONS = ['getJob', 'getJobLogs', 'listJobs'];
 const WAIT_SLOT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 
 /**
@@ -92,7 +98,7 @@ const WAIT_SLOT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
  */
 const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   createJob: 'apiConcurrency',
-  listJobs: 'apiConcurrency',
+  listProfiles: 'apiConcurrency',
   cancelJob: 'apiConcurrency',
   execJob: 'apiConcurrency',
   authorizer: 'apiConcurrency',
@@ -101,8 +107,10 @@ const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   // They call nothing and answer in milliseconds: the account's unreserved pool serves them.
   health: undefined,
   options: undefined,
+  console: undefined,
   getJob: 'pollConcurrency',
   getJobLogs: 'pollConcurrency',
+  listJobs: 'pollConcurrency',
   startTask: 'workflowConcurrency',
   pollTask: 'workflowConcurrency',
   stopTask: 'workflowConcurrency',
@@ -185,6 +193,8 @@ const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions']
 const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
 /** Slack's routes: public, each request signed by Slack instead of a token. */
 const SLACK_ROUTE_KEYS = ['POST /slack/commands', 'POST /slack/interactions'];
+/** The web console's files: public, they hold no data (the page asks for the token and sends it to the API). */
+const CONSOLE_ROUTE_KEYS = ['GET /', 'HEAD /', 'GET /assets/{file}', 'HEAD /assets/{file}'];
 
 /**
  * What the ECS Exec agent in a task of an exec profile opens its Session Manager channels with: its
@@ -523,7 +533,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(environment.SLACK_ACCESS, '[]', `${functionName}: the default of slackAccess`);
       assert.deepEqual(parseSlackAccess(String(environment.SLACK_ACCESS)), [], 'by default nobody may run anything from Slack');
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => !SLACK_FUNCTIONS.includes(candidate))) {
       assert.equal(packaged.environment(functionName).SLACK_ACCESS, undefined, `${functionName} has no Slack users`);
@@ -538,7 +548,7 @@ describe('the packaged CloudFormation template', () => {
       // Assess
       assert.equal(environment.SLACK_API_URL, DEFAULT_SLACK_API_URL, `${functionName}: the default of slackApiUrl`);
       assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', `${functionName}: the default of webhookAllowHosts`);
-      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to the logs are this API's`);
+      assert.equal(arnText(environment.API_URL), apiUrlText(), `${functionName}: links to a job's console page are this API's`);
     }
     // The API resource itself references no function (routes and integrations do), so a function may name it.
     assert.doesNotMatch(JSON.stringify(packaged.resource(apiId())), /LambdaFunction/);
@@ -691,11 +701,12 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
-  it('only /health, the OPTIONS routes and the two Slack routes are reachable without the token authorizer', () => {
+  it("only /health, the console's files, the OPTIONS routes and the two Slack routes are reachable without the token authorizer", () => {
     // Prepare: read from the template alone, not from DEPLOYED_ROUTES, so a route added there public by
     // mistake fails here.
     const [authorizerId] = packaged.single('AWS::ApiGatewayV2::Authorizer');
-    const isPublic = (routeKey: string) => /^(GET|HEAD) \/health$/.test(routeKey) || routeKey.startsWith('OPTIONS ') || SLACK_ROUTE_KEYS.includes(routeKey);
+    const isPublic = (routeKey: string) =>
+      /^(GET|HEAD) \/health$/.test(routeKey) || routeKey.startsWith('OPTIONS ') || SLACK_ROUTE_KEYS.includes(routeKey) || CONSOLE_ROUTE_KEYS.includes(routeKey);
 
     // Act
     const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
@@ -769,7 +780,7 @@ describe('the packaged CloudFormation template', () => {
     );
   });
 
-  it("reserves each function's concurrency from its class's stage parameter (none for health and options), within what an account of 1000 may reserve", () => {
+  it("reserves each function's concurrency from its class's stage parameter (none for health, options and console), within what an account of 1000 may reserve", () => {
     // Prepare
     const deployed = packaged.ofType('AWS::Lambda::Function').map(([id]) => id.replace(/LambdaFunction$/, ''));
     assert.deepEqual(sorted(deployed), sorted(Object.keys(FUNCTION_CONCURRENCY).map(functionPrefix)), 'every function needs an entry in FUNCTION_CONCURRENCY');
@@ -784,7 +795,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(value === undefined ? undefined : Number(value), expected, `${functionName}: the default of ${parameter ?? 'no class'}`);
       reserved += expected ?? 0;
     }
-    assert.equal(reserved, 630, 'the sum docs/deploy.md and serverless.yml give');
+    assert.equal(reserved, 680, 'the sum docs/deploy.md and serverless.yml give');
     assert.ok(reserved <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM, `${reserved} reserved would not deploy in an account of ${ACCOUNT_CONCURRENCY}`);
   });
 
@@ -1408,8 +1419,9 @@ describe('the packaged function bundles', () => {
   }
 
   const routeFunctions = [...new Set(ROUTES.filter((candidate) => !candidate.public).map((route) => route.handler.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase())))];
-  // The authorizer runs before every authenticated request: it must load at least as fast.
-  for (const functionName of [...routeFunctions, 'authorizer']) {
+  // The authorizer runs before every authenticated request: it must load at least as fast. The console's
+  // bundle holds its files: a budget kept here too, so that no build tool ends up in it.
+  for (const functionName of [...routeFunctions, 'authorizer', 'console']) {
     it(`keeps the ${functionName} bundle within ${HTTP_BUNDLE_LIMIT_BYTES / 1024} KB, with no credential chain but the environment's`, async () => {
       const bundle = await bundleOf(functionName);
       assert.ok(Buffer.byteLength(bundle) <= HTTP_BUNDLE_LIMIT_BYTES, `${functionName} bundle is ${Buffer.byteLength(bundle)} bytes`);
@@ -1423,5 +1435,77 @@ describe('the packaged function bundles', () => {
       if ((await bundleOf(name)).includes('com.amazonaws.ec2')) withEc2.push(name);
     }
     assert.deepEqual(withEc2, ['pollTask']);
+  });
+});
+
+describe('the console function as `serverless package` builds it', () => {
+  type ConsoleResult = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded?: boolean };
+  let handler: (event: unknown) => Promise<ConsoleResult>;
+
+  before(async () => {
+    // The zip as Lambda unpacks it, its handler loaded as the runtime loads it (the template's Handler).
+    const unpacked = await mkdtemp(join(tmpdir(), 'fargate-jobs-console-'));
+    await run('unzip', ['-q', join(packageDir, 'console.zip'), '-d', unpacked]);
+    const [file, exported] = String(packaged.lambda('console').Properties?.Handler).split('.');
+    const module = (await import(pathToFileURL(join(unpacked, `${file}.mjs`)).href)) as Record<string, typeof handler>;
+    assert.equal(typeof module[exported ?? ''], 'function', `${file}.mjs exports ${exported}`);
+    handler = module[exported ?? ''] as typeof handler;
+    await rm(unpacked, { recursive: true, force: true });
+  });
+
+  /** The API Gateway v2 event of a console route (payload 2.0, no authorizer). */
+  function consoleEvent(method: 'GET' | 'HEAD', path: string): unknown {
+    const file = /^\/assets\/(.+)$/.exec(path)?.[1];
+    const routeKey = `${method} ${file === undefined ? '/' : '/assets/{file}'}`;
+    return {
+      version: '2.0',
+      routeKey,
+      rawPath: path,
+      rawQueryString: '',
+      headers: { accept: '*/*', host: 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com' },
+      ...(file === undefined ? {} : { pathParameters: { file } }),
+      isBase64Encoded: false,
+      requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' }, routeKey, stage: '$default', requestId: 'request-1' },
+    };
+  }
+
+  it("answers / with the index.html of console/ as it is now, with the console's security headers", async () => {
+    // Prepare
+    const built = buildConsoleAssets();
+
+    // Act
+    const answer = await handler(consoleEvent('GET', '/'));
+
+    // Assess
+    assert.equal(answer.statusCode, 200);
+    assert.equal(answer.body, built.index.body, 'the bundle carries the console built from the sources of this package');
+    assert.deepEqual(answer.headers, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...CONSOLE_SECURITY_HEADERS });
+    assert.ok(!answer.isBase64Encoded);
+  });
+
+  it('answers each file index.html references, cached for a year; HEAD without the body; 404 for another', async () => {
+    // Prepare
+    const built = buildConsoleAssets();
+    const index = await handler(consoleEvent('GET', '/'));
+    const referenced = [...index.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1] ?? '');
+    assert.equal(referenced.length, 3, index.body);
+
+    for (const path of referenced) {
+      // Act
+      const answer = await handler(consoleEvent('GET', path));
+      const head = await handler(consoleEvent('HEAD', path));
+
+      // Assess
+      const expected = built.files.get(path.slice('/assets/'.length));
+      assert.ok(expected, `${path} is one of the built files`);
+      assert.equal(answer.statusCode, 200, path);
+      assert.equal(answer.body, expected.body, path);
+      assert.deepEqual(answer.headers, { 'content-type': expected.contentType, 'cache-control': 'public, max-age=31536000, immutable', ...CONSOLE_SECURITY_HEADERS });
+      assert.deepEqual(head, { ...answer, headers: { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) }, body: '' });
+    }
+    const missing = await handler(consoleEvent('GET', '/assets/main-0000000000000000.js'));
+    assert.equal(missing.statusCode, 404);
+    assert.equal((JSON.parse(missing.body) as { error: { code: string } }).error.code, 'ASSET_NOT_FOUND');
+    assert.equal(missing.headers['content-security-policy'], CONSOLE_SECURITY_HEADERS['content-security-policy']);
   });
 });

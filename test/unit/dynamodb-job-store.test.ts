@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
 import { ACTIVE_SUBMITTER, jobKey } from '#lib/adapters/aws/dynamodb-table.ts';
@@ -112,6 +112,55 @@ describe('DynamoDbJobStore', () => {
       assert.equal(call?.args[0].input.KeyConditionExpression, 'gsi1pk = :partition AND gsi1sk < :before');
       assert.equal(call?.args[0].input.ExpressionAttributeValues?.[':before'], '2025-05-01T00:00:00.000Z');
       assert.equal(call?.args[0].input.FilterExpression, undefined);
+    });
+  });
+
+  describe('status times and label filters, as asked of the table', () => {
+    // Mocked: what matters is that each is part of the one request, not what the table answers.
+    let documents: AwsClientStub<DynamoDBDocumentClient>;
+    const now = new Date('2030-03-03T03:03:03.000Z');
+    before(() => {
+      documents = mockClient(DynamoDBDocumentClient);
+    });
+    after(() => {
+      documents.restore();
+    });
+
+    it('records the status reached in the conditional write that moves the job there, at its updatedAt', async () => {
+      // Prepare
+      documents.reset();
+      const job = aJob({ status: 'RUNNING', statusTimes: { QUEUED: '2030-03-03T03:00:00.000Z' } });
+      documents.on(UpdateCommand).resolves({ Attributes: { ...job, ...jobKey(job.id), status: 'SUCCEEDED' } });
+      const store = new DynamoDbJobStore({ client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'fargate-jobs-test-jobs', now: () => now });
+
+      // Act
+      await store.transition(job.id, 'SUCCEEDED', { exitCode: 0 });
+
+      // Assess
+      const calls = documents.commandCalls(UpdateCommand);
+      assert.equal(calls.length, 1);
+      const input = calls[0]!.args[0].input;
+      assert.match(input.UpdateExpression ?? '', /#statusTimes\.#reached = :reachedAt/);
+      assert.match(input.ConditionExpression ?? '', /#status IN \(.*\) AND attribute_exists\(#statusTimes\)/);
+      assert.equal(input.ExpressionAttributeNames?.['#reached'], 'SUCCEEDED');
+      assert.equal(input.ExpressionAttributeValues?.[':reachedAt'], now.toISOString());
+      assert.ok(Object.values(input.ExpressionAttributeValues ?? {}).filter((value) => value === now.toISOString()).length >= 2, 'updatedAt is the same time');
+    });
+
+    it('filters on each label by a name placeholder, so that any key the API accepts is safe in the expression', async () => {
+      // Prepare
+      documents.reset();
+      documents.on(QueryCommand).resolves({ Items: [] });
+      const store = new DynamoDbJobStore({ client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'fargate-jobs-test-jobs' });
+
+      // Act
+      await store.list({ limit: 5, labels: { 'app.kubernetes.io/name': 'api', team: 'platform' } });
+
+      // Assess
+      const input = documents.commandCalls(QueryCommand)[0]!.args[0].input;
+      assert.equal(input.FilterExpression, '#labels.#label0 = :label0 AND #labels.#label1 = :label1');
+      assert.deepEqual(input.ExpressionAttributeNames, { '#labels': 'labels', '#label0': 'app.kubernetes.io/name', '#label1': 'team' });
+      assert.equal(input.ExpressionAttributeValues?.[':label1'], 'platform');
     });
   });
 

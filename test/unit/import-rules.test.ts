@@ -6,7 +6,8 @@
  * - a handler (handlers/) imports only the composition root and the factories (lib/http/, lib/workflow/);
  * - config/ imports only lib/domain/ (plain data and its types);
  * - an adapter (lib/adapters/) imports no config/, no handler and not the composition root;
- * - only lib/composition/ (besides the adapters themselves) imports an adapter.
+ * - only lib/composition/ (besides the adapters themselves) imports an adapter;
+ * - only local/ imports lib/console/ (the console's build, with esbuild: no Lambda's bundle holds it).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -87,6 +88,11 @@ const RULES: Rule[] = [
     applies: (from) => !under('lib/adapters/')(from) && !under('lib/composition/')(from),
     allows: (to) => !under('lib/adapters/')(to),
   },
+  {
+    name: "only local mode imports the console's build",
+    applies: (from) => !under('lib/console/')(from) && !under('local/')(from),
+    allows: (to) => !under('lib/console/')(to) && to !== 'esbuild',
+  },
 ];
 
 /** Each import that breaks a rule, as `rule: from → to`. */
@@ -119,6 +125,8 @@ describe('the import rules of the layers', () => {
       { from: 'lib/adapters/aws/sfn-workflow.ts', to: 'handlers/http/create-job.ts' },
       { from: 'lib/http/get-job.ts', to: 'lib/adapters/aws/dynamodb-job-store.ts' },
       { from: 'local/local-server.ts', to: 'lib/adapters/local/sqlite-database.ts' },
+      { from: 'lib/composition/aws-console.ts', to: 'lib/console/build-assets.ts' },
+      { from: 'lib/http/console.ts', to: 'esbuild' },
     ];
 
     const found = violations(broken);

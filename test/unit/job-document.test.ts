@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jobDocument } from '#lib/http/job-document.ts';
+import { jobConsoleUrl, jobDocument } from '#lib/http/job-document.ts';
 import { aJob } from '../helpers/jobs.ts';
 
 describe('jobDocument', () => {
@@ -24,5 +24,59 @@ describe('jobDocument', () => {
     const document = jobDocument(aJob());
     assert.equal('cpu' in document, false);
     assert.equal('memory' in document, false);
+  });
+
+  it('shows the timeline of the statuses the job reached, in status order, with the times the store recorded', () => {
+    // Prepare
+    const job = aJob({
+      status: 'SUCCEEDED',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      startedAt: '2030-01-01T00:00:40.000Z',
+      stoppedAt: '2030-01-01T00:02:00.000Z',
+      statusTimes: { SUCCEEDED: '2030-01-01T00:01:59.000Z', QUEUED: '2030-01-01T00:00:00.000Z', RUNNING: '2030-01-01T00:00:41.000Z', PROVISIONING: '2030-01-01T00:00:05.000Z' },
+    });
+
+    // Act
+    const { timeline } = jobDocument(job);
+
+    // Assess
+    assert.deepEqual(timeline, [
+      { status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' },
+      { status: 'PROVISIONING', at: '2030-01-01T00:00:05.000Z' },
+      { status: 'RUNNING', at: '2030-01-01T00:00:41.000Z' },
+      { status: 'SUCCEEDED', at: '2030-01-01T00:01:59.000Z' },
+    ]);
+  });
+
+  it('derives the timeline of a job recorded before status times were: queued at creation, running at its start, its end at its stop', () => {
+    // Prepare
+    const finished = aJob({ status: 'FAILED', createdAt: '2030-01-01T00:00:00.000Z', startedAt: '2030-01-01T00:00:40.000Z', stoppedAt: '2030-01-01T00:02:00.000Z' });
+    const cancelledUnstopped = aJob({ status: 'CANCELLED', createdAt: '2030-01-01T00:00:00.000Z' });
+    const provisioning = aJob({ status: 'PROVISIONING', createdAt: '2030-01-01T00:00:00.000Z' });
+
+    // Act
+    const timelines = [finished, cancelledUnstopped, provisioning].map((job) => jobDocument(job).timeline);
+
+    // Assess
+    assert.deepEqual(timelines, [
+      [
+        { status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' },
+        { status: 'RUNNING', at: '2030-01-01T00:00:40.000Z' },
+        { status: 'FAILED', at: '2030-01-01T00:02:00.000Z' },
+      ],
+      [{ status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' }],
+      [{ status: 'QUEUED', at: '2030-01-01T00:00:00.000Z' }],
+    ]);
+  });
+
+  it("links to the job's page in the console, under the API's base URL with or without its final slash, and nowhere while the base is unknown", () => {
+    // Prepare
+    const job = aJob();
+
+    // Act
+    const links = ['https://abc123.execute-api.eu-west-1.amazonaws.com', 'http://127.0.0.1:3000/', undefined].map((base) => jobConsoleUrl(base, job));
+
+    // Assess
+    assert.deepEqual(links, [`https://abc123.execute-api.eu-west-1.amazonaws.com/#/jobs/${job.id}`, `http://127.0.0.1:3000/#/jobs/${job.id}`, undefined]);
   });
 });

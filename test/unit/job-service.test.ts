@@ -9,7 +9,6 @@ import type { Job, JobStatus } from '#lib/domain/job.ts';
 import {
   cancelJob,
   getJob,
-  listJobs,
   readJobLogs,
   recoverInterruptedJobs,
   removeExpiredJobs,
@@ -18,6 +17,7 @@ import {
   type SubmitJobInput,
 } from '#lib/domain/job-service.ts';
 import { readJobLogsBefore, readJobLogTail } from '#lib/domain/job-log-tail.ts';
+import { listJobs } from '#lib/domain/job-listing.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import { canonicalJson } from '#lib/domain/request-hash.ts';
 import type {
@@ -746,8 +746,7 @@ describe('JobService', () => {
 
     it("returns a job of a profile in the caller's scope", async () => {
       // Prepare
-      const job = aJob({ profile: 'default' });
-      await store.create(job);
+      const { job } = await store.create(aJob({ profile: 'default' }));
 
       // Act
       const found = await service.get(job.id, docsBot);
@@ -1383,7 +1382,9 @@ describe('JobService', () => {
         createdAt(daysBeforeCutoff(40), { status: 'RUNNING', taskArn: TASK_ARN, startedAt: daysBeforeCutoff(40) }),
         createdAt(daysBeforeCutoff(40), { status: 'QUEUED' }),
       ];
-      for (const job of [...expired, ...kept]) await store.create(job);
+      for (const job of expired) await store.create(job);
+      const stored = [];
+      for (const job of kept) stored.push((await store.create(job)).job);
 
       // Act
       const removed = await service.removeExpiredJobs(cutoff);
@@ -1391,7 +1392,7 @@ describe('JobService', () => {
       // Assess
       assert.equal(removed, expired.length);
       for (const job of expired) assert.equal(await store.get(job.id), undefined, `${job.status} job of ${job.createdAt} is removed`);
-      for (const job of kept) assert.deepEqual(await store.get(job.id), job, `${job.status} job of ${job.createdAt} is kept`);
+      for (const job of stored) assert.deepEqual(await store.get(job.id), job, `${job.status} job of ${job.createdAt} is kept`);
       assert.deepEqual([...taskRunner.removedFiles].sort(), expired.map((job) => job.id).sort());
     });
 

@@ -197,18 +197,18 @@ describe('resultMessage', () => {
     assert.match(section, /before `\u200B`\u200B` after/);
   });
 
-  it('keeps the last lines that fit, after "…N more lines" and the log link', () => {
+  it('keeps the last lines that fit, after "…N more lines" and the link to the full log (the job\'s console page)', () => {
     // Prepare
     const logTail = Array.from({ length: 200 }, (_, index) => `line ${String(index).padStart(3, '0')} ${'&'.repeat(20)}`);
 
     // Act
-    const message = resultMessage(finished({ logTail }), { logsUrl: 'https://jobs.example.com/jobs/x/logs?a=1&b=2' });
+    const message = resultMessage(finished({ logTail }), { consoleUrl: 'https://jobs.example.com/stage?a=1&b=2#/jobs/x' });
 
     // Assess
     assertWithinSlackLimits(message);
     const section = codeSection(message);
     const shown = section.split('\n').filter((line) => line.startsWith('line '));
-    const note = section.match(/^…(\d+) more lines · <https:\/\/jobs\.example\.com\/jobs\/x\/logs\?a=1&amp;b=2\|full log>\n```/);
+    const note = section.match(/^…(\d+) more lines · <https:\/\/jobs\.example\.com\/stage\?a=1&amp;b=2#\/jobs\/x\|full log>\n```/);
     assert.ok(note, section.slice(0, 200));
     assert.equal(Number(note[1]) + shown.length, 200);
     assert.ok(shown.at(-1)?.startsWith('line 199'), 'the last line is kept');

@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
@@ -24,6 +24,13 @@ import {
 
 /** How many items one Query reads when a filter may discard some of them. */
 const FILTERED_QUERY_PAGE = 100;
+
+/** A part of an expression with the placeholders it uses. */
+interface ExpressionPart {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
 
 interface JobItem extends Job, ListedKey {
   [ACTIVE_SUBMITTER]?: string;
@@ -42,7 +49,9 @@ export class DynamoDbJobStore implements JobStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async create(job: Job): Promise<CreateJobResult> {
+  async create(given: Job): Promise<CreateJobResult> {
+    const statusTimes = initialStatusTimes(given);
+    const job: Job = statusTimes ? { ...given, statusTimes } : given;
     const item: JobItem = { ...job, ...listedJobKey(job), ...(isFinalized(job) ? {} : { [ACTIVE_SUBMITTER]: job.submittedBy }) };
     try {
       await this.#documents.send(
@@ -68,17 +77,24 @@ export class DynamoDbJobStore implements JobStore {
     const allowedFrom = statusesThatMayBecome(status);
     if (allowedFrom.length === 0) return this.#refused(jobId);
     const fromValues = Object.fromEntries(allowedFrom.map((from, index) => [`:from${index}`, from]));
-    try {
-      const job = await this.#updateItem(
-        jobId,
-        { ...patch, status },
-        { expression: `#status IN (${Object.keys(fromValues).join(', ')})`, names: { '#status': 'status' }, values: fromValues },
-        isTerminal(status) ? leavesUnfinished(patch) : [],
-      );
-      return { applied: true, job };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.#refused(jobId);
+    const removed = isTerminal(status) ? leavesUnfinished(patch) : [];
+    // The time goes into the record's map of status times in the same write; a record from before
+    // it kept them has no map, and an entry can be set only in a map that is there: such a record
+    // gets a new map instead (each form conditional on the other not applying). The map is made
+    // once and never removed, so a write that lost to that is tried again once at most.
+    let intoExistingMap = true;
+    for (let attempt = 1; ; attempt += 1) {
+      const times = intoExistingMap ? 'attribute_exists(#statusTimes)' : 'attribute_not_exists(#statusTimes)';
+      const condition = { expression: `#status IN (${Object.keys(fromValues).join(', ')}) AND ${times}`, names: { '#status': 'status', '#statusTimes': 'statusTimes' }, values: fromValues };
+      try {
+        return { applied: true, job: await this.#updateItem(jobId, { ...patch, status }, condition, removed, { status, intoExistingMap }) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      const current = await this.get(jobId);
+      if (!current) throw new JobNotFoundError(jobId);
+      if (!canTransition(current.status, status) || attempt === 3) return { applied: false, job: current };
+      intoExistingMap = current.statusTimes !== undefined;
     }
   }
 
@@ -175,14 +191,23 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
-  /** Sets `fields` (and updatedAt) and removes `removed` on an existing job, if `condition` holds; returns the new job. */
+  /**
+   * Sets `fields` (and updatedAt) and removes `removed` on an existing job, if `condition` holds;
+   * returns the new job. With `reached`, records the status reached at the time of updatedAt: an
+   * entry of the job's statusTimes map, or the map itself where the job has none.
+   */
   async #updateItem(
     jobId: string,
     fields: JobPatch & { status?: JobStatus },
-    condition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+    condition?: ExpressionPart,
     removed: readonly string[] = [],
+    reached?: { status: JobStatus; intoExistingMap: boolean },
   ): Promise<Job> {
-    const update = buildUpdate({ ...fields, updatedAt: this.#now().toISOString() }, removed);
+    const updatedAt = this.#now().toISOString();
+    const statusTime: ExpressionPart | undefined = reached && (reached.intoExistingMap
+      ? { expression: '#statusTimes.#reached = :reachedAt', names: { '#statusTimes': 'statusTimes', '#reached': reached.status }, values: { ':reachedAt': updatedAt } }
+      : { expression: '#statusTimes = :reachedAt', names: { '#statusTimes': 'statusTimes' }, values: { ':reachedAt': { [reached.status]: updatedAt } } });
+    const update = buildUpdate({ ...fields, updatedAt }, removed, statusTime);
     const { Attributes } = await this.#documents.send(
       new UpdateCommand({
         TableName: this.#tableName,
@@ -310,7 +335,7 @@ function leavesUnfinished(fields: JobPatch): readonly string[] {
   return fields.stoppedAt === undefined ? [] : [ACTIVE_SUBMITTER];
 }
 
-/** `status = :status AND profile IN (:p0, …)`, for the parts the query has. */
+/** `status = :status AND profile IN (:p0, …) AND labels.#l0 = :l0 …`, for the parts the query has. */
 function listFilter(query: ListJobsQuery): {
   FilterExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;
@@ -332,6 +357,13 @@ function listFilter(query: ListJobsQuery): {
     conditions.push(`#profile IN (${placeholders.join(', ')})`);
     names['#profile'] = 'profile';
   }
+  Object.entries(query.labels ?? {}).forEach(([key, value], index) => {
+    // A label's key may hold any character a name placeholder can: it is never part of the expression.
+    conditions.push(`#labels.#label${index} = :label${index}`);
+    names['#labels'] = 'labels';
+    names[`#label${index}`] = key;
+    values[`:label${index}`] = value;
+  });
   if (conditions.length === 0) return {};
   return { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
@@ -355,20 +387,25 @@ function toJob(item: JobItem): Job {
   return job;
 }
 
-/** `SET #f0 = :v0, ...` for every defined field, with placeholder names so reserved words are safe. */
-function buildUpdate(fields: Record<string, unknown>, removed: readonly string[]): {
-  expression: string;
-  names: Record<string, string>;
-  values: Record<string, unknown>;
-} {
+/**
+ * `SET #f0 = :v0, ...` for every defined field (and `also`, a clause with its own placeholders),
+ * with placeholder names so reserved words are safe.
+ */
+function buildUpdate(
+  fields: Record<string, unknown>,
+  removed: readonly string[],
+  also?: ExpressionPart,
+): ExpressionPart {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  const sets = [...entries.map((_entry, index) => `#f${index} = :v${index}`), ...(also ? [also.expression] : [])];
   const remove = removed.length > 0 ? ` REMOVE ${removed.map((_name, index) => `#r${index}`).join(', ')}` : '';
   return {
-    expression: `SET ${entries.map((_entry, index) => `#f${index} = :v${index}`).join(', ')}${remove}`,
+    expression: `SET ${sets.join(', ')}${remove}`,
     names: {
       ...Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
       ...Object.fromEntries(removed.map((name, index) => [`#r${index}`, name])),
+      ...also?.names,
     },
-    values: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
+    values: { ...Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])), ...also?.values },
   };
 }

@@ -8,6 +8,7 @@ import type { JobChangeFeed, JobStore } from '#lib/domain/ports.ts';
 
 export class JobChangeHub implements JobChangeFeed {
   readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #everyJob = new Set<() => void>();
 
   subscribe(jobId: string, listener: () => void): () => void {
     const listeners = this.#listeners.get(jobId) ?? new Set();
@@ -19,10 +20,17 @@ export class JobChangeHub implements JobChangeFeed {
     };
   }
 
-  /** Tells everyone waiting on `jobId` that it changed. */
+  subscribeAll(listener: () => void): () => void {
+    this.#everyJob.add(listener);
+    return () => {
+      this.#everyJob.delete(listener);
+    };
+  }
+
+  /** Tells everyone waiting on `jobId`, and everyone waiting on any job, that it changed. */
   publish(jobId: string): void {
-    // A copy: a listener may unsubscribe (its wait is over) while the others are told.
-    for (const listener of [...(this.#listeners.get(jobId) ?? [])]) listener();
+    // Copies: a listener may unsubscribe (its wait is over) while the others are told.
+    for (const listener of [...(this.#listeners.get(jobId) ?? []), ...this.#everyJob]) listener();
   }
 }
 

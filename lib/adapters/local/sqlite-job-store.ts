@@ -7,7 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, canTransition, isFinalized, MAX_EARLY_TASKS, MAX_EXECS, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, canTransition, initialStatusTimes, isFinalized, MAX_EARLY_TASKS, MAX_EXECS, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
 
@@ -28,7 +28,9 @@ export class SqliteJobStore implements JobStore {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async create(job: Job): Promise<CreateJobResult> {
+  async create(given: Job): Promise<CreateJobResult> {
+    const statusTimes = initialStatusTimes(given);
+    const job: Job = statusTimes ? { ...given, statusTimes } : given;
     const inserted = this.#database
       .prepare(
         `INSERT INTO jobs (id, list_key, status, profile, submitted_by, unfinished, task_arn, document)
@@ -103,6 +105,10 @@ export class SqliteJobStore implements JobStore {
     if (query.createdBefore !== undefined) bound('list_key < ?', query.createdBefore);
     if (query.status !== undefined) bound('status = ?', query.status);
     if (query.profiles !== undefined) bound(`profile IN (${placeholders(query.profiles)})`, ...query.profiles);
+    // json_each, not a JSON path: a label's key is matched as it is, whatever characters it holds.
+    for (const [key, value] of Object.entries(query.labels ?? {})) {
+      bound("EXISTS (SELECT 1 FROM json_each(document, '$.labels') AS label WHERE label.key = ? AND label.value = ?)", key, value);
+    }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     // One row more than asked tells whether there is a next page without ever returning an empty one.
     const rows = this.#database
@@ -148,10 +154,15 @@ export class SqliteJobStore implements JobStore {
     return row ? fromDocument(row.document) : undefined;
   }
 
-  /** `current` with the defined fields of `fields` set (as DynamoDB's SET: undefined removes nothing) and a new updatedAt. */
+  /**
+   * `current` with the defined fields of `fields` set (as DynamoDB's SET: undefined removes nothing)
+   * and a new updatedAt; a new status is recorded in statusTimes at that same time.
+   */
   #patched(current: Job, fields: JobPatch & Pick<Job, 'execs'> & { status?: JobStatus }): Job {
     const defined = Object.entries(fields).filter(([, value]) => value !== undefined);
-    return { ...current, ...Object.fromEntries(defined), updatedAt: this.#now().toISOString() };
+    const updatedAt = this.#now().toISOString();
+    const reached = fields.status !== undefined && fields.status !== current.status ? { statusTimes: { ...current.statusTimes, [fields.status]: updatedAt } } : {};
+    return { ...current, ...Object.fromEntries(defined), ...reached, updatedAt };
   }
 
   /**
