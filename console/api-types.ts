@@ -38,8 +38,8 @@ export interface Job {
   notifications?: NotificationAttempt[];
   exec?: { ready: boolean };
   execs?: { at: string; by: string; command: string[] }[];
-  /** Every status the job has had, with when; older servers send none (the console derives it). */
-  timeline?: { status: JobStatus; at: string }[];
+  /** Every status the job has reached, in order, with when. */
+  timeline: { status: JobStatus; at: string }[];
 }
 
 export interface ListQuery {

@@ -135,21 +135,12 @@ export interface TimelineStep {
   at?: string;
 }
 
-/**
- * The statuses the job has had, with when, then those still to come. From the job's `timeline`
- * where the server sends one; otherwise told from its times (queued at creation, running from
- * its start, finished at its stop).
- */
-export function timelineOf(job: Pick<Job, 'status' | 'createdAt' | 'updatedAt' | 'startedAt' | 'stoppedAt' | 'timeline'>): TimelineStep[] {
-  const past: TimelineStep[] = job.timeline && job.timeline.length > 0 ? job.timeline.map(({ status, at }) => ({ status, at })) : derivedTimeline(job);
+/** The statuses the job has had (the server's `timeline`), with when, then those still to come. */
+export function timelineOf(job: Pick<Job, 'status' | 'timeline'>): TimelineStep[] {
+  const past: TimelineStep[] = job.timeline.map(({ status, at }) => ({ status, at }));
+  if (isTerminal(job.status)) return past;
+  // A job may skip PROVISIONING (local mode does): once it runs, that step is not "to come" any more.
   const reached = new Set(past.map((step) => step.status));
-  const upcoming: TimelineStep[] = isTerminal(job.status) ? [] : (['PROVISIONING', 'RUNNING'] as const).filter((status) => !reached.has(status) && !(status === 'PROVISIONING' && reached.has('RUNNING'))).map((status) => ({ status }));
-  return [...past, ...upcoming];
-}
-
-function derivedTimeline(job: Pick<Job, 'status' | 'createdAt' | 'updatedAt' | 'startedAt' | 'stoppedAt'>): TimelineStep[] {
-  const steps: TimelineStep[] = [{ status: 'QUEUED', at: job.createdAt }];
-  if (job.startedAt !== undefined) steps.push({ status: 'RUNNING', at: job.startedAt });
-  if (job.status !== 'QUEUED' && steps.at(-1)?.status !== job.status) steps.push({ status: job.status, at: isTerminal(job.status) ? (job.stoppedAt ?? job.updatedAt) : job.updatedAt });
-  return steps;
+  const upcoming = (['PROVISIONING', 'RUNNING'] as const).filter((status) => !reached.has(status) && !(status === 'PROVISIONING' && reached.has('RUNNING')));
+  return [...past, ...upcoming.map((status) => ({ status }))];
 }

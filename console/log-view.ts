@@ -68,7 +68,9 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
 
   function showState(complete: boolean, truncated: boolean): void {
     const cut = truncated ? ' The job wrote more than the server keeps: the rest of its output was dropped.' : '';
-    state.textContent = complete ? `End of the log.${cut}` : `Following the job’s output as it comes…${cut}`;
+    const text = complete ? `End of the log.${cut}` : `Following the job’s output as it comes…${cut}`;
+    // A live region says what changes: the same words set again after every poll would be said again.
+    if (state.textContent !== text) state.textContent = text;
     state.classList.toggle('following', !complete);
   }
 

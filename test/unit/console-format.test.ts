@@ -79,26 +79,21 @@ describe('formatTaskSize', () => {
 });
 
 describe('timelineOf', () => {
-  const times = { createdAt: '2026-01-01T10:00:00.000Z', updatedAt: '2026-01-01T10:00:09.000Z' };
+  const queued = { status: 'QUEUED', at: '2026-01-01T10:00:00.000Z' } as const;
 
-  it('takes the server’s timeline and adds the steps still to come', () => {
-    const steps = timelineOf({ ...times, status: 'PROVISIONING', timeline: [{ status: 'QUEUED', at: times.createdAt }, { status: 'PROVISIONING', at: '2026-01-01T10:00:01.000Z' }] });
+  it('adds the steps still to come to the server’s timeline', () => {
+    const provisioning = { status: 'PROVISIONING', at: '2026-01-01T10:00:01.000Z' } as const;
 
-    assert.deepEqual(steps, [{ status: 'QUEUED', at: times.createdAt }, { status: 'PROVISIONING', at: '2026-01-01T10:00:01.000Z' }, { status: 'RUNNING' }]);
+    assert.deepEqual(timelineOf({ status: 'QUEUED', timeline: [queued] }), [queued, { status: 'PROVISIONING' }, { status: 'RUNNING' }]);
+    assert.deepEqual(timelineOf({ status: 'PROVISIONING', timeline: [queued, provisioning] }), [queued, provisioning, { status: 'RUNNING' }]);
   });
 
-  it('tells a timeline from the job’s times when the server sends none', () => {
-    const startedAt = '2026-01-01T10:00:02.000Z';
-    const stoppedAt = '2026-01-01T10:00:08.000Z';
+  it('has nothing to come once the job runs without provisioning, or has finished', () => {
+    const running = { status: 'RUNNING', at: '2026-01-01T10:00:02.000Z' } as const;
+    const cancelled = { status: 'CANCELLED', at: '2026-01-01T10:00:03.000Z' } as const;
 
-    assert.deepEqual(timelineOf({ ...times, status: 'QUEUED' }), [{ status: 'QUEUED', at: times.createdAt }, { status: 'PROVISIONING' }, { status: 'RUNNING' }]);
-    assert.deepEqual(timelineOf({ ...times, status: 'FAILED', startedAt, stoppedAt }), [
-      { status: 'QUEUED', at: times.createdAt },
-      { status: 'RUNNING', at: startedAt },
-      { status: 'FAILED', at: stoppedAt },
-    ]);
-    // Cancelled before it started: no running step, and nothing more to come.
-    assert.deepEqual(timelineOf({ ...times, status: 'CANCELLED' }), [{ status: 'QUEUED', at: times.createdAt }, { status: 'CANCELLED', at: times.updatedAt }]);
+    assert.deepEqual(timelineOf({ status: 'RUNNING', timeline: [queued, running] }), [queued, running]);
+    assert.deepEqual(timelineOf({ status: 'CANCELLED', timeline: [queued, cancelled] }), [queued, cancelled]);
   });
 });
 
