@@ -29,66 +29,62 @@ export function renderJobForm(context: ViewContext, fromId: string | undefined):
   const heading = h('h1', { tabindex: '-1' }, fromId ? 'New job from another' : 'New job');
   const body = h('div', {}, h('p', {}, 'Loading…'));
   root.append(heading, body);
-  document.title = `${heading.textContent} · fargate-jobs`;
   void Promise.all([context.profiles(), fromId ? api.getJob(fromId, { signal }) : undefined]).then(
     ([profiles, source]) => {
-      if (!signal.aborted) fill(body, ...formFor(context, profiles, source));
+      if (!signal.aborted) fill(body, ...jobForm(context, profiles, source));
     },
     (error: unknown) => {
       if (!signal.aborted) fill(body, h('p', { class: 'message message-error', role: 'alert' }, `Could not load the job to start from: ${describeError(error)}`));
     },
   );
+}
 
-  function formFor(context: ViewContext, profiles: Profile[] | undefined, source: Job | undefined): Node[] {
-    const fields = createFields(profiles);
-    const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
-    const submit = h('button', { type: 'submit', class: 'primary' }, 'Submit job');
-    const form = h('form', { class: 'job-form', novalidate: true }, ...fields.elements, h('div', { class: 'field-actions' }, submit, h('a', { href: '#/', class: 'button' }, 'Back to jobs')));
-    const intro = source ? editIntro(fields, source) : [];
-    // One key per submission attempt: a retry after a lost answer cannot make a second job.
-    let idempotencyKey = crypto.randomUUID();
+function jobForm(context: ViewContext, profiles: Profile[] | undefined, source: Job | undefined): Node[] {
+  const fields = createFields(profiles);
+  const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Submit job');
+  const form = h('form', { class: 'job-form', novalidate: true }, ...fields.elements, h('div', { class: 'field-actions' }, submit, h('a', { href: '#/', class: 'button' }, 'Back to jobs')));
+  const intro = source ? editIntro(fields, source) : [];
+  // One key per submission attempt: a retry after a lost answer cannot make a second job.
+  let idempotencyKey = crypto.randomUUID();
 
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void submitForm();
-    });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submitForm();
+  });
+  return [...intro, summary, form];
 
-    async function submitForm(): Promise<void> {
-      fields.clearErrors();
-      const request = requestOf(fields);
-      if (!request) return showSummary();
-      submit.disabled = true;
-      submit.textContent = 'Submitting…';
-      try {
-        const job = await api.createJob(request, idempotencyKey);
-        context.announce(`Job ${job.id} submitted.`);
-        location.hash = jobHash(job.id);
-      } catch (error) {
-        if (error instanceof ApiError) {
-          idempotencyKey = crypto.randomUUID();
-          showApiError(fields, error);
-        } else {
-          fields.showError(undefined, `The job may not have been submitted: ${describeError(error)}. Submitting again is safe.`);
-        }
-        showSummary();
-      } finally {
-        submit.disabled = false;
-        submit.textContent = 'Submit job';
+  async function submitForm(): Promise<void> {
+    fields.clearErrors();
+    const request = requestOf(fields);
+    if (!request) return showSummary('The job was not submitted');
+    submit.disabled = true;
+    submit.textContent = 'Submitting…';
+    try {
+      const job = await context.api.createJob(request, idempotencyKey);
+      context.announce(`Job ${job.id} submitted.`);
+      location.hash = jobHash(job.id);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        idempotencyKey = crypto.randomUUID();
+        showApiError(fields, error);
+        showSummary('The job was not submitted');
+      } else {
+        // No answer: the job may exist. The same key makes submitting again safe.
+        fields.showError(undefined, `${describeError(error)}. Submitting again is safe: it cannot make a second job.`);
+        showSummary('The job may not have been submitted');
       }
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Submit job';
     }
+  }
 
-    function showSummary(): void {
-      const errors = fields.errors();
-      fill(
-        summary,
-        h('h2', {}, 'The job was not submitted'),
-        h('ul', {}, ...errors.map(({ label, message, focus }) => h('li', {}, focus ? h('button', { type: 'button', class: 'link-button', onclick: focus }, `${label}: ${message}`) : message))),
-      );
-      summary.hidden = false;
-      summary.focus();
-    }
-
-    return [...intro, summary, form];
+  function showSummary(title: string): void {
+    const items = fields.errors().map(({ label, message, focus }) => h('li', {}, focus ? h('button', { type: 'button', class: 'link-button', onclick: focus }, `${label}: ${message}`) : message));
+    fill(summary, h('h2', {}, title), h('ul', {}, ...items));
+    summary.hidden = false;
+    summary.focus();
   }
 }
 

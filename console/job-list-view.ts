@@ -21,9 +21,10 @@ export function renderJobList(context: ViewContext, query: ListQuery): void {
   const liveStatus = h('span', { class: 'live-status' });
   const trouble = messageRegion('alert');
   const refresh = h('button', { type: 'button', hidden: true, onclick: () => showPage() }, 'Refresh');
-  const newer = h('button', { type: 'button', onclick: () => (cursors.pop(), showPage()) }, '← Newer');
-  const older = h('button', { type: 'button', onclick: () => (nextCursor && cursors.push(nextCursor), showPage()) }, 'Older →');
-  const cursors: (string | undefined)[] = [undefined];
+  const newer = h('button', { type: 'button', onclick: () => turnPage(cursors.length > 1 ? cursors.slice(0, -1) : cursors) }, '← Newer');
+  const older = h('button', { type: 'button', onclick: () => nextCursor && turnPage([...cursors, nextCursor]) }, 'Older →');
+  /** The cursor of each page up to this one: Newer goes back one. */
+  let cursors: (string | undefined)[] = [undefined];
   let nextCursor: string | null = null;
   let pageController: AbortController | undefined;
 
@@ -50,13 +51,18 @@ export function renderJobList(context: ViewContext, query: ListQuery): void {
   tickDurations(body, signal);
   showPage();
 
+  function turnPage(to: (string | undefined)[]): void {
+    cursors = to;
+    showPage();
+    body.closest('table')?.scrollIntoView({ block: 'start' });
+  }
+
   function showPage(): void {
     pageController?.abort();
     pageController = childController(signal);
     const pageSignal = pageController.signal;
     const cursor = cursors.at(-1);
-    newer.disabled = cursors.length === 1;
-    older.disabled = true;
+    disableKeepingFocus(newer, cursors.length === 1, older);
     refresh.hidden = true;
     let etag: string | undefined;
     void follow({
@@ -81,7 +87,7 @@ export function renderJobList(context: ViewContext, query: ListQuery): void {
 
   function showRows(page: JobPage): void {
     nextCursor = page.nextCursor;
-    older.disabled = nextCursor === null;
+    disableKeepingFocus(older, nextCursor === null, newer);
     // A re-render must not take the keyboard's place away: the focused link is found again by its key.
     const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
     if (page.jobs.length === 0) {
@@ -92,6 +98,13 @@ export function renderJobList(context: ViewContext, query: ListQuery): void {
     }
     if (focusKey) body.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   }
+}
+
+/** A button disabled under the keyboard's focus would drop it on the page's body: it goes to `instead`. */
+function disableKeepingFocus(button: HTMLButtonElement, disabled: boolean, instead: HTMLElement): void {
+  const hadFocus = document.activeElement === button;
+  button.disabled = disabled;
+  if (disabled && hadFocus) instead.focus();
 }
 
 function jobRow(job: Job): HTMLTableRowElement {

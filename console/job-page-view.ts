@@ -37,7 +37,6 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
     logSlot,
     extras,
   );
-  document.title = `Job ${jobId} · fargate-jobs`;
   tickDurations(summary, signal);
   let job: Job | undefined;
   void start();

@@ -84,6 +84,7 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
 
   async function showOlder(): Promise<void> {
     if (previousCursor === null) return;
+    const hadFocus = document.activeElement === older;
     older.disabled = true;
     try {
       const page = await api.getLogs(jobId, { before: previousCursor, limit: OLDER_LINES }, signal);
@@ -98,10 +99,13 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
       if (!signal.aborted) trouble.show(`Could not read older lines: ${describeError(error)}`);
     } finally {
       older.disabled = false;
+      // Disabled, the button lost the keyboard's focus: it goes back, or to the lines once none are older.
+      if (hadFocus) (older.hidden ? lines : older).focus();
     }
   }
 
   async function downloadLog(): Promise<void> {
+    const hadFocus = document.activeElement === download;
     download.disabled = true;
     const label = download.textContent;
     const messages: string[] = [];
@@ -121,6 +125,7 @@ export function renderLog(context: ViewContext, jobId: string): HTMLElement {
     } finally {
       download.textContent = label;
       download.disabled = false;
+      if (hadFocus) download.focus();
     }
   }
 

@@ -289,6 +289,29 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('pages through the list, older and newer, from the keyboard', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Prepare: one job more than a page holds.
+    const jobs: JobDocument[] = [];
+    for (let index = 0; index < 26; index += 1) jobs.push(await submitted({ profile: 'echo', command: ['echo', String(index)], labels: { batch: 'paging' } }));
+    const { page, assertClean } = await signedIn();
+    await page.goto(`${server.url}/#/?label=batch%3Dpaging`);
+    const rows = page.locator('tbody tr[data-job-id]');
+    await page.locator(`tr[data-job-id="${jobs[25]?.id}"]`).waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await rows.count(), 25);
+
+    // Act and assess
+    await tabTo(page, 'Older →');
+    await page.keyboard.press('Enter');
+    await page.locator(`tr[data-job-id="${jobs[0]?.id}"]`).waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await rows.count(), 1);
+    assert.equal(await focusedText(page), '← Newer', 'the last page has no Older: focus moves to Newer');
+    await page.keyboard.press('Enter');
+    await page.locator(`tr[data-job-id="${jobs[25]?.id}"]`).waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await rows.count(), 25);
+    await assertClean();
+    await page.close();
+  });
+
   it('shows a job submitted elsewhere in the open list without a reload', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { page, assertClean } = await signedIn();
     await page.getByText('Live: the list follows the jobs').waitFor({ timeout: UI_TIMEOUT_MS });
