@@ -46,7 +46,7 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
       show(await api.getJob(jobId, { signal }));
     } catch (error) {
       if (signal.aborted) return;
-      trouble.show(error instanceof ApiError && error.status === 404 ? `There is no job ${jobId} (or this token may not see it).` : `Could not load the job: ${describeError(error)}`);
+      trouble.show(error instanceof ApiError && error.status === 404 ? `There is no job ${visible(jobId)} (or this token may not see it).` : `Could not load the job: ${describeError(error)}`);
       return;
     }
     logSlot.append(renderLog(context, jobId));

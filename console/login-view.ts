@@ -1,16 +1,22 @@
 /** The token form: where a reader without a login URL (or with a refused token) starts. */
 import { h } from './dom.ts';
 
-export function renderLogin(root: HTMLElement, message: string | undefined, onToken: (token: string) => void): void {
+/** Why the form shows: a refused token (an error), or news such as a sign-out. */
+export interface LoginMessage {
+  text: string;
+  kind: 'error' | 'info';
+}
+
+export function renderLogin(root: HTMLElement, message: LoginMessage | undefined, onToken: (token: string) => void): void {
   const input = h('input', {
     id: 'token',
     name: 'token',
     type: 'password',
     autocomplete: 'off',
     spellcheck: 'false',
-    'aria-describedby': 'token-help',
+    'aria-describedby': 'token-error token-help',
   });
-  const error = h('p', { class: 'message message-error', role: 'alert', id: 'token-error' }, message ?? '');
+  const error = h('p', { class: message?.kind === 'info' ? 'message' : 'message message-error', role: 'alert', id: 'token-error' }, message?.text ?? '');
   error.hidden = message === undefined;
   const form = h(
     'form',
@@ -31,6 +37,7 @@ export function renderLogin(root: HTMLElement, message: string | undefined, onTo
     event.preventDefault();
     const token = input.value.trim();
     if (token === '') {
+      error.className = 'message message-error';
       error.textContent = 'Enter a token.';
       error.hidden = false;
       input.setAttribute('aria-invalid', 'true');

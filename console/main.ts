@@ -12,7 +12,7 @@ import { h } from './dom.ts';
 import { renderJobForm } from './job-form-view.ts';
 import { renderJobList } from './job-list-view.ts';
 import { renderJobPage } from './job-page-view.ts';
-import { renderLogin } from './login-view.ts';
+import { renderLogin, type LoginMessage } from './login-view.ts';
 import { parseRoute } from './router.ts';
 import { adoptTokenFromFragment, forgetToken, storedToken, storeToken } from './session.ts';
 
@@ -29,7 +29,7 @@ export interface ViewContext {
 
 const root = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app', tabindex: '-1' }));
 const announcer = h('div', { class: 'visually-hidden', 'aria-live': 'polite', id: 'announcer' });
-const signOut = h('button', { type: 'button', class: 'link-button', onclick: () => logIn('You signed out.') }, 'Sign out');
+const signOut = h('button', { type: 'button', class: 'link-button', onclick: () => logIn({ text: 'You signed out. The token is no longer kept in this tab.', kind: 'info' }) }, 'Sign out');
 const nav = h('nav', { 'aria-label': 'Main' }, h('a', { href: '#/' }, 'Jobs'), h('a', { href: '#/new' }, 'New job'), signOut);
 document.body.prepend(h('header', { class: 'top' }, h('a', { href: '#/', class: 'brand' }, 'fargate-jobs'), nav));
 document.body.append(announcer);
@@ -46,13 +46,17 @@ function announce(text: string): void {
 
 function startSession(token: string): void {
   storeToken(sessionStorage, token);
-  api = createApi(token, (error: UnauthorizedError) => logIn(`The server refused the token: ${error.message}. Enter a valid token.`));
+  const client = createApi(token, (error: UnauthorizedError) => {
+    // A refusal that arrives after another sign-in is about a token no longer used.
+    if (api === client) logIn({ text: `The server refused the token: ${error.message}. Enter a valid token.`, kind: 'error' });
+  });
+  api = client;
   profilesPromise = undefined;
   nav.hidden = false;
   route();
 }
 
-function logIn(message?: string): void {
+function logIn(message?: LoginMessage): void {
   current?.abort();
   forgetToken(sessionStorage);
   api = undefined;
@@ -64,7 +68,7 @@ function logIn(message?: string): void {
 function profiles(): Promise<Profile[] | undefined> {
   const client = api;
   if (!client) return Promise.resolve(undefined);
-  // A server without GET /profiles (older) leaves the form a free-text profile field.
+  // Should the request fail, the forms offer a free-text profile field instead of a list.
   profilesPromise ??= client.listProfiles().catch(() => undefined);
   return profilesPromise;
 }
