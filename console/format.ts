@@ -75,7 +75,7 @@ export function formatTaskSize(cpu: number | undefined, memory: number | undefin
   const parts: string[] = [];
   if (cpu !== undefined) parts.push(`${trim(cpu / 1024)} vCPU`);
   if (memory !== undefined) parts.push(memory >= 1024 ? `${trim(memory / 1024)} GiB` : `${memory} MiB`);
-  return parts.length > 0 ? parts.join(', ') : 'the profile’s default';
+  return parts.length > 0 ? parts.join(', ') : 'profile default';
 }
 
 function trim(value: number): string {

@@ -74,7 +74,7 @@ describe('formatTaskSize', () => {
   it('says CPU units as vCPU and MiB as GiB from 1 GiB', () => {
     assert.equal(formatTaskSize(256, 512), '0.25 vCPU, 512 MiB');
     assert.equal(formatTaskSize(1024, 3072), '1 vCPU, 3 GiB');
-    assert.equal(formatTaskSize(undefined, undefined), 'the profile’s default');
+    assert.equal(formatTaskSize(undefined, undefined), 'profile default');
   });
 });
 
