@@ -5,7 +5,7 @@
  */
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Notifier } from '#lib/domain/ports.ts';
-import { jobDocument, jobConsoleUrl } from '#lib/http/job-document.ts';
+import { jobConsoleUrl, jobDocument, type JobDocument } from '#lib/http/job-document.ts';
 import type { AllowedHost } from '#lib/notify/callback-url.ts';
 import { combineNotifiers } from '#lib/notify/notifiers.ts';
 import type { Resolver } from '#lib/notify/safe-post.ts';
@@ -38,7 +38,7 @@ export function notifierFor(settings: NotifierSettings): Notifier {
     webhookNotifier({
       secret: settings.webhookSecret,
       allowHosts: settings.allowHosts,
-      render: jobDocument,
+      render: (job) => withConsoleLink(jobDocument(job), jobConsoleUrl(settings.apiUrl?.(), job)),
       ...(settings.resolve ? { resolve: settings.resolve } : {}),
       ...(settings.logger ? { logger: settings.logger } : {}),
     }),
@@ -62,4 +62,9 @@ export function botTokenApi(settings: Pick<NotifierSettings, 'slackBotToken' | '
     postMessage: async (message) => (await client()).postMessage(message),
     update: async (message) => (await client()).update(message),
   };
+}
+
+/** A webhook's receiver is elsewhere: the job's console link, absolute where the API's URL is known. */
+function withConsoleLink(document: JobDocument, consoleUrl: string | undefined): JobDocument {
+  return consoleUrl === undefined ? document : { ...document, links: { ...document.links, console: consoleUrl } };
 }

@@ -39,7 +39,8 @@ export interface JobDocument {
   secretEnvNames?: string[];
   /** The job this one reruns. */
   rerunOf?: string;
-  links: { self: string; logs: string };
+  /** `console`: the job's page in the web console (absolute in webhook deliveries, where the API's URL is known). */
+  links: { self: string; logs: string; console: string };
 }
 
 export function jobDocument(job: Job): JobDocument {
@@ -73,7 +74,7 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.execs ? { execs: job.execs } : {}),
     ...(secretEnvNames(job).length > 0 ? { secretEnvNames: secretEnvNames(job) } : {}),
     ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
-    links: { self, logs: `${self}/logs` },
+    links: { self, logs: `${self}/logs`, console: `/#/jobs/${job.id}` },
   };
 }
 

@@ -247,7 +247,9 @@ describe('webhooks in local mode', () => {
     for (const delivery of mine) {
       assert.equal(delivery.headers['fargate-jobs-event'], 'job.finished');
       assert.ok(verifyWebhook(WEBHOOK_SECRET, delivery.headers['fargate-jobs-signature'] as string, delivery.body, Math.floor(Date.now() / 1000)));
-      assert.equal((JSON.parse(delivery.body) as { id: string; status: string }).status, 'SUCCEEDED');
+      const sent = JSON.parse(delivery.body) as { status: string; links: { console: string } };
+      assert.equal(sent.status, 'SUCCEEDED');
+      assert.equal(sent.links.console, `${server.url}/#/jobs/${jobId}`, "the receiver gets a link to the job's console page");
     }
     const attempts = job.notifications as Array<{ attempt: number; statusCode: number; delivered: boolean }>;
     assert.deepEqual(attempts.map(({ attempt, statusCode, delivered }) => ({ attempt, statusCode, delivered })), [

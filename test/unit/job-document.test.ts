@@ -14,7 +14,7 @@ describe('jobDocument', () => {
     // Assess
     assert.equal(document.cpu, 512);
     assert.equal(document.memory, 1024);
-    assert.deepEqual(document.links, { self: `/jobs/${job.id}`, logs: `/jobs/${job.id}/logs` });
+    assert.deepEqual(document.links, { self: `/jobs/${job.id}`, logs: `/jobs/${job.id}/logs`, console: `/#/jobs/${job.id}` });
     const text = JSON.stringify(document);
     assert.doesNotMatch(text, /hunter2/);
     assert.doesNotMatch(text, /abc123/);
