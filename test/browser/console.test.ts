@@ -258,6 +258,28 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('starts a new job from another’s request, a shell command as a shell command', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Prepare
+    const original = await finishedJob({ command: 'echo "from a $0"', labels: { team: 'edit' }, timeoutSeconds: 120 });
+    const { page, assertClean } = await signedIn();
+    await page.goto(`${server.url}/#/jobs/${original.id}`);
+
+    // Act
+    await page.getByRole('link', { name: 'Edit as a new job' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New job from another' }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // Assess: the form holds the request; submitted as it is, it runs the same command.
+    assert.equal(await page.getByLabel('A shell command line').isChecked(), true);
+    assert.equal(await page.getByLabel('Command', { exact: true }).inputValue(), 'echo "from a $0"');
+    assert.equal(await page.getByLabel('Labels').inputValue(), 'team=edit');
+    assert.equal(await page.getByLabel('Timeout in seconds').inputValue(), '120');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForURL((url) => /#\/jobs\/job-/.test(url.hash) && !url.hash.includes(original.id), { timeout: UI_TIMEOUT_MS });
+    await logLine(page, 'from a /bin/sh').waitFor({ timeout: UI_TIMEOUT_MS });
+    await assertClean();
+    await page.close();
+  });
+
   it('filters the list by status, profile and label', { timeout: TEST_TIMEOUT_MS }, async () => {
     // Prepare
     const failed = await finishedJob({ command: ['sh', '-c', 'exit 3'], labels: { filter: 'red' } });
