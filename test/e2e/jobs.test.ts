@@ -75,7 +75,7 @@ describe('local mode over HTTP', () => {
     assert.equal(accepted.status, 'QUEUED');
     assert.equal(accepted.exitCode, null);
     assert.deepEqual(accepted.command, ['sh', '-c', 'echo hello']);
-    assert.deepEqual(accepted.links, { self: `/jobs/${accepted.id}`, logs: `/jobs/${accepted.id}/logs` });
+    assert.deepEqual(accepted.links, { self: `/jobs/${accepted.id}`, logs: `/jobs/${accepted.id}/logs`, console: `/#/jobs/${accepted.id}` });
 
     const job = await server.waitForJob(accepted.id, isFinished);
     assert.equal(job.status, 'SUCCEEDED');

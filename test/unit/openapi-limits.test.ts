@@ -116,6 +116,8 @@ describe('the command and environment limits docs/openapi.yaml documents', () =>
       timeoutSeconds: String(number(field('timeoutSeconds'), 'maximum')).length,
       publicIp: 'false'.length,
       hold: 'false'.length,
+      // A job id: plain ASCII, one byte each.
+      rerunOf: 2 + 'job-'.length + 26,
       callbackUrl: 2 + number(field('callbackUrl'), 'maxLength') * perCodePoint,
       // The longest event name, quoted, with a comma, for each there may be.
       callbackEvents: 2 + number(field('callbackEvents'), 'maxItems') * (2 + Math.max(...((field('callbackEvents').items as Schema).enum as string[]).map((name) => name.length)) + 1),
