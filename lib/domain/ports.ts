@@ -7,6 +7,7 @@ import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
+import type { Schedule, ScheduleFire } from './schedule.ts';
 import type { JobChangeFeed, Sleep } from './waiting.ts';
 
 export type { JobChangeFeed, Sleep } from './waiting.ts';
@@ -348,6 +349,36 @@ export interface WaitSlot {
 export interface WaitSlots {
   /** Takes one of `holder`'s `limit` slots until `expiresAt` or its release; undefined when all are taken. */
   take(holder: string, limit: number, expiresAt: Date): Promise<WaitSlot | undefined>;
+}
+
+/**
+ * Where schedules are kept: the job store's database (a DynamoDB item per schedule on AWS, a row of
+ * jobs.db locally). Names are unique: `create` is conditional.
+ */
+export interface ScheduleStore {
+  /** false (nothing written) when a schedule of that name exists. */
+  create(schedule: Schedule): Promise<boolean>;
+  get(name: string): Promise<Schedule | undefined>;
+  /** Every schedule, by name. */
+  list(): Promise<Schedule[]>;
+  /** Replaces an existing schedule; undefined when there is none of that name. */
+  put(schedule: Schedule): Promise<Schedule | undefined>;
+  /** Appends a fire (keeping the last MAX_SCHEDULE_FIRES); undefined when the schedule is gone. */
+  recordFire(name: string, fire: ScheduleFire): Promise<Schedule | undefined>;
+  /** false when there was none. */
+  delete(name: string): Promise<boolean>;
+}
+
+/**
+ * What fires schedules: EventBridge Scheduler on AWS (one schedule each, in the stage's group,
+ * invoking the function that submits the fire's job), an in-process scheduler locally. Told of every
+ * change after the store has it.
+ */
+export interface ScheduleTrigger {
+  /** Creates or replaces the trigger of `schedule` (paused when it is not enabled). */
+  upsert(schedule: Schedule): Promise<void>;
+  /** Removes it; none there is no error. */
+  remove(name: string): Promise<void>;
 }
 
 /** A bearer token as stored: never the token itself, only its SHA-256. */
