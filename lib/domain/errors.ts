@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'TASK_SIZE_TOO_LARGE'
   | 'INVALID_TASK_SIZE'
   | 'OVERRIDES_TOO_LARGE'
+  | 'RETRY_NOT_ALLOWED'
   // Who is asking, and what they may see.
   | 'UNAUTHORIZED'
   | 'PROFILE_FORBIDDEN'
@@ -47,6 +48,7 @@ export type ErrorCode =
   | 'JOB_RECORD_MISSING'
   | 'TASK_RUNNER_THROTTLED'
   | 'NOTIFICATION_PENDING'
+  | 'RETRY_ATTEMPT'
   | 'CONFIGURATION';
 
 export interface FargateJobsErrorOptions extends ErrorOptions {
@@ -81,7 +83,7 @@ export class ValidationError extends FargateJobsError {
 /** What a profile refuses: a command, a variable, a timeout, a public IP, a size over its maxima. */
 export class ProfileRejectedError extends FargateJobsError {
   constructor(
-    code: 'UNKNOWN_PROFILE' | 'COMMAND_NOT_ALLOWED' | 'ENV_NOT_ALLOWED' | 'TIMEOUT_TOO_LONG' | 'PUBLIC_IP_NOT_ALLOWED' | 'NOT_INTERACTIVE' | 'TASK_SIZE_TOO_LARGE',
+    code: 'UNKNOWN_PROFILE' | 'COMMAND_NOT_ALLOWED' | 'ENV_NOT_ALLOWED' | 'TIMEOUT_TOO_LONG' | 'PUBLIC_IP_NOT_ALLOWED' | 'NOT_INTERACTIVE' | 'TASK_SIZE_TOO_LARGE' | 'RETRY_NOT_ALLOWED',
     message: string,
   ) {
     super(code, message);
@@ -217,6 +219,18 @@ export class NotificationPendingError extends FargateJobsError {
   constructor(jobId: string) {
     super('NOTIFICATION_PENDING', `a notification about job '${jobId}' is not delivered yet`);
     this.name = 'NotificationPending';
+  }
+}
+
+/**
+ * Not a failure: the job's attempt ended and its retry rules (retry.ts) call for another, which is
+ * recorded on the job. The state machine catches this error name and starts the next attempt
+ * (NextAttempt → StartTask), so that only attempts that fail spend state transitions.
+ */
+export class RetryAttemptError extends FargateJobsError {
+  constructor(jobId: string, nextAttempt: number) {
+    super('RETRY_ATTEMPT', `job '${jobId}' is retried: attempt ${nextAttempt} follows`);
+    this.name = 'RetryAttempt';
   }
 }
 

@@ -2,6 +2,7 @@
  * The job model: what a job is, the statuses it moves through and which moves are allowed.
  * Policy lives here so that every adapter (DynamoDB, local) enforces the same rules.
  */
+import type { RetryStrategy } from './retry.ts';
 
 export const JOB_STATUSES = [
   'QUEUED',
@@ -139,6 +140,24 @@ export interface ExecRecord {
 /** How many execs one job may have: each is recorded on the job, and its record has a size limit. */
 export const MAX_EXECS = 100;
 
+/** The Fargate capacity a task ran on, where the profile chooses one per attempt (Spot first, then FARGATE). */
+export type JobCapacity = 'FARGATE' | 'FARGATE_SPOT';
+
+/**
+ * One attempt of a job that ended and was followed by another (retry.ts): what its task was and how
+ * it ended. The job's own fields are those of its current (or last) attempt.
+ */
+export interface JobAttempt {
+  /** 1-based. */
+  number: number;
+  taskArn?: string;
+  capacity?: JobCapacity;
+  startedAt?: string;
+  stoppedAt?: string;
+  exitCode: number | null;
+  failure?: JobFailure;
+}
+
 /** The Slack conversation a job submitted from Slack reports to. */
 export interface SlackThread {
   team: string;
@@ -214,11 +233,17 @@ export interface Job {
   execEnabled?: boolean;
   /** Every exec into the job, oldest first (at most MAX_EXECS). */
   execs?: ExecRecord[];
+  /** When and how often it is tried again (retry.ts); none: one attempt. */
+  retry?: RetryStrategy;
+  /** The attempts that ended and were followed by another, oldest first; absent before the first retry. */
+  attempts?: JobAttempt[];
+  /** The capacity of the current attempt's task, where the profile chooses one. */
+  capacity?: JobCapacity;
 }
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState' | 'waitToken' | 'waitState'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState' | 'waitToken' | 'waitState' | 'capacity'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
@@ -230,6 +255,26 @@ const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   TIMED_OUT: [],
   CANCELLED: [],
 };
+
+/** The number of the job's current attempt (1-based): the one running, about to start, or the last. */
+export function currentAttempt(job: Pick<Job, 'attempts'>): number {
+  return (job.attempts?.length ?? 0) + 1;
+}
+
+/**
+ * An attempt ended and the next has no task yet: the job waits for it to start (its status stays
+ * what it was, RUNNING once an attempt ran).
+ */
+export function isRetrying(job: Pick<Job, 'attempts' | 'status' | 'taskArn'>): boolean {
+  return (job.attempts?.length ?? 0) > 0 && job.taskArn === undefined && !isTerminal(job.status);
+}
+
+/**
+ * What an attempt that ended leaves on the job until the next starts: its own record is appended to
+ * `attempts`, and these fields, which described its task, are cleared (JobStore.endAttempt), so that
+ * the next task's events are kept aside until StartTask records it, as the first's were.
+ */
+export const ATTEMPT_FIELDS = ['taskArn', 'process', 'taskState', 'earlyTaskStates', 'network', 'startedAt', 'failure', 'waitToken', 'waitState'] as const satisfies ReadonlyArray<keyof Job>;
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

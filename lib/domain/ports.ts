@@ -4,7 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { StoppedTask } from './classify-stop.ts';
-import type { EarlyTaskState, ExecRecord, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
+import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobCapacity, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { Schedule, ScheduleFire } from './schedule.ts';
@@ -123,6 +123,14 @@ export interface JobStore {
    * the one kept for that task, and for at most MAX_EARLY_TASKS tasks. Not kept: the job as it is.
    */
   keepEarlyTaskState(jobId: string, taskArn: string, state: EarlyTaskState): Promise<TransitionResult>;
+  /**
+   * Ends the job's current attempt so that the next may start (retry.ts), in one conditional write:
+   * only while the job is not terminal (a cancel that came first wins) and `ended` is the attempt
+   * after those recorded (a step run again appends nothing twice). Appends `ended` to `attempts`,
+   * removes the fields that described its task (ATTEMPT_FIELDS) and sets `patch`. Not applied: the
+   * job as it is.
+   */
+  endAttempt(jobId: string, ended: JobAttempt, patch: JobPatch): Promise<TransitionResult>;
   /** Newest first. */
   list(query: ListJobsQuery): Promise<JobPage>;
   /**
@@ -143,8 +151,12 @@ export interface JobStore {
   delete(jobId: string): Promise<boolean>;
 }
 
-/** What a task is started from: the job's own settings (the profile decides the rest). */
-export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string };
+/**
+ * What a task is started from: the job's own settings (the profile decides the rest). `attempt`
+ * (1-based, 1 when absent) makes each attempt's task its own: RunTask is idempotent per job and
+ * attempt. `capacity`: where the profile chooses one per attempt (Spot first, then FARGATE).
+ */
+export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string; attempt?: number; capacity?: JobCapacity };
 
 export type RunTaskResult =
   /** `process`: where the runner runs the task as a process of this machine, which one (recorded on the job). */

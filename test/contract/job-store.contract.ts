@@ -3,6 +3,7 @@
  * (job-store.test.ts beside this file): the DynamoDB store on AWS and the SQLite store of local mode
  * must never drift apart. Each suite gets an empty store of its own.
  */
+import { jobStoreAttemptsContract } from './job-store-attempts.contract.ts';
 import { jobStoreExecsContract } from './job-store-execs.contract.ts';
 import { jobStoreLabelsContract } from './job-store-labels.contract.ts';
 import { jobStoreReadsContract } from './job-store-reads.contract.ts';
@@ -18,6 +19,7 @@ export function jobStoreContract(make: JobStoreFactory): void {
   jobStoreTaskStateContract(make);
   jobStoreStatusTimesContract(make);
   jobStoreExecsContract(make);
+  jobStoreAttemptsContract(make);
   jobStoreReadsContract(make);
   jobStoreLabelsContract(make);
 }

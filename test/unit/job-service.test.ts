@@ -155,6 +155,7 @@ function delegatingTo(target: JobStore): JobStore {
     recordTaskState: (jobId, patch) => target.recordTaskState(jobId, patch),
     keepEarlyTaskState: (jobId, taskArn, state) => target.keepEarlyTaskState(jobId, taskArn, state),
     recordExec: (jobId, exec) => target.recordExec(jobId, exec),
+    endAttempt: (jobId, ended, patch) => target.endAttempt(jobId, ended, patch),
     list: (query) => target.list(query),
     unfinishedJobs: () => target.unfinishedJobs(),
     countActive: (submittedBy, atMost) => target.countActive(submittedBy, atMost),

@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, ATTEMPT_FIELDS, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobAttempt, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,
@@ -191,10 +191,29 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
+  async endAttempt(jobId: string, ended: JobAttempt, patch: JobPatch): Promise<TransitionResult> {
+    const active = Object.fromEntries(ACTIVE_STATUSES.map((status, index) => [`:active${index}`, status]));
+    const recorded = ended.number === 1 ? 'attribute_not_exists(#attempts)' : 'size(#attempts) = :recorded';
+    const names = { '#status': 'status', '#attempts': 'attempts' };
+    const append: ExpressionPart = { expression: '#attempts = list_append(if_not_exists(#attempts, :none), :ended)', names, values: { ':none': [], ':ended': [ended] } };
+    const condition: ExpressionPart = {
+      expression: `#status IN (${Object.keys(active).join(', ')}) AND ${recorded}`,
+      names,
+      values: { ...active, ...(ended.number === 1 ? {} : { ':recorded': ended.number - 1 }) },
+    };
+    try {
+      return { applied: true, job: await this.#updateItem(jobId, patch, condition, ATTEMPT_FIELDS, undefined, append) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.#refused(jobId);
+    }
+  }
+
   /**
    * Sets `fields` (and updatedAt) and removes `removed` on an existing job, if `condition` holds;
    * returns the new job. With `reached`, records the status reached at the time of updatedAt: an
-   * entry of the job's statusTimes map, or the map itself where the job has none.
+   * entry of the job's statusTimes map, or the map itself where the job has none; else `also`, a
+   * clause of its own (with its placeholders).
    */
   async #updateItem(
     jobId: string,
@@ -202,12 +221,13 @@ export class DynamoDbJobStore implements JobStore {
     condition?: ExpressionPart,
     removed: readonly string[] = [],
     reached?: { status: JobStatus; intoExistingMap: boolean },
+    also?: ExpressionPart,
   ): Promise<Job> {
     const updatedAt = this.#now().toISOString();
     const statusTime: ExpressionPart | undefined = reached && (reached.intoExistingMap
       ? { expression: '#statusTimes.#reached = :reachedAt', names: { '#statusTimes': 'statusTimes', '#reached': reached.status }, values: { ':reachedAt': updatedAt } }
       : { expression: '#statusTimes = :reachedAt', names: { '#statusTimes': 'statusTimes' }, values: { ':reachedAt': { [reached.status]: updatedAt } } });
-    const update = buildUpdate({ ...fields, updatedAt }, removed, statusTime);
+    const update = buildUpdate({ ...fields, updatedAt }, removed, statusTime ?? also);
     const { Attributes } = await this.#documents.send(
       new UpdateCommand({
         TableName: this.#tableName,

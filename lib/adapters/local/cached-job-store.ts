@@ -78,6 +78,7 @@ export function cachedJobStore(store: JobStore, options: { maxJobs?: number } = 
     recordTaskState: (jobId, patch) => writing(jobId, () => store.recordTaskState(jobId, patch), (result) => result.job),
     keepEarlyTaskState: (jobId, taskArn, state) => writing(jobId, () => store.keepEarlyTaskState(jobId, taskArn, state), (result) => result.job),
     recordExec: (jobId, exec) => writing(jobId, () => store.recordExec(jobId, exec), (result) => result.job),
+    endAttempt: (jobId, ended, patch) => writing(jobId, () => store.endAttempt(jobId, ended, patch), (result) => result.job),
     list: (query) => store.list(query),
     unfinishedJobs: () => store.unfinishedJobs(),
     countActive: (submittedBy, atMost) => store.countActive(submittedBy, atMost),

@@ -7,7 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, canTransition, initialStatusTimes, isFinalized, MAX_EARLY_TASKS, MAX_EXECS, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ACTIVE_STATUSES, ATTEMPT_FIELDS, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobAttempt, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import { inImmediateTransaction } from './sqlite-database.ts';
 
@@ -89,6 +89,15 @@ export class SqliteJobStore implements JobStore {
     return this.#change(jobId, (current) => {
       const execs = current.execs ?? [];
       return current.status === 'RUNNING' && execs.length < MAX_EXECS ? this.#patched(current, { execs: [...execs, exec] }) : undefined;
+    });
+  }
+
+  async endAttempt(jobId: string, ended: JobAttempt, patch: JobPatch): Promise<TransitionResult> {
+    return this.#change(jobId, (current) => {
+      if (isTerminal(current.status) || (current.attempts?.length ?? 0) !== ended.number - 1) return undefined;
+      const next: Job = { ...this.#patched(current, patch), attempts: [...(current.attempts ?? []), ended] };
+      for (const field of ATTEMPT_FIELDS) delete next[field];
+      return next;
     });
   }
 
