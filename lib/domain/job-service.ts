@@ -113,6 +113,7 @@ export async function submitJob(ports: SubmitJobPorts, input: SubmitJobInput, ca
     ...(resolved.cpu === undefined ? {} : { cpu: resolved.cpu }),
     ...(resolved.memory === undefined ? {} : { memory: resolved.memory }),
     timeoutSeconds: resolved.timeoutSeconds,
+    ...(resolved.retry ? { retry: resolved.retry } : {}),
     labels: input.labels,
     status: 'QUEUED',
     createdAt,

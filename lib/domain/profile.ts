@@ -3,6 +3,7 @@
  * network. A profile decides which commands may run and within which limits.
  */
 import { ExecRefusedError, ProfileRejectedError, ValidationError } from './errors.ts';
+import { ATTEMPT_ENV, MAX_RETRY_ATTEMPTS, resolveRetryStrategy, type ProfileRetry, type RetryStrategy } from './retry.ts';
 import { refuseOversizedOverrides, resolveTaskSize } from './task-limits.ts';
 
 /** An allowed command: argv starting with exactly these elements, or argv matching one anchored pattern per element. */
@@ -46,6 +47,11 @@ export interface Profile {
    * the task alive and does nothing (e.g. `["sleep", "86400"]`; the job's timeout ends it). Exec profiles only.
    */
   interactiveHold?: string[];
+  /**
+   * Retries (retry.ts): the strategy of jobs that ask for none, and the most attempts a job may ask
+   * for (1 when absent: the profile's jobs are not retried unless its default says so).
+   */
+  retry?: ProfileRetry;
 }
 
 export interface JobRequest {
@@ -62,6 +68,8 @@ export interface JobRequest {
   sshPublicKey?: string;
   /** Run the profile's interactiveHold instead of a command (`command` is then absent): a job to exec into. */
   hold?: boolean;
+  /** AWS Batch's retryStrategy; the profile's default when absent. */
+  retry?: RetryStrategy;
 }
 
 export interface ResolvedJobRequest {
@@ -72,6 +80,7 @@ export interface ResolvedJobRequest {
   memory?: number;
   timeoutSeconds: number;
   publicIp: boolean;
+  retry?: RetryStrategy;
 }
 
 /** Applies a profile to a request: fills defaults and refuses what the profile does not allow. */
@@ -98,8 +107,10 @@ export function resolveJobRequest(profile: Profile, request: JobRequest): Resolv
   }
   const publicIp = resolvePublicIp(profile, request.publicIp);
   const taskSize = resolveTaskSize(profile, { cpu: request.cpu, memory: request.memory });
-  refuseOversizedOverrides({ command, env, ...taskSize });
-  return { command, env, ...taskSize, timeoutSeconds, publicIp };
+  // Each attempt's task is told its number too: measured with the longest it can be.
+  refuseOversizedOverrides({ command, env: { ...env, [ATTEMPT_ENV]: String(MAX_RETRY_ATTEMPTS + 1) }, ...taskSize });
+  const retry = resolveRetryStrategy(profile, request.retry);
+  return { command, env, ...taskSize, timeoutSeconds, publicIp, ...(retry ? { retry } : {}) };
 }
 
 /** The profile's own command that keeps a job alive to exec into: not checked against its rules, it is not the caller's. */

@@ -1,6 +1,6 @@
 /**
  * Rerunning a job: a new job from the request the old one was made from (its profile, argv, size,
- * timeout, network, labels and webhook), submitted as any job is, so that the profile's rules apply
+ * timeout, network, retry rules, labels and webhook), submitted as any job is, so that the profile's rules apply
  * as they stand now. Secret values were never stored (the record keeps `***`): a rerun takes them
  * again from the caller, and refuses to run without them rather than run with `***` in their place.
  */
@@ -37,6 +37,7 @@ export async function rerunJob(ports: SubmitJobPorts, jobId: string, input: Reru
       ...(original.memory === undefined ? {} : { memory: original.memory }),
       timeoutSeconds: original.timeoutSeconds,
       publicIp: original.publicIp,
+      ...(original.retry ? { retry: original.retry } : {}),
       labels: { ...original.labels },
       ...(original.callbackUrl ? { callbackUrl: original.callbackUrl } : {}),
       ...(original.callbackEvents ? { callbackEvents: original.callbackEvents } : {}),

@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { CALLBACK_EVENTS, JOB_STATUSES, TERMINAL_STATUSES, type CallbackEvent } from '#lib/domain/job.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
+import { EXIT_CODE_PATTERN, MAX_RETRY_ATTEMPTS, MAX_RETRY_PATTERN_LENGTH, MAX_RETRY_RULES, REASON_PATTERN, type RetryAction } from '#lib/domain/retry.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
@@ -38,6 +39,37 @@ function commandOf() {
   );
 }
 
+/** One of evaluateOnExit's patterns: Batch's characters, up to 512 of them, a `*` only at the end. */
+const retryPattern = (pattern: RegExp, characters: string) =>
+  z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.maxLength(MAX_RETRY_PATTERN_LENGTH),
+      z.regex(pattern, { message: `must be ${characters}, and may end with * (a prefix match)` }),
+    ),
+  );
+
+/** AWS Batch's retryStrategy: `attempts` in all, and up to five rules, the first that matches deciding. */
+const retryStrategy = z.strictObject({
+  attempts: z.int().check(z.minimum(1), z.maximum(MAX_RETRY_ATTEMPTS)),
+  evaluateOnExit: z.optional(
+    z
+      .array(
+        z.strictObject({
+          onExitCode: retryPattern(EXIT_CODE_PATTERN, 'digits'),
+          onStatusReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons and white space'),
+          onReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons and white space'),
+          // Any case, as Batch takes it; the job keeps it upper case.
+          action: z.pipe(
+            z.string().check(z.regex(/^(retry|exit)$/i, { message: 'must be RETRY or EXIT' })),
+            z.transform((action) => action.toUpperCase() as RetryAction),
+          ),
+        }),
+      )
+      .check(z.maxLength(MAX_RETRY_RULES, { message: `at most ${MAX_RETRY_RULES} rules` })),
+  ),
+});
+
 export const createJobBody = z.strictObject({
   profile: z.optional(z.string().check(z.regex(PROFILE_NAME, { message: 'must be a profile name (a-z, 0-9, -)' }))),
   command: z.optional(commandOf()),
@@ -67,6 +99,8 @@ export const createJobBody = z.strictObject({
   callbackEvents: z.optional(
     z.array(z.enum(CALLBACK_EVENT_NAMES, { error: `must be one of ${CALLBACK_EVENT_NAMES.join(', ')}` })).check(z.maxLength(CALLBACK_EVENT_NAMES.length)),
   ),
+  /** Whether and when the job is tried again (AWS Batch's retryStrategy); the profile's default when absent. */
+  retry: z.optional(retryStrategy),
 });
 
 

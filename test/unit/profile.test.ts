@@ -4,6 +4,7 @@ import { FargateJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { connectHint, isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
 import { OVERRIDES_CONTAINER_NAME_ALLOWANCE } from '#lib/domain/task-limits.ts';
+import { ATTEMPT_ENV } from '#lib/domain/retry.ts';
 import { awsProfiles, localProfiles } from '#config/profiles.ts';
 
 /** A restrictive profile like one a platform team would configure for CI builds. */
@@ -379,9 +380,11 @@ describe('task size and ECS limits', () => {
     buildProfile({ name: 'sized', commands: 'any', envNames: 'any', taskSize });
 
   /** The length of RunTask's `overrides` JSON as ECS counts it, measured with a 64-character container name. */
+  /** Each attempt's task is told its number too (FARGATE_JOBS_ATTEMPT): counted at its longest, as the domain counts it. */
   function ecsOverridesLength(command: string[], env: Record<string, string>, size: { cpu?: number; memory?: number } = {}): number {
+    const environment = Object.entries({ ...env, [ATTEMPT_ENV]: '11' }).map(([name, value]) => ({ name, value }));
     return JSON.stringify({
-      containerOverrides: [{ name: 'c'.repeat(64), command, environment: Object.entries(env).map(([name, value]) => ({ name, value })) }],
+      containerOverrides: [{ name: 'c'.repeat(64), command, environment }],
       ...(size.cpu === undefined ? {} : { cpu: String(size.cpu) }),
       ...(size.memory === undefined ? {} : { memory: String(size.memory) }),
     }).length;
@@ -591,7 +594,7 @@ describe('task size and ECS limits', () => {
   describe('container overrides', () => {
     it('accepts a command whose overrides come to exactly 8192 characters and refuses one character more', () => {
       // Prepare: the overrides' JSON around one argument, container name and task size included.
-      const frame = `{"containerOverrides":[{"name":"${'c'.repeat(64)}","command":["echo",""],"environment":[]}],"cpu":"256","memory":"512"}`;
+      const frame = `{"containerOverrides":[{"name":"${'c'.repeat(64)}","command":["echo",""],"environment":[{"name":"FARGATE_JOBS_ATTEMPT","value":"11"}]}],"cpu":"256","memory":"512"}`;
       const atLimit = 'x'.repeat(8192 - frame.length);
 
       // Act
