@@ -2,6 +2,7 @@
  * Profiles are the security boundary: clients name a profile, never a cluster, image, role or
  * network. A profile decides which commands may run and within which limits.
  */
+import type { Capacity } from './capacity.ts';
 import { ExecRefusedError, ProfileRejectedError, ValidationError } from './errors.ts';
 import { ATTEMPT_ENV, MAX_RETRY_ATTEMPTS, resolveRetryStrategy, type ProfileRetry, type RetryStrategy } from './retry.ts';
 import { refuseOversizedOverrides, resolveTaskSize } from './task-limits.ts';
@@ -35,6 +36,11 @@ export interface Profile {
   /** The webhook of the profile's jobs that name none (`callbackUrl`). */
   callbackUrl?: string;
   /**
+   * Retries (retry.ts): the strategy of jobs that ask for none, and the most attempts a job may ask
+   * for (1 when absent: the profile's jobs are not retried unless its default says so).
+   */
+  retry?: ProfileRetry;
+  /**
    * Whether one may get into the profile's running jobs (ECS Exec: `POST /jobs/{id}/exec`). Its tasks
    * then start with `enableExecuteCommand`; false (or absent) for profiles with another way in (ssh)
    * or none.
@@ -48,10 +54,17 @@ export interface Profile {
    */
   interactiveHold?: string[];
   /**
-   * Retries (retry.ts): the strategy of jobs that ask for none, and the most attempts a job may ask
-   * for (1 when absent: the profile's jobs are not retried unless its default says so).
+   * The Fargate capacity its tasks run on (capacity.ts): `on-demand`, `spot`, or `spot-first` (Spot,
+   * and on-demand for the next attempt when Spot had no room or took the task back). Absent for
+   * profiles whose jobs do not run on ECS.
    */
-  retry?: ProfileRetry;
+  capacity?: Capacity;
+  /**
+   * Seconds the watched container has between SIGTERM and SIGKILL when its task is stopped (a cancel,
+   * a timeout, Spot's interruption warning): its task definition's `stopTimeout`, which it states
+   * here (2–120; ECS's 30 when the task definition sets none).
+   */
+  stopTimeout?: number;
 }
 
 export interface JobRequest {
