@@ -2,6 +2,7 @@
  * The job model: what a job is, the statuses it moves through and which moves are allowed.
  * Policy lives here so that every adapter (DynamoDB, local) enforces the same rules.
  */
+import type { CapacityProvider } from './capacity.ts';
 import type { RetryStrategy } from './retry.ts';
 
 export const JOB_STATUSES = [
@@ -140,9 +141,6 @@ export interface ExecRecord {
 /** How many execs one job may have: each is recorded on the job, and its record has a size limit. */
 export const MAX_EXECS = 100;
 
-/** The Fargate capacity a task ran on, where the profile chooses one per attempt (Spot first, then FARGATE). */
-export type JobCapacity = 'FARGATE' | 'FARGATE_SPOT';
-
 /**
  * One attempt of a job that ended and was followed by another (retry.ts): what its task was and how
  * it ended. The job's own fields are those of its current (or last) attempt.
@@ -151,7 +149,8 @@ export interface JobAttempt {
   /** 1-based. */
   number: number;
   taskArn?: string;
-  capacity?: JobCapacity;
+  /** The capacity provider its task ran on (or was refused on), where the profile chooses one (capacity.ts). */
+  capacity?: CapacityProvider;
   startedAt?: string;
   stoppedAt?: string;
   exitCode: number | null;
@@ -237,8 +236,8 @@ export interface Job {
   retry?: RetryStrategy;
   /** The attempts that ended and were followed by another, oldest first; absent before the first retry. */
   attempts?: JobAttempt[];
-  /** The capacity of the current attempt's task, where the profile chooses one. */
-  capacity?: JobCapacity;
+  /** The capacity provider of the current attempt's task, where the profile chooses one (capacity.ts). */
+  capacity?: CapacityProvider;
 }
 
 /** Fields a step or use case may change besides the status. */
@@ -275,6 +274,15 @@ export function isRetrying(job: Pick<Job, 'attempts' | 'status' | 'taskArn'>): b
  * the next task's events are kept aside until StartTask records it, as the first's were.
  */
 export const ATTEMPT_FIELDS = ['taskArn', 'process', 'taskState', 'earlyTaskStates', 'network', 'startedAt', 'failure', 'waitToken', 'waitState'] as const satisfies ReadonlyArray<keyof Job>;
+
+/**
+ * The `attempt` a log line of `job` carries: the attempt that wrote it (`written`, 1 when the reader
+ * knows none) once the job has had more than one; none before, so a job never retried reads as it
+ * always did.
+ */
+export function logAttempt(job: Pick<Job, 'attempts'>, written: number | undefined): { attempt?: number } {
+  return (job.attempts?.length ?? 0) > 0 ? { attempt: written ?? 1 } : {};
+}
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

@@ -3,8 +3,9 @@
  * composition root (lib/composition/) picks one set, and each use case, step and handler takes the
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
+import type { CapacityProvider } from './capacity.ts';
 import type { StoppedTask } from './classify-stop.ts';
-import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobCapacity, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
+import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { Schedule, ScheduleFire } from './schedule.ts';
@@ -151,17 +152,31 @@ export interface JobStore {
   delete(jobId: string): Promise<boolean>;
 }
 
-/**
- * What a task is started from: the job's own settings (the profile decides the rest). `attempt`
- * (1-based, 1 when absent) makes each attempt's task its own: RunTask is idempotent per job and
- * attempt. `capacity`: where the profile chooses one per attempt (Spot first, then FARGATE).
- */
-export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string; attempt?: number; capacity?: JobCapacity };
+/** What a task is started from: the job's own settings (the profile decides the rest). */
+export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & {
+  jobId: string;
+  /**
+   * The Fargate capacity provider to start the task on: the workflow's choice for this attempt
+   * (capacity.ts: firstCapacity, then fallbackCapacity); the profile's first capacity when absent.
+   * Runners that start no ECS task ignore it.
+   */
+  capacity?: CapacityProvider;
+  /**
+   * Which attempt at the job this task is (1 when absent). The ECS runner makes RunTask idempotent per
+   * attempt (clientToken `<job id>` for the first, `<job id>-<attempt>` for a later one): a retried
+   * start gets its attempt's task, a new attempt a new task (ECS refuses a clientToken reused with
+   * other parameters, such as another capacity).
+   */
+  attempt?: number;
+};
 
 export type RunTaskResult =
-  /** `process`: where the runner runs the task as a process of this machine, which one (recorded on the job). */
-  | { started: true; taskArn: string; process?: JobProcess }
-  | { started: false; failure: JobFailure };
+  /**
+   * `process`: where the runner runs the task as a process of this machine, which one (recorded on the job).
+   * `capacity`: the capacity provider the task started on, or was refused on (ECS runners only).
+   */
+  | { started: true; taskArn: string; process?: JobProcess; capacity?: CapacityProvider }
+  | { started: false; failure: JobFailure; capacity?: CapacityProvider };
 
 export type TaskLastStatus =
   | 'PROVISIONING'
@@ -252,6 +267,8 @@ export interface LogLine {
   timestamp: string;
   message: string;
   stream?: 'stdout' | 'stderr';
+  /** The attempt that wrote it (1-based), on every line of a job that has had more than one (logAttempt). */
+  attempt?: number;
 }
 
 export interface LogPage {

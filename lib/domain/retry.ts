@@ -14,7 +14,8 @@
  * Pure: the table test (test/unit/retry.test.ts) is the specification.
  */
 import { ProfileRejectedError } from './errors.ts';
-import type { FailureCategory, JobCapacity } from './job.ts';
+import type { CapacityProvider } from './capacity.ts';
+import type { FailureCategory } from './job.ts';
 
 export const RETRY_ACTIONS = ['RETRY', 'EXIT'] as const;
 export type RetryAction = (typeof RETRY_ACTIONS)[number];
@@ -53,7 +54,7 @@ export interface AttemptEnd {
 }
 
 export type RetryDecision =
-  | { retry: true; nextAttempt: number; capacity?: JobCapacity; because: 'RULE' | 'NO_RULE_MATCHED' | 'SPOT_FALLBACK' }
+  | { retry: true; nextAttempt: number; capacity?: CapacityProvider; because: 'RULE' | 'NO_RULE_MATCHED' | 'SPOT_FALLBACK' }
   | { retry: false; because: 'SUCCEEDED' | 'NEVER_RETRIED' | 'EXIT_RULE' | 'ATTEMPTS_EXHAUSTED' };
 
 export interface RetryQuestion {
@@ -63,7 +64,7 @@ export interface RetryQuestion {
   attempt: number;
   end: AttemptEnd;
   /** The capacity the ended attempt ran on, if the profile chose one: the next attempt keeps it. */
-  capacity?: JobCapacity;
+  capacity?: CapacityProvider;
   /** capacity.ts's fallbackCapacity for the ended attempt: FARGATE when a Spot fallback is due. */
   fallback?: 'FARGATE';
 }

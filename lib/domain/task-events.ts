@@ -72,11 +72,13 @@ async function applyToJobTask(ports: TaskEventPorts, job: Job, change: TaskState
   if (!ofProfileFamily(ports, job, change)) return { outcome: 'foreign-task' };
   if ((job.taskState?.version ?? -1) >= change.version) return { outcome: 'stale' };
   const network = change.network && !isTerminal(job.status) ? networkPatch(ports.profiles, job, mergeNetwork(job.network, change.network)) : {};
-  const recorded = await ports.store.recordTaskState(job.id, { taskState: taskStateOf(change), ...network });
+  const startedAt = change.startedAt ?? ports.now?.().toISOString() ?? new Date().toISOString();
+  // A later attempt of a job that is RUNNING already (retry.ts): its own start time, with the event.
+  const restarted = hasRun(change) && job.status === 'RUNNING' && job.startedAt === undefined ? { startedAt } : {};
+  const recorded = await ports.store.recordTaskState(job.id, { taskState: taskStateOf(change), ...network, ...restarted });
   if (!recorded.applied) return { outcome: 'stale' };
   let current = recorded.job;
   if (hasRun(change) && (current.status === 'QUEUED' || current.status === 'PROVISIONING')) {
-    const startedAt = change.startedAt ?? ports.now?.().toISOString() ?? new Date().toISOString();
     const { applied, job: running } = await ports.store.transition(job.id, 'RUNNING', { startedAt });
     current = applied ? (await notifyJobEvent(ports, running, 'job.running')).job : running;
   }

@@ -1,10 +1,15 @@
-/** FinalizeJob: classifies the stop, stores the exit code, failure and log tail, and the stop time. */
+/**
+ * FinalizeJob: classifies the stop and stores the exit code, failure, log tail and stop time; or,
+ * when the job's retry rules call for another attempt, records this one and starts the next
+ * (retry-attempt.ts).
+ */
 import { classifyStop, type StopOutcome } from '#lib/domain/classify-stop.ts';
-import { TaskNotFoundError } from '#lib/domain/errors.ts';
-import { LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
+import { RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
+import { currentAttempt, LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
 import { hasRun } from '#lib/domain/polling.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
+import { isRetried, retryIfDue, type EndedAttempt } from './retry-attempt.ts';
 import { loadJob, networkPatch, requireTaskArn, type FinalizeResult, type WorkflowState } from './workflow-state.ts';
 
 /** What a job whose task had gone, with no record of how it stopped, ends as: no guess at an outcome. */
@@ -25,6 +30,8 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
     withLogKeys({ jobId: state.jobId }, async () => {
       const taskArn = requireTaskArn(state);
       const job = await loadJob(ports.store, state.jobId);
+      // Run again after this attempt's end was recorded (the task may have gone since): the next is due.
+      if (state.attempt !== undefined && isRetried(job, state.attempt)) throw new RetryAttemptError(job.id, state.attempt + 1);
       const task = await stoppedTask(ports, job, taskArn);
       const outcome = task ? classifyStop(task, state.stopRequest ?? undefined) : OUTCOME_UNKNOWN;
       // The verdict comes from the task; logs that cannot be read must not turn it into a failure.
@@ -40,6 +47,7 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
         ...(task && job.startedAt === undefined && hasRun(task) && task.startedAt ? { startedAt: task.startedAt } : {}),
         ...(task && job.network === undefined && task.network ? networkPatch(ports.profiles, job, task.network) : {}),
       };
+      await retryIfDue(ports, job, endedAttempt(state, job, task, outcome, reported), { logTail });
       // Already terminal (cancelled while running): keep that verdict, add what the task reported.
       const { job: final } = await ports.store.transitionOrUpdate(
         job.id,
@@ -50,6 +58,31 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
       ports.logger.info('job finished', { status: final.status, exitCode: final.exitCode });
       return { jobId: final.id, status: final.status, exitCode: final.exitCode };
     });
+}
+
+/** The attempt that stopped, as the job's `attempts` keep it and its retry rules read it. */
+function endedAttempt(state: WorkflowState, job: Job, task: TaskSnapshot | undefined, outcome: StopOutcome, reported: { stoppedAt: string; startedAt?: string }): EndedAttempt {
+  const startedAt = reported.startedAt ?? job.startedAt;
+  const { failure } = outcome;
+  return {
+    record: {
+      // The state's: the job's count has moved on if this step runs again after recording it.
+      number: state.attempt ?? currentAttempt(job),
+      ...(state.taskArn ? { taskArn: state.taskArn } : {}),
+      ...(job.capacity ? { capacity: job.capacity } : {}),
+      ...(startedAt ? { startedAt } : {}),
+      stoppedAt: reported.stoppedAt,
+      exitCode: outcome.exitCode,
+      ...(failure ? { failure } : {}),
+    },
+    end: {
+      status: outcome.status,
+      exitCode: outcome.exitCode,
+      ...(failure ? { category: failure.category } : {}),
+      ...(task?.stoppedReason ? { statusReason: task.stoppedReason } : {}),
+      ...(task?.containerReason ? { reason: task.containerReason } : {}),
+    },
+  };
 }
 
 /**

@@ -40,9 +40,13 @@ export function pollTaskStep(ports: PollTaskPorts) {
 async function recordProgress(ports: PollTaskPorts, job: Job, task: TaskSnapshot): Promise<void> {
   const seen = task.network && mergeNetwork(job.network, task.network);
   const network = seen && !sameNetwork(job.network, seen) ? networkPatch(ports.profiles, job, seen) : undefined;
+  const startedAt = task.startedAt ?? clockOf(ports)().toISOString();
   if (hasRun(task) && (job.status === 'QUEUED' || job.status === 'PROVISIONING')) {
-    const { applied, job: running } = await ports.store.transition(job.id, 'RUNNING', { startedAt: task.startedAt ?? clockOf(ports)().toISOString(), ...network });
+    const { applied, job: running } = await ports.store.transition(job.id, 'RUNNING', { startedAt, ...network });
     if (applied) await notifyJobEvent(ports, running, 'job.running');
+  } else if (hasRun(task) && job.status === 'RUNNING' && job.startedAt === undefined) {
+    // A later attempt of a job that ran before (retry.ts): its own start time.
+    await ports.store.update(job.id, { startedAt, ...network });
   } else if (network && !isTerminal(job.status)) {
     await ports.store.update(job.id, network);
   }

@@ -1,11 +1,18 @@
-/** StartTask: runs the job's task (RunTask, idempotent per job), or records why it could not start. */
-import { isTerminal } from '#lib/domain/job.ts';
+/**
+ * StartTask: runs the task of the job's current attempt (RunTask, idempotent per job and attempt), or
+ * records why it could not start; a task that did not start is retried as the job's rules say
+ * (retry-attempt.ts).
+ */
+import { firstCapacity, type CapacityProvider } from '#lib/domain/capacity.ts';
+import { currentAttempt, isTerminal, type Job, type JobFailure } from '#lib/domain/job.ts';
 import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
+import { ATTEMPT_ENV } from '#lib/domain/retry.ts';
 import { restoreSecrets } from '#lib/domain/secrets.ts';
 import { applyEarlyTaskState } from '#lib/domain/task-events.ts';
 import { withLogKeys } from '#lib/logger.ts';
+import { retryIfDue } from './retry-attempt.ts';
 import { loadJob, notStarted, type WorkflowState } from './workflow-state.ts';
 
 export type StartTaskPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'profiles' | 'notifier' | 'logger' | 'now'>;
@@ -26,20 +33,17 @@ export function startTaskStep(ports: StartTaskPorts) {
         if (loaded.stoppedAt === undefined) await ports.store.update(loaded.id, { stoppedAt: now().toISOString() });
         return notStarted(loaded);
       }
-      // Before the task starts, so that its Slack thread exists for what follows.
-      const { job } = await notifyJobEvent(ports, loaded, 'job.queued');
+      const attempt = currentAttempt(loaded);
+      // Before the first task starts, so that its Slack thread exists for what follows.
+      const { job } = attempt === 1 ? await notifyJobEvent(ports, loaded, 'job.queued') : { job: loaded };
 
-      const { profile, command, publicIp, cpu, memory } = job;
-      const env = restoreSecrets(job.env, input.secretEnv ?? {});
-      const result = await ports.taskRunner.runTask({ jobId: job.id, profile, command, env, publicIp, cpu, memory });
-      if (!result.started) {
-        await ports.store.transition(job.id, 'FAILED', { failure: result.failure, exitCode: null, stoppedAt: now().toISOString() });
-        ports.logger.info('task did not start', { failure: result.failure });
-        return notStarted(job);
-      }
+      const requested = capacityOf(ports, job);
+      const result = await ports.taskRunner.runTask({ ...runTaskRequest(job, input), attempt, ...(requested ? { capacity: requested } : {}) });
+      const capacity = result.capacity ?? requested;
+      if (!result.started) return notStartedAttempt(ports, job, { attempt, failure: result.failure, stoppedAt: now().toISOString(), capacity });
 
       // The process too, where the runner reports one: how a runner that restarts finds the task again.
-      const started = { taskArn: result.taskArn, ...(result.process ? { process: result.process } : {}) };
+      const started = { taskArn: result.taskArn, ...(result.process ? { process: result.process } : {}), ...(capacity ? { capacity } : {}) };
       const { applied, job: current } = await ports.store.transitionOrUpdate(job.id, 'PROVISIONING', started, () => started);
       // Its task's events that came before this write were kept aside (task-events.ts): applied now,
       // from the record this write returned. One that comes after it finds the ARN and is applied as
@@ -57,4 +61,36 @@ export function startTaskStep(ports: StartTaskPorts) {
         waitSeconds: PROVISIONING_TIMEOUT_SECONDS,
       };
     });
+}
+
+/**
+ * An attempt whose task did not start: the next one when the job's rules (or a Spot fallback) call
+ * for it (RetryAttemptError), else the job FAILED as it stands.
+ */
+async function notStartedAttempt(
+  ports: StartTaskPorts,
+  job: Job,
+  { attempt, failure, stoppedAt, capacity }: { attempt: number; failure: JobFailure; stoppedAt: string; capacity: CapacityProvider | undefined },
+): Promise<WorkflowState> {
+  ports.logger.info('task did not start', { attempt, failure });
+  const capacityField = capacity ? { capacity } : {};
+  await retryIfDue(ports, job, {
+    record: { number: attempt, ...capacityField, stoppedAt, exitCode: null, failure },
+    end: { status: 'FAILED', exitCode: null, category: failure.category, statusReason: failure.stoppedReason ?? failure.message },
+  });
+  await ports.store.transition(job.id, 'FAILED', { failure, exitCode: null, stoppedAt, ...capacityField });
+  return notStarted(job);
+}
+
+/** The capacity the attempt starts on: the one its predecessor's end chose (a Spot fallback), else the profile's first. */
+function capacityOf(ports: StartTaskPorts, job: Job): CapacityProvider | undefined {
+  const profile = ports.profiles.get(job.profile);
+  return job.capacity ?? (profile ? firstCapacity(profile) : undefined);
+}
+
+/** The job's own settings, its secrets' values restored, and the attempt's number in its environment (FARGATE_JOBS_ATTEMPT). */
+function runTaskRequest(job: Job, input: StartTaskInput) {
+  const { profile, command, publicIp, cpu, memory } = job;
+  const env = { ...restoreSecrets(job.env, input.secretEnv ?? {}), [ATTEMPT_ENV]: String(currentAttempt(job)) };
+  return { jobId: job.id, profile, command, env, publicIp, cpu, memory };
 }

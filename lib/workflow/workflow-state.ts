@@ -3,12 +3,14 @@
  * Every field the Choice states read is always present.
  */
 import { JobRecordMissingError } from '#lib/domain/errors.ts';
-import type { Job } from '#lib/domain/job.ts';
+import { currentAttempt, type Job } from '#lib/domain/job.ts';
 import type { PollProgress } from '#lib/domain/polling.ts';
 import type { JobStore, TaskLastStatus } from '#lib/domain/ports.ts';
 
 export interface WorkflowState extends PollProgress {
   jobId: string;
+  /** The attempt this state is about (1-based); absent in executions begun before attempts were counted. */
+  attempt?: number;
   started: boolean;
   taskArn: string | null;
   taskStatus: TaskLastStatus | null;
@@ -37,6 +39,7 @@ export interface FinalizeResult {
 export function notStarted(job: Job): WorkflowState {
   return {
     jobId: job.id,
+    attempt: currentAttempt(job),
     started: false,
     taskArn: null,
     timeoutSeconds: job.timeoutSeconds,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '#lib/domain/logger.ts';
-import type { LogReader, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { LogReader, RunTaskRequest, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
 import { aJob } from '../helpers/jobs.ts';
@@ -226,7 +226,7 @@ describe('pollTask', () => {
 });
 
 describe('startTask', () => {
-  it('gives the task the secret values of variables the record holds as ***, and nothing else from the input', async () => {
+  it('gives the task the secret values of variables the record holds as ***, and nothing else from the input but its attempt', async () => {
     // Prepare
     const job = aJob({ env: { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' } });
     await testStore.store.create(job);
@@ -245,7 +245,52 @@ describe('startTask', () => {
     await steps.StartTask({ jobId: job.id, secretEnv: { DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'trace', INJECTED: 'x' } });
 
     // Assess
-    assert.deepEqual(started, [{ DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug' }]);
+    assert.deepEqual(started, [{ DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug', FARGATE_JOBS_ATTEMPT: '1' }]);
     assert.deepEqual((await testStore.store.get(job.id))?.env, { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' });
+  });
+});
+
+describe('retries', () => {
+  it('finalizeJob run again after it recorded a retry records nothing twice and starts the next attempt again', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: '2026-01-01T00:00:00.000Z', retry: { attempts: 3 } });
+    await testStore.store.create(job);
+    const steps = stepsWith(stoppedRunner({ stopCode: 'EssentialContainerExited', exitCode: 1 }));
+    const state = { jobId: job.id, attempt: 1, taskArn: TASK_ARN, stopRequest: null } as WorkflowState;
+
+    // Act
+    await assert.rejects(steps.FinalizeJob(state), { name: 'RetryAttempt', message: /attempt 2 follows/ });
+    await assert.rejects(steps.FinalizeJob(state), { name: 'RetryAttempt', message: /attempt 2 follows/ });
+
+    // Assess
+    const stored = await testStore.store.get(job.id);
+    assert.deepEqual(stored?.attempts?.map((attempt) => [attempt.number, attempt.taskArn, attempt.exitCode]), [[1, TASK_ARN, 1]]);
+    assert.equal(stored?.status, 'RUNNING', 'still running between attempts');
+    assert.equal(stored?.taskArn, undefined);
+    assert.equal(stored?.stoppedAt, undefined, 'not finalized');
+  });
+
+  it('startTask starts the attempt after those recorded: its number goes to RunTask and into its environment', async () => {
+    // Prepare
+    const job = aJob({ status: 'RUNNING', retry: { attempts: 3 }, attempts: [{ number: 1, exitCode: 1 }, { number: 2, exitCode: 1 }] });
+    await testStore.store.create(job);
+    const requests: RunTaskRequest[] = [];
+    const runner: TaskRunner = {
+      ...stoppedRunner({}),
+      runTask: async (request) => {
+        requests.push(request);
+        return { started: true, taskArn: TASK_ARN };
+      },
+    };
+
+    // Act
+    const state = await stepsWith(runner).StartTask({ jobId: job.id });
+
+    // Assess
+    assert.deepEqual(requests.map((request) => [request.attempt, request.env['FARGATE_JOBS_ATTEMPT']]), [[3, '3']]);
+    assert.equal(state.attempt, 3);
+    const stored = await testStore.store.get(job.id);
+    assert.equal(stored?.status, 'RUNNING');
+    assert.equal(stored?.taskArn, TASK_ARN);
   });
 });

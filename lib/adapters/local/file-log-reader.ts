@@ -6,12 +6,14 @@
  * of a large log reads no more of it than its lines take. A log cut at its size limit
  * ends with one line marked `truncated` (truncationLine), written last: a look at the file's end
  * tells whether it was cut. That marker is the reader's, not the job's: it is reported as the page's
- * `truncated` and never returned as a line, so no client prints it as if the job had.
+ * `truncated` and never returned as a line, so no client prints it as if the job had. A retried
+ * job's attempts append to the same file, each line with its attempt, so reads in either direction
+ * go through the attempts in order.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
-import type { Job } from '#lib/domain/job.ts';
+import { logAttempt, type Job } from '#lib/domain/job.ts';
 import type { BackwardLogPage, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -78,7 +80,7 @@ export class FileLogReader implements LogReader {
         pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
         let newline: number;
         while (lines.length < options.limit && (newline = pending.indexOf(0x0a)) !== -1) {
-          const line = parseLine(pending.subarray(0, newline).toString('utf8'));
+          const line = parseLine(pending.subarray(0, newline).toString('utf8'), job);
           if (line !== TRUNCATION_MARKER) lines.push(line);
           offset += newline + 1;
           pending = pending.subarray(newline + 1);
@@ -110,7 +112,7 @@ export class FileLogReader implements LogReader {
     try {
       for await (const { text, start } of linesBackward(file, Math.min(before ?? size, size))) {
         completeEnd ??= start + text.length + 1;
-        const line = parseLine(text.toString('utf8'));
+        const line = parseLine(text.toString('utf8'), job);
         if (line !== TRUNCATION_MARKER) newestFirst.push(line);
         oldestStart = start;
         if (newestFirst.length >= options.limit) break;
@@ -187,11 +189,13 @@ async function endsWithTruncation(path: string, size: number): Promise<boolean> 
 /** What parseLine answers for the truncation marker. */
 const TRUNCATION_MARKER: LogLine = Object.freeze({ timestamp: new Date(0).toISOString(), message: '' });
 
-function parseLine(text: string): LogLine {
+/** A line of the file; a retried job's lines say which attempt wrote them (a line written without one is the first's). */
+function parseLine(text: string, job: Pick<Job, 'attempts'>): LogLine {
   try {
     const line = JSON.parse(text) as LogLine & { truncated?: unknown };
     if (line.truncated === true) return TRUNCATION_MARKER;
-    return { timestamp: line.timestamp, message: line.message, ...(line.stream ? { stream: line.stream } : {}) };
+    const attempt = typeof line.attempt === 'number' ? line.attempt : undefined;
+    return { timestamp: line.timestamp, message: line.message, ...(line.stream ? { stream: line.stream } : {}), ...logAttempt(job, attempt) };
   } catch {
     return { timestamp: new Date(0).toISOString(), message: text };
   }

@@ -25,10 +25,17 @@ export function openLogFile(path: string): WriteStream {
 /**
  * Records each line of the child's output in `logFile`, telling `onWritten` once a line is in the
  * file (not merely buffered); resolves once the output has ended, or STREAM_DRAIN_MS after `exited`
- * (a background child may hold the pipes open), with the pipes closed and the file flushed.
+ * (a background child may hold the pipes open), with the pipes closed and the file flushed. The lines
+ * of a job's later attempts (`attempt` past 1) are appended to the same file, each with its attempt:
+ * a line without one is the first attempt's. The limit counts each attempt's output on its own.
  */
-export async function captureOutput(child: ChildProcess, logFile: WriteStream, options: { maxLogBytes: number; exited: Promise<unknown>; onWritten: () => void }): Promise<void> {
+export async function captureOutput(
+  child: ChildProcess,
+  logFile: WriteStream,
+  options: { maxLogBytes: number; exited: Promise<unknown>; onWritten: () => void; attempt?: number },
+): Promise<void> {
   const { maxLogBytes, onWritten } = options;
+  const attempt = options.attempt !== undefined && options.attempt > 1 ? { attempt: options.attempt } : {};
   const written = (error?: Error | null) => {
     if (!error) onWritten();
   };
@@ -43,7 +50,7 @@ export async function captureOutput(child: ChildProcess, logFile: WriteStream, o
       return;
     }
     outputBytes += bytes;
-    logFile.write(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message })}\n`, written);
+    logFile.write(`${JSON.stringify({ timestamp: new Date().toISOString(), stream, message, ...attempt })}\n`, written);
   };
   const streams = (['stdout', 'stderr'] as const).map(async (stream) => {
     const source = child[stream];

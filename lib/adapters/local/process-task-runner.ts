@@ -5,6 +5,8 @@
  * with one marker line that the reader reports as `truncated`, never as a line of output); a
  * stop sends SIGTERM to the process group and SIGKILL after a grace period. Work directories and
  * logs hold the user's commands and output: only the user may read them (0700 directories, 0600 logs).
+ * Each attempt of a retried job is a task of its own (`…/<job>-<attempt>` after the first), run in
+ * the same work directory, its lines appended to the same log, each marked with its attempt.
  *
  * Each child is its own process group (so a stop reaches its children), which also means it outlives
  * a server that is killed. The runner reports each one's pid, group and start time; a runner started
@@ -104,9 +106,9 @@ export class ProcessTaskRunner implements TaskRunner {
     this.#spawner = new Spawner({ onLogWritten: (jobId) => options.onLogWritten?.(jobId) }, options.logger);
   }
 
-  /** Like RunTask's clientToken: starting the same job again, even while it starts, gives the same task. */
+  /** Like RunTask's clientToken: starting the same attempt at a job again, even while it starts, gives the same task. */
   runTask(request: RunTaskRequest): Promise<RunTaskResult> {
-    const taskArn = localTaskArn(request.jobId);
+    const taskArn = localTaskArn(request.jobId, request.attempt);
     // Still starting first: the task is known a moment before its process has been looked at.
     const starting = this.#starting.get(taskArn);
     if (starting) return starting;
@@ -131,6 +133,7 @@ export class ProcessTaskRunner implements TaskRunner {
       env,
       logFile: logFilePath(this.#options.dataDir, request.jobId),
       maxLogBytes: this.#options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
+      ...(request.attempt === undefined ? {} : { attempt: request.attempt }),
     });
     if ('error' in spawned) {
       return {
@@ -280,8 +283,9 @@ export class ProcessTaskRunner implements TaskRunner {
   }
 }
 
-export function localTaskArn(jobId: string): string {
-  return `arn:local:ecs:local:000000000000:task/local/${jobId}`;
+/** The task of a job's attempt (1 when absent): a later attempt's ends in `-<attempt>`, as its ECS clientToken does. */
+export function localTaskArn(jobId: string, attempt = 1): string {
+  return `arn:local:ecs:local:000000000000:task/local/${jobId}${attempt > 1 ? `-${attempt}` : ''}`;
 }
 
 function describeSpawnError(error: { code?: string | undefined; message: string }): string {

@@ -10,6 +10,8 @@ export interface SpawnRequest {
   logFile: string;
   /** The most of the job's own output its log keeps. */
   maxLogBytes: number;
+  /** Which attempt at the job this is (1 when absent): each line of a later one says so. */
+  attempt?: number;
 }
 
 export type SpawnerReply =

@@ -61,7 +61,7 @@ async function start(request: SpawnRequest): Promise<void> {
     killGroup(pid);
     return outcome as [number | null, NodeJS.Signals | null];
   });
-  await captureOutput(child, logFile, { maxLogBytes: request.maxLogBytes, exited, onWritten: () => noteLogged(jobId) });
+  await captureOutput(child, logFile, { maxLogBytes: request.maxLogBytes, exited, onWritten: () => noteLogged(jobId), ...(request.attempt === undefined ? {} : { attempt: request.attempt }) });
   const [code, signal] = await exited;
   flushLogged();
   reply({ exited: jobId, code, signal });
