@@ -16,6 +16,8 @@ export const localProfiles: Profile[] = [
     envNames: 'any',
     timeoutSeconds: { default: 3600, max: 86_400 },
     publicIp: 'optional',
+    // A job may ask to be retried (AWS Batch's rules), up to Batch's 10 attempts; none is by default.
+    retry: { maxAttempts: 10 },
     // No terminal locally (the streams are pipes): `-i` gives the shell its prompt all the same.
     exec: true,
     execShell: ['/bin/sh', '-i'],
@@ -51,6 +53,7 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       envNames: 'any',
       timeoutSeconds: { default: 3600, max: 86_400 },
       publicIp: 'optional',
+      retry: { maxAttempts: 10 },
       // ECS Exec into its jobs (fargate-jobs exec, run -i): a held job sleeps until its timeout ends it.
       exec: true,
       execShell: ['/bin/sh'],

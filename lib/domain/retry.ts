@@ -37,9 +37,9 @@ export interface RetryStrategy {
 export const MAX_RETRY_ATTEMPTS = 10;
 export const MAX_RETRY_RULES = 5;
 export const MAX_RETRY_PATTERN_LENGTH = 512;
-/** Batch's characters: digits for an exit code, letters, digits, `.`, `:` and white space for a reason; a `*` only at the end. */
+/** Batch's characters: digits for an exit code; letters, digits, `.`, `:`, spaces and tabs for a reason; a `*` only at the end. */
 export const EXIT_CODE_PATTERN = /^[0-9]*\*?$/;
-export const REASON_PATTERN = /^[A-Za-z0-9.:\s]*\*?$/;
+export const REASON_PATTERN = /^[A-Za-z0-9.: \t]*\*?$/;
 
 /** How an attempt ended: what the rules are matched against. */
 export interface AttemptEnd {

@@ -1,6 +1,6 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
 import { isExecReady } from '#lib/domain/exec-service.ts';
-import { statusTimeline, type Job, type StatusTime } from '#lib/domain/job.ts';
+import { currentAttempt, isRetrying, statusTimeline, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
 import { secretEnvNames } from '#lib/domain/rerun.ts';
 
 export interface JobDocument {
@@ -39,6 +39,18 @@ export interface JobDocument {
   secretEnvNames?: string[];
   /** The job this one reruns. */
   rerunOf?: string;
+  /** Its retry rules (AWS Batch's retryStrategy), where it has any. */
+  retry?: Job['retry'];
+  /**
+   * Every attempt, oldest first: the ones that ended and were retried, then the current one (the
+   * job's own fields), unless the next has not started yet (`retrying`).
+   */
+  attempts: JobAttempt[];
+  /** Between two attempts: the last one ended and `nextAttempt` is about to start (the status stays). */
+  retrying?: true;
+  nextAttempt?: number;
+  /** The capacity provider of the current attempt's task, where the profile chooses one. */
+  capacity?: Job['capacity'];
   /** `console`: the job's page in the web console (absolute in webhook deliveries, where the API's URL is known). */
   links: { self: string; logs: string; console: string };
 }
@@ -74,8 +86,27 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.execs ? { execs: job.execs } : {}),
     ...(secretEnvNames(job).length > 0 ? { secretEnvNames: secretEnvNames(job) } : {}),
     ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
+    ...(job.retry ? { retry: job.retry } : {}),
+    ...attemptsOf(job),
+    ...(job.capacity ? { capacity: job.capacity } : {}),
     links: { self, logs: `${self}/logs`, console: `/#/jobs/${job.id}` },
   };
+}
+
+/** The job's attempts, and whether the next is about to start. */
+function attemptsOf(job: Job): Pick<JobDocument, 'attempts' | 'retrying' | 'nextAttempt'> {
+  const ended = job.attempts ?? [];
+  if (isRetrying(job)) return { attempts: ended, retrying: true, nextAttempt: currentAttempt(job) };
+  const current: JobAttempt = {
+    number: currentAttempt(job),
+    ...(job.taskArn ? { taskArn: job.taskArn } : {}),
+    ...(job.capacity ? { capacity: job.capacity } : {}),
+    ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+    ...(job.stoppedAt ? { stoppedAt: job.stoppedAt } : {}),
+    exitCode: job.exitCode,
+    ...(job.failure ? { failure: job.failure } : {}),
+  };
+  return { attempts: [...ended, current] };
 }
 
 function shownCallbackUrl(url: string): string {

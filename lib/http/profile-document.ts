@@ -5,6 +5,7 @@
  * it runs on its own behalf stay on the server.
  */
 import type { CommandRule, Profile } from '#lib/domain/profile.ts';
+import type { RetryStrategy } from '#lib/domain/retry.ts';
 import { secretPatternsOf } from '#lib/domain/secrets.ts';
 
 export interface ProfileDocument {
@@ -26,6 +27,8 @@ export interface ProfileDocument {
   exec: boolean;
   /** Jobs one connects to with ssh: on this port, as this user (a job takes an `sshPublicKey`). */
   interactive?: { port: number; user: string };
+  /** The most attempts a job may ask for (`retry.attempts`), and the rules of a job that gives none. */
+  retry: { maxAttempts: number; default?: RetryStrategy };
 }
 
 export function profileDocument(profile: Profile): ProfileDocument {
@@ -51,6 +54,7 @@ export function profileDocument(profile: Profile): ProfileDocument {
       : {}),
     exec: profile.exec === true,
     ...(interactive ? { interactive: { port: interactive.port, user: interactive.user } } : {}),
+    retry: { maxAttempts: profile.retry?.maxAttempts ?? 1, ...(profile.retry?.default ? { default: structuredClone(profile.retry.default) } : {}) },
   };
 }
 

@@ -57,8 +57,8 @@ const retryStrategy = z.strictObject({
       .array(
         z.strictObject({
           onExitCode: retryPattern(EXIT_CODE_PATTERN, 'digits'),
-          onStatusReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons and white space'),
-          onReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons and white space'),
+          onStatusReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons, spaces and tabs'),
+          onReason: retryPattern(REASON_PATTERN, 'letters, digits, periods, colons, spaces and tabs'),
           // Any case, as Batch takes it; the job keeps it upper case.
           action: z.pipe(
             z.string().check(z.regex(/^(retry|exit)$/i, { message: 'must be RETRY or EXIT' })),

@@ -80,3 +80,50 @@ describe('jobDocument', () => {
     assert.deepEqual(links, [`https://abc123.execute-api.eu-west-1.amazonaws.com/#/jobs/${job.id}`, `http://127.0.0.1:3000/#/jobs/${job.id}`, undefined]);
   });
 });
+
+describe('jobDocument: attempts', () => {
+  const failure = { category: 'USER_EXIT' as const, message: 'the command exited with code 7' };
+
+  it('lists the one attempt of a job never retried: its own fields', () => {
+    // Prepare
+    const job = aJob({ status: 'FAILED', taskArn: 'arn:task/1', startedAt: '2030-01-01T00:00:01.000Z', stoppedAt: '2030-01-01T00:00:09.000Z', exitCode: 7, failure });
+
+    // Act
+    const document = jobDocument(job);
+
+    // Assess
+    assert.deepEqual(document.attempts, [{ number: 1, taskArn: 'arn:task/1', startedAt: '2030-01-01T00:00:01.000Z', stoppedAt: '2030-01-01T00:00:09.000Z', exitCode: 7, failure }]);
+    assert.equal(document.retrying, undefined);
+    assert.equal(document.nextAttempt, undefined);
+  });
+
+  it('between two attempts: the ended ones, retrying and the next number, the status RUNNING', () => {
+    // Prepare
+    const ended = { number: 1, taskArn: 'arn:task/1', exitCode: 7, failure };
+    const job = aJob({ status: 'RUNNING', retry: { attempts: 3 }, attempts: [ended] });
+
+    // Act
+    const document = jobDocument(job);
+
+    // Assess
+    assert.deepEqual(document.attempts, [ended]);
+    assert.equal(document.retrying, true);
+    assert.equal(document.nextAttempt, 2);
+    assert.equal(document.status, 'RUNNING');
+    assert.deepEqual(document.retry, { attempts: 3 });
+  });
+
+  it('after a retry: the earlier attempts, then the current one with its capacity', () => {
+    // Prepare
+    const ended = { number: 1, taskArn: 'arn:task/1', capacity: 'FARGATE_SPOT' as const, exitCode: 143, failure: { category: 'SPOT_INTERRUPTED' as const, message: 'reclaimed' } };
+    const job = aJob({ status: 'SUCCEEDED', attempts: [ended], taskArn: 'arn:task/2', capacity: 'FARGATE', exitCode: 0, stoppedAt: '2030-01-01T00:01:00.000Z' });
+
+    // Act
+    const document = jobDocument(job);
+
+    // Assess
+    assert.deepEqual(document.attempts, [ended, { number: 2, taskArn: 'arn:task/2', capacity: 'FARGATE', stoppedAt: '2030-01-01T00:01:00.000Z', exitCode: 0 }]);
+    assert.equal(document.capacity, 'FARGATE');
+    assert.equal(document.retrying, undefined);
+  });
+});

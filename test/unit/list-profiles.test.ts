@@ -82,8 +82,10 @@ describe('GET /profiles', () => {
       timeoutSeconds: { default: 10, max: 60 },
       publicIp: 'never',
       exec: false,
+      retry: { maxAttempts: 1 },
     });
     assert.equal(local?.commands, 'any');
+    assert.deepEqual(local?.retry, { maxAttempts: 10 });
     assert.equal(local?.exec, true);
     assert.deepEqual(profileDocument(ZED).secretEnvPatterns, ['API_*']);
   });
@@ -100,7 +102,7 @@ describe('GET /profiles', () => {
       assert.doesNotMatch(text, new RegExp(hidden.replaceAll('/', '\\/')), `${hidden} is shown`);
     }
     for (const document of documents) {
-      assert.deepEqual(Object.keys(document).filter((key) => !['name', 'description', 'commands', 'shell', 'envNames', 'secretEnvPatterns', 'timeoutSeconds', 'publicIp', 'taskSize', 'exec', 'interactive'].includes(key)), []);
+      assert.deepEqual(Object.keys(document).filter((key) => !['name', 'description', 'commands', 'shell', 'envNames', 'secretEnvPatterns', 'timeoutSeconds', 'publicIp', 'taskSize', 'exec', 'interactive', 'retry'].includes(key)), []);
     }
   });
 

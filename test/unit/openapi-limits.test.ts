@@ -121,6 +121,7 @@ describe('the command and environment limits docs/openapi.yaml documents', () =>
       callbackUrl: 2 + number(field('callbackUrl'), 'maxLength') * perCodePoint,
       // The longest event name, quoted, with a comma, for each there may be.
       callbackEvents: 2 + number(field('callbackEvents'), 'maxItems') * (2 + Math.max(...((field('callbackEvents').items as Schema).enum as string[]).map((name) => name.length)) + 1),
+      retry: retryBytes(),
     };
     assert.deepEqual(Object.keys(fields).toSorted(), Object.keys(properties).toSorted(), 'every field of the body is counted');
 
@@ -131,6 +132,21 @@ describe('the command and environment limits docs/openapi.yaml documents', () =>
     assert.ok(largest < bodyLimit, `a valid body can take ${largest} bytes, over the ${bodyLimit}-byte body limit`);
   });
 });
+
+/**
+ * The most bytes `retry` can take: the most attempts, and the most rules, each with every pattern at
+ * its longest. Batch's characters are ASCII, a tab the longest in JSON (`\t`: 2 bytes).
+ */
+function retryBytes(): number {
+  const strategy = field('retry');
+  const strategyProperties = strategy.properties as Record<string, Schema>;
+  const rules = resolve(strategyProperties.evaluateOnExit ?? {});
+  const rule = resolve(rules.items as Schema);
+  const patterns = Object.entries(rule.properties as Record<string, Schema>).filter(([name]) => name !== 'action');
+  const ruleBytes = 2 + patterns.reduce((sum, [name, pattern]) => sum + name.length + 4 + number(resolve(pattern), 'maxLength') * 2, 0) + '"action":"RETRY"'.length + patterns.length;
+  const attempts = String(number(resolve(strategyProperties.attempts ?? {}), 'maximum')).length;
+  return 2 + '"attempts":,"evaluateOnExit":[]'.length + attempts + number(rules, 'maxItems') * (ruleBytes + 1);
+}
 
 describe('docs/openapi.yaml Cursor', () => {
   it('has the form the server writes and accepts', () => {

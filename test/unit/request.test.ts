@@ -144,3 +144,39 @@ describe('parseQuery', () => {
     assert.equal(error.details?.length, 5);
   });
 });
+
+describe('createJobBody: retry', () => {
+  it("takes AWS Batch's retryStrategy, its action in any case, kept upper case", () => {
+    // Act
+    const body = parseWith(
+      createJobBody,
+      { command: ['true'], retry: { attempts: 3, evaluateOnExit: [{ onStatusReason: 'Host EC2*', action: 'retry' }, { onExitCode: '1*', onReason: 'Out Of:Memory.\t*', action: 'Exit' }] } },
+      'the request body',
+    );
+
+    // Assess
+    assert.deepEqual(body.retry, { attempts: 3, evaluateOnExit: [{ onStatusReason: 'Host EC2*', action: 'RETRY' }, { onExitCode: '1*', onReason: 'Out Of:Memory.\t*', action: 'EXIT' }] });
+  });
+
+  const refused: Array<[string, unknown, string]> = [
+    ['no attempts', { evaluateOnExit: [] }, 'retry.attempts'],
+    ['0 attempts', { attempts: 0 }, 'retry.attempts'],
+    ['11 attempts', { attempts: 11 }, 'retry.attempts'],
+    ['six rules', { attempts: 2, evaluateOnExit: Array.from({ length: 6 }, () => ({ action: 'RETRY' })) }, 'retry.evaluateOnExit'],
+    ['another action', { attempts: 2, evaluateOnExit: [{ onExitCode: '1', action: 'IGNORE' }] }, 'retry.evaluateOnExit.0.action'],
+    ['an exit code pattern with a letter', { attempts: 2, evaluateOnExit: [{ onExitCode: '1a', action: 'EXIT' }] }, 'retry.evaluateOnExit.0.onExitCode'],
+    ['a * before the end', { attempts: 2, evaluateOnExit: [{ onStatusReason: 'Host*EC2', action: 'EXIT' }] }, 'retry.evaluateOnExit.0.onStatusReason'],
+    ['a character Batch refuses', { attempts: 2, evaluateOnExit: [{ onReason: 'CannotPull (x)', action: 'EXIT' }] }, 'retry.evaluateOnExit.0.onReason'],
+    ['a pattern over 512 characters', { attempts: 2, evaluateOnExit: [{ onReason: 'x'.repeat(513), action: 'EXIT' }] }, 'retry.evaluateOnExit.0.onReason'],
+    ['an unknown field', { attempts: 2, evaluateOnExit: [{ onStatus: 'x', action: 'EXIT' }] }, 'retry.evaluateOnExit.0.onStatus'],
+  ];
+  for (const [name, retry, path] of refused) {
+    it(`refuses ${name}, naming its path`, () => {
+      // Act
+      const error = validationErrorOf(() => parseWith(createJobBody, { command: ['true'], retry }, 'the request body'));
+
+      // Assess
+      assert.deepEqual(error.details?.map((detail) => detail.path), [path]);
+    });
+  }
+});
