@@ -789,3 +789,126 @@ describe('CloudWatchLogReader.tail', () => {
     assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
   });
 });
+
+describe('CloudWatchLogReader across a retried job\'s attempts', () => {
+  const TASK_IDS = ['1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a', '2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b', '3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c'] as const;
+  const arnOf = (taskId: string) => `arn:aws:ecs:eu-west-1:123456789012:task/jobs-cluster/${taskId}`;
+  let reader: CloudWatchLogReader;
+  let streams: SimulatedStream[];
+
+  /** One stream per task, each with its own lines (`a0…`, `c0…`), routed by name. */
+  function serveAttempts(counts: number[]): void {
+    streams = counts.map((count, index) => {
+      const stream = new SimulatedStream('/fargate-jobs/dev/default', `jobs/runner/${TASK_IDS[index]}`);
+      const letter = 'abc'[index];
+      stream.events = Array.from({ length: count }, (_unused, line) => event(index * 1000 + line, `${letter}${line}`));
+      return stream;
+    });
+    logs.on(GetLogEventsCommand).callsFake((input: GetLogEventsCommandInput) => {
+      const stream = streams.find((candidate) => candidate.logStreamName === input.logStreamName) ?? streams[0]!;
+      return stream.answer(input);
+    });
+  }
+
+  /** Attempt 1 ran task a, attempt 2 never started, attempt 3 runs task c. */
+  function retriedJob(overrides: Partial<Job> = {}): Job {
+    return aJob({
+      status: 'RUNNING',
+      attempts: [
+        { number: 1, taskArn: arnOf(TASK_IDS[0]), exitCode: 1 },
+        { number: 2, exitCode: null, failure: { category: 'CAPACITY', message: 'no room' } },
+      ],
+      taskArn: arnOf(TASK_IDS[2]),
+      ...overrides,
+    });
+  }
+
+  const said = (lines: Array<{ attempt?: number; message: string }>) => lines.map((line) => `${line.attempt}:${line.message}`);
+
+  beforeEach(() => {
+    logs.reset();
+    reader = new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings: SETTINGS });
+  });
+
+  it("reads every attempt's stream in order, each line with its attempt, page by page with none lost or repeated", async () => {
+    // Prepare: task b (attempt 2's) never started, so its stream is never asked for.
+    serveAttempts([3, 0, 2]);
+
+    // Act
+    const whole = await reader.read(retriedJob(), { limit: 100 });
+    const paged = await readAll(reader, retriedJob(), 2);
+
+    // Assess
+    assert.deepEqual(said(whole.lines), ['1:a0', '1:a1', '1:a2', '3:c0', '3:c1']);
+    assert.equal(whole.atEnd, true);
+    assert.deepEqual(said(paged.flatMap((page) => page.lines)), said(whole.lines));
+    assert.ok(paged.slice(0, -1).every((page) => !page.atEnd), 'at the end only at the last stream\'s end');
+    assert.ok(!getLogEventsInputs().some((input) => input.logStreamName?.endsWith(TASK_IDS[1])));
+  });
+
+  it('reads a cursor from before retries (no attempt in it) as one of the first attempt\'s stream', async () => {
+    // Prepare
+    serveAttempts([3, 0, 2]);
+    const firstTwo = await reader.read(aJob({ status: 'RUNNING', taskArn: arnOf(TASK_IDS[0]) }), { limit: 2 });
+
+    // Act: the job has since been retried.
+    const rest = await reader.read(retriedJob(), { limit: 100, cursor: firstTwo.nextCursor });
+
+    // Assess
+    assert.deepEqual(said(rest.lines), ['1:a2', '3:c0', '3:c1']);
+  });
+
+  it('between attempts reads the ended ones to their end, and goes on into the next attempt once it has a task', async () => {
+    // Prepare: attempt 2 ended, attempt 3 not started yet.
+    serveAttempts([2, 1, 2]);
+    const retrying = aJob({ status: 'RUNNING', attempts: [{ number: 1, taskArn: arnOf(TASK_IDS[0]), exitCode: 1 }, { number: 2, taskArn: arnOf(TASK_IDS[1]), exitCode: 1 }] });
+
+    // Act
+    const sofar = await reader.read(retrying, { limit: 100 });
+    const next = await reader.read({ ...retrying, taskArn: arnOf(TASK_IDS[2]) }, { limit: 100, cursor: sofar.nextCursor });
+
+    // Assess
+    assert.deepEqual(said(sofar.lines), ['1:a0', '1:a1', '2:b0']);
+    assert.equal(sofar.atEnd, true);
+    assert.deepEqual(said(next.lines), ['3:c0', '3:c1']);
+  });
+
+  it('reads the tail across attempts and pages back to the first line; its forward cursor follows the current attempt', async () => {
+    // Prepare
+    serveAttempts([3, 0, 2]);
+
+    // Act
+    const pages = await readBackToStart(reader, retriedJob(), 2);
+    const tail = pages[0]!;
+    streams[2]!.events.push(event(2002, 'c2'));
+    const following = await reader.read(retriedJob(), { limit: 100, cursor: tail.forward?.nextCursor });
+
+    // Assess
+    assert.deepEqual(said(pages.toReversed().flatMap((page) => page.lines)), ['1:a0', '1:a1', '1:a2', '3:c0', '3:c1']);
+    assert.equal(pages.at(-1)?.previousCursor, null);
+    assert.deepEqual(said(following.lines), ['3:c2']);
+  });
+
+  it('a tail longer than the current attempt\'s stream goes on into the earlier one', async () => {
+    // Prepare
+    serveAttempts([3, 0, 1]);
+
+    // Act
+    const tail = await reader.readBackward(retriedJob(), { limit: 3 });
+
+    // Assess
+    assert.deepEqual(said(tail.lines), ['1:a1', '1:a2', '3:c0']);
+    assert.ok(tail.previousCursor);
+  });
+
+  it('gives lines no attempt on a job never retried', async () => {
+    // Prepare
+    serveAttempts([2]);
+
+    // Act
+    const page = await reader.read(aJob({ status: 'RUNNING', taskArn: arnOf(TASK_IDS[0]) }), { limit: 100 });
+
+    // Assess
+    assert.deepEqual(page.lines.map((line) => line.attempt), [undefined, undefined]);
+  });
+});

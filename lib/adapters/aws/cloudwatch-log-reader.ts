@@ -4,13 +4,20 @@
  * cursor wraps one of CloudWatch's tokens: a forward one (`read`), or a backward one (`readBackward`,
  * from the stream's end without one). Either way the stream's end (or start) is reached when the
  * token comes back unchanged.
+ *
+ * A retried job has a stream per attempt whose task started (each task its own): reads go through
+ * them in order, forward from the first attempt's to the current one's, backward from the current
+ * one's end to the first's start, and each cursor says which attempt's stream its token belongs to
+ * (none: the first's, as every cursor from before retries). An ended attempt's stream was drained
+ * before the next attempt started (FinalizeJob), so a forward read moves on at its end. `tail` (the
+ * job's stored log tail) reads the current attempt's stream only.
  */
 import { GetLogEventsCommand, type CloudWatchLogsClient, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
-import { ValidationError } from '#lib/domain/errors.ts';
-import type { Job } from '#lib/domain/job.ts';
+import { currentAttempt, logAttempt, type Job } from '#lib/domain/job.ts';
 import type { BackwardLogPage, LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { backwardCursor, expiredCursor, forwardCursor, isBackwardStreamCursor, isStreamCursor, type BackwardStreamCursor } from './cloudwatch-log-cursors.ts';
 
 /** GetLogEvents may return short or empty pages before the end; this bounds the calls one page makes. */
 const MAX_CALLS_PER_PAGE = 5;
@@ -34,31 +41,25 @@ export interface CloudWatchLogReaderOptions {
   pollMs?: number;
 }
 
-interface StreamCursor {
-  /** CloudWatch's nextForwardToken; null reads from the head of the stream. */
-  forwardToken: string | null;
-}
-
-function isStreamCursor(value: unknown): value is StreamCursor {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const { forwardToken } = value as { forwardToken?: unknown };
-  return forwardToken === null || (typeof forwardToken === 'string' && forwardToken.length > 0);
-}
-
-interface BackwardStreamCursor {
-  /** CloudWatch's nextBackwardToken: the events before the ones returned so far come next. */
-  backwardToken: string;
-}
-
-function isBackwardStreamCursor(value: unknown): value is BackwardStreamCursor {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const { backwardToken } = value as { backwardToken?: unknown };
-  return typeof backwardToken === 'string' && backwardToken.length > 0;
-}
-
 interface LogStream {
   logGroupName: string;
   logStreamName: string;
+}
+
+/** The stream of one attempt's task. */
+interface AttemptStream {
+  attempt: number;
+  stream: LogStream;
+}
+
+/** What reading one stream forward came to. */
+interface ForwardRun {
+  events: OutputLogEvent[];
+  token: string | null;
+  atEnd: boolean;
+  /** The stream does not exist (yet). */
+  missing: boolean;
+  calls: number;
 }
 
 export class CloudWatchLogReader implements LogReader {
@@ -83,13 +84,40 @@ export class CloudWatchLogReader implements LogReader {
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
     const start = options.cursor ? decodeCursor(options.cursor, isStreamCursor) : { forwardToken: null };
     const nothingYet: LogPage = { lines: [], nextCursor: options.cursor ?? encodeCursor(start), atEnd: true, truncated: false };
-    if (!job.taskArn) return nothingYet;
-    const stream = this.#streamOf(job, job.taskArn);
+    const streams = this.#streamsOf(job);
+    // The cursor's attempt, or the first after it with a stream (its own task never started).
+    let index = streams.findIndex((candidate) => candidate.attempt >= (start.attempt ?? 1));
+    if (index === -1) return nothingYet;
+    let token = streams[index]?.attempt === (start.attempt ?? 1) ? start.forwardToken : null;
 
     const lines: LogLine[] = [];
-    let token = start.forwardToken;
+    let calls = 0;
+    for (;;) {
+      const { attempt, stream } = streams[index]!;
+      const run = await this.#readForward(stream, token, options.limit - lines.length, MAX_CALLS_PER_PAGE - calls, token === start.forwardToken);
+      calls += run.calls;
+      // The driver creates the stream when the container starts: until then there is nothing to read.
+      if (run.missing && lines.length === 0 && index === streams.length - 1) return { ...nothingYet, nextCursor: forwardCursor(token, attempt) };
+      lines.push(...run.events.map((event) => toLogLine(event, job, attempt)));
+      token = run.token;
+      // An ended attempt's stream, read to its end: the next attempt's follows from its head.
+      const last = index === streams.length - 1;
+      if (!run.atEnd || last || lines.length >= options.limit || calls >= MAX_CALLS_PER_PAGE) {
+        // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
+        return { lines, nextCursor: forwardCursor(token, attempt), atEnd: run.atEnd && last, truncated: false };
+      }
+      index += 1;
+      token = null;
+    }
+  }
+
+  /** GetLogEvents forward through one stream from `token`, until `limit` events, its end or `calls` calls. */
+  async #readForward(stream: LogStream, from: string | null, limit: number, calls: number, fromCursor: boolean): Promise<ForwardRun> {
+    const events: OutputLogEvent[] = [];
+    let token = from;
     let atEnd = false;
-    for (let call = 0; call < MAX_CALLS_PER_PAGE && lines.length < options.limit && !atEnd; call += 1) {
+    let made = 0;
+    for (; made < calls && events.length < limit && !atEnd; made += 1) {
       let response;
       try {
         response = await this.#client.send(
@@ -97,30 +125,22 @@ export class CloudWatchLogReader implements LogReader {
             ...stream,
             startFromHead: true,
             // Never more than the page has room for: a forward token cannot point inside a response.
-            limit: Math.min(options.limit - lines.length, MAX_EVENTS_PER_CALL),
+            limit: Math.min(limit - events.length, MAX_EVENTS_PER_CALL),
             ...(token ? { nextToken: token } : {}),
           }),
         );
       } catch (error) {
-        // The driver creates the stream when the container starts: until then there is nothing to read.
-        if (isNamed(error, 'ResourceNotFoundException')) {
-          if (lines.length === 0) return nothingYet;
-          atEnd = true;
-          break;
-        }
+        if (isNamed(error, 'ResourceNotFoundException')) return { events, token, atEnd: true, missing: events.length === 0, calls: made + 1 };
         // Forward tokens expire after 24 hours; an old cursor is the client's to replace, not a 500.
-        if (token !== null && token === start.forwardToken && isNamed(error, 'InvalidParameterException')) {
-          throw expiredCursor('cursor');
-        }
+        if (fromCursor && token !== null && token === from && isNamed(error, 'InvalidParameterException')) throw expiredCursor('cursor');
         throw error;
       }
-      lines.push(...(response.events ?? []).map(toLogLine));
+      events.push(...(response.events ?? []));
       const next = response.nextForwardToken;
       atEnd = next === undefined || next === token;
       token = next ?? token;
     }
-    // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
-    return { lines, nextCursor: encodeCursor({ forwardToken: token } satisfies StreamCursor), atEnd, truncated: false };
+    return { events, token, atEnd, missing: false, calls: made };
   }
 
   /**
@@ -128,50 +148,88 @@ export class CloudWatchLogReader implements LogReader {
    * with a backward token for those before it. The forward cursor of a read from the end is its first
    * call's nextForwardToken: it points after the newest event returned, so following it misses none.
    * A page full before the start was seen keeps a previousCursor, whose read may find nothing more.
+   * A retried job's page goes on into the earlier attempts' streams, each from its end.
    */
   async readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage> {
     const start = options.before === undefined ? undefined : decodeCursor(options.before, isBackwardStreamCursor, 'before');
-    const fromHead = encodeCursor({ forwardToken: null } satisfies StreamCursor);
+    const streams = this.#streamsOf(job);
+    const newest = streams.at(-1);
+    const fromHead = forwardCursor(null, newest?.attempt ?? 1);
     const nothing: BackwardLogPage = { lines: [], previousCursor: null, truncated: false, ...(start ? {} : { forward: { nextCursor: fromHead, atEnd: true } }) };
-    if (!job.taskArn) return nothing;
-    const stream = this.#streamOf(job, job.taskArn);
+    // The cursor's attempt, or the last before it with a stream.
+    let index = start ? streams.findLastIndex((candidate) => candidate.attempt <= (start.attempt ?? 1)) : streams.length - 1;
+    if (index === -1) return nothing;
+    let token = start && streams[index]?.attempt === (start.attempt ?? 1) ? start.backwardToken : undefined;
 
+    const pages: LogLine[][] = [];
+    let count = 0;
+    let calls = 0;
+    let forward: BackwardLogPage['forward'] = start ? undefined : { nextCursor: fromHead, atEnd: true };
+    let previousCursor: string | null = null;
+    for (;;) {
+      const { attempt, stream } = streams[index]!;
+      const newestRead = !start && index === streams.length - 1 && token === undefined;
+      const run = await this.#readBackwardRun(stream, token, options.limit - count, MAX_CALLS_PER_PAGE - calls, start !== undefined && token === start.backwardToken, job);
+      calls += run.calls;
+      if (newestRead && run.forwardToken !== undefined) forward = { nextCursor: forwardCursor(run.forwardToken, attempt), atEnd: true };
+      pages.push(run.events.map((event) => toLogLine(event, job, attempt)));
+      count += run.events.length;
+      token = run.token;
+      if (!run.atStart) {
+        previousCursor = token === undefined ? null : backwardCursor(token, attempt);
+        break;
+      }
+      if (index === 0) break;
+      // At the start of this attempt's stream: the earlier attempt's, from its end.
+      const earlier = streams[index - 1]!.attempt;
+      if (count >= options.limit || calls >= MAX_CALLS_PER_PAGE) {
+        previousCursor = encodeCursor({ attempt: earlier } satisfies BackwardStreamCursor);
+        break;
+      }
+      index -= 1;
+      token = undefined;
+    }
+    return {
+      lines: pages.reverse().flat(),
+      previousCursor,
+      ...(forward ? { forward } : {}),
+      // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
+      truncated: false,
+    };
+  }
+
+  /** GetLogEvents backward through one stream from `token` (its end without one), until `limit` events, its start or `calls` calls. */
+  async #readBackwardRun(stream: LogStream, from: string | undefined, limit: number, calls: number, fromCursor: boolean, job: Job) {
     const newestFirst: OutputLogEvent[][] = [];
     let count = 0;
-    let token = start?.backwardToken;
-    let forward: BackwardLogPage['forward'];
+    let token = from;
+    let forwardToken: string | undefined;
     let atStart = false;
-    for (let call = 0; call < MAX_CALLS_PER_PAGE && count < options.limit && !atStart; call += 1) {
+    let made = 0;
+    for (; made < calls && count < limit && !atStart; made += 1) {
       let response;
       try {
         response = await this.#client.send(
-          new GetLogEventsCommand({ ...stream, startFromHead: false, limit: Math.min(options.limit - count, MAX_EVENTS_PER_CALL), ...(token ? { nextToken: token } : {}) }),
+          new GetLogEventsCommand({ ...stream, startFromHead: false, limit: Math.min(limit - count, MAX_EVENTS_PER_CALL), ...(token ? { nextToken: token } : {}) }),
         );
       } catch (error) {
         // No stream: the container has not started logging (or what it wrote is kept no longer).
-        if (isNamed(error, 'ResourceNotFoundException')) {
-          if (count === 0) return nothing;
-          atStart = true;
-          break;
-        }
+        if (isNamed(error, 'ResourceNotFoundException')) return { events: newestFirst.reverse().flat(), token, forwardToken, atStart: true, missing: count === 0, calls: made + 1 };
         // Backward tokens expire after 24 hours too.
-        if (start !== undefined && token === start.backwardToken && isNamed(error, 'InvalidParameterException')) throw expiredCursor('before');
+        if (fromCursor && token === from && isNamed(error, 'InvalidParameterException')) throw expiredCursor('before');
         throw error;
       }
-      if (!start && call === 0) forward = { nextCursor: forwardCursorOf(response.nextForwardToken, job), atEnd: true };
+      if (made === 0 && from === undefined) {
+        forwardToken = response.nextForwardToken;
+        if (!forwardToken) throw new Error(`GetLogEvents answered a read from the end without a nextForwardToken (job ${job.id})`);
+      }
       const events = response.events ?? [];
       newestFirst.push(events);
       count += events.length;
       atStart = response.nextBackwardToken === undefined || response.nextBackwardToken === token;
       token = response.nextBackwardToken ?? token;
     }
-    return {
-      lines: newestFirst.reverse().flat().map(toLogLine),
-      previousCursor: atStart || token === undefined ? null : encodeCursor({ backwardToken: token } satisfies BackwardStreamCursor),
-      ...(forward ? { forward } : {}),
-      // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
-      truncated: false,
-    };
+    return { events: newestFirst.reverse().flat(), token, forwardToken, atStart, missing: false, calls: made };
   }
 
   /**
@@ -215,6 +273,12 @@ export class CloudWatchLogReader implements LogReader {
     }
   }
 
+  /** The streams of the job's attempts whose task started, oldest first: the ended ones', then the current one's. */
+  #streamsOf(job: Job): AttemptStream[] {
+    const tasks: Array<[number, string | undefined]> = [...(job.attempts ?? []).map((attempt): [number, string | undefined] => [attempt.number, attempt.taskArn]), [currentAttempt(job), job.taskArn]];
+    return tasks.flatMap(([attempt, taskArn]) => (taskArn === undefined ? [] : [{ attempt, stream: this.#streamOf(job, taskArn) }]));
+  }
+
   #streamOf(job: Job, taskArn: string): LogStream {
     const settings = this.#settings.get(job.profile);
     if (!settings) throw new Error(`no AWS task settings for profile '${job.profile}' (job ${job.id})`);
@@ -226,14 +290,8 @@ export class CloudWatchLogReader implements LogReader {
   }
 }
 
-/** Reading on from a read from the end: never from the head again, which would repeat every line. */
-function forwardCursorOf(nextForwardToken: string | undefined, job: Job): string {
-  if (!nextForwardToken) throw new Error(`GetLogEvents answered a read from the end without a nextForwardToken (job ${job.id})`);
-  return encodeCursor({ forwardToken: nextForwardToken } satisfies StreamCursor);
-}
-
-function toLogLine(event: OutputLogEvent): LogLine {
-  return { timestamp: new Date(event.timestamp ?? 0).toISOString(), message: event.message ?? '' };
+function toLogLine(event: OutputLogEvent, job: Job, attempt: number): LogLine {
+  return { timestamp: new Date(event.timestamp ?? 0).toISOString(), message: event.message ?? '', ...logAttempt(job, attempt) };
 }
 
 /** Timestamps tell the same event read twice from a new event that repeats an earlier message. */
@@ -243,9 +301,4 @@ function eventIdentity(event: OutputLogEvent): [number | undefined, number | und
 
 function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
-}
-
-function expiredCursor(parameter: 'cursor' | 'before'): ValidationError {
-  const instead = parameter === 'cursor' ? 'read the logs again from the start (without a cursor)' : 'read the tail again (tail) and page back from its previousCursor';
-  return new ValidationError(`${parameter} has expired: ${instead}`, [{ path: parameter, message: 'log cursors are valid for 24 hours' }]);
 }
