@@ -34,6 +34,8 @@ export type TaskEventOutcome = { outcome: 'applied'; job: Job } | { outcome: 'ke
 export async function applyTaskStateChange(ports: TaskEventPorts, change: TaskStateChange): Promise<TaskEventOutcome> {
   const job = await ports.store.get(change.jobId);
   if (!job) return { outcome: 'unknown-job' };
+  // A late or repeated event of an attempt that has ended (retry.ts): its end is recorded already.
+  if (job.attempts?.some((attempt) => attempt.taskArn === change.taskArn)) return { outcome: 'stale' };
   return job.taskArn === undefined ? keepAside(ports, job, change) : applyToJobTask(ports, job, change);
 }
 

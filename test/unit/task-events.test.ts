@@ -135,6 +135,28 @@ describe('applyTaskStateChange', () => {
     assert.equal(none.outcome, 'unknown-job');
     assert.equal((await testStore.store.get(job.id))?.status, 'PROVISIONING');
   });
+
+  it("a retried job's next task starts with a fresh record of events; its ended attempt's late events change nothing, before or after the next task is recorded", async () => {
+    // Prepare: attempt 1's task stopped at version 5 and the attempt ended (its fields cleared).
+    const nextArn = `${TASK_ARN.slice(0, -2)}02`;
+    const job = aJob({ status: 'RUNNING', startedAt: '2026-12-01T10:00:00.000Z', taskArn: TASK_ARN, taskState: { lastStatus: 'STOPPED', version: 5, exitCode: 1 } });
+    await testStore.store.create(job);
+    await testStore.store.endAttempt(job.id, { number: 1, taskArn: TASK_ARN, exitCode: 1 }, { exitCode: null });
+    const lateStop = change(job, { lastStatus: 'STOPPED', version: 6, exitCode: 1 });
+
+    // Act
+    const beforeNext = await applyTaskStateChange(portsWith(), lateStop);
+    await testStore.store.update(job.id, { taskArn: nextArn });
+    const nextRunning = await applyTaskStateChange(portsWith(), { ...change(job, { lastStatus: 'RUNNING', version: 1, startedAt: '2026-12-01T10:05:00.000Z' }), taskArn: nextArn });
+    const afterNext = await applyTaskStateChange(portsWith(), lateStop);
+
+    // Assess
+    assert.deepEqual([beforeNext.outcome, nextRunning.outcome, afterNext.outcome], ['stale', 'applied', 'stale']);
+    const recorded = await testStore.store.get(job.id);
+    assert.equal(recorded?.earlyTaskStates, undefined, 'nothing kept aside for the ended task');
+    assert.deepEqual(recorded?.taskState, { lastStatus: 'RUNNING', version: 1, startedAt: '2026-12-01T10:05:00.000Z', exitCode: null });
+    assert.equal(recorded?.startedAt, '2026-12-01T10:05:00.000Z', 'the job\'s start time is its current attempt\'s');
+  });
 });
 
 /** A profile that runs on ECS, as the stage's are: its jobs' tasks run the task definition family `fargate-jobs-test-ssh`. */
