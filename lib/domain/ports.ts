@@ -3,6 +3,7 @@
  * composition root (lib/composition/) picks one set, and each use case, step and handler takes the
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
+import type { CapacityProvider } from './capacity.ts';
 import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
@@ -144,12 +145,30 @@ export interface JobStore {
 }
 
 /** What a task is started from: the job's own settings (the profile decides the rest). */
-export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string };
+export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & {
+  jobId: string;
+  /**
+   * The Fargate capacity provider to start the task on: the workflow's choice for this attempt
+   * (capacity.ts: firstCapacity, then fallbackCapacity); the profile's first capacity when absent.
+   * Runners that start no ECS task ignore it.
+   */
+  capacity?: CapacityProvider;
+  /**
+   * Which attempt at the job this task is (1 when absent). The ECS runner makes RunTask idempotent per
+   * attempt (clientToken `<job id>` for the first, `<job id>-<attempt>` for a later one): a retried
+   * start gets its attempt's task, a new attempt a new task (ECS refuses a clientToken reused with
+   * other parameters, such as another capacity).
+   */
+  attempt?: number;
+};
 
 export type RunTaskResult =
-  /** `process`: where the runner runs the task as a process of this machine, which one (recorded on the job). */
-  | { started: true; taskArn: string; process?: JobProcess }
-  | { started: false; failure: JobFailure };
+  /**
+   * `process`: where the runner runs the task as a process of this machine, which one (recorded on the job).
+   * `capacity`: the capacity provider the task started on, or was refused on (ECS runners only).
+   */
+  | { started: true; taskArn: string; process?: JobProcess; capacity?: CapacityProvider }
+  | { started: false; failure: JobFailure; capacity?: CapacityProvider };
 
 export type TaskLastStatus =
   | 'PROVISIONING'
