@@ -157,7 +157,8 @@ export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | '
    * Which attempt at the job this task is (1 when absent). The ECS runner makes RunTask idempotent per
    * attempt (clientToken `<job id>` for the first, `<job id>-<attempt>` for a later one): a retried
    * start gets its attempt's task, a new attempt a new task (ECS refuses a clientToken reused with
-   * other parameters, such as another capacity).
+   * other parameters, such as another capacity). The local process runner keys its task by the job
+   * alone, and ignores it.
    */
   attempt?: number;
 };
