@@ -125,8 +125,8 @@ export function parseCommandLine(argv: readonly string[], verbs: Readonly<Record
 }
 
 /**
- * `<group> <verb> …` as the verb `<group> <verb>` with the rest of the line; the group alone (with
- * --help, or with nothing) as the verb `<group>`, whose help lists its verbs.
+ * `<group> <verb> …` as the verb `<group> <verb>` with the rest of the line; the group alone with
+ * --help (or --version) as the verb `<group>`, whose help lists its verbs; alone otherwise, a usage error.
  */
 function parseGroupVerb(argv: readonly string[], verbs: Readonly<Record<string, VerbSpec>>, groupIndex: number, group: readonly string[]): ParsedCommandLine {
   const name = argv[groupIndex]!;
@@ -134,9 +134,9 @@ function parseGroupVerb(argv: readonly string[], verbs: Readonly<Record<string, 
   if (sub !== undefined && group.includes(sub)) {
     return parseCommandLine([...argv.slice(0, groupIndex), `${name} ${sub}`, ...argv.slice(groupIndex + 2)], verbs);
   }
-  const globals = parseGlobals(argv.slice(0, groupIndex).concat(argv.slice(groupIndex + 1).filter((arg) => /^(-h|--help|--json)$/.test(arg))));
+  const globals = parseGlobals(argv.slice(0, groupIndex).concat(argv.slice(groupIndex + 1).filter((arg) => /^(-h|--help|-v|--version|--json)$/.test(arg))));
   if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`unknown command '${name} ${sub}': ${name} takes ${group.join(', ')}`, name);
-  if (!globals.help) throw new UsageError(`${name} needs one of: ${group.join(', ')}`, name);
+  if (!globals.help && !globals.version) throw new UsageError(`${name} needs one of: ${group.join(', ')}`, name);
   return { verb: name, globals, values: {}, args: {}, rest: [] };
 }
 
