@@ -5,7 +5,7 @@
  * not use is absent, and its job's profile must be one the token may use).
  */
 import type { Context } from 'aws-lambda';
-import { defaultProfileOf } from '#lib/domain/caller.ts';
+import { defaultProfileOf, type Caller } from '#lib/domain/caller.ts';
 import {
   createSchedule,
   deleteSchedule,
@@ -16,17 +16,14 @@ import {
   type ScheduleChanges,
   type ScheduleWritePorts,
 } from '#lib/domain/schedule-service.ts';
-import type { Caller } from '#lib/domain/caller.ts';
 import type { Schedule, ScheduledJobRequest } from '#lib/domain/schedule.ts';
 import { httpHandler, type HttpCore, type HttpEvent } from './http-handler.ts';
 import { parseQuery, parseWith } from './request.ts';
 import { errorBody, json, type HttpResponse } from './responses.ts';
 import { scheduleDocument } from './schedule-document.ts';
-import { callbackEventsOf, createJobBody, createScheduleBody, noQuery, updateScheduleBody } from './schemas.ts';
+import { callbackEventsOf, createScheduleBody, noQuery, updateScheduleBody, type CreateJobBody } from './schemas.ts';
 
 export type SchedulesPorts = ScheduleWritePorts;
-
-type JobBody = ReturnType<typeof createJobBody.parse>;
 
 export function schedulesHandler(ports: SchedulesPorts) {
   const document = (schedule: Schedule) => scheduleDocument(schedule, nextFireAt(ports, schedule));
@@ -74,7 +71,7 @@ export function schedulesHandler(ports: SchedulesPorts) {
 }
 
 /** The job request as POST /jobs would take it from this caller: its profile named (the caller's default when none). */
-function jobRequestOf(job: JobBody, caller: Caller): ScheduledJobRequest & { profile: string } {
+function jobRequestOf(job: CreateJobBody, caller: Caller): ScheduledJobRequest & { profile: string } {
   const { profile, callbackEvents, ...rest } = job;
   const given = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
   return { ...given, profile: profile ?? defaultProfileOf(caller), ...(callbackEvents ? { callbackEvents: callbackEventsOf(callbackEvents) } : {}) };

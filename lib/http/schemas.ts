@@ -70,6 +70,8 @@ export const createJobBody = z.strictObject({
   ),
 });
 
+/** A POST /jobs body as the schema leaves it. */
+export type CreateJobBody = z.infer<typeof createJobBody>;
 
 /** POST /jobs/{id}/exec: what to run in the job's container (its profile's execShell when absent). */
 export const execJobBody = z.strictObject({
