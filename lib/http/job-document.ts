@@ -109,7 +109,8 @@ function attemptsOf(job: Job): Pick<JobDocument, 'attempts' | 'retrying' | 'next
   return { attempts: [...ended, current] };
 }
 
-function shownCallbackUrl(url: string): string {
+/** A webhook URL as shown: its query string, which may hold a credential, as `?***`. */
+export function shownCallbackUrl(url: string): string {
   const queryAt = url.indexOf('?');
   return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }

@@ -19,6 +19,7 @@ import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableD
 import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
+import { CAPACITIES } from '#lib/domain/capacity.ts';
 import { AUTHORIZER_CACHE_SECONDS, stageTableName } from '#cli/token.ts';
 import { buildConsoleAssets } from '#lib/console/build-assets.ts';
 import { CONSOLE_SECURITY_HEADERS } from '#lib/http/console.ts';
@@ -42,6 +43,8 @@ const TASK_ROLE_BOUNDARY = 'arn:aws:iam::123456789012:policy/jobs-boundary';
 const SLACK_ACCESS = '[{"team":"T0123ABCD","channel":"C0456EFGH","profiles":["default"]},{"user":"U0789IJKL","profiles":["*"],"admin":true}]';
 const SLACK_API_URL = 'https://slack.example.test/api';
 const WEBHOOK_ALLOW_HOSTS = 'hooks.internal:8443,ci.internal';
+/** The capacity the second stage sets (the default is on-demand). */
+const SET_CAPACITY = 'spot-first';
 
 /** Every Lambda role may write to its own log group, and only to it. */
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -206,7 +209,7 @@ const EXEC_CHANNEL_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:C
 const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces', ...EXEC_CHANNEL_ACTIONS];
 
 /** The settings lib/config.ts reads on Lambda; every function that calls AWS gets them all. */
-const STAGE_VARIABLES = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX'];
+const STAGE_VARIABLES = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX', 'TASK_CAPACITY'];
 
 // ---------------------------------------------------------------------------------------------
 // Reading the template
@@ -227,7 +230,7 @@ interface Resource {
   Properties?: Record<string, unknown>;
 }
 interface Template {
-  Parameters?: Record<string, { Default?: unknown }>;
+  Parameters?: Record<string, { Default?: unknown; AllowedValues?: unknown[] }>;
   Conditions?: Record<string, unknown>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: unknown }>;
@@ -236,6 +239,7 @@ interface ContainerDefinition {
   Name: string;
   Essential?: boolean;
   LinuxParameters?: { InitProcessEnabled?: boolean };
+  StopTimeout?: number;
   PortMappings?: Array<{ ContainerPort: number }>;
   Environment?: Array<{ Name: string; Value: string }>;
   LogConfiguration?: { LogDriver: string; Options?: Record<string, unknown> };
@@ -599,10 +603,11 @@ describe('the packaged CloudFormation template', () => {
       }
       // ECS Exec wants an init process to reap what a session leaves behind; the others keep the image's own PID 1.
       assert.equal(container.LinuxParameters?.InitProcessEnabled, profile.exec === true ? true : undefined, `profile '${profile.name}': initProcessEnabled as its exec`);
-      if (profile.aws.capacityProviderStrategy.some((strategy) => strategy.capacityProvider === 'FARGATE_SPOT')) {
-        const platform = properties.RuntimePlatform as { CpuArchitecture?: string } | undefined;
-        assert.notEqual(platform?.CpuArchitecture, 'ARM64', `profile '${profile.name}' runs on Fargate Spot, which runs no ARM64 tasks`);
-      }
+      // The stage parameter `capacity` may put any profile on Fargate Spot, which runs no ARM64 tasks.
+      const platform = properties.RuntimePlatform as { CpuArchitecture?: string } | undefined;
+      assert.notEqual(platform?.CpuArchitecture, 'ARM64', `profile '${profile.name}' may run on Fargate Spot, which runs no ARM64 tasks`);
+      // What the profile says its jobs get between SIGTERM (a stop, Spot's 2-minute warning) and SIGKILL.
+      assert.equal(container.StopTimeout, profile.stopTimeout, `profile '${profile.name}': the watched container's StopTimeout`);
     }
   });
 
@@ -629,6 +634,7 @@ describe('the packaged CloudFormation template', () => {
       for (const name of ['TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_DEFINITION_PREFIX']) {
         assert.match(String(environment[name]), /^[\w-]+(,[\w-]+)*$/, `${name} is a plain comma-separated list`);
       }
+      assert.equal(packaged.deployedValue(environment.TASK_CAPACITY), 'on-demand', 'the stage parameter capacity, on-demand by default');
     }
     assert.ok((packaged.resource(taskLogGroupId()).Properties?.RetentionInDays as number) > 0, 'task output is kept for a limited time');
   });
@@ -1260,7 +1266,7 @@ describe('ECS Exec in the packaged template', () => {
   });
 });
 
-describe('the template of a stage that sets taskRolePermissionsBoundary, the Slack and webhook parameters and the concurrency ones', () => {
+describe('the template of a stage that sets taskRolePermissionsBoundary, capacity, the Slack and webhook parameters and the concurrency ones', () => {
   let boundedPackageDir = '';
   let bounded: PackagedTemplate;
 
@@ -1271,6 +1277,7 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, the Sla
         `slackAccess=${SLACK_ACCESS}`,
         `slackApiUrl=${SLACK_API_URL}`,
         `webhookAllowHosts=${WEBHOOK_ALLOW_HOSTS}`,
+        `capacity=${SET_CAPACITY}`,
         ...Object.entries(SET_CONCURRENCY).map(([parameter, value]) => `${parameter}=${value}`),
         'maxWaitsPerToken=none',
       ]));
@@ -1303,6 +1310,21 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, the Sla
       const given = parameter === undefined ? 'none' : SET_CONCURRENCY[parameter];
       assert.equal(value === undefined ? undefined : String(value), given === 'none' ? undefined : given, `${functionName}: ${parameter ?? 'no class'}=${given}`);
     }
+  });
+
+  it('passes capacity to every function that calls AWS as TASK_CAPACITY, through a parameter that refuses any other value at deploy', () => {
+    // Prepare
+    const parameter = bounded.template.Parameters?.['Capacity'];
+
+    for (const [functionName, actions] of Object.entries(FUNCTION_ACTIONS)) {
+      if (actions.length === 0) continue;
+      // Act
+      const capacity = bounded.deployedValue(bounded.environment(functionName).TASK_CAPACITY);
+
+      // Assess
+      assert.equal(capacity, SET_CAPACITY, `${functionName}: TASK_CAPACITY`);
+    }
+    assert.deepEqual(parameter?.AllowedValues, [...CAPACITIES], 'the values lib/config.ts takes, and no other');
   });
 
   it('passes maxWaitsPerToken to the waiting functions as given', () => {
