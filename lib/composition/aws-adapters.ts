@@ -15,6 +15,7 @@ import { coalescedLogReads } from '#lib/domain/coalesced-log-reads.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
+import { checkRetrySettings } from '#lib/domain/retry.ts';
 
 /**
  * The stage's profiles, from ECS_CLUSTER, TASK_SUBNETS, … and TASK_CAPACITY (fails naming the first
@@ -31,7 +32,9 @@ export function stageTaskSettings(env: NodeJS.ProcessEnv = process.env): AwsTask
   return taskSettingsByProfile(stageProfiles(env));
 }
 
+/** The profiles by name; fails naming a profile whose retry settings no job could keep to. */
 export function profileMap(profiles: readonly Profile[]): ReadonlyMap<string, Profile> {
+  for (const profile of profiles) checkRetrySettings(profile);
   return new Map(profiles.map((profile) => [profile.name, profile]));
 }
 

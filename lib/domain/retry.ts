@@ -13,12 +13,11 @@
  *
  * Pure: the table test (test/unit/retry.test.ts) is the specification.
  */
-import { ProfileRejectedError } from './errors.ts';
+import { ConfigError, ProfileRejectedError } from './errors.ts';
 import type { CapacityProvider } from './capacity.ts';
 import type { FailureCategory } from './job.ts';
 
-export const RETRY_ACTIONS = ['RETRY', 'EXIT'] as const;
-export type RetryAction = (typeof RETRY_ACTIONS)[number];
+export type RetryAction = 'RETRY' | 'EXIT';
 
 export interface RetryRule {
   onExitCode?: string;
@@ -129,14 +128,31 @@ export function resolveRetryStrategy(profile: { name: string; retry?: ProfileRet
   return { attempts: strategy.attempts, ...(strategy.evaluateOnExit?.length ? { evaluateOnExit: strategy.evaluateOnExit.map(normalizedRule) } : {}) };
 }
 
+/**
+ * Refuses a profile whose retry settings no job could keep to: a maximum outside Batch's 1–10, a
+ * default over it, or a default rule the API would refuse.
+ */
+export function checkRetrySettings(profile: { name: string; retry?: ProfileRetry }): void {
+  const { maxAttempts = 1, default: strategy } = profile.retry ?? {};
+  const withinBatch = (attempts: number) => Number.isInteger(attempts) && attempts >= 1 && attempts <= MAX_RETRY_ATTEMPTS;
+  if (!withinBatch(maxAttempts)) throw new ConfigError(`profile '${profile.name}' has retry.maxAttempts ${maxAttempts}: expected a whole number from 1 to ${MAX_RETRY_ATTEMPTS}`);
+  if (strategy === undefined) return;
+  if (!withinBatch(strategy.attempts) || strategy.attempts > maxAttempts) {
+    throw new ConfigError(`profile '${profile.name}' has a retry.default of ${strategy.attempts} attempts: expected 1 to its retry.maxAttempts (${maxAttempts})`);
+  }
+  const rules = strategy.evaluateOnExit ?? [];
+  const validPattern = (pattern: string | undefined, allowed: RegExp) => pattern === undefined || (pattern.length >= 1 && pattern.length <= MAX_RETRY_PATTERN_LENGTH && allowed.test(pattern));
+  const invalid = rules.findIndex(
+    (rule) => !validPattern(rule.onExitCode, EXIT_CODE_PATTERN) || !validPattern(rule.onStatusReason, REASON_PATTERN) || !validPattern(rule.onReason, REASON_PATTERN) || !/^(RETRY|EXIT)$/i.test(rule.action),
+  );
+  if (rules.length > MAX_RETRY_RULES || invalid !== -1) {
+    throw new ConfigError(`profile '${profile.name}' has retry.default rules the API would refuse: at most ${MAX_RETRY_RULES}, each pattern as Batch takes it${invalid === -1 ? '' : ` (rule ${invalid + 1})`}`);
+  }
+}
+
 /** Batch takes the action in any case; it is kept upper case. */
 function normalizedRule(rule: RetryRule): RetryRule {
   return { ...rule, action: rule.action.toUpperCase() as RetryAction };
-}
-
-/** The most attempts a job can have: its strategy's, and one more for a Spot fallback once they are used up. */
-export function mostAttempts(strategy: RetryStrategy | undefined): number {
-  return (strategy?.attempts ?? 1) + 1;
 }
 
 /** The environment variable that tells the command which attempt it is (1-based). */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decideRetry, patternMatches, resolveRetryStrategy, type AttemptEnd, type RetryDecision, type RetryQuestion, type RetryStrategy } from '#lib/domain/retry.ts';
+import { checkRetrySettings, decideRetry, patternMatches, resolveRetryStrategy, type AttemptEnd, type RetryDecision, type RetryQuestion, type RetryStrategy } from '#lib/domain/retry.ts';
 
 const exit = (exitCode: number, more: Partial<AttemptEnd> = {}): AttemptEnd => ({ status: 'FAILED', exitCode, category: 'USER_EXIT', statusReason: 'Essential container in task exited', ...more });
 const OOM: AttemptEnd = { status: 'FAILED', exitCode: 137, category: 'OOM', statusReason: 'Essential container in task exited', reason: 'OutOfMemoryError: Container killed due to memory usage' };
@@ -111,5 +111,32 @@ describe('resolveRetryStrategy: the profile sets a default and a maximum', () =>
   test('a profile that sets no maximum retries nothing: attempts 1 is all a job may ask for', () => {
     assert.deepEqual(resolveRetryStrategy(strict, { attempts: 1 }), { attempts: 1 });
     assert.throws(() => resolveRetryStrategy(strict, { attempts: 2 }), { code: 'RETRY_NOT_ALLOWED', message: /profile 'echo' does not retry jobs/ });
+  });
+});
+
+describe('checkRetrySettings: a profile no job could keep to stops the server', () => {
+  const valid = [{}, { maxAttempts: 1 }, { maxAttempts: 10, default: { attempts: 3, evaluateOnExit: [{ onExitCode: '1*', action: 'EXIT' as const }] } }];
+  for (const retry of valid) {
+    test(`takes ${JSON.stringify(retry)}`, () => {
+      assert.doesNotThrow(() => checkRetrySettings({ name: 'p', retry }));
+    });
+  }
+
+  const invalid: Array<[string, Parameters<typeof checkRetrySettings>[0]['retry'], RegExp]> = [
+    ['a maximum over Batch\'s 10', { maxAttempts: 11 }, /retry.maxAttempts 11: expected a whole number from 1 to 10/],
+    ['a maximum of 0', { maxAttempts: 0 }, /retry.maxAttempts 0/],
+    ['a default over the maximum', { maxAttempts: 2, default: { attempts: 3 } }, /retry.default of 3 attempts: expected 1 to its retry.maxAttempts \(2\)/],
+    ['a default pattern Batch refuses', { maxAttempts: 3, default: { attempts: 2, evaluateOnExit: [{ onExitCode: 'x', action: 'EXIT' }] } }, /rules the API would refuse.*\(rule 1\)/],
+  ];
+  for (const [name, retry, message] of invalid) {
+    test(`refuses ${name}, naming the profile`, () => {
+      assert.throws(() => checkRetrySettings({ name: 'build', retry }), { name: 'ConfigError', message: new RegExp(`profile 'build' .*${message.source}`) });
+    });
+  }
+
+  test('the shipped profiles keep to it', async () => {
+    const { awsProfiles, localProfiles } = await import('#config/profiles.ts');
+    const aws = awsProfiles({ cluster: 'c', subnets: ['subnet-1'], securityGroups: ['sg-1'], logGroup: '/jobs', taskDefinitionPrefix: 'fargate-jobs-dev' });
+    for (const profile of [...localProfiles, ...aws]) assert.doesNotThrow(() => checkRetrySettings(profile), profile.name);
   });
 });
