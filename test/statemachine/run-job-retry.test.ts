@@ -14,8 +14,10 @@ import type { Job, JobFailure } from '#lib/domain/job.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { LogReader, RunTaskRequest, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
-import type { RetryStrategy } from '#lib/domain/retry.ts';
+import { PROVISIONING_TIMEOUT_SECONDS } from '#lib/domain/polling.ts';
+import { MAX_RETRY_ATTEMPTS, type RetryStrategy } from '#lib/domain/retry.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
+import { readDefinitionText } from '#lib/workflow/definition.ts';
 import { workflowSteps, type Steps } from '#lib/workflow/steps.ts';
 import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
 import { aJob } from '../helpers/jobs.ts';
@@ -154,6 +156,21 @@ const FINISH = ['NotifyFinished', 'Finished', 'Done'];
 function attemptNumbers(runner: AttemptingRunner): Array<number | undefined> {
   return runner.requests.map((request) => request.attempt);
 }
+
+describe('run-job definition: room for every attempt', () => {
+  test("its execution timeout allows the most attempts (10, and a Spot fallback past them) of the longest job, and fits the local engine's timer", () => {
+    // Prepare
+    const definition = JSON.parse(readDefinitionText()) as { TimeoutSeconds: number; States: Record<string, { TimeoutSeconds?: number }> };
+    const longestJobSeconds = 86_400;
+    const finalizing = definition.States['FinalizeJob']?.TimeoutSeconds ?? 0;
+    const oneAttempt = PROVISIONING_TIMEOUT_SECONDS + longestJobSeconds + finalizing;
+
+    // Assess
+    assert.ok(definition.TimeoutSeconds >= (MAX_RETRY_ATTEMPTS + 1) * oneAttempt, `TimeoutSeconds ${definition.TimeoutSeconds} < ${(MAX_RETRY_ATTEMPTS + 1) * oneAttempt}`);
+    // aws-local-stepfunctions times the execution with setTimeout, which fires at once past 2^31 - 1 ms.
+    assert.ok(definition.TimeoutSeconds * 1000 <= 2 ** 31 - 1);
+  });
+});
 
 describe('run-job retries (AWS Batch rules)', () => {
   test('exit-code retry, then success: two attempts on one job, one execution, each told its number', async () => {

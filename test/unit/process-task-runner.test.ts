@@ -32,6 +32,7 @@ interface WrittenLine {
   stream?: 'stdout' | 'stderr';
   message: string;
   truncated?: boolean;
+  attempt?: number;
 }
 
 function aRequest(command: string[], env: Record<string, string> = {}): RunTaskRequest {
@@ -263,6 +264,25 @@ describe('ProcessTaskRunner', () => {
       // Assess
       assert.deepEqual(second, first);
       assert.equal(await readFile(join(dataDir, 'work', request.jobId, 'runs.txt'), 'utf8'), 'run\n');
+    });
+
+    it("runs each attempt of a job as a task of its own, in the job's work directory, its lines appended with their attempt", async () => {
+      // Prepare
+      const request = aRequest(['sh', '-c', 'echo run >> runs.txt; echo "attempt $FARGATE_JOBS_ATTEMPT"']);
+
+      // Act
+      const first = await started(runner, { ...request, env: { FARGATE_JOBS_ATTEMPT: '1' }, attempt: 1 });
+      await untilStopped(runner, first);
+      const second = await started(runner, { ...request, env: { FARGATE_JOBS_ATTEMPT: '2' }, attempt: 2 });
+      const again = await runner.runTask({ ...request, env: { FARGATE_JOBS_ATTEMPT: '2' }, attempt: 2 });
+      await untilStopped(runner, second);
+
+      // Assess
+      assert.equal(first, localTaskArn(request.jobId));
+      assert.equal(second, localTaskArn(request.jobId, 2));
+      assert.equal(again.started && again.taskArn, second, 'the same attempt again is the same task');
+      assert.equal(await readFile(join(dataDir, 'work', request.jobId, 'runs.txt'), 'utf8'), 'run\nrun\n');
+      assert.deepEqual((await logOf(request.jobId)).map((line) => [line.attempt, line.message]), [[undefined, 'attempt 1'], [2, 'attempt 2']]);
     });
 
     it('starts one process when runTask is called twice at once for the same job', async () => {
