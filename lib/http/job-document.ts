@@ -1,6 +1,7 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
 import { isExecReady } from '#lib/domain/exec-service.ts';
-import { currentAttempt, isRetrying, statusTimeline, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
+import { currentAttempt, isRetrying } from '#lib/domain/job-attempts.ts';
+import { statusTimeline, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
 import { secretEnvNames } from '#lib/domain/rerun.ts';
 
 export interface JobDocument {

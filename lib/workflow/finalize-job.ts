@@ -5,7 +5,8 @@
  */
 import { classifyStop, type StopOutcome } from '#lib/domain/classify-stop.ts';
 import { RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
-import { currentAttempt, LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
+import { currentAttempt } from '#lib/domain/job-attempts.ts';
+import { LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
 import { hasRun } from '#lib/domain/polling.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';

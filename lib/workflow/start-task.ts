@@ -4,7 +4,8 @@
  * (retry-attempt.ts).
  */
 import { firstCapacity, type CapacityProvider } from '#lib/domain/capacity.ts';
-import { currentAttempt, isTerminal, type Job, type JobFailure } from '#lib/domain/job.ts';
+import { currentAttempt } from '#lib/domain/job-attempts.ts';
+import { isTerminal, type Job, type JobFailure } from '#lib/domain/job.ts';
 import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';

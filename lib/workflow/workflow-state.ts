@@ -3,7 +3,8 @@
  * Every field the Choice states read is always present.
  */
 import { JobRecordMissingError } from '#lib/domain/errors.ts';
-import { currentAttempt, type Job } from '#lib/domain/job.ts';
+import { currentAttempt } from '#lib/domain/job-attempts.ts';
+import type { Job } from '#lib/domain/job.ts';
 import type { PollProgress } from '#lib/domain/polling.ts';
 import type { JobStore, TaskLastStatus } from '#lib/domain/ports.ts';
 

@@ -14,7 +14,8 @@
  */
 import { GetLogEventsCommand, type CloudWatchLogsClient, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
-import { currentAttempt, logAttempt, type Job } from '#lib/domain/job.ts';
+import { currentAttempt, logAttempt } from '#lib/domain/job-attempts.ts';
+import type { Job } from '#lib/domain/job.ts';
 import type { BackwardLogPage, LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { backwardCursor, expiredCursor, forwardCursor, isBackwardStreamCursor, isStreamCursor, type BackwardStreamCursor } from './cloudwatch-log-cursors.ts';

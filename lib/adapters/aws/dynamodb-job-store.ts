@@ -8,7 +8,8 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
 import { JobNotFoundError } from '#lib/domain/errors.ts';
-import { ACTIVE_STATUSES, ATTEMPT_FIELDS, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobAttempt, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
+import { ATTEMPT_FIELDS } from '#lib/domain/job-attempts.ts';
+import { ACTIVE_STATUSES, canTransition, initialStatusTimes, isFinalized, isTerminal, MAX_EARLY_TASKS, MAX_EXECS, statusesThatMayBecome, TERMINAL_STATUSES, type EarlyTaskState, type ExecRecord, type Job, type JobAttempt, type JobPatch, type JobStatus, type JobTaskState } from '#lib/domain/job.ts';
 import type { CreateJobResult, JobPage, JobStore, ListJobsQuery, TransitionResult, UnfinishedJob } from '#lib/domain/ports.ts';
 import {
   ACTIVE_INDEX,

@@ -13,7 +13,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
-import { logAttempt, type Job } from '#lib/domain/job.ts';
+import { logAttempt } from '#lib/domain/job-attempts.ts';
+import type { Job } from '#lib/domain/job.ts';
 import type { BackwardLogPage, LogLine, LogPage, LogReader } from '#lib/domain/ports.ts';
 
 const READ_CHUNK_BYTES = 64 * 1024;
