@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
   | 'TASK_RUNNER_THROTTLED'
+  | 'SCHEDULE_TRIGGER_UNAVAILABLE'
   | 'NOTIFICATION_PENDING'
   | 'CONFIGURATION';
 
@@ -205,6 +206,17 @@ export class TaskRunnerThrottledError extends FargateJobsError {
   constructor(operation: string, cause: unknown) {
     super('TASK_RUNNER_THROTTLED', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'TaskRunnerThrottled';
+  }
+}
+
+/**
+ * What fires schedules (EventBridge Scheduler) throttled a call or briefly failed: the change is kept
+ * in the store, and asking again a little later may succeed.
+ */
+export class ScheduleTriggerUnavailableError extends FargateJobsError {
+  constructor(operation: string, cause: unknown) {
+    super('SCHEDULE_TRIGGER_UNAVAILABLE', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ScheduleTriggerUnavailable';
   }
 }
 
