@@ -21,7 +21,7 @@ import { functionEnvironments, RUNTIME_ENVIRONMENT } from './template-environmen
 const HTTP_BUNDLE_TARGET_BYTES = 350 * 1024;
 const INIT_TARGET_MS = 150;
 /** The functions behind a route (and the authorizer before them); console's bundle holds the web console's files. */
-const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'listProfiles', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'health', 'console']);
+const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'listProfiles', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'schedules', 'health', 'console']);
 
 const { values } = benchOptions({ runs: '15', packageDir: '' }, { runs: '1', packageDir: '' });
 const runs = Number(values.runs);
