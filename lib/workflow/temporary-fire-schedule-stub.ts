@@ -17,6 +17,7 @@ export async function fireSchedule(ports: FireSchedulePorts, name: string, fireT
   const caller = { name: schedule.createdBy, profiles: schedule.createdByProfiles };
   const input = {
     ...(schedule.job as unknown as SubmitJobInput),
+    env: (schedule.job.env as Record<string, string> | undefined) ?? {},
     profile: schedule.job.profile ?? 'default',
     labels: { ...((schedule.job.labels as Record<string, string> | undefined) ?? {}), [SCHEDULE_LABEL]: name },
     idempotencyKey: fireIdempotencyKey(name, fireTime),
