@@ -1337,6 +1337,7 @@ describe('Schedules in the packaged template', () => {
     assert.deepEqual(environment.SCHEDULE_GROUP, ref(groupId), 'the Ref of a schedule group is its name');
     assert.deepEqual(environment.SCHEDULE_TARGET_ARN, arnOf(fireFunctionId()));
     assert.deepEqual(environment.SCHEDULER_ROLE_ARN, arnOf(schedulerRoleId()));
+    assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', "a schedule's job is checked as POST /jobs checks one, its callbackUrl included");
     assert.deepEqual(packaged.template.Outputs?.ScheduleGroupName?.Value, ref(groupId), 'an operator lists the schedules by the group name');
     for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'schedules')) {
       assert.equal(packaged.environment(functionName).SCHEDULER_ROLE_ARN, undefined, `${functionName} writes no schedule`);
@@ -1519,7 +1520,7 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, the Sla
     for (const functionName of NOTIFYING_FUNCTIONS) {
       assert.equal(bounded.environment(functionName).SLACK_API_URL, SLACK_API_URL, `${functionName}: SLACK_API_URL`);
     }
-    for (const functionName of [...NOTIFYING_FUNCTIONS, ...SUBMITTING_FUNCTIONS]) {
+    for (const functionName of [...NOTIFYING_FUNCTIONS, ...SUBMITTING_FUNCTIONS, 'schedules']) {
       assert.equal(bounded.environment(functionName).FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, WEBHOOK_ALLOW_HOSTS, `${functionName}: FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS`);
     }
   });
