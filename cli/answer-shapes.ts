@@ -46,6 +46,26 @@ function execSessionProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+function scheduleProblem(body: unknown): string | undefined {
+  if (!isObject(body)) return 'not a schedule';
+  for (const name of ['name', 'schedule', 'timezone', 'createdBy', 'createdAt'] as const) if (!isString(body[name])) return `a schedule without a string '${name}'`;
+  if (typeof body.enabled !== 'boolean') return "a schedule without a boolean 'enabled'";
+  if (!isObject(body.job)) return "a schedule without a 'job'";
+  if (!Array.isArray(body.fires) || !body.fires.every((fire) => isObject(fire) && isString(fire.at) && isString(fire.outcome))) return "a schedule whose 'fires' are not fires";
+  if (body.nextFireAt !== undefined && !isString(body.nextFireAt)) return "a schedule whose 'nextFireAt' is not a string";
+  if (!isObject(body.links) || !isString(body.links.jobs)) return "a schedule without 'links'";
+  return undefined;
+}
+
+function scheduleListProblem(body: unknown): string | undefined {
+  if (!isObject(body) || !Array.isArray(body.schedules)) return "not a list of schedules (no 'schedules')";
+  for (const schedule of body.schedules) {
+    const problem = scheduleProblem(schedule);
+    if (problem !== undefined) return `a list of schedules holding ${problem}`;
+  }
+  return undefined;
+}
+
 const ROUTES: { method: string; path: RegExp; check: Check }[] = [
   { method: 'POST', path: /^\/jobs$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs$/, check: jobListProblem },
@@ -53,6 +73,10 @@ const ROUTES: { method: string; path: RegExp; check: Check }[] = [
   { method: 'POST', path: /^\/jobs\/[^/]+\/cancel$/, check: jobProblem },
   { method: 'GET', path: /^\/jobs\/[^/]+\/logs$/, check: logPageProblem },
   { method: 'POST', path: /^\/jobs\/[^/]+\/exec$/, check: execSessionProblem },
+  { method: 'POST', path: /^\/schedules$/, check: scheduleProblem },
+  { method: 'GET', path: /^\/schedules$/, check: scheduleListProblem },
+  { method: 'GET', path: /^\/schedules\/[^/]+$/, check: scheduleProblem },
+  { method: 'PATCH', path: /^\/schedules\/[^/]+$/, check: scheduleProblem },
 ];
 
 /** What is wrong with a 2xx answer's `body` to `method path`; undefined when it is what the API promises (or the route is not checked). */

@@ -62,6 +62,14 @@ export interface ParsedCommandLine {
 /** Verbs that take their arguments unparsed (token has its own command line). */
 const PASS_THROUGH = new Set(['token']);
 
+/**
+ * The verbs of a group (`schedule create`, `schedule list`…) are specs named `<group> <verb>`: the
+ * word after the group names the verb. The names of a group's verbs, when `name` is one.
+ */
+export function groupVerbs(verbs: Readonly<Record<string, VerbSpec>>, name: string): string[] {
+  return Object.keys(verbs).filter((verb) => verb.startsWith(`${name} `)).map((verb) => verb.slice(name.length + 1));
+}
+
 /** Parses `argv` (without node and the script) against the verbs' specs. */
 export function parseCommandLine(argv: readonly string[], verbs: Readonly<Record<string, VerbSpec>>): ParsedCommandLine & { passThrough?: string[] } {
   const terminator = argv.indexOf('--');
@@ -75,6 +83,8 @@ export function parseCommandLine(argv: readonly string[], verbs: Readonly<Record
     const passThrough = [...before.slice(verbIndex + 1), ...(terminator === -1 ? [] : ['--', ...rest])];
     return { verb, globals, values: {}, args: {}, rest: [], passThrough: globals.json ? [...passThrough, '--json'] : passThrough };
   }
+  const group = verb === undefined ? [] : groupVerbs(verbs, verb);
+  if (group.length > 0) return parseGroupVerb(argv, verbs, verbIndex, group);
   if (verb !== undefined && !Object.hasOwn(verbs, verb)) throw new UsageError(`unknown command '${verb}'`);
   const spec = verb === undefined ? undefined : verbs[verb];
   const withoutVerb = verbIndex === -1 ? before : [...before.slice(0, verbIndex), ...before.slice(verbIndex + 1)];
@@ -112,6 +122,22 @@ export function parseCommandLine(argv: readonly string[], verbs: Readonly<Record
     throw new UsageError(`unexpected argument '${rest[0]}' after --`, verb);
   }
   return result;
+}
+
+/**
+ * `<group> <verb> …` as the verb `<group> <verb>` with the rest of the line; the group alone with
+ * --help (or --version) as the verb `<group>`, whose help lists its verbs; alone otherwise, a usage error.
+ */
+function parseGroupVerb(argv: readonly string[], verbs: Readonly<Record<string, VerbSpec>>, groupIndex: number, group: readonly string[]): ParsedCommandLine {
+  const name = argv[groupIndex]!;
+  const sub = argv[groupIndex + 1];
+  if (sub !== undefined && group.includes(sub)) {
+    return parseCommandLine([...argv.slice(0, groupIndex), `${name} ${sub}`, ...argv.slice(groupIndex + 2)], verbs);
+  }
+  const globals = parseGlobals(argv.slice(0, groupIndex).concat(argv.slice(groupIndex + 1).filter((arg) => /^(-h|--help|-v|--version|--json)$/.test(arg))));
+  if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`unknown command '${name} ${sub}': ${name} takes ${group.join(', ')}`, name);
+  if (!globals.help && !globals.version) throw new UsageError(`${name} needs one of: ${group.join(', ')}`, name);
+  return { verb: name, globals, values: {}, args: {}, rest: [] };
 }
 
 function needsCommand(command: NonNullable<VerbSpec['command']>, values: ParsedCommandLine['values']): boolean {

@@ -4,7 +4,7 @@
  * only; `token` alone loads more (the AWS SDK), on demand.
  */
 import { readFileSync } from 'node:fs';
-import { parseCommandLine, UsageError, type VerbSpec } from './args.ts';
+import { groupVerbs, parseCommandLine, UsageError, type VerbSpec } from './args.ts';
 import { ApiClient, ApiError, NetworkError, UnexpectedAnswerError } from './api-client.ts';
 import { brokenPipe } from './broken-pipe.ts';
 import { ConfigurationError, resolveTarget, type ResolvedTarget } from './config.ts';
@@ -17,6 +17,20 @@ import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec,
 import { exec, execSpec } from './verbs/exec.ts';
 import { login, loginSpec } from './verbs/login.ts';
 import { run, runSpec } from './verbs/run.ts';
+import {
+  scheduleCreate,
+  scheduleCreateSpec,
+  scheduleDelete,
+  scheduleDeleteSpec,
+  scheduleList,
+  scheduleListSpec,
+  schedulePause,
+  schedulePauseSpec,
+  scheduleResume,
+  scheduleResumeSpec,
+  scheduleShow,
+  scheduleShowSpec,
+} from './verbs/schedule.ts';
 import { ssh, sshSpec } from './verbs/ssh.ts';
 import { token } from './verbs/token.ts';
 
@@ -30,6 +44,12 @@ const VERBS: Record<string, { spec: VerbSpec; verb: Verb }> = {
   ssh: { spec: sshSpec, verb: ssh },
   exec: { spec: execSpec, verb: exec },
   login: { spec: loginSpec, verb: login },
+  'schedule create': { spec: scheduleCreateSpec, verb: scheduleCreate },
+  'schedule list': { spec: scheduleListSpec, verb: scheduleList },
+  'schedule show': { spec: scheduleShowSpec, verb: scheduleShow },
+  'schedule pause': { spec: schedulePauseSpec, verb: schedulePause },
+  'schedule resume': { spec: scheduleResumeSpec, verb: scheduleResume },
+  'schedule delete': { spec: scheduleDeleteSpec, verb: scheduleDelete },
 };
 const SPECS = Object.fromEntries(Object.entries(VERBS).map(([name, { spec }]) => [name, spec]));
 
@@ -46,9 +66,11 @@ const PROGRAM_HELP = `usage: fargate-jobs <verb> [flags]
 Runs commands as fargate-jobs jobs and follows them: output, progress and exit code as if they ran here.
 
 verbs:
-${Object.values(VERBS)
-  .map(({ spec }) => `  ${spec.usage}`)
+${Object.entries(VERBS)
+  .filter(([name]) => !name.includes(' '))
+  .map(([, { spec }]) => `  ${spec.usage}`)
   .join('\n')}
+  schedule create|list|show|pause|resume|delete …   jobs run on a schedule (schedule --help)
   token create|list|revoke …   manage bearer tokens (as npm run token; token --help)
 
 ${GLOBAL_HELP}
@@ -65,7 +87,16 @@ function version(): string {
 
 function usageOf(verb: string | undefined): string {
   const spec = verb === undefined ? undefined : SPECS[verb];
-  return spec ? `usage: fargate-jobs ${spec.usage}` : 'usage: fargate-jobs <verb> [flags] (fargate-jobs --help lists the verbs)';
+  if (spec) return `usage: fargate-jobs ${spec.usage}`;
+  const group = verb === undefined ? [] : groupVerbs(SPECS, verb);
+  if (group.length > 0) return `usage: fargate-jobs ${verb} ${group.join('|')} … (fargate-jobs ${verb} --help)`;
+  return 'usage: fargate-jobs <verb> [flags] (fargate-jobs --help lists the verbs)';
+}
+
+/** A group's help (`schedule --help`): each of its verbs' usage, and where each one's flags are. */
+function groupHelp(name: string): string {
+  const usages = groupVerbs(SPECS, name).map((verb) => `  fargate-jobs ${SPECS[`${name} ${verb}`]!.usage}`);
+  return `usage:\n${usages.join('\n')}\nfargate-jobs ${name} <verb> --help for a verb's flags.`;
 }
 
 export async function main(argv: readonly string[], out: Output, env: NodeJS.ProcessEnv): Promise<number> {
@@ -79,7 +110,8 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     if (command.verb === 'token') return await token(contextOf(command, out, env), command.passThrough ?? []);
     if (command.globals.help || command.verb === undefined) {
       const spec = command.verb === undefined ? undefined : SPECS[command.verb];
-      const help = spec ? `usage: fargate-jobs ${spec.usage}\n${spec.help}\n\n${GLOBAL_HELP}` : PROGRAM_HELP;
+      const group = command.verb !== undefined && !spec && groupVerbs(SPECS, command.verb).length > 0;
+      const help = spec ? `usage: fargate-jobs ${spec.usage}\n${spec.help}\n\n${GLOBAL_HELP}` : group ? `${groupHelp(command.verb!)}\n\n${GLOBAL_HELP}` : PROGRAM_HELP;
       if (command.verb === undefined && !command.globals.help) {
         out.stderr.write(`fargate-jobs: no verb given\n${usageOf(undefined)}\n`);
         return EXIT.USAGE;

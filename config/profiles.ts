@@ -41,6 +41,8 @@ export const LOG_STREAM_PREFIX = 'jobs';
  */
 export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
   const network = { cluster: stage.cluster, subnets: stage.subnets, securityGroups: stage.securityGroups };
+  // Both follow the stage's `capacity` parameter: one knob for what a stage spends and how sure its jobs are to run to the end.
+  const capacity = stage.capacity ?? 'on-demand';
   const logs = { logGroup: stage.logGroup, logStreamPrefix: LOG_STREAM_PREFIX };
   return [
     {
@@ -57,12 +59,15 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       interactiveHold: ['sleep', '86400'],
       // The default is the task definition's own size; larger jobs ask for up to 4 vCPU / 16 GiB.
       taskSize: { cpu: 256, memory: 512, maxCpu: 4096, maxMemory: 16_384 },
+      capacity,
+      // All of Spot's 2-minute warning (SIGTERM) to save work; a cancel or timeout waits as long for a
+      // command that ignores SIGTERM. serverless.yml's container `job` says the same.
+      stopTimeout: 120,
       aws: {
         ...network,
         ...logs,
         taskDefinition: `${stage.taskDefinitionPrefix}-default`,
         container: 'job',
-        capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
       },
     },
     {
@@ -79,12 +84,14 @@ export function awsProfiles(stage: AwsStageSettings): AwsProfile[] {
       exec: false,
       // A shell to look around in needs little; the cap keeps a forgotten session cheap.
       taskSize: { cpu: 256, memory: 512, maxCpu: 1024, maxMemory: 2048 },
+      capacity,
+      // sshd has nothing to save: ECS's own 30 s, stated (serverless.yml's container `sshd` says the same).
+      stopTimeout: 30,
       aws: {
         ...network,
         ...logs,
         taskDefinition: `${stage.taskDefinitionPrefix}-ssh`,
         container: 'sshd',
-        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
       },
     },
   ];

@@ -3,6 +3,7 @@
  * missing or malformed variable fails fast with a message that names it.
  */
 import type { AwsStageSettings } from '#lib/domain/aws-profile.ts';
+import { CAPACITIES, isCapacity, type Capacity } from '#lib/domain/capacity.ts';
 import { ConfigError } from '#lib/domain/errors.ts';
 import { parseAllowHosts, type AllowedHost } from '#lib/notify/callback-url.ts';
 
@@ -29,7 +30,16 @@ export function readAwsStageSettings(env: NodeJS.ProcessEnv = process.env): AwsS
     securityGroups: requiredList('TASK_SECURITY_GROUPS', env),
     logGroup: requiredEnv('TASK_LOG_GROUP', env),
     taskDefinitionPrefix: requiredEnv('TASK_DEFINITION_PREFIX', env),
+    capacity: taskCapacity(env),
   };
+}
+
+/** TASK_CAPACITY: the Fargate capacity of the stage's profiles (the stage parameter `capacity`); on-demand when unset or empty. */
+export function taskCapacity(env: NodeJS.ProcessEnv = process.env): Capacity {
+  const value = env.TASK_CAPACITY?.trim();
+  if (!value) return 'on-demand';
+  if (!isCapacity(value)) throw new ConfigError(`environment variable TASK_CAPACITY must be one of ${CAPACITIES.join(', ')}; got '${value}'`);
+  return value;
 }
 
 /** A limit: a whole number of at least 1, or `none` for no limit (undefined). */

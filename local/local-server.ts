@@ -1,7 +1,7 @@
 /**
  * Local mode's server: the local ports (lib/composition/local.ts) handed to the same handler
  * factories the Lambdas use, behind the API Gateway emulation, on a loopback port. On start it makes
- * sure its user has a token and records the jobs the previous server left active.
+ * sure its user has a token, records the jobs the previous server left active, and arms the schedules.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -25,6 +25,7 @@ import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
 import { listProfilesHandler } from '#lib/http/list-profiles.ts';
+import { schedulesHandler } from '#lib/http/schedules.ts';
 import { slackCommandsHandler } from '#lib/http/slack-commands.ts';
 import { slackInteractionsHandler } from '#lib/http/slack-interactions.ts';
 import { answerClientError, apiGateway, LOOPBACK_HOST_NAMES, type RouteHandler } from './api-gateway.ts';
@@ -69,6 +70,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const tokenFile = join(options.dataDir, 'token');
   const token = await localToken(tokenFile, new TokenService({ store: deps.tokens }));
   const interruptedJobs = await recoverInterruptedJobs(deps, INTERRUPTED[deps.runner]);
+  await deps.startScheduler();
   // Before the server listens (and so before `url` names it): a client checks the proof against this key.
   const serverKey = localSecretKey(options.dataDir, SERVER_KEY_FILE);
   let url = '';
@@ -81,6 +83,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'get-job-logs': getJobLogsHandler(deps),
     'exec-job': execJobHandler(deps),
     'list-profiles': listProfilesHandler(deps),
+    schedules: schedulesHandler(deps),
     health: healthHandler,
     console: consoleHandler(consoleAssets),
     // Slack's routes only with the app's signing secret: without it they answer 404.

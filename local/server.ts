@@ -59,9 +59,12 @@ announcedUrl = `${server.url}\n`;
 writePrivateFileAtomically(urlFile, announcedUrl);
 
 const example = JSON.stringify({ command: ['sh', '-c', 'echo hello; exit 3'] });
+const profiles = [...server.dependencies.profiles.values()];
+// The stage's profiles share TASK_CAPACITY: one word, unless a profile of its own says otherwise.
+const capacities = [...new Set(profiles.flatMap((profile) => (profile.capacity ? [profile.capacity] : [])))];
 const jobs =
   runner === 'ecs'
-    ? `as Fargate tasks in cluster ${process.env.ECS_CLUSTER} (profiles ${[...server.dependencies.profiles.keys()].join(', ')})`
+    ? `as Fargate tasks in cluster ${process.env.ECS_CLUSTER} (profiles ${profiles.map((profile) => profile.name).join(', ')}), capacity ${capacities.join(', ')}`
     : 'as child processes of this server';
 const { legacyImport } = server.dependencies;
 if (legacyImport) console.log(`fargate-jobs: ${describeLegacyImport(legacyImport)}\n`);

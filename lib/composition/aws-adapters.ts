@@ -10,14 +10,20 @@ import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts'
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { readAwsStageSettings } from '#lib/config.ts';
 import { taskSettingsByProfile, type AwsProfile, type AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { checkCapacitySettings } from '#lib/domain/capacity.ts';
 import { coalescedLogReads } from '#lib/domain/coalesced-log-reads.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 
-/** The stage's profiles, from ECS_CLUSTER, TASK_SUBNETS, … (fails naming the first one missing). */
+/**
+ * The stage's profiles, from ECS_CLUSTER, TASK_SUBNETS, … and TASK_CAPACITY (fails naming the first
+ * one missing or malformed, or a profile whose capacity settings Fargate would refuse).
+ */
 export function stageProfiles(env: NodeJS.ProcessEnv = process.env): AwsProfile[] {
-  return awsProfiles(readAwsStageSettings(env));
+  const profiles = awsProfiles(readAwsStageSettings(env));
+  for (const profile of profiles) checkCapacitySettings(profile);
+  return profiles;
 }
 
 /** Where and how each of the stage's profiles runs its tasks, by profile name. */

@@ -11,12 +11,14 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { DynamoDbScheduleStore } from '#lib/adapters/aws/dynamodb-schedule-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { scheduleFireOf } from '#lib/adapters/aws/scheduler-fire-event.ts';
 import { EventBridgeScheduleTrigger } from '#lib/adapters/aws/scheduler-trigger.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
+import { CronerScheduleCalendar } from '#lib/adapters/croner-schedule-calendar.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
@@ -34,8 +36,7 @@ import type { AwaitTaskPorts } from '#lib/workflow/await-task.ts';
 import type { TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
 import type { ReconcilePorts } from '#lib/workflow/reconcile.ts';
 import type { FireScheduleHandlerPorts } from '#lib/workflow/fire-schedule.ts';
-import type { SchedulesPorts } from '#lib/http/temporary-schedules-stub.ts';
-import { temporaryScheduleStore } from './temporary-schedule-store-stub.ts';
+import type { SchedulesPorts } from '#lib/http/schedules.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { ListProfilesPorts } from '#lib/http/list-profiles.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
@@ -209,7 +210,14 @@ export function schedules(): SchedulesPorts {
     targetArn: requiredEnv('SCHEDULE_TARGET_ARN'),
     roleArn: requiredEnv('SCHEDULER_ROLE_ARN'),
   });
-  return { store: jobStore(), schedules: scheduleStore(), scheduleTrigger, profiles: profileMap(stageProfiles()), logger: createLogger() };
+  return {
+    schedules: scheduleStore(),
+    scheduleTrigger,
+    scheduleCalendar: new CronerScheduleCalendar(),
+    profiles: profileMap(stageProfiles()),
+    callbackUrls: callbackUrlPolicy(webhookAllowHosts()),
+    logger: createLogger(),
+  };
 }
 
 /**
@@ -260,8 +268,7 @@ function slackBotToken(secrets: SecretsManagerClient) {
 }
 
 function scheduleStore(): ScheduleStore {
-  requiredEnv('JOBS_TABLE');
-  return temporaryScheduleStore;
+  return new DynamoDbScheduleStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') });
 }
 
 function jobStore(): JobStore {

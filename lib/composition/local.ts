@@ -8,6 +8,9 @@
  *   (ECS_CLUSTER, TASK_SUBNETS, TASK_SECURITY_GROUPS, TASK_LOG_GROUP, TASK_DEFINITION_PREFIX) and the
  *   AWS credentials and region of the environment.
  *
+ * Schedules are kept in jobs.db too and fired by an in-process scheduler (croner's calendar, one timer
+ * per schedule), each fire through the same fireSchedule as AWS's fire function.
+ *
  * Finished jobs are kept FARGATE_JOBS_RETENTION_DAYS (default 30) days: older ones, their records and
  * whatever their tasks left on this machine (work directory, log) are removed at start and then
  * daily. Each job's log holds at most FARGATE_JOBS_MAX_LOG_BYTES (default 100 MiB). A token may have
@@ -19,14 +22,17 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { localProfiles } from '#config/profiles.ts';
 import type { DatabaseSync } from 'node:sqlite';
+import { CronerScheduleCalendar } from '#lib/adapters/croner-schedule-calendar.ts';
 import { cachedJobStore } from '#lib/adapters/local/cached-job-store.ts';
 import { FileLogReader } from '#lib/adapters/local/file-log-reader.ts';
 import { JobChangeHub, publishingJobStore } from '#lib/adapters/local/job-changes.ts';
+import { LocalScheduler } from '#lib/adapters/local/local-scheduler.ts';
 import { LocalWorkflow, type LocalWorkflowOptions } from '#lib/adapters/local/local-workflow.ts';
 import { MemoryWaitSlots } from '#lib/adapters/local/memory-wait-slots.ts';
 import { DEFAULT_MAX_LOG_BYTES, ProcessTaskRunner } from '#lib/adapters/local/process-task-runner.ts';
 import { openJobsDatabase } from '#lib/adapters/local/sqlite-database.ts';
 import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
+import { SqliteScheduleStore } from '#lib/adapters/local/sqlite-schedule-store.ts';
 import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
 import type { ExecAttachment } from '#lib/adapters/local/task-execs.ts';
 import { optionalLimit, optionalWholeNumber, webhookAllowHosts } from '#lib/config.ts';
@@ -37,6 +43,7 @@ import { jobsWithStatus, removeExpiredJobs, stopUnwatchedTask, type RetentionPor
 import type { Logger } from '#lib/domain/logger.ts';
 import type { Dependencies, JobStore, LogReader, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
+import { fireSchedule } from '#lib/domain/schedule-fire.ts';
 import { createLogger } from '#lib/logger.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
 import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
@@ -89,6 +96,14 @@ export interface LocalDependencies extends Required<Omit<Dependencies, OptionalL
    * gives one, and the process runner where its exec sessions' streams are attached to.
    */
   setServerUrl(url: string): void;
+  /** The in-process scheduler of the schedules (the schedules' handler tells it of every change). */
+  scheduleTrigger: LocalScheduler;
+  /**
+   * Arms every enabled schedule (once the jobs the previous server left active are recorded, so a
+   * fire's job is never taken for one of them); fires missed while no server ran are not made up for.
+   * Returns how many were armed.
+   */
+  startScheduler(): Promise<number>;
   /** Claims a local exec session with its token and starts its command (the process runner's; the server attaches the client to it). */
   attachExec?(sessionId: string, tokenValue: string): Promise<ExecAttachment>;
   /** Stops removing expired jobs and running tasks, lets their workflows record the outcome, closes the store. */
@@ -171,6 +186,13 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     ...(options.notificationRetryIntervalMs === undefined ? {} : { notificationRetryIntervalMs: options.notificationRetryIntervalMs }),
   });
   const requestHashKey = localSecretKey(options.dataDir, 'request-hash-key');
+  const schedules = new SqliteScheduleStore({ database });
+  const scheduleCalendar = new CronerScheduleCalendar();
+  const scheduler = new LocalScheduler({
+    calendar: scheduleCalendar,
+    logger,
+    fire: (name, fireTime) => fireSchedule({ store, workflow, profiles, callbackUrls: notifications.callbackUrls, logger, requestHashKey: { get: async () => requestHashKey }, schedules }, name, fireTime),
+  });
   onTaskStateChange = (change) => {
     handleTaskStateChange({ store, profiles, notifier, logger, workflow }, change).catch((error: unknown) => {
       logger.warn('could not apply a task state change', { jobId: change.jobId, error: String(error) });
@@ -197,11 +219,16 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
       runner.execs?.setServerUrl(url);
     },
     ...(runner.execs ? { attachExec: runner.execs.attachExec } : {}),
+    schedules,
+    scheduleCalendar,
+    scheduleTrigger: scheduler,
+    startScheduler: async () => scheduler.start(await schedules.list()),
     logger,
     runner: runnerKind,
     database,
     ...(legacyImport ? { legacyImport } : {}),
     async close() {
+      await scheduler.stop();
       await retention.stop();
       await runner.stopAll(store, 'fargate-jobs: the local server is shutting down');
       await workflow.idle();

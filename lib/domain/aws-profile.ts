@@ -3,9 +3,10 @@
  * profiles (config/profiles.ts) are built from a stage's settings, and the ECS and CloudWatch Logs
  * adapters look each profile's settings up by name.
  */
+import { firstCapacity, type Capacity, type CapacityProvider } from './capacity.ts';
 import type { Profile } from './profile.ts';
 
-export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
+export type { CapacityProvider } from './capacity.ts';
 
 export interface AwsTaskSettings {
   /** Cluster name or ARN. */
@@ -16,8 +17,11 @@ export interface AwsTaskSettings {
   container: string;
   subnets: string[];
   securityGroups: string[];
-  /** Launch on FARGATE, or spread over capacity providers (Spot). */
-  capacityProviderStrategy: Array<{ capacityProvider: CapacityProvider; weight: number; base?: number }>;
+  /**
+   * The provider a task starts on when the request names none: the profile's first capacity
+   * (capacity.ts), set from its `capacity` by taskSettingsByProfile; FARGATE when absent.
+   */
+  capacityProvider?: CapacityProvider;
   /** awslogs settings of the watched container: its stream is `<prefix>/<container>/<task id>`. */
   logGroup: string;
   logStreamPrefix: string;
@@ -44,7 +48,12 @@ export function profileTaskFamily(profile: Profile | undefined): string | undefi
 export type AwsTaskSettingsByProfile = ReadonlyMap<string, AwsTaskSettings>;
 
 export function taskSettingsByProfile(profiles: readonly AwsProfile[]): AwsTaskSettingsByProfile {
-  return new Map(profiles.map((profile) => [profile.name, { ...profile.aws, enableExecuteCommand: profile.exec === true }]));
+  return new Map(
+    profiles.map((profile) => {
+      const capacityProvider = firstCapacity(profile);
+      return [profile.name, { ...profile.aws, enableExecuteCommand: profile.exec === true, ...(capacityProvider ? { capacityProvider } : {}) }];
+    }),
+  );
 }
 
 /** The settings of a stage the AWS profiles are built from (lib/config.ts reads them). */
@@ -55,4 +64,6 @@ export interface AwsStageSettings {
   logGroup: string;
   /** Task definition families are `<prefix>-<profile>`. */
   taskDefinitionPrefix: string;
+  /** The capacity of the profiles that follow the stage's (TASK_CAPACITY); on-demand when absent. */
+  capacity?: Capacity;
 }

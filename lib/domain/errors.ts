@@ -29,10 +29,12 @@ export type ErrorCode =
   | 'PROFILE_FORBIDDEN'
   | 'JOB_NOT_FOUND'
   | 'TOKEN_NOT_FOUND'
+  | 'SCHEDULE_NOT_FOUND'
   // The request conflicts with what is stored.
   | 'JOB_ALREADY_FINISHED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'TOKEN_NAME_TAKEN'
+  | 'SCHEDULE_EXISTS'
   // The caller has too much going on.
   | 'TOO_MANY_ACTIVE_JOBS'
   | 'TOO_MANY_WAITS'
@@ -131,8 +133,16 @@ export class TokenNotFoundError extends FargateJobsError {
   }
 }
 
+/** No schedule has this name, or its job's profile is not one the caller may use (as a job of another profile is absent). */
+export class ScheduleNotFoundError extends FargateJobsError {
+  constructor(name: string) {
+    super('SCHEDULE_NOT_FOUND', `schedule '${name}' does not exist`);
+    this.name = 'ScheduleNotFoundError';
+  }
+}
+
 export class ConflictError extends FargateJobsError {
-  constructor(code: 'JOB_ALREADY_FINISHED' | 'IDEMPOTENCY_KEY_REUSED' | 'TOKEN_NAME_TAKEN', message: string) {
+  constructor(code: 'JOB_ALREADY_FINISHED' | 'IDEMPOTENCY_KEY_REUSED' | 'TOKEN_NAME_TAKEN' | 'SCHEDULE_EXISTS', message: string) {
     super(code, message);
     this.name = 'ConflictError';
   }

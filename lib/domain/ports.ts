@@ -3,6 +3,7 @@
  * composition root (lib/composition/) picks one set, and each use case, step and handler takes the
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
+import type { CapacityProvider } from './capacity.ts';
 import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
@@ -53,6 +54,12 @@ export interface Dependencies {
    * runner). Absent where the log is elsewhere (CloudWatch Logs), and a waiting request polls it.
    */
   logChanges?: JobChangeFeed;
+  /** Where schedules are kept (the schedules' functions and local mode). */
+  schedules?: ScheduleStore;
+  /** What fires them: told of every change (the schedules' function and local mode). */
+  scheduleTrigger?: ScheduleTrigger;
+  /** When they fire: their next fire time, and whether they ever fire again. */
+  scheduleCalendar?: ScheduleCalendar;
 }
 
 /** The clock of a set of ports. */
@@ -144,12 +151,31 @@ export interface JobStore {
 }
 
 /** What a task is started from: the job's own settings (the profile decides the rest). */
-export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & { jobId: string };
+export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & {
+  jobId: string;
+  /**
+   * The Fargate capacity provider to start the task on: the workflow's choice for this attempt
+   * (capacity.ts: firstCapacity, then fallbackCapacity); the profile's first capacity when absent.
+   * Runners that start no ECS task ignore it.
+   */
+  capacity?: CapacityProvider;
+  /**
+   * Which attempt at the job this task is (1 when absent). The ECS runner makes RunTask idempotent per
+   * attempt (clientToken `<job id>` for the first, `<job id>-<attempt>` for a later one): a retried
+   * start gets its attempt's task, a new attempt a new task (ECS refuses a clientToken reused with
+   * other parameters, such as another capacity). The local process runner keys its task by the job
+   * alone, and ignores it.
+   */
+  attempt?: number;
+};
 
 export type RunTaskResult =
-  /** `process`: where the runner runs the task as a process of this machine, which one (recorded on the job). */
-  | { started: true; taskArn: string; process?: JobProcess }
-  | { started: false; failure: JobFailure };
+  /**
+   * `process`: where the runner runs the task as a process of this machine, which one (recorded on the job).
+   * `capacity`: the capacity provider the task started on, or was refused on (ECS runners only).
+   */
+  | { started: true; taskArn: string; process?: JobProcess; capacity?: CapacityProvider }
+  | { started: false; failure: JobFailure; capacity?: CapacityProvider };
 
 export type TaskLastStatus =
   | 'PROVISIONING'
@@ -361,9 +387,16 @@ export interface ScheduleStore {
   get(name: string): Promise<Schedule | undefined>;
   /** Every schedule, by name. */
   list(): Promise<Schedule[]>;
-  /** Replaces an existing schedule; undefined when there is none of that name. */
+  /**
+   * Replaces an existing schedule, but for its fires: those are recordFire's, and a fire recorded
+   * meanwhile is kept. Undefined when there is none of that name.
+   */
   put(schedule: Schedule): Promise<Schedule | undefined>;
-  /** Appends a fire (keeping the last MAX_SCHEDULE_FIRES); undefined when the schedule is gone. */
+  /**
+   * Appends a fire (keeping the last MAX_SCHEDULE_FIRES), or replaces the fire of the same `at` (one
+   * entry per fire time, however often it was delivered); undefined when the schedule is gone. Two
+   * fires recorded at once both land.
+   */
   recordFire(name: string, fire: ScheduleFire): Promise<Schedule | undefined>;
   /** false when there was none. */
   delete(name: string): Promise<boolean>;
@@ -379,6 +412,22 @@ export interface ScheduleTrigger {
   upsert(schedule: Schedule): Promise<void>;
   /** Removes it; none there is no error. */
   remove(name: string): Promise<void>;
+}
+
+/** What says when a schedule fires: its expression, time zone and, for a rate, the time it was last set. */
+export type ScheduleTiming = Pick<Schedule, 'schedule' | 'timezone' | 'updatedAt'>;
+
+/**
+ * When schedules fire, read from their expressions by a cron library (the domain checks their syntax
+ * only): the local scheduler's timers, and every schedule's `nextFireAt`. A rate counts from the
+ * schedule's `updatedAt` (EventBridge Scheduler's restarts when a schedule is updated too).
+ */
+export interface ScheduleCalendar {
+  /**
+   * The first fire time strictly after `after`; undefined when there is none (an `at` that has
+   * passed, a cron whose days never come again). Throws ValidationError for an expression it cannot run.
+   */
+  nextFireTime(schedule: ScheduleTiming, after: Date): Date | undefined;
 }
 
 /** A bearer token as stored: never the token itself, only its SHA-256. */

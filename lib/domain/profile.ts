@@ -2,6 +2,7 @@
  * Profiles are the security boundary: clients name a profile, never a cluster, image, role or
  * network. A profile decides which commands may run and within which limits.
  */
+import type { Capacity } from './capacity.ts';
 import { ExecRefusedError, ProfileRejectedError, ValidationError } from './errors.ts';
 import { refuseOversizedOverrides, resolveTaskSize } from './task-limits.ts';
 
@@ -46,6 +47,18 @@ export interface Profile {
    * the task alive and does nothing (e.g. `["sleep", "86400"]`; the job's timeout ends it). Exec profiles only.
    */
   interactiveHold?: string[];
+  /**
+   * The Fargate capacity its tasks run on (capacity.ts): `on-demand`, `spot`, or `spot-first` (Spot,
+   * and on-demand for the next attempt when Spot had no room or took the task back). Absent for
+   * profiles whose jobs do not run on ECS.
+   */
+  capacity?: Capacity;
+  /**
+   * Seconds the watched container has between SIGTERM and SIGKILL when its task is stopped (a cancel,
+   * a timeout, Spot's interruption warning): its task definition's `stopTimeout`, which it states
+   * here (2–120; ECS's 30 when the task definition sets none).
+   */
+  stopTimeout?: number;
 }
 
 export interface JobRequest {

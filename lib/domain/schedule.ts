@@ -50,6 +50,16 @@ export interface Schedule {
 /** How many fires a schedule keeps. */
 export const MAX_SCHEDULE_FIRES = 20;
 
+/**
+ * A schedule's fires once `fire` is recorded: in the place of the fire of the same time (a fire
+ * delivered again), else after the others; the last MAX_SCHEDULE_FIRES kept. The stores' rule.
+ */
+export function withFire(fires: readonly ScheduleFire[], fire: ScheduleFire): ScheduleFire[] {
+  const index = fires.findIndex((recorded) => recorded.at === fire.at);
+  const recorded = index === -1 ? [...fires, fire] : fires.map((each, at) => (at === index ? fire : each));
+  return recorded.slice(-MAX_SCHEDULE_FIRES);
+}
+
 export const SCHEDULE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The label every job of a schedule carries. */

@@ -78,7 +78,8 @@ export function jobDocument(job: Job): JobDocument {
   };
 }
 
-function shownCallbackUrl(url: string): string {
+/** A webhook URL as shown: its query string, which may hold a credential, as `?***`. */
+export function shownCallbackUrl(url: string): string {
   const queryAt = url.indexOf('?');
   return queryAt === -1 ? url : `${url.slice(0, queryAt)}?***`;
 }

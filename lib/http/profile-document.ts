@@ -4,6 +4,7 @@
  * subnets, task definition, roles), its webhook (whose URL may hold a credential) and the commands
  * it runs on its own behalf stay on the server.
  */
+import type { Capacity } from '#lib/domain/capacity.ts';
 import type { CommandRule, Profile } from '#lib/domain/profile.ts';
 import { secretPatternsOf } from '#lib/domain/secrets.ts';
 
@@ -24,6 +25,10 @@ export interface ProfileDocument {
   taskSize?: { cpu: number; memory: number; maxCpu?: number; maxMemory?: number };
   /** Whether one may exec into its running jobs (POST /jobs/{id}/exec) and submit held jobs. */
   exec: boolean;
+  /** Where its tasks run on AWS (on-demand, spot, spot-first); absent for local processes. */
+  capacity?: Capacity;
+  /** Seconds from SIGTERM to SIGKILL when its task is stopped (Spot's warning too). */
+  stopTimeout?: number;
   /** Jobs one connects to with ssh: on this port, as this user (a job takes an `sshPublicKey`). */
   interactive?: { port: number; user: string };
 }
@@ -50,6 +55,8 @@ export function profileDocument(profile: Profile): ProfileDocument {
         }
       : {}),
     exec: profile.exec === true,
+    ...(profile.capacity ? { capacity: profile.capacity } : {}),
+    ...(profile.stopTimeout === undefined ? {} : { stopTimeout: profile.stopTimeout }),
     ...(interactive ? { interactive: { port: interactive.port, user: interactive.user } } : {}),
   };
 }

@@ -3,7 +3,7 @@
  * (tests keep all three in step). `handler` names the module in `handlers/http/`.
  */
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   handler: string;
   /** Every route needs a bearer token except these. */
@@ -22,6 +22,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/jobs/{id}/logs', handler: 'get-job-logs' },
   // Opens a session into the running job's container (ECS Exec; locally a process in its work directory).
   { method: 'POST', path: '/jobs/{id}/exec', handler: 'exec-job' },
+  // Schedules (EventBridge Scheduler on AWS, an in-process scheduler locally): one function for the five.
+  { method: 'POST', path: '/schedules', handler: 'schedules' },
+  { method: 'GET', path: '/schedules', handler: 'schedules' },
+  { method: 'GET', path: '/schedules/{name}', handler: 'schedules' },
+  { method: 'PATCH', path: '/schedules/{name}', handler: 'schedules' },
+  { method: 'DELETE', path: '/schedules/{name}', handler: 'schedules' },
   // The profiles the token may use, with what a job of each may ask for (a job form's choices).
   { method: 'GET', path: '/profiles', handler: 'list-profiles' },
   { method: 'GET', path: '/health', handler: 'health', public: true },

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { CALLBACK_EVENTS, JOB_STATUSES, TERMINAL_STATUSES, type CallbackEvent } from '#lib/domain/job.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
+import { OVERLAP_POLICIES, SCHEDULE_NAME } from '#lib/domain/schedule.ts';
 
 const MAX_ARGUMENT_LENGTH = 8192;
 const MAX_ARGUMENTS = 1000;
@@ -69,6 +70,8 @@ export const createJobBody = z.strictObject({
   ),
 });
 
+/** A POST /jobs body as the schema leaves it. */
+export type CreateJobBody = z.infer<typeof createJobBody>;
 
 /** POST /jobs/{id}/exec: what to run in the job's container (its profile's execShell when absent). */
 export const execJobBody = z.strictObject({
@@ -144,3 +147,31 @@ export const jobLogsQuery = z
       if (backward && Number(query.wait ?? 0) > 0) refuse('wait', 'only a read on from a cursor waits: a tail or a page before answers at once');
     }),
   );
+
+/** A schedule's expression: its form is the domain's to check (schedule-expression.ts), with messages that say which part is wrong. */
+const scheduleExpression = text(256).check(z.minLength(1, { message: 'must not be empty' }));
+const timezone = z.string().check(z.minLength(1, { message: 'must not be empty' }), z.maxLength(64));
+
+/** POST /schedules: a name, when, and the POST /jobs body each fire submits. */
+export const createScheduleBody = z.strictObject({
+  name: z.string().check(z.regex(SCHEDULE_NAME, { message: 'must be 1 to 64 of a-z, 0-9 and -, starting with a letter or digit' })),
+  schedule: scheduleExpression,
+  timezone: z.optional(timezone),
+  job: createJobBody,
+  overlap: z.optional(z.enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` })),
+  enabled: z.optional(z.boolean()),
+});
+
+/** PATCH /schedules/{name}: any of these, at least one; `job` replaces the whole job request. */
+export const updateScheduleBody = z
+  .strictObject({
+    schedule: z.optional(scheduleExpression),
+    timezone: z.optional(timezone),
+    job: z.optional(createJobBody),
+    overlap: z.optional(z.enum(OVERLAP_POLICIES, { error: `must be one of ${OVERLAP_POLICIES.join(', ')}` })),
+    enabled: z.optional(z.boolean()),
+  })
+  .check(z.refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'give at least one of schedule, timezone, job, overlap, enabled' }));
+
+/** The schedules' GETs take no query parameter: one given is a mistake to name. */
+export const noQuery = z.strictObject({});

@@ -18,7 +18,8 @@ import { escapeSlackText, logsMessage, type SlackMessage } from '#lib/slack/mess
 import { jobConsoleUrl } from './job-document.ts';
 import { textMessage } from './slack-request.ts';
 
-export type SlackPorts = SubmitJobPorts & CancelJobPorts & Pick<Dependencies, 'logReader' | 'logger'> & { slack: SlackApp };
+/** `schedules`: where `/run schedules` reads them; without it, it says they are not available. */
+export type SlackPorts = SubmitJobPorts & CancelJobPorts & Pick<Dependencies, 'logReader' | 'logger' | 'schedules'> & { slack: SlackApp };
 
 /** The caller a Slack user is: every profile SLACK_ACCESS gives them where they asked from. */
 export function slackCaller(app: SlackApp, who: SlackRequester): Caller {

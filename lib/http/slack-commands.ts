@@ -2,17 +2,18 @@
  * POST /slack/commands: the `/run` slash command. Outside the token authorizer; Slack's signature
  * is checked instead. Every answer is quick (Slack waits 3 s): a run is stored and its workflow
  * started, and the workflow posts the job's message to the channel. Answers to the user alone are
- * ephemeral answers to the request itself: `/run status`, `/run logs` and `/run list` among them,
+ * ephemeral answers to the request itself: `/run status`, `/run logs`, `/run list` and `/run schedules` among them,
  * so that a job's output never lands in a channel by being asked about there.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EVERY_PROFILE } from '#lib/domain/caller.ts';
 import { clockOf } from '#lib/domain/ports.ts';
 import { listJobs } from '#lib/domain/job-listing.ts';
-import { canSee, type SlackRequester } from '#lib/slack/access.ts';
+import { canSee, mayRunProfile, type SlackRequester } from '#lib/slack/access.ts';
 import { parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand } from '#lib/slack/command.ts';
 import { SlackCommandSyntaxError } from '#lib/slack/command-text.ts';
 import { listMessage, statusMessage, type SlackMessage } from '#lib/slack/messages.ts';
+import { scheduleListMessage } from '#lib/slack/schedule-messages.ts';
 import type { HttpResponse } from './responses.ts';
 import { cancelFromSlack, visibleJob, logsOf, slackCaller, slackIdempotencyKey, submitFromSlack, type SlackPorts } from './slack-actions.ts';
 import { ephemeral, textMessage, verifiedSlackForm } from './slack-request.ts';
@@ -54,6 +55,8 @@ async function answer(ports: SlackPorts, who: SlackRequester, command: SlashComm
     }
     case 'list':
       return list(ports, who);
+    case 'schedules':
+      return schedules(ports, who);
   }
 }
 
@@ -72,4 +75,11 @@ async function list(ports: SlackPorts, who: SlackRequester): Promise<SlackMessag
   // Their own jobs, and of those only the ones they may see here: not a job of a profile this channel does not give them.
   const mine = page.jobs.filter((job) => job.submittedBy === caller.name && canSee(ports.slack.access, who, job)).slice(0, LISTED_JOBS);
   return mine.length === 0 ? textMessage('You have no recent jobs. Try `/run help`.') : listMessage(mine);
+}
+
+/** The schedules of the profiles the user may run here (as the API shows a token those of its profiles). */
+async function schedules(ports: SlackPorts, who: SlackRequester): Promise<SlackMessage> {
+  if (!ports.schedules) return textMessage('Schedules are not available from Slack in this deployment.');
+  const visible = (await ports.schedules.list()).filter((schedule) => mayRunProfile(ports.slack.access, who, String(schedule.job.profile)));
+  return scheduleListMessage(visible);
 }

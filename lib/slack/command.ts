@@ -1,8 +1,8 @@
 /**
  * What a `/run …` slash command asks for. The first word is a verb (`help`, `status`, `logs`,
- * `cancel`, `list`) or else a profile name, followed by the command to run with it.
+ * `cancel`, `list`, `schedules`) or else a profile name, followed by the command to run with it.
  *
- * Verbs win: a profile named `status` (or `logs`, `cancel`, `list`, `help`) cannot be run from Slack,
+ * Verbs win: a profile named `status` (or `logs`, `cancel`, `list`, `schedules`, `help`) cannot be run from Slack,
  * since `/run status job-…` must keep meaning the same whatever profiles a deployment adds later.
  * Verbs are matched whatever their case, because phone keyboards capitalise the first word.
  */
@@ -14,6 +14,7 @@ export type SlashCommand =
   | { kind: 'help' }
   | { kind: 'status' | 'logs' | 'cancel'; jobId: string }
   | { kind: 'list' }
+  | { kind: 'schedules' }
   | { kind: 'run'; profile: string; command: string[] };
 
 type JobVerb = 'status' | 'logs' | 'cancel';
@@ -27,10 +28,11 @@ export const SLASH_COMMAND_HELP = [
   '• `/run logs &lt;job id&gt;`: the last lines of its log',
   '• `/run cancel &lt;job id&gt;`: stop it',
   '• `/run list`: the latest jobs',
+  '• `/run schedules`: the schedules of the profiles you may use here, and what their last fire did',
   '• `/run help`: this text',
   "Words are split as a shell splits them: quote an argument with spaces, e.g. `/run default sh -c 'echo $HOME'`. " +
     'Nothing is expanded here: `$HOME`, `*` and `~` reach the command as typed, and only a profile that runs its commands through a shell expands them.',
-  '`help`, `status`, `logs`, `cancel` and `list` are always verbs, never profile names.',
+  '`help`, `status`, `logs`, `cancel`, `list` and `schedules` are always verbs, never profile names.',
 ].join('\n');
 
 /**
@@ -43,9 +45,9 @@ export function parseSlashCommand(text: string): SlashCommand {
   if (first === undefined) return { kind: 'help' };
   const verb = first.toLowerCase();
   if (verb === 'help') return { kind: 'help' };
-  if (verb === 'list') {
-    if (rest.length > 0) throw new SlackCommandSyntaxError('`/run list` takes no arguments; see `/run help`');
-    return { kind: 'list' };
+  if (verb === 'list' || verb === 'schedules') {
+    if (rest.length > 0) throw new SlackCommandSyntaxError(`\`/run ${verb}\` takes no arguments; see \`/run help\``);
+    return { kind: verb };
   }
   if (JOB_VERBS.includes(verb)) return { kind: verb as JobVerb, jobId: jobIdOf(verb, rest) };
   if (rest.length === 0) {

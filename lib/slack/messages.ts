@@ -121,7 +121,7 @@ function backOffSurrogate(text: string, end: number): number {
 }
 
 /** Inline code: Slack has no escape for a backtick inside one, so it becomes the look-alike ˋ (U+02CB). */
-function inlineCode(plain: string): string {
+export function inlineCode(plain: string): string {
   return `\`${escapeSlackText(plain).replace(/`/g, '\u02CB').replace(/\n/g, ' ')}\``;
 }
 
@@ -145,7 +145,7 @@ function slackDate(iso: string): string {
   return Number.isNaN(seconds) ? escapeSlackText(iso) : `<!date^${seconds}^{date_short_pretty} {time_secs}|${escapeSlackText(iso)}>`;
 }
 
-function section(mrkdwn: string): SlackBlock {
+export function section(mrkdwn: string): SlackBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: cutEscaped(mrkdwn, SECTION_TEXT_LIMIT) } };
 }
 
@@ -153,7 +153,7 @@ function context(mrkdwn: string): SlackBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: cutEscaped(mrkdwn, SECTION_TEXT_LIMIT) }] };
 }
 
-function message(text: string, blocks: SlackBlock[]): SlackMessage {
+export function message(text: string, blocks: SlackBlock[]): SlackMessage {
   return { text: cutEscaped(text, MESSAGE_TEXT_LIMIT), blocks: blocks.slice(0, MESSAGE_BLOCK_LIMIT) };
 }
 
@@ -279,7 +279,7 @@ export function listMessage(jobs: readonly Job[]): SlackMessage {
  * Lines into at most `maxBlocks` sections of whole lines. What does not fit is counted in a last
  * line, "…and N more jobs", for which every section keeps room.
  */
-function packLines(lines: readonly string[], maxBlocks: number, noun: string): SlackBlock[] {
+export function packLines(lines: readonly string[], maxBlocks: number, noun: string): SlackBlock[] {
   const limit = SECTION_TEXT_LIMIT - (`…and ${lines.length} more ${noun}s`.length + 1);
   const packed: string[][] = [];
   let current: string[] | undefined;

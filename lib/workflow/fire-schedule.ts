@@ -5,9 +5,10 @@
  * time, so a fire delivered twice makes one job.
  *
  * An event that is no fire is logged and dropped: thrown, it would only be delivered again as it is.
- * A fire that fails for a moment (a throttled store or workflow) throws, and its delivery is retried.
+ * What became of a fire is fireSchedule's to record (a job, skipped, or failed and why); only a
+ * schedule that cannot be read or recorded (a throttled store) throws, and the delivery is retried.
  */
-import { fireSchedule, type FireSchedulePorts } from './temporary-fire-schedule-stub.ts';
+import { fireSchedule, type FireSchedulePorts } from '#lib/domain/schedule-fire.ts';
 import { withLogKeys } from '#lib/logger.ts';
 
 /** A fire to handle: which schedule, due when. */
@@ -28,10 +29,8 @@ export function fireScheduleHandler<Event>(ports: FireScheduleHandlerPorts<Event
       ports.logger.error('not a schedule fire: dropped', { event: preview(event) });
       return;
     }
-    await withLogKeys({ schedule: fire.name, fireTime: fire.fireTime.toISOString() }, async () => {
-      const outcome = await fireSchedule(ports, fire.name, fire.fireTime);
-      ports.logger.info('schedule fired', { outcome: outcome.outcome, ...(outcome.jobId ? { jobId: outcome.jobId } : {}), ...(outcome.reason ? { reason: outcome.reason } : {}) });
-    });
+    // fireSchedule logs what became of the fire (a job, or why none).
+    await withLogKeys({ schedule: fire.name, fireTime: fire.fireTime.toISOString() }, () => fireSchedule(ports, fire.name, fire.fireTime));
   };
 }
 

@@ -65,8 +65,8 @@ describe('local mode with FARGATE_JOBS_RUNNER=ecs', () => {
     await fake?.close();
   });
 
-  test('says at start that jobs run as Fargate tasks, with the profiles of the stage', () => {
-    assert.match(server.output(), /Jobs:\s+as Fargate tasks in cluster fargate-jobs-e2e \(profiles default, ssh\)/);
+  test('says at start that jobs run as Fargate tasks, with the profiles of the stage and their capacity (on-demand by default)', () => {
+    assert.match(server.output(), /Jobs:\s+as Fargate tasks in cluster fargate-jobs-e2e \(profiles default, ssh\), capacity on-demand/);
   });
 
   test('runs a job as a Fargate task of its profile and reports it SUCCEEDED with its exit code, address and log tail', async () => {
@@ -80,6 +80,7 @@ describe('local mode with FARGATE_JOBS_RUNNER=ecs', () => {
     const runTask = fake.calls.find((call) => call.operation === 'RunTask' && call.input.clientToken === job.id)?.input as RunTaskInput | undefined;
     assert.equal(runTask?.cluster, 'fargate-jobs-e2e');
     assert.equal(runTask?.taskDefinition, 'fargate-jobs-e2e-default');
+    assert.deepEqual(runTask?.capacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1 }]);
     assert.deepEqual(runTask?.networkConfiguration?.awsvpcConfiguration, {
       subnets: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
       securityGroups: ['sg-0123456789abcdef0'],
@@ -247,11 +248,37 @@ describe('local mode with FARGATE_JOBS_RUNNER=ecs after a crash', () => {
   });
 });
 
+describe('local mode with FARGATE_JOBS_RUNNER=ecs and TASK_CAPACITY=spot-first', () => {
+  test('says so at start, and starts a job on FARGATE_SPOT', async () => {
+    const fake = await startFakeAws({ logGroup: STAGE.TASK_LOG_GROUP, logStreamPrefix: LOG_STREAM_PREFIX, plan });
+    const server = await startServer({ env: { FARGATE_JOBS_RUNNER: 'ecs', ...STAGE, TASK_CAPACITY: 'spot-first', ...fake.environment() } });
+    try {
+      const { json: submitted } = await server.request<JobDocument>('POST', '/jobs', { body: { command: ['sh', '-c', 'echo hello from Fargate'] } });
+      const job = await server.waitForJob(submitted.id, isFinished, UNTIL_FINISHED);
+
+      assert.match(server.output(), /Jobs:\s+as Fargate tasks in cluster fargate-jobs-e2e \(profiles default, ssh\), capacity spot-first/);
+      assert.equal(job.status, 'SUCCEEDED');
+      const runTasks = fake.calls.filter((call) => call.operation === 'RunTask').map((call) => call.input as RunTaskInput);
+      assert.deepEqual(runTasks.map((input) => input.capacityProviderStrategy), [[{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]]);
+    } finally {
+      await server.stop();
+      await fake.close();
+    }
+  });
+});
+
 describe('local mode with FARGATE_JOBS_RUNNER=ecs and a stage setting missing', () => {
   test('does not start, and names the variable to set', async () => {
     await assert.rejects(
       startServer({ env: { FARGATE_JOBS_RUNNER: 'ecs', ...STAGE, ECS_CLUSTER: '', AWS_REGION: 'eu-west-1' } }),
       /exited \(1\)[\s\S]*environment variable ECS_CLUSTER is not set/,
+    );
+  });
+
+  test('does not start with a TASK_CAPACITY it does not know, and names the three it takes', async () => {
+    await assert.rejects(
+      startServer({ env: { FARGATE_JOBS_RUNNER: 'ecs', ...STAGE, TASK_CAPACITY: 'cheap', AWS_REGION: 'eu-west-1' } }),
+      /exited \(1\)[\s\S]*environment variable TASK_CAPACITY must be one of on-demand, spot, spot-first; got 'cheap'/,
     );
   });
 

@@ -105,6 +105,9 @@ interface Fixtures {
   quietJob: string;
   /** The waits held open to use up the waiter's limit, settled once the quiet job is cancelled. */
   heldWaits: Array<Promise<unknown>>;
+  /** A schedule of the `default` profile, and one of `echo` (which the echo token sees). */
+  schedule: string;
+  echoSchedule: string;
 }
 
 interface Case {
@@ -119,8 +122,23 @@ interface Case {
 /** A name no console file has (they are named by their content's hash). */
 const UNKNOWN_ASSET = 'main-0000000000000000.js';
 
-/** The operation's path with `id` for `{id}` (and a file name for `{file}`), and `query`. */
-const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id).replace('{file}', UNKNOWN_ASSET)}${query}`;
+/** The operation's path with `id` for `{id}` and `{name}` (and a file name for `{file}`), and `query`. */
+const pathOf = (operation: DocumentedOperation, id: string, query = '') => `${operation.path.replace('{id}', id).replace('{name}', id).replace('{file}', UNKNOWN_ASSET)}${query}`;
+
+/** A schedule name no schedule has. */
+const UNKNOWN_SCHEDULE = 'no-such-schedule';
+let schedulesMade = 0;
+/** A schedule body with a name of its own. */
+function aSchedule(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  schedulesMade += 1;
+  return { name: `openapi-${schedulesMade}`, schedule: 'rate(5 minutes)', job: { command: ['true'] }, ...overrides };
+}
+
+async function scheduleMade(fixtures: Fixtures, body: Record<string, unknown>): Promise<string> {
+  const answer = await send(fixtures.servers.main, 'POST', { path: '/schedules', ...json(body) });
+  assert.equal(answer.status, 201, answer.text);
+  return (JSON.parse(answer.text) as { name: string }).name;
+}
 
 /** The path of the console file index.html references with this extension, as a browser would find it. */
 async function consoleFile(fixtures: Fixtures, extension: string): Promise<string> {
@@ -340,6 +358,49 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
     '409': [{ name: 'a cancelled job on ECS', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.execCancelledJob), server: 'ecs', ...json({}) }), code: 'JOB_NOT_RUNNING' }],
     '415': [{ name: 'a text/plain body', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.finishedJob), body: '{}', headers: { 'content-type': 'text/plain' } }), code: 'UNSUPPORTED_MEDIA_TYPE' }],
   },
+  'POST /schedules': {
+    '201': [{ name: 'a new schedule', call: () => ({ path: '/schedules', ...json(aSchedule({ timezone: 'Europe/Paris', overlap: 'skip', job: { command: ['echo', 'hi'], labels: { team: 'ops' } } })) }) }],
+    '400': [
+      { name: 'a cron with no ? in a day field', call: () => ({ path: '/schedules', ...json(aSchedule({ schedule: 'cron(0 12 * * * *)' })) }), code: 'VALIDATION_FAILED' },
+      { name: 'a command the profile does not allow', call: () => ({ path: '/schedules', ...json(aSchedule({ job: { profile: 'echo', command: ['rm', '-rf', '/'] } })) }), code: 'COMMAND_NOT_ALLOWED' },
+      { name: 'a body that is not JSON', call: () => ({ path: '/schedules', body: '{"name":', headers: { 'content-type': 'application/json' } }), code: 'INVALID_JSON' },
+    ],
+    '403': [{ name: "a job of a profile the token may not use", call: (fixtures) => ({ path: '/schedules', token: fixtures.echoToken, ...json(aSchedule({ job: { profile: 'default', command: ['true'] } })) }), code: 'PROFILE_FORBIDDEN' }],
+    '409': [{ name: 'a name taken', call: (fixtures) => ({ path: '/schedules', ...json(aSchedule({ name: fixtures.schedule })) }), code: 'SCHEDULE_EXISTS' }],
+    '415': [{ name: 'a text/plain body', call: () => ({ path: '/schedules', body: JSON.stringify(aSchedule()), headers: { 'content-type': 'text/plain' } }), code: 'UNSUPPORTED_MEDIA_TYPE' }],
+  },
+  'GET /schedules': {
+    '200': [
+      { name: 'every schedule, to a token for every profile', call: () => ({ path: '/schedules' }) },
+      { name: 'those of echo, to a token for echo', call: (fixtures) => ({ path: '/schedules', token: fixtures.echoToken }) },
+    ],
+    '400': [{ name: 'a query parameter it does not take', call: () => ({ path: '/schedules?limit=2' }), code: 'VALIDATION_FAILED' }],
+  },
+  'GET /schedules/{name}': {
+    '200': [{ name: 'a schedule', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule) }) }],
+    '400': [{ name: 'a query parameter it does not take', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule, '?wait=1') }), code: 'VALIDATION_FAILED' }],
+    '404': [
+      { name: 'an unknown schedule', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_SCHEDULE) }), code: 'SCHEDULE_NOT_FOUND' },
+      { name: "a schedule of a profile the token may not use", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule), token: fixtures.echoToken }), code: 'SCHEDULE_NOT_FOUND' },
+    ],
+  },
+  'PATCH /schedules/{name}': {
+    '200': [
+      { name: 'paused', call: async (fixtures, operation) => ({ path: pathOf(operation, await scheduleMade(fixtures, aSchedule())), ...json({ enabled: false }) }) },
+      { name: 'a new job and expression', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule), ...json({ schedule: 'cron(0/30 8-17 ? * MON-FRI *)', job: { command: ['echo', 'again'] } }) }) },
+    ],
+    '400': [
+      { name: 'no field', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule), ...json({}) }), code: 'VALIDATION_FAILED' },
+      { name: 'a time zone that is none', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule), ...json({ timezone: '+01:00' }) }), code: 'VALIDATION_FAILED' },
+    ],
+    '403': [{ name: "its job moved to a profile the token may not use", call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.echoSchedule), token: fixtures.echoToken, ...json({ job: { profile: 'default', command: ['true'] } }) }), code: 'PROFILE_FORBIDDEN' }],
+    '404': [{ name: 'an unknown schedule', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_SCHEDULE), ...json({ enabled: false }) }), code: 'SCHEDULE_NOT_FOUND' }],
+    '415': [{ name: 'a text/plain body', call: (fixtures, operation) => ({ path: pathOf(operation, fixtures.schedule), body: '{"enabled":true}', headers: { 'content-type': 'text/plain' } }), code: 'UNSUPPORTED_MEDIA_TYPE' }],
+  },
+  'DELETE /schedules/{name}': {
+    '204': [{ name: 'a schedule', call: async (fixtures, operation) => ({ path: pathOf(operation, await scheduleMade(fixtures, aSchedule())) }) }],
+    '404': [{ name: 'an unknown schedule', call: (_fixtures, operation) => ({ path: pathOf(operation, UNKNOWN_SCHEDULE) }), code: 'SCHEDULE_NOT_FOUND' }],
+  },
   'GET /health': {
     '200': [{ name: 'without a token', call: () => ({ path: '/health', token: null }) }],
   },
@@ -518,6 +579,8 @@ before(async () => {
   assert.equal(used.status, 200, used.text);
 
   fixtures.echoToken = await tokenFor(main, ['--name', 'echo-only', '--profiles', 'echo']);
+  fixtures.schedule = await scheduleMade(fixtures, aSchedule());
+  fixtures.echoSchedule = await scheduleMade(fixtures, aSchedule({ job: { profile: 'echo', command: ['echo', 'hi'] } }));
   fixtures.echoJob = await submitted(fixtures, { profile: 'echo', command: ['echo', 'hello'] });
   fixtures.busyToken = await tokenFor(main, ['--name', 'one-at-a-time', '--profiles', 'default', '--max-active', '1']);
   const busy = await send(main, 'POST', { path: '/jobs', token: fixtures.busyToken, ...json(LONG_JOB) });
@@ -607,7 +670,7 @@ describe('what every route shares, as docs/openapi.yaml describes it', () => {
       const method = ['PUT', 'PATCH', 'POST', 'DELETE'].find((candidate) => !methodsOf(path).includes(candidate)) ?? 'TRACE';
 
       // Act
-      const answer = await send(fixtures.servers.main, method, { path: path.replace('{id}', fixtures.finishedJob) });
+      const answer = await send(fixtures.servers.main, method, { path: path.replace('{id}', fixtures.finishedJob).replace('{name}', fixtures.schedule) });
 
       // Assess
       assertAnswers(answer, { response: documentedResponse('MethodNotAllowed'), method, path, status: '405', code: 'METHOD_NOT_ALLOWED' });

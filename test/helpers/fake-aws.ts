@@ -13,6 +13,13 @@
  * gave for it (PROVISIONING → PENDING → RUNNING → STOPPED), so a test decides exactly what a poller sees.
  * A task started with `enableExecuteCommand` has the ExecuteCommandAgent (RUNNING once the task is)
  * and takes ExecuteCommand, which answers a session and records nothing else.
+ *
+ * Fargate Spot: a task runs on the one capacity provider its RunTask's strategy names (FARGATE when
+ * none), reported as its `capacityProviderName`. With `spotCapacity: 'unavailable'` every RunTask on
+ * FARGATE_SPOT answers ECS's "Capacity is unavailable" failure; a plan's `spotInterruption` has AWS
+ * take a task on FARGATE_SPOT back mid-run (a task on FARGATE runs to its planned exit). A clientToken
+ * that started a task, sent again with other parameters (another capacity), is refused with
+ * ConflictException, as ECS refuses it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -29,6 +36,13 @@ export interface FakeTaskPlan {
   exitCode?: number; // default 0
   publicIp?: string | null; // default '203.0.113.10'
   logLines?: string[]; // default []
+  /**
+   * A task on FARGATE_SPOT is interrupted when its running describes are over, instead of exiting:
+   * stop code SpotInterruption, reason SPOT_INTERRUPTED_REASON, and the exit code of the SIGTERM the
+   * 2-minute warning sent (143), or none (`exitCode: null`: gone before it reported). Ignored for a
+   * task on FARGATE, which AWS never takes back.
+   */
+  spotInterruption?: { exitCode?: number | null };
 }
 
 export interface FakeAwsCall {
@@ -69,6 +83,8 @@ export interface FakeAwsOptions {
   logStreamPrefix: string;
   /** What a RunTask does; called once per clientToken. Default: a task that runs and exits 0. */
   plan?: (input: RunTaskInput) => FakeTaskPlan;
+  /** `unavailable`: RunTask on FARGATE_SPOT answers no task and NO_CAPACITY_REASON (the plan is not asked). Default `available`. */
+  spotCapacity?: 'available' | 'unavailable';
 }
 
 export interface FakeAws {
@@ -85,6 +101,12 @@ export interface FakeAws {
 
 /** The exit code of a container killed by StopTask's SIGTERM (128 + 15). */
 const STOPPED_BY_SIGNAL_EXIT_CODE = 143;
+/** RunTask's failure reason when Fargate (here: Fargate Spot) has no room for the task. */
+export const NO_CAPACITY_REASON = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+/** A Spot task's stoppedReason once AWS has taken it back (stop code SpotInterruption). */
+export const SPOT_INTERRUPTED_REASON = 'Your Spot Task was interrupted.';
+/** The capacity providers the fake's clusters have, as a stage's cluster has them. */
+const CAPACITY_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
 /** What GetLogEvents returns at most per call, as CloudWatch does. */
 const MAX_LOG_EVENTS = 10_000;
 /** The container named when RunTask has no container override; the fake knows no task definitions. */
@@ -97,6 +119,8 @@ const EXEC_NOT_ENABLED =
 
 type TaskStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPED';
 type RunOutcome = { error: AwsError } | { failures: Array<{ reason: string; detail?: string }> } | { task: FakeTask };
+/** A clientToken's first RunTask: its outcome, and its parameters, which a retry must repeat. */
+interface TokenUse { outcome: RunOutcome; parameters: string }
 interface LogEvent { timestamp: number; message: string; ingestionTime: number }
 
 interface FakeTask {
@@ -104,7 +128,9 @@ interface FakeTask {
   arn: string;
   cluster: string;
   input: RunTaskInput;
-  plan: Required<Omit<FakeTaskPlan, 'refuse' | 'failures'>>;
+  plan: Required<Omit<FakeTaskPlan, 'refuse' | 'failures' | 'spotInterruption'>> & Pick<FakeTaskPlan, 'spotInterruption'>;
+  /** The capacity provider it runs on (`capacityProviderName`). */
+  capacityProvider: string;
   container: string;
   /** The id in the container's ARN (`…:container/<cluster>/<task id>/<uuid>`). */
   containerId: string;
@@ -136,7 +162,7 @@ interface State {
   calls: FakeAwsCall[];
   tasks: FakeTask[];
   execSessions: FakeExecSession[];
-  byClientToken: Map<string, RunOutcome>;
+  byClientToken: Map<string, TokenUse>;
   logStreams: Map<string, LogEvent[]>;
 }
 
@@ -144,10 +170,13 @@ interface State {
 class AwsError extends Error {
   readonly type: string;
   readonly status: number;
-  constructor(type: string, message: string, status = 400) {
+  /** Members of the error's shape beside its message (ConflictException's `resourceIds`). */
+  readonly fields: Record<string, unknown>;
+  constructor(type: string, message: string, status = 400, fields: Record<string, unknown> = {}) {
     super(message);
     this.type = type;
     this.status = status;
+    this.fields = fields;
   }
 }
 
@@ -238,7 +267,7 @@ function serveJson(state: State, target: string, body: string, requestId: string
   } catch (error) {
     const failure = asAwsError(error);
     res.setHeader('x-amzn-errortype', failure.type);
-    answer = { status: failure.status, body: { __type: failure.type, message: failure.message } };
+    answer = { status: failure.status, body: { __type: failure.type, message: failure.message, ...failure.fields } };
   }
   res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId });
   res.end(JSON.stringify(answer.body));
@@ -294,16 +323,38 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 
 function runTask(state: State, raw: Record<string, unknown>): unknown {
   const input = raw as RunTaskInput;
-  const token = text(input.clientToken);
-  // Idempotent per clientToken: the first outcome stands, and the plan is not asked twice.
-  const outcome = (token && state.byClientToken.get(token)) || startOrRefuse(state, input);
-  if (token) state.byClientToken.set(token, outcome);
+  const outcome = idempotentOutcome(state, input);
   if ('error' in outcome) throw outcome.error;
   if ('failures' in outcome) return { tasks: [], failures: outcome.failures };
   return { tasks: [taskView(state, outcome.task)], failures: [] };
 }
 
+/**
+ * Idempotent per clientToken: the first outcome stands, and the plan is not asked twice. A token that
+ * started a task may not start another with other parameters (ConflictException naming that task); one
+ * that started none is taken as a new request (ECS does not say otherwise).
+ */
+function idempotentOutcome(state: State, input: RunTaskInput): RunOutcome {
+  const token = text(input.clientToken);
+  const parameters = canonicalJson({ ...input, clientToken: undefined });
+  const used = token === undefined ? undefined : state.byClientToken.get(token);
+  if (used && used.parameters === parameters) return used.outcome;
+  if (used && 'task' in used.outcome) {
+    throw new AwsError('ConflictException', 'The provided clientToken is already in use with a different RunTask request.', 400, {
+      resourceIds: [used.outcome.task.arn],
+    });
+  }
+  const outcome = startOrRefuse(state, input);
+  if (token) state.byClientToken.set(token, { outcome, parameters });
+  return outcome;
+}
+
 function startOrRefuse(state: State, input: RunTaskInput): RunOutcome {
+  const capacityProvider = capacityProviderOf(input);
+  if (!CAPACITY_PROVIDERS.includes(capacityProvider)) {
+    return { error: new AwsError('InvalidParameterException', 'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster.') };
+  }
+  if (capacityProvider === 'FARGATE_SPOT' && state.options.spotCapacity === 'unavailable') return { failures: [{ reason: NO_CAPACITY_REASON }] };
   const plan = state.options.plan?.(input) ?? {};
   if (plan.refuse) return { error: new AwsError(plan.refuse.type, plan.refuse.message) };
   if (plan.failures) return { failures: plan.failures };
@@ -323,7 +374,9 @@ function startOrRefuse(state: State, input: RunTaskInput): RunOutcome {
       exitCode: plan.exitCode ?? 0,
       publicIp: plan.publicIp === undefined ? '203.0.113.10' : plan.publicIp,
       logLines: plan.logLines ?? [],
+      ...(plan.spotInterruption && capacityProvider === 'FARGATE_SPOT' ? { spotInterruption: plan.spotInterruption } : {}),
     },
+    capacityProvider,
     container: text(input.overrides?.containerOverrides?.[0]?.name) ?? DEFAULT_CONTAINER,
     containerId: randomUUID(),
     runtimeId: `${id}-${randomBytes(4).readUInt32BE()}`,
@@ -400,6 +453,24 @@ function executeCommand(state: State, input: Record<string, unknown>): unknown {
   };
 }
 
+/**
+ * The capacity provider a RunTask's task runs on: the first its strategy weighs above 0 (the fake
+ * spreads no tasks over several), FARGATE without a strategy (a stage cluster's default).
+ */
+export function capacityProviderOf(input: RunTaskInput): string {
+  const strategy = input.capacityProviderStrategy ?? [];
+  return strategy.find((item) => (item.weight ?? 0) > 0)?.capacityProvider ?? strategy[0]?.capacityProvider ?? 'FARGATE';
+}
+
+/** JSON with its object keys sorted: two requests with the same parameters read the same. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member,
+  );
+}
+
 /** ECS accepts a task's ARN or bare id, and finds it only in its own cluster. */
 function findTask(state: State, cluster: string, reference: string): FakeTask | undefined {
   return state.tasks.find((task) => task.cluster === cluster && (task.arn === reference || task.id === reference));
@@ -429,8 +500,9 @@ function step(state: State, task: FakeTask): void {
   const status = statusAt(task.describes, task.plan);
   if (status !== 'PROVISIONING') task.attached = true;
   if (status === 'RUNNING' || status === 'STOPPED') start(state, task);
-  if (status === 'STOPPED') stopNow(task, 'EssentialContainerExited', 'Essential container in task exited', task.plan.exitCode);
-  else task.lastStatus = status;
+  if (status !== 'STOPPED') task.lastStatus = status;
+  else if (task.plan.spotInterruption) stopNow(task, 'SpotInterruption', SPOT_INTERRUPTED_REASON, interruptedExitCode(task.plan.spotInterruption));
+  else stopNow(task, 'EssentialContainerExited', 'Essential container in task exited', task.plan.exitCode);
 }
 
 function statusAt(describe: number, plan: FakeTask['plan']): TaskStatus {
@@ -449,6 +521,12 @@ function start(state: State, task: FakeTask): void {
   const stream = `${state.options.logStreamPrefix}/${task.container}/${task.id}`;
   const events = task.plan.logLines.map((message, i) => ({ timestamp: startedAt + i, message, ingestionTime: startedAt + i + 5 }));
   state.logStreams.set(stream, events);
+}
+
+/** The warning's SIGTERM ended the container (143), unless the plan says it was gone before it reported. */
+function interruptedExitCode(interruption: NonNullable<FakeTaskPlan['spotInterruption']>): number | undefined {
+  if (interruption.exitCode === null) return undefined;
+  return interruption.exitCode ?? STOPPED_BY_SIGNAL_EXIT_CODE;
 }
 
 function stopNow(task: FakeTask, code: string, reason: string, exitCode: number | undefined): void {
@@ -470,7 +548,9 @@ function taskView(state: State, task: FakeTask): Record<string, unknown> {
     lastStatus: task.lastStatus,
     version: task.version,
     desiredStatus: stop || task.stopRequest !== undefined ? 'STOPPED' : 'RUNNING',
+    // A task on FARGATE_SPOT is of the FARGATE launch type too: its provider tells them apart.
     launchType: 'FARGATE',
+    capacityProviderName: task.capacityProvider,
     createdAt: seconds(task.createdAt),
     startedAt: seconds(task.startedAt),
     stoppingAt: seconds(task.stoppingAt),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { DynamoDbScheduleStore } from '#lib/adapters/aws/dynamodb-schedule-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { startEmbeddedDynamoDb, STORE_SECRET_HEADER, type EmbeddedDynamoDb } from '#lib/adapters/local/embedded-dynamodb.ts';
 import { ensureJobTable } from '#lib/adapters/local/job-table.ts';
@@ -40,6 +41,16 @@ export interface TestTokenStore extends TestTable {
 export async function createTestTokenStore(): Promise<TestTokenStore> {
   const table = await createTestTable();
   return { ...table, store: new DynamoDbTokenStore({ client: table.database.client, tableName: table.tableName }) };
+}
+
+/** A DynamoDbScheduleStore on its own table: the job table, as on AWS. */
+export interface TestScheduleStore extends TestTable {
+  store: DynamoDbScheduleStore;
+}
+
+export async function createTestScheduleStore(): Promise<TestScheduleStore> {
+  const table = await createTestTable();
+  return { ...table, store: new DynamoDbScheduleStore({ client: table.database.client, tableName: table.tableName }) };
 }
 
 /**

@@ -10,11 +10,11 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SCHEMA, load, Type } from 'js-yaml';
 import * as z from 'zod/mini';
 import { FAILURE_CATEGORIES, JOB_STATUSES } from '#lib/domain/job.ts';
-import { ExecRefusedError, TooManyActiveJobsError } from '#lib/domain/errors.ts';
+import { ConflictError, ExecRefusedError, ScheduleNotFoundError, TooManyActiveJobsError } from '#lib/domain/errors.ts';
 import { httpStatusOf } from '#lib/http/error-status.ts';
 import { errorBody } from '#lib/http/responses.ts';
 import { DEPLOYED_ROUTES, ROUTES } from '#lib/http/routes.ts';
-import { createJobBody, execJobBody, getJobQuery, jobLogsQuery, listJobsQuery } from '#lib/http/schemas.ts';
+import { createJobBody, createScheduleBody, execJobBody, getJobQuery, jobLogsQuery, listJobsQuery, updateScheduleBody } from '#lib/http/schemas.ts';
 import { MAX_WAIT_SECONDS } from '#lib/domain/waiting.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -270,6 +270,40 @@ describe('docs/openapi.yaml', () => {
     assert.deepEqual(Object.fromEntries(Object.keys(expected).map((path) => [path, documented[path]])), expected, "the spec's limits for 'command' differ from execJobBody's");
     assert.deepEqual(sorted((session.required as string[]) ?? []), sorted(['sessionId', 'streamUrl', 'tokenValue', 'target', 'region']));
     assert.equal(session.additionalProperties, false);
+  });
+
+  it("documents the schedules' request bodies with the fields and required fields the schemas enforce, the job as POST /jobs's body", () => {
+    for (const [key, schema] of [
+      ['POST /schedules', createScheduleBody],
+      ['PATCH /schedules/{name}', updateScheduleBody],
+    ] as const) {
+      // Prepare
+      const body = resolve(operation(key).requestBody?.content['application/json']?.schema ?? {});
+      const enforced = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+      const properties = body.properties as Record<string, JsonSchema>;
+
+      // Assess
+      assert.deepEqual(sorted(Object.keys(properties)), sorted(Object.keys(schema.shape)), key);
+      assert.equal(body.additionalProperties, false, `${key}: unknown fields are refused, so the spec must say so`);
+      assert.deepEqual(sorted((body.required as string[] | undefined) ?? []), sorted((enforced.required as string[] | undefined) ?? []), key);
+      assert.equal(properties.job?.$ref, '#/components/schemas/CreateJobRequest', `${key}: the job is a POST /jobs body`);
+      assert.deepEqual(resolve(properties.overlap ?? {}).enum, ['allow', 'skip']);
+    }
+  });
+
+  it('documents the refusals of the schedules with their status and code', () => {
+    for (const [key, refused] of [
+      ['POST /schedules', new ConflictError('SCHEDULE_EXISTS', 'taken')],
+      ['GET /schedules/{name}', new ScheduleNotFoundError('x')],
+      ['PATCH /schedules/{name}', new ScheduleNotFoundError('x')],
+      ['DELETE /schedules/{name}', new ScheduleNotFoundError('x')],
+    ] as const) {
+      // Act
+      const documented = resolve(operation(key).responses[String(httpStatusOf(refused))] ?? {});
+
+      // Assess
+      assert.match(String(documented.description), new RegExp(`\`${refused.code}\``), `${key}: ${refused.code}`);
+    }
   });
 
   it('documents each refusal of an exec with its status and code', () => {

@@ -8,6 +8,7 @@ import { logsSpec, waitSpec } from '#cli/verbs/jobs.ts';
 import { execSpec } from '#cli/verbs/exec.ts';
 import { heldJobRequest } from '#cli/verbs/run-interactive.ts';
 import { sshSpec } from '#cli/verbs/ssh.ts';
+import { scheduleCreateSpec, scheduleShowSpec } from '#cli/verbs/schedule.ts';
 import type { VerbContext } from '#cli/verbs/context.ts';
 
 const VERBS: Record<string, VerbSpec> = { run: runSpec, wait: waitSpec, logs: logsSpec, ssh: sshSpec, exec: execSpec };
@@ -68,6 +69,28 @@ describe('parseCommandLine', () => {
     assert.equal(parse('wait', '--help').globals.help, true);
     assert.equal(parse('--version').globals.version, true);
     assert.equal(parse('run', '-h').globals.help, true);
+  });
+
+  it("reads a group's verb (schedule create, schedule show) as one verb, with the global flags anywhere", () => {
+    // Prepare
+    const verbs = { ...VERBS, 'schedule create': scheduleCreateSpec, 'schedule show': scheduleShowSpec };
+
+    // Act
+    const created = parseCommandLine(['--json', 'schedule', 'create', 'nightly', '--schedule', 'rate(1 hour)', '--env', 'A=1', '--', 'make', 'all'], verbs);
+    const shown = parseCommandLine(['schedule', 'show', 'nightly', '--url', 'https://api.example'], verbs);
+    const help = parseCommandLine(['schedule', '--help'], verbs);
+
+    // Assess
+    assert.equal(created.verb, 'schedule create');
+    assert.equal(created.globals.json, true);
+    assert.deepEqual(created.args, { name: 'nightly' });
+    assert.deepEqual(created.values, { schedule: 'rate(1 hour)', env: ['A=1'] });
+    assert.deepEqual(created.rest, ['make', 'all']);
+    assert.equal(shown.verb, 'schedule show');
+    assert.equal(shown.globals.url, 'https://api.example');
+    assert.deepEqual({ verb: help.verb, help: help.globals.help }, { verb: 'schedule', help: true });
+    usageError(() => parseCommandLine(['schedule'], verbs), /^schedule needs one of: create, show$/);
+    usageError(() => parseCommandLine(['schedule', 'frob'], verbs), /^unknown command 'schedule frob'/);
   });
 
   it('passes token\'s arguments to its own command line untouched', () => {

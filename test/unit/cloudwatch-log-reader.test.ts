@@ -40,7 +40,6 @@ function taskSettings(overrides: Partial<AwsTaskSettings>): AwsTaskSettings {
     container: 'runner',
     subnets: ['subnet-1'],
     securityGroups: ['sg-1'],
-    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
     logGroup: '/fargate-jobs/dev/default',
     logStreamPrefix: 'jobs',
     ...overrides,

@@ -115,6 +115,21 @@ describe('a Lambda cold start', () => {
     await assert.rejects(coldStart('steps/start-task'), { name: 'ConfigError', message: 'environment variable TASK_SUBNETS lists nothing' });
   });
 
+  it('fails at load on a TASK_CAPACITY that is not one of on-demand, spot and spot-first, and loads with each of them', async () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT, { TASK_CAPACITY: 'FARGATE_SPOT' });
+
+    // Act + Assess
+    await assert.rejects(coldStart('steps/start-task'), {
+      name: 'ConfigError',
+      message: "environment variable TASK_CAPACITY must be one of on-demand, spot, spot-first; got 'FARGATE_SPOT'",
+    });
+    for (const capacity of ['on-demand', 'spot', 'spot-first']) {
+      process.env.TASK_CAPACITY = capacity;
+      assert.equal(typeof (await coldStart('steps/start-task')).handler, 'function', capacity);
+    }
+  });
+
   it('fails at load on an active-job limit that is neither a whole number nor none', async () => {
     // Prepare
     Object.assign(process.env, STAGE_ENVIRONMENT, { MAX_ACTIVE_JOBS_PER_TOKEN: 'fifty' });

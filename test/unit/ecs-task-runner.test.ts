@@ -34,6 +34,7 @@ import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
 import { awsProfiles } from '#config/profiles.ts';
+import { fallbackCapacity } from '#lib/domain/capacity.ts';
 import { classifyStop } from '#lib/domain/classify-stop.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { RunTaskRequest } from '#lib/domain/ports.ts';
@@ -50,16 +51,17 @@ const PUBLIC_IP = '203.0.113.25';
 const SUBNETS = ['subnet-07ed9813fb2c11702', 'subnet-0d0eab1bb38d5ca64'];
 const SECURITY_GROUPS = ['sg-0a1b2c3d4e5f60718'];
 
-/** The shipped profiles of a test stage: `default` runs container `job` on FARGATE, `ssh` runs `sshd` on FARGATE_SPOT. */
-const settings = taskSettingsByProfile(
-  awsProfiles({
-    cluster: CLUSTER,
-    subnets: SUBNETS,
-    securityGroups: SECURITY_GROUPS,
-    logGroup: '/fargate-jobs/test/jobs',
-    taskDefinitionPrefix: 'fargate-jobs-test',
-  }),
-);
+const STAGE = {
+  cluster: CLUSTER,
+  subnets: SUBNETS,
+  securityGroups: SECURITY_GROUPS,
+  logGroup: '/fargate-jobs/test/jobs',
+  taskDefinitionPrefix: 'fargate-jobs-test',
+};
+/** The shipped profiles of a test stage of the default capacity: `default` runs container `job`, `ssh` runs `sshd`, both on FARGATE. */
+const settings = taskSettingsByProfile(awsProfiles(STAGE));
+/** The same profiles on a stage whose capacity is spot-first. */
+const spotFirstProfiles = awsProfiles({ ...STAGE, capacity: 'spot-first' });
 
 function aRequest(overrides: Partial<RunTaskRequest> = {}): RunTaskRequest {
   return {
@@ -290,7 +292,7 @@ describe('EcsTaskRunner', () => {
       const result = await runner.runTask(request);
 
       // Assess
-      assert.deepEqual(result, { started: true, taskArn: TASK_ARN });
+      assert.deepEqual(result, { started: true, taskArn: TASK_ARN, capacity: 'FARGATE' });
       assert.deepEqual(runTaskInputs(), [
         {
           cluster: CLUSTER,
@@ -325,7 +327,7 @@ describe('EcsTaskRunner', () => {
       ]);
     });
 
-    it("asks for a public IP when the job wants one, on the profile's own container and capacity (ssh: sshd on Spot)", async () => {
+    it("asks for a public IP when the job wants one, on the profile's own container (ssh: sshd)", async () => {
       // Prepare
       ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
       const request = aRequest({ profile: 'ssh', command: ['sleep', '600'], publicIp: true });
@@ -337,7 +339,7 @@ describe('EcsTaskRunner', () => {
       const [input] = runTaskInputs();
       assert.equal(input?.taskDefinition, 'fargate-jobs-test-ssh');
       assert.deepEqual(input?.networkConfiguration?.awsvpcConfiguration?.assignPublicIp, 'ENABLED');
-      assert.deepEqual(input?.capacityProviderStrategy, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+      assert.deepEqual(input?.capacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1 }], 'the stage\'s capacity, on-demand by default');
       assert.deepEqual(input?.tags, [
         { key: 'fargate-jobs:job-id', value: JOB_ID },
         { key: 'fargate-jobs:profile', value: 'ssh' },
@@ -532,6 +534,138 @@ describe('EcsTaskRunner', () => {
 
       // Act + Assess
       await assert.rejects(runner.runTask(aRequest()), { name: 'AccessDeniedException' });
+    });
+  });
+
+  describe('runTask: capacity (Fargate Spot)', () => {
+    const spotFirst = new EcsTaskRunner({ client: ecs, settings: taskSettingsByProfile(spotFirstProfiles), logger: silentLogger });
+    const spotFirstDefault = spotFirstProfiles.find((profile) => profile.name === 'default') ?? assert.fail('no default profile');
+    const NO_SPOT_CAPACITY = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+    function strategies() {
+      return runTaskInputs().map((input) => [input.clientToken, input.capacityProviderStrategy]);
+    }
+
+    for (const capacity of ['spot', 'spot-first'] as const) {
+      it(`starts the first attempt of a ${capacity} stage's jobs on FARGATE_SPOT alone, and says so`, async () => {
+        // Prepare
+        const runner = new EcsTaskRunner({ client: ecs, settings: taskSettingsByProfile(awsProfiles({ ...STAGE, capacity })), logger: silentLogger });
+        ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask({ capacityProviderName: 'FARGATE_SPOT' })], failures: [] }));
+
+        // Act
+        const results = [await runner.runTask(aRequest()), await runner.runTask(aRequest({ profile: 'ssh', command: ['sleep', '60'] }))];
+
+        // Assess
+        assert.deepEqual(results.map((result) => result.capacity), ['FARGATE_SPOT', 'FARGATE_SPOT']);
+        assert.deepEqual(strategies(), [
+          [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+          [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+        ]);
+      });
+    }
+
+    it("starts on the request's capacity over the profile's, with the attempt's own clientToken", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+
+      // Act
+      const result = await spotFirst.runTask(aRequest({ capacity: 'FARGATE', attempt: 2 }));
+
+      // Assess
+      assert.deepEqual(result, { started: true, taskArn: TASK_ARN, capacity: 'FARGATE' });
+      const [input] = runTaskInputs();
+      assert.deepEqual(input?.capacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1 }]);
+      assert.equal(input?.clientToken, `${JOB_ID}-2`, 'ECS refuses a clientToken reused with another capacity');
+      assert.equal(input?.startedBy, JOB_ID, "task-state events still name the job");
+      assert.deepEqual(input?.tags?.find((tag) => tag.key === 'fargate-jobs:job-id'), { key: 'fargate-jobs:job-id', value: JOB_ID });
+    });
+
+    it('keeps the job id as the clientToken of attempt 1, so a retried first start finds its task', async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+
+      // Act
+      await spotFirst.runTask(aRequest({ attempt: 1 }));
+      await spotFirst.runTask(aRequest());
+
+      // Assess
+      assert.deepEqual(runTaskInputs().map((input) => input.clientToken), [JOB_ID, JOB_ID]);
+    });
+
+    it('reports no Spot capacity at RunTask as CAPACITY on FARGATE_SPOT, and the next attempt starts on FARGATE, once', async () => {
+      // Prepare: Spot has no room; on-demand has.
+      ecsMock
+        .on(RunTaskCommand, { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })
+        .resolves(runTaskResponse({ tasks: [], failures: [{ reason: NO_SPOT_CAPACITY }] }))
+        .on(RunTaskCommand, { capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] })
+        .resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+
+      // Act: the attempts as the workflow makes them.
+      const first = await spotFirst.runTask(aRequest({ capacity: 'FARGATE_SPOT', attempt: 1 }));
+      const fallback = first.started ? undefined : fallbackCapacity(spotFirstDefault, first);
+      const second = await spotFirst.runTask(aRequest({ ...(fallback ? { capacity: fallback } : {}), attempt: 2 }));
+
+      // Assess
+      assert.ok(!first.started);
+      assert.equal(first.capacity, 'FARGATE_SPOT');
+      assert.equal(first.failure.category, 'CAPACITY');
+      assert.match(first.failure.message, /Capacity is unavailable at this time/);
+      assert.equal(fallback, 'FARGATE');
+      assert.deepEqual(second, { started: true, taskArn: TASK_ARN, capacity: 'FARGATE' });
+      assert.deepEqual(strategies(), [
+        [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+        [`${JOB_ID}-2`, [{ capacityProvider: 'FARGATE', weight: 1 }]],
+      ]);
+      // On FARGATE there is nothing further to fall back to.
+      assert.equal(fallbackCapacity(spotFirstDefault, { capacity: 'FARGATE', failure: { category: 'CAPACITY', message: NO_SPOT_CAPACITY } }), undefined);
+    });
+
+    it('reports a Spot task interrupted mid-run as SPOT_INTERRUPTED, and the next attempt starts on FARGATE, once', async () => {
+      // Prepare: the first task runs on Spot until AWS takes it back; SIGTERM ends the command (143).
+      const spotTaskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${'5'.repeat(32)}`;
+      const interrupted = stoppedTask([exited(143)], {
+        taskArn: spotTaskArn,
+        capacityProviderName: 'FARGATE_SPOT',
+        stopCode: 'SpotInterruption',
+        stoppedReason: 'Your Spot Task was interrupted.',
+      });
+      ecsMock
+        .on(RunTaskCommand, { clientToken: JOB_ID })
+        .resolves(runTaskResponse({ tasks: [fargateTask({ taskArn: spotTaskArn, capacityProviderName: 'FARGATE_SPOT' })], failures: [] }))
+        .on(RunTaskCommand, { clientToken: `${JOB_ID}-2` })
+        .resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }))
+        .on(DescribeTasksCommand)
+        .resolves(describeTasksResponse([interrupted]));
+
+      // Act
+      const first = await spotFirst.runTask(aRequest());
+      const outcome = classifyStop(await spotFirst.describeTask(spotTaskArn));
+      const fallback = fallbackCapacity(spotFirstDefault, { capacity: first.capacity, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+      const second = await spotFirst.runTask(aRequest({ ...(fallback ? { capacity: fallback } : {}), attempt: 2 }));
+
+      // Assess
+      assert.deepEqual(first, { started: true, taskArn: spotTaskArn, capacity: 'FARGATE_SPOT' });
+      assert.equal(outcome.failure?.category, 'SPOT_INTERRUPTED');
+      assert.equal(outcome.exitCode, 143);
+      assert.equal(fallback, 'FARGATE');
+      assert.deepEqual(second, { started: true, taskArn: TASK_ARN, capacity: 'FARGATE' });
+      assert.deepEqual(strategies(), [
+        [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+        [`${JOB_ID}-2`, [{ capacityProvider: 'FARGATE', weight: 1 }]],
+      ]);
+    });
+
+    it('says which capacity a refused RunTask was refused on', async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).rejects(new InvalidParameterException({ $metadata: {}, message: 'No Container Instances were found in your capacity provider.' }));
+
+      // Act
+      const result = await spotFirst.runTask(aRequest());
+
+      // Assess
+      assert.ok(!result.started);
+      assert.equal(result.capacity, 'FARGATE_SPOT');
+      assert.equal(result.failure.category, 'START_FAILED');
     });
   });
 

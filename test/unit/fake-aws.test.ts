@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ClusterNotFoundException,
+  ConflictException,
   DescribeTasksCommand,
   ECSClient,
   ExecuteCommandCommand,
@@ -19,7 +20,13 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
-import { startFakeAws, type FakeAws, type FakeTaskPlan, type RunTaskInput } from '../helpers/fake-aws.ts';
+import { awsProfiles } from '#config/profiles.ts';
+import { EcsTaskRunner } from '#lib/adapters/aws/ecs-task-runner.ts';
+import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { fallbackCapacity, firstCapacity } from '#lib/domain/capacity.ts';
+import { classifyStop } from '#lib/domain/classify-stop.ts';
+import { silentLogger } from '#lib/domain/logger.ts';
+import { NO_CAPACITY_REASON, SPOT_INTERRUPTED_REASON, startFakeAws, type FakeAws, type FakeTaskPlan, type RunTaskInput } from '../helpers/fake-aws.ts';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -330,6 +337,246 @@ describe('fake AWS: ECS Exec', () => {
       message: 'The referenced task was not found.',
     });
     assert.equal(fake.execSessions.length, sessionsBefore);
+  });
+});
+
+describe('fake AWS: Fargate Spot', () => {
+  let fake: FakeAws;
+  let planned: string[];
+  let ecs: ECSClient;
+
+  before(async () => {
+    ({ fake, planned } = await startFake({
+      'spot-walk': { runningDescribes: 2, exitCode: 0, spotInterruption: {} },
+      'spot-gone': { runningDescribes: 1, spotInterruption: { exitCode: null } },
+      'on-demand': { runningDescribes: 1, exitCode: 0, spotInterruption: {} },
+      reused: {},
+    }));
+    ({ ecs } = clientsOf(fake));
+  });
+  after(() => fake.close());
+
+  function onCapacity(clientToken: string, capacityProvider: string): RunTaskCommandInput {
+    return { ...runTaskInput(clientToken), capacityProviderStrategy: [{ capacityProvider, weight: 1 }] };
+  }
+
+  async function walkToStop(taskArn: string): Promise<Task[]> {
+    const walk: Task[] = [];
+    while (walk.at(-1)?.lastStatus !== 'STOPPED') {
+      assert.ok(walk.length < 10, 'the task stops');
+      walk.push(await describe1(ecs, taskArn));
+    }
+    return walk;
+  }
+
+  it('runs a task on the provider its strategy names, FARGATE_SPOT or FARGATE, of the FARGATE launch type either way', async () => {
+    // Act
+    const { tasks: spot } = await ecs.send(new RunTaskCommand(onCapacity('spot-provider', 'FARGATE_SPOT')));
+    const { tasks: onDemand } = await ecs.send(new RunTaskCommand(runTaskInput('default-provider')));
+
+    // Assess
+    assert.equal(spot?.[0]?.capacityProviderName, 'FARGATE_SPOT');
+    assert.equal(spot?.[0]?.launchType, 'FARGATE');
+    assert.equal(onDemand?.[0]?.capacityProviderName, 'FARGATE');
+  });
+
+  it('interrupts a task on FARGATE_SPOT mid-run: SpotInterruption, "Your Spot Task was interrupted.", exit code 143 from the SIGTERM', async () => {
+    // Prepare
+    const { tasks } = await ecs.send(new RunTaskCommand(onCapacity('spot-walk', 'FARGATE_SPOT')));
+
+    // Act
+    const walk = await walkToStop(tasks![0]!.taskArn!);
+
+    // Assess
+    assert.deepEqual(walk.map((task) => task.lastStatus), ['PENDING', 'RUNNING', 'RUNNING', 'STOPPED']);
+    const stopped = walk.at(-1)!;
+    assert.equal(stopped.stopCode, 'SpotInterruption');
+    assert.equal(stopped.stoppedReason, SPOT_INTERRUPTED_REASON);
+    assert.equal(stopped.stoppedReason, 'Your Spot Task was interrupted.');
+    assert.equal(stopped.containers?.[0]?.exitCode, 143);
+    assert.equal(stopped.capacityProviderName, 'FARGATE_SPOT');
+  });
+
+  it('reports no exit code for an interrupted task whose container was gone before it reported', async () => {
+    // Prepare
+    const { tasks } = await ecs.send(new RunTaskCommand(onCapacity('spot-gone', 'FARGATE_SPOT')));
+
+    // Act
+    const stopped = (await walkToStop(tasks![0]!.taskArn!)).at(-1)!;
+
+    // Assess
+    assert.equal(stopped.stopCode, 'SpotInterruption');
+    assert.equal(stopped.containers?.[0]?.exitCode, undefined);
+  });
+
+  it('never interrupts a task on FARGATE: it runs to its planned exit', async () => {
+    // Prepare
+    const { tasks } = await ecs.send(new RunTaskCommand(runTaskInput('on-demand')));
+
+    // Act
+    const stopped = (await walkToStop(tasks![0]!.taskArn!)).at(-1)!;
+
+    // Assess
+    assert.equal(stopped.stopCode, 'EssentialContainerExited');
+    assert.equal(stopped.containers?.[0]?.exitCode, 0);
+  });
+
+  it('refuses a clientToken that started a task when it comes again with another capacity: ConflictException naming that task', async () => {
+    // Prepare
+    const { tasks } = await ecs.send(new RunTaskCommand(onCapacity('reused', 'FARGATE_SPOT')));
+
+    // Act
+    const again = ecs.send(new RunTaskCommand(onCapacity('reused', 'FARGATE')));
+
+    // Assess
+    await assert.rejects(again, (error: unknown) => {
+      assert.ok(error instanceof ConflictException, 'the SDK maps the type to its modelled exception');
+      assert.deepEqual(error.resourceIds, [tasks![0]!.taskArn]);
+      return true;
+    });
+    assert.deepEqual(planned.filter((token) => token === 'reused'), ['reused']);
+    const same = await ecs.send(new RunTaskCommand(onCapacity('reused', 'FARGATE_SPOT')));
+    assert.equal(same.tasks?.[0]?.taskArn, tasks![0]!.taskArn, 'the same request still gets its task');
+  });
+
+  it('refuses a capacity provider the cluster does not have with InvalidParameterException', async () => {
+    // Act
+    const refusal = ecs.send(new RunTaskCommand(onCapacity('ec2-provider', 'my-asg-provider')));
+
+    // Assess
+    await assert.rejects(refusal, (error: unknown) => {
+      assert.ok(error instanceof InvalidParameterException);
+      assert.match(error.message, /capacity provider that is not associated with the cluster/);
+      return true;
+    });
+  });
+});
+
+describe('fake AWS: Fargate Spot without capacity', () => {
+  let fake: FakeAws;
+  let planned: string[];
+  let ecs: ECSClient;
+
+  before(async () => {
+    planned = [];
+    fake = await startFakeAws({
+      region: REGION,
+      account: ACCOUNT,
+      logGroup: LOG_GROUP,
+      logStreamPrefix: LOG_STREAM_PREFIX,
+      spotCapacity: 'unavailable',
+      plan: (input) => {
+        planned.push(input.clientToken ?? '');
+        return {};
+      },
+    });
+    ({ ecs } = clientsOf(fake));
+  });
+  after(() => fake.close());
+
+  it('answers RunTask on FARGATE_SPOT with no task and "Capacity is unavailable", without asking the plan; FARGATE still starts', async () => {
+    // Act
+    const spot = await ecs.send(new RunTaskCommand({ ...runTaskInput('no-room'), capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }));
+    const onDemand = await ecs.send(new RunTaskCommand(runTaskInput('room')));
+
+    // Assess
+    assert.deepEqual(spot.tasks, []);
+    assert.deepEqual(spot.failures, [{ reason: NO_CAPACITY_REASON }]);
+    assert.match(NO_CAPACITY_REASON, /^Capacity is unavailable at this time\./);
+    assert.equal(onDemand.tasks?.[0]?.capacityProviderName, 'FARGATE');
+    assert.deepEqual(planned, ['room']);
+  });
+});
+
+describe('fake AWS: Fargate Spot through the ECS task runner (spot-first falls back to FARGATE once)', () => {
+  const STAGE = { cluster: CLUSTER, subnets: ['subnet-1'], securityGroups: ['sg-1'], logGroup: LOG_GROUP, taskDefinitionPrefix: 'fargate-jobs-test', capacity: 'spot-first' as const };
+  const profiles = awsProfiles(STAGE);
+  const profile = profiles.find((candidate) => candidate.name === 'default') ?? assert.fail('no default profile');
+  const JOB_ID = 'job-01jb8y3k5d9x2m7q4r6t8v0w1z';
+  const request = { jobId: JOB_ID, profile: 'default', command: ['sh', '-c', 'make build'], env: {}, publicIp: false };
+
+  async function withRunner(options: { spotCapacity?: 'unavailable'; plan?: FakeTaskPlan }, act: (runner: EcsTaskRunner, fake: FakeAws) => Promise<void>): Promise<void> {
+    const fake = await startFakeAws({ region: REGION, account: ACCOUNT, logGroup: LOG_GROUP, logStreamPrefix: LOG_STREAM_PREFIX, plan: () => options.plan ?? {}, ...(options.spotCapacity ? { spotCapacity: options.spotCapacity } : {}) });
+    const runner = new EcsTaskRunner({ client: clientsOf(fake).ecs, settings: taskSettingsByProfile(profiles), logger: silentLogger });
+    try {
+      await act(runner, fake);
+    } finally {
+      await fake.close();
+    }
+  }
+
+  function runTasks(fake: FakeAws): Array<[unknown, unknown]> {
+    return fake.calls.filter((call) => call.operation === 'RunTask').map((call) => [call.input['clientToken'], call.input['capacityProviderStrategy']]);
+  }
+
+  async function stoppedOutcome(runner: EcsTaskRunner, taskArn: string) {
+    for (let describes = 0; describes < 10; describes += 1) {
+      const snapshot = await runner.describeTask(taskArn, { resolveNetwork: false });
+      if (snapshot.lastStatus === 'STOPPED') return classifyStop(snapshot);
+    }
+    return assert.fail('the task never stopped');
+  }
+
+  it('no Spot capacity at RunTask: attempt 1 fails CAPACITY on FARGATE_SPOT, attempt 2 starts on FARGATE and succeeds, and nothing falls back further', async () => {
+    await withRunner({ spotCapacity: 'unavailable' }, async (runner, fake) => {
+      // Act: the attempts as the workflow makes them.
+      const first = await runner.runTask({ ...request, capacity: firstCapacity(profile)! });
+      const fallback = first.started ? undefined : fallbackCapacity(profile, first);
+      const second = await runner.runTask({ ...request, ...(fallback ? { capacity: fallback } : {}), attempt: 2 });
+      const outcome = second.started ? await stoppedOutcome(runner, second.taskArn) : assert.fail('attempt 2 did not start');
+
+      // Assess
+      assert.ok(!first.started);
+      assert.equal(first.capacity, 'FARGATE_SPOT');
+      assert.equal(first.failure.category, 'CAPACITY');
+      assert.equal(fallback, 'FARGATE');
+      assert.equal(second.capacity, 'FARGATE');
+      assert.equal(outcome.status, 'SUCCEEDED');
+      assert.equal(fallbackCapacity(profile, { capacity: second.capacity, failure: { category: 'CAPACITY', message: NO_CAPACITY_REASON } }), undefined);
+      assert.deepEqual(runTasks(fake), [
+        [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+        [`${JOB_ID}-2`, [{ capacityProvider: 'FARGATE', weight: 1 }]],
+      ]);
+    });
+  });
+
+  it('a Spot interruption mid-run: attempt 1 fails SPOT_INTERRUPTED, attempt 2 starts on FARGATE, is not interrupted, and succeeds', async () => {
+    await withRunner({ plan: { runningDescribes: 2, spotInterruption: {} } }, async (runner, fake) => {
+      // Act
+      const first = await runner.runTask({ ...request, capacity: firstCapacity(profile)! });
+      const interrupted = first.started ? await stoppedOutcome(runner, first.taskArn) : assert.fail('attempt 1 did not start');
+      const fallback = fallbackCapacity(profile, { capacity: first.capacity, ...(interrupted.failure ? { failure: interrupted.failure } : {}) });
+      const second = await runner.runTask({ ...request, ...(fallback ? { capacity: fallback } : {}), attempt: 2 });
+      const outcome = second.started ? await stoppedOutcome(runner, second.taskArn) : assert.fail('attempt 2 did not start');
+
+      // Assess
+      assert.equal(first.capacity, 'FARGATE_SPOT');
+      assert.equal(interrupted.status, 'FAILED');
+      assert.equal(interrupted.failure?.category, 'SPOT_INTERRUPTED');
+      assert.equal(interrupted.exitCode, 143);
+      assert.equal(fallback, 'FARGATE');
+      assert.equal(second.capacity, 'FARGATE');
+      assert.ok(first.started && second.started && second.taskArn !== first.taskArn, 'a task of its own');
+      assert.equal(outcome.status, 'SUCCEEDED');
+      assert.deepEqual(runTasks(fake), [
+        [JOB_ID, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]],
+        [`${JOB_ID}-2`, [{ capacityProvider: 'FARGATE', weight: 1 }]],
+      ]);
+    });
+  });
+
+  it('would be refused, had attempt 2 reused the job id as its clientToken on the other capacity', async () => {
+    await withRunner({ plan: { runningDescribes: 2, spotInterruption: {} } }, async (runner) => {
+      // Prepare
+      const first = await runner.runTask({ ...request, capacity: 'FARGATE_SPOT' });
+      assert.ok(first.started);
+
+      // Act: attempt 1's token (the job id) with FARGATE.
+      const reused = runner.runTask({ ...request, capacity: 'FARGATE', attempt: 1 });
+
+      // Assess
+      await assert.rejects(reused, { name: 'ConflictException' });
+    });
   });
 });
 

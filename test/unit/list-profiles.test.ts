@@ -19,6 +19,7 @@ const STAGE = {
   securityGroups: ['sg-0e1f2a3b'],
   logGroup: '/fargate-jobs/hidden/tasks',
   taskDefinitionPrefix: 'fargate-jobs-hidden',
+  capacity: 'spot-first' as const,
 };
 
 const ZED: Profile = {
@@ -96,11 +97,15 @@ describe('GET /profiles', () => {
     // Assess
     assert.deepEqual(documents[0]?.taskSize, { cpu: 256, memory: 512, maxCpu: 4096, maxMemory: 16_384 });
     assert.deepEqual(documents[1]?.interactive, { port: 2222, user: 'jobs' });
+    assert.deepEqual(documents.slice(0, 2).map((document) => [document.capacity, document.stopTimeout]), [
+      ['spot-first', 120],
+      ['spot-first', 30],
+    ]);
     for (const hidden of ['cluster-secretive', 'subnet-0a1b2c3d', 'sg-0e1f2a3b', '/fargate-jobs/hidden/tasks', 'fargate-jobs-hidden', 'sshd', 'FARGATE_SPOT', 'PUBLIC_KEY', 'hook-credential']) {
       assert.doesNotMatch(text, new RegExp(hidden.replaceAll('/', '\\/')), `${hidden} is shown`);
     }
     for (const document of documents) {
-      assert.deepEqual(Object.keys(document).filter((key) => !['name', 'description', 'commands', 'shell', 'envNames', 'secretEnvPatterns', 'timeoutSeconds', 'publicIp', 'taskSize', 'exec', 'interactive'].includes(key)), []);
+      assert.deepEqual(Object.keys(document).filter((key) => !['name', 'description', 'commands', 'shell', 'envNames', 'secretEnvPatterns', 'timeoutSeconds', 'publicIp', 'taskSize', 'exec', 'capacity', 'stopTimeout', 'interactive'].includes(key)), []);
     }
   });
 

@@ -5,6 +5,7 @@ import { httpStatusOf } from '#lib/http/error-status.ts';
 import { connectHint, isCommandAllowed, resolveJobRequest, type JobRequest, type Profile } from '#lib/domain/profile.ts';
 import { OVERRIDES_CONTAINER_NAME_ALLOWANCE } from '#lib/domain/task-limits.ts';
 import { awsProfiles, localProfiles } from '#config/profiles.ts';
+import { checkCapacitySettings, STOP_TIMEOUT_SECONDS } from '#lib/domain/capacity.ts';
 
 /** A restrictive profile like one a platform team would configure for CI builds. */
 function buildProfile(overrides: Partial<Profile> = {}): Profile {
@@ -707,6 +708,25 @@ describe('task size and ECS limits', () => {
       // Assess
       assert.ok(aws.length > 0);
       assert.deepEqual(tooLong, []);
+    });
+
+    it('give every AWS profile the stage\'s capacity (on-demand unless the stage says otherwise) and a stopTimeout Fargate takes', () => {
+      // Prepare
+      const spotFirst = awsProfiles({ cluster: 'c', subnets: ['subnet-1'], securityGroups: ['sg-1'], logGroup: '/jobs', taskDefinitionPrefix: 'fargate-jobs-dev', capacity: 'spot-first' });
+
+      // Act + Assess
+      assert.deepEqual(aws.map((profile) => profile.capacity), aws.map(() => 'on-demand'));
+      assert.deepEqual(spotFirst.map((profile) => profile.capacity), spotFirst.map(() => 'spot-first'));
+      for (const profile of aws) {
+        assert.doesNotThrow(() => checkCapacitySettings(profile), profile.name);
+        assert.ok(profile.stopTimeout !== undefined, `profile '${profile.name}' states its stopTimeout, as its task definition does`);
+      }
+      // Its jobs may use all of Spot's 2-minute warning.
+      assert.equal(aws.find((profile) => profile.name === 'default')?.stopTimeout, STOP_TIMEOUT_SECONDS.max);
+    });
+
+    it('give local profiles no capacity: they run no ECS task', () => {
+      assert.deepEqual(localProfiles.filter((profile) => profile.capacity !== undefined || profile.stopTimeout !== undefined).map((profile) => profile.name), []);
     });
 
     it('give every AWS profile a default size and maxima', () => {

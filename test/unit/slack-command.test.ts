@@ -147,6 +147,7 @@ describe('parseSlashCommand', () => {
     assert.deepEqual(parseSlashCommand(`logs ${JOB_ID}`), { kind: 'logs', jobId: JOB_ID });
     assert.deepEqual(parseSlashCommand(`Cancel ${JOB_ID}`), { kind: 'cancel', jobId: JOB_ID });
     assert.deepEqual(parseSlashCommand('list'), { kind: 'list' });
+    assert.deepEqual(parseSlashCommand('Schedules'), { kind: 'schedules' });
   });
 
   it('reads anything else as a profile and the command to run with it', () => {
@@ -169,6 +170,7 @@ describe('parseSlashCommand', () => {
     // Act and assess
     assert.throws(() => parseSlashCommand('logs echo hi'), /takes one job id/);
     assert.throws(() => parseSlashCommand('list echo hi'), /takes no arguments/);
+    assert.throws(() => parseSlashCommand('schedules echo hi'), /`\/run schedules` takes no arguments/);
     assert.deepEqual(parseSlashCommand('help echo hi'), { kind: 'help' });
   });
 
@@ -209,7 +211,7 @@ describe('parseSlashCommand', () => {
 describe('SLASH_COMMAND_HELP', () => {
   it('lists every form with an example, with < and > escaped for Slack', () => {
     // Assess
-    for (const form of ['/run &lt;profile&gt;', '/run status', '/run logs', '/run cancel', '/run list', '/run help', '/run default echo hello']) {
+    for (const form of ['/run &lt;profile&gt;', '/run status', '/run logs', '/run cancel', '/run list', '/run schedules', '/run help', '/run default echo hello']) {
       assert.ok(SLASH_COMMAND_HELP.includes(form), form);
     }
     assert.doesNotMatch(SLASH_COMMAND_HELP, /[<>]/);

@@ -26,6 +26,9 @@ import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { blockActionPayload, interactionBody, SLACK_DEFAULTS, slackSignatureHeaders, slashCommandBody } from '../helpers/slack-requests.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
+import { SqliteScheduleStore } from '#lib/adapters/local/sqlite-schedule-store.ts';
+import type { Schedule } from '#lib/domain/schedule.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/sqlite.ts';
 
 const SIGNING_SECRET = 'visibility-signing-secret-0123456789';
 const BOT_TOKEN = 'xoxb-visibility-bot-token';
@@ -349,5 +352,66 @@ describe('Slack: /run list', () => {
     assert.ok(inAlpha.includes(alpha.id), inAlpha);
     assert.ok(!inAlpha.includes(beta.id), 'a beta job is not listed where beta is not allowed');
     assert.doesNotMatch(JSON.stringify(inRandom), /job-/);
+  });
+});
+
+describe('Slack: /run schedules', () => {
+  let database: TestDatabase;
+
+  before(async () => {
+    database = await openTestDatabase();
+    const schedules = new SqliteScheduleStore({ database: database.database });
+    const aSchedule = (name: string, profile: string, more: Partial<Schedule> = {}): Schedule => ({
+      name,
+      schedule: 'cron(0 3 * * ? *)',
+      job: { profile, command: ['make'] },
+      overlap: 'allow',
+      enabled: true,
+      createdBy: 'ci',
+      createdByProfiles: ['*'],
+      createdAt: '2030-01-01T00:00:00.000Z',
+      updatedAt: '2030-01-01T00:00:00.000Z',
+      ...more,
+    });
+    await schedules.create(aSchedule('alpha-nightly', 'alpha', { timezone: 'Europe/Paris' }));
+    await schedules.create(aSchedule('alpha-paused', 'alpha', { enabled: false, schedule: 'rate(1 hour)' }));
+    await schedules.create(aSchedule('beta-hourly', 'beta'));
+    await schedules.recordFire('alpha-nightly', { at: '2030-01-02T02:00:00.000Z', outcome: 'submitted', jobId: 'job-0123456789abcdefghjkmnpqrs' });
+    await schedules.recordFire('alpha-paused', { at: '2030-01-02T02:00:00.000Z', outcome: 'failed', reason: 'ENV_NOT_ALLOWED: <!channel> not allowed' });
+  });
+
+  after(async () => {
+    await database?.close();
+  });
+
+  beforeEach(() => {
+    ports.schedules = new SqliteScheduleStore({ database: database.database });
+  });
+
+  it('lists the schedules of the profiles the user may use where they ask, with expression, state and last fire', async () => {
+    // Act
+    const inAlpha = JSON.stringify(await slashCommand(ALICE, ALPHA_CHANNEL, 'schedules'));
+    const inBeta = JSON.stringify(await slashCommand(ALICE, BETA_CHANNEL, 'schedules'));
+    const inRandom = JSON.stringify(await slashCommand(ALICE, RANDOM_CHANNEL, 'schedules'));
+
+    // Assess
+    assert.match(inAlpha, /\*2 schedules\*/);
+    assert.match(inAlpha, /\*alpha-nightly\* · `cron\(0 3 \* \* \? \*\) Europe\/Paris` · enabled · last fire 2030-01-02T02:00:00.000Z, job job-0123456789abcdefghjkmnpqrs/);
+    assert.match(inAlpha, /\*alpha-paused\* · `rate\(1 hour\)` · ⏸️ paused · last fire 2030-01-02T02:00:00.000Z, failed: ENV_NOT_ALLOWED: &lt;!channel&gt; not allowed/);
+    assert.doesNotMatch(inAlpha, /beta-hourly/);
+    assert.match(inBeta, /beta-hourly/);
+    assert.doesNotMatch(inBeta, /alpha-/);
+    assert.match(inRandom, /No schedules of the profiles you may use here/);
+  });
+
+  it('says schedules are not available where the deployment gives Slack no store of them', async () => {
+    // Prepare
+    delete ports.schedules;
+
+    // Act
+    const answer = await slashCommand(ALICE, ALPHA_CHANNEL, 'schedules');
+
+    // Assess
+    assert.match(answer.text, /not available/);
   });
 });

@@ -146,7 +146,6 @@ const ECS_PROFILE: AwsProfile = {
     container: 'sshd',
     subnets: ['subnet-1'],
     securityGroups: ['sg-1'],
-    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
     logGroup: '/fargate-jobs/test',
     logStreamPrefix: 'job',
   },

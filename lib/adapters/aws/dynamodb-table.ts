@@ -1,6 +1,6 @@
 /**
- * The single table's layout, for every item kind that lives in it: jobs, tokens, token names and the
- * slots of waiting requests.
+ * The single table's layout, for every item kind that lives in it: jobs, tokens, token names,
+ * schedules and the slots of waiting requests.
  * Keys are `pk`/`sk`; the list index lists each kind from a partition of its own (`gsi1pk`), newest
  * first by `gsi1sk` (creation time first); the sparse active index holds only the jobs not finalized
  * (not terminal, or terminal with the stop of their task not recorded yet), by who submitted them
@@ -43,6 +43,14 @@ export const TOKEN_LIST_PARTITION = 'TOKENS';
 const TOKEN_NAME_KEY_PREFIX = 'TOKENNAME#';
 
 /**
+ * Every schedule item's key starts with this: the schedules' functions may read and write these
+ * (an IAM condition on dynamodb:LeadingKeys), listed from their own partition of the list index, by name.
+ */
+export const SCHEDULE_KEY_PREFIX = 'SCHEDULE#';
+const SCHEDULE_SORT_KEY = 'SCHEDULE';
+export const SCHEDULE_LIST_PARTITION = 'SCHEDULES';
+
+/**
  * Every wait slot item's key starts with this: the waiting functions may write these and no other
  * items but read job records (an IAM condition on dynamodb:LeadingKeys).
  */
@@ -59,6 +67,15 @@ export function jobKey(jobId: string): ItemKey {
 
 export function listedJobKey(job: { id: string; createdAt: string }): ListedKey {
   return { ...jobKey(job.id), gsi1pk: JOB_LIST_PARTITION, gsi1sk: `${job.createdAt}#${job.id}` };
+}
+
+export function scheduleKey(name: string): ItemKey {
+  return { pk: `${SCHEDULE_KEY_PREFIX}${name}`, sk: SCHEDULE_SORT_KEY };
+}
+
+/** Schedules are listed by name (the index's sort key), not by creation time. */
+export function listedScheduleKey(name: string): ListedKey {
+  return { ...scheduleKey(name), gsi1pk: SCHEDULE_LIST_PARTITION, gsi1sk: name };
 }
 
 /** A token is found by the SHA-256 of its clear value. */

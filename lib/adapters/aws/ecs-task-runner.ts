@@ -15,7 +15,7 @@ import {
   type RunTaskCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { taskDefinitionFamilyOf, type AwsTaskSettings, type AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
+import { taskDefinitionFamilyOf, type AwsTaskSettings, type AwsTaskSettingsByProfile, type CapacityProvider } from '#lib/domain/aws-profile.ts';
 import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
@@ -90,21 +90,23 @@ export class EcsTaskRunner implements TaskRunner {
 
   async runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     const settings = this.#settingsOf(request.profile);
+    const capacity = capacityOf(request, settings);
     let response;
     try {
-      response = await this.#client.send(new RunTaskCommand(runTaskInput(request, settings)));
+      response = await this.#client.send(new RunTaskCommand(runTaskInput(request, settings, capacity)));
     } catch (error) {
       if (isTransient(error)) throw new TaskRunnerThrottledError('RunTask', error);
       if (isRefusedRun(error)) {
-        this.#logger.warn('RunTask refused the task', { jobId: request.jobId, error: { name: error.name, message: error.message } });
-        return { started: false, failure: { category: categoryOf([error.message]), message: `ECS refused to start the task: ${error.message}` } };
+        this.#logger.warn('RunTask refused the task', { jobId: request.jobId, capacity, error: { name: error.name, message: error.message } });
+        const failure: JobFailure = { category: categoryOf([error.message]), message: `ECS refused to start the task: ${error.message}` };
+        return { started: false, failure, capacity };
       }
       throw error;
     }
 
     const failures = response.failures ?? [];
     const taskArn = response.tasks?.[0]?.taskArn;
-    if (failures.length === 0 && taskArn) return { started: true, taskArn };
+    if (failures.length === 0 && taskArn) return { started: true, taskArn, capacity };
 
     if (taskArn) {
       // Not expected for a single task. The job is reported as not started, so nothing would ever
@@ -115,8 +117,8 @@ export class EcsTaskRunner implements TaskRunner {
       });
     }
     const failure = startFailure(failures);
-    this.#logger.info('RunTask did not start the task', { jobId: request.jobId, failure });
-    return { started: false, failure };
+    this.#logger.info('RunTask did not start the task', { jobId: request.jobId, capacity, failure });
+    return { started: false, failure, capacity };
   }
 
   async describeTask(taskArn: string, options: DescribeTaskOptions = {}): Promise<TaskSnapshot> {
@@ -192,12 +194,25 @@ export class EcsTaskRunner implements TaskRunner {
   }
 }
 
-function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTaskCommandInput {
+/** The attempt's choice, else the profile's first capacity; an ECS profile that names none runs on demand. */
+function capacityOf(request: RunTaskRequest, settings: AwsTaskSettings): CapacityProvider {
+  return request.capacity ?? settings.capacityProvider ?? 'FARGATE';
+}
+
+/**
+ * Makes RunTask idempotent per attempt: a retried StartTask gets its attempt's task, never a second
+ * one, and the next attempt a task of its own (ECS answers ConflictException to a token reused with
+ * other parameters). At most 64 characters: a job id is 30.
+ */
+export function clientTokenOf(request: Pick<RunTaskRequest, 'jobId' | 'attempt'>): string {
+  return request.attempt === undefined || request.attempt <= 1 ? request.jobId : `${request.jobId}-${request.attempt}`;
+}
+
+function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings, capacity: CapacityProvider): RunTaskCommandInput {
   return {
     cluster: settings.cluster,
     taskDefinition: settings.taskDefinition,
-    // Makes RunTask idempotent: a retried StartTask gets the job's task, never a second one.
-    clientToken: request.jobId,
+    clientToken: clientTokenOf(request),
     // The job's id, as AWS Batch does it: a task-state-change event carries `startedBy`, not the tags,
     // and so names the job it is about (ecs-task-events.ts).
     startedBy: request.jobId,
@@ -205,11 +220,8 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings): RunTa
       { key: JOB_ID_TAG, value: request.jobId },
       { key: PROFILE_TAG, value: request.profile },
     ],
-    capacityProviderStrategy: settings.capacityProviderStrategy.map(({ capacityProvider, weight, base }) => ({
-      capacityProvider,
-      weight,
-      ...(base === undefined ? {} : { base }),
-    })),
+    // One provider, never a spread: the attempt is on Spot or on demand, and is recorded as such.
+    capacityProviderStrategy: [{ capacityProvider: capacity, weight: 1 }],
     networkConfiguration: {
       awsvpcConfiguration: {
         subnets: [...settings.subnets],

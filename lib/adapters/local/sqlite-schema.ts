@@ -3,7 +3,7 @@
  * schema version N-1 to N (sqlite-database.ts runs the missing ones). Append only; never edit one
  * that has shipped, or files made with it differ from files made now.
  *
- * A job or token is kept whole as JSON (`document`, `record`); the columns beside it are what the
+ * A job, token or schedule is kept whole as JSON (`document`, `record`); the columns beside it are what the
  * stores look rows up, order and count by, written with the JSON in the same statement.
  */
 export const SCHEMA_MIGRATIONS: readonly string[] = [
@@ -41,6 +41,15 @@ export const SCHEMA_MIGRATIONS: readonly string[] = [
   CREATE TABLE imports (
     source TEXT PRIMARY KEY,
     imported_at TEXT NOT NULL
+  ) STRICT;
+  `,
+  `
+  -- The schedules (sqlite-schedule-store.ts), by name. Its fires are kept apart from the rest of the
+  -- document: a change of the schedule never overwrites a fire recorded meanwhile.
+  CREATE TABLE schedules (
+    name TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    fires TEXT NOT NULL DEFAULT '[]'
   ) STRICT;
   `,
 ];

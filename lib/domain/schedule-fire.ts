@@ -1,0 +1,89 @@
+/**
+ * A schedule's fire: the one submit path of both schedulers (the local one's timers, and AWS's fire
+ * function that EventBridge Scheduler invokes). Each fire is a normal job, submitted as the
+ * schedule's creator with the label `schedule=<name>` and the idempotency key of the schedule's name
+ * and fire time, so a fire delivered twice (EventBridge delivers at least once) makes one job.
+ *
+ * What became of each fire is recorded on the schedule (submitted, skipped, failed and why), not
+ * thrown at the scheduler: a job the profile now refuses fails that fire, and the next one tries
+ * again. Only a store that cannot be read or written throws (a retry of the fire is then safe).
+ */
+import type { Caller } from './caller.ts';
+import { FargateJobsError } from './errors.ts';
+import { isTerminal, type CallbackEvent } from './job.ts';
+import { submitJob, type SubmitJobInput, type SubmitJobPorts } from './job-service.ts';
+import type { Dependencies } from './ports.ts';
+import { fireIdempotencyKey, SCHEDULE_LABEL, type Schedule, type ScheduledJobRequest, type ScheduleFire } from './schedule.ts';
+
+export type FireSchedulePorts = SubmitJobPorts & Required<Pick<Dependencies, 'schedules'>>;
+
+/**
+ * Fires schedule `name` for its fire time `fireTime` (when it was due, not when this runs): nothing
+ * when it is gone or paused; else a job, or a fire recorded skipped (overlap `skip` while the job of
+ * its previous fire is active) or failed. Returns the fire recorded, if any.
+ */
+export async function fireSchedule(ports: FireSchedulePorts, name: string, fireTime: Date): Promise<ScheduleFire | undefined> {
+  const at = fireTime.toISOString();
+  const schedule = await ports.schedules.get(name);
+  if (!schedule || !schedule.enabled) {
+    ports.logger.info('a schedule fired that is gone or paused: no job', { schedule: name, at, found: schedule !== undefined });
+    return undefined;
+  }
+  // A delivery of a fire already made (EventBridge's at-least-once): its job exists.
+  const made = schedule.fires?.find((fire) => fire.at === at && fire.outcome === 'submitted');
+  if (made) return made;
+  const running = schedule.overlap === 'skip' ? await activePreviousJob(ports, schedule, at) : undefined;
+  const fire = running ? { at, outcome: 'skipped' as const, reason: running } : await submitFire(ports, schedule, fireTime);
+  await ports.schedules.recordFire(name, fire);
+  ports.logger.info('schedule fired', { schedule: name, ...fire });
+  return fire;
+}
+
+async function submitFire(ports: FireSchedulePorts, schedule: Schedule, fireTime: Date): Promise<ScheduleFire> {
+  const at = fireTime.toISOString();
+  try {
+    const input = { ...scheduledJobInput(schedule.job), idempotencyKey: fireIdempotencyKey(schedule.name, fireTime) };
+    const { job } = await submitJob(ports, { ...input, labels: { ...input.labels, [SCHEDULE_LABEL]: schedule.name } }, creatorOf(schedule));
+    return { at, outcome: 'submitted', jobId: job.id };
+  } catch (error) {
+    if (error instanceof FargateJobsError) return { at, outcome: 'failed', reason: `${error.code}: ${error.message}` };
+    ports.logger.error('a schedule could not submit its job', { schedule: schedule.name, at, error: String(error) });
+    return { at, outcome: 'failed', reason: 'the job could not be submitted (an internal error, in the server log); the next fire tries again' };
+  }
+}
+
+/**
+ * Why this fire is skipped: the job of the schedule's last submitted fire is not finished. A second
+ * delivery of that same fire is no overlap (its job is this fire's).
+ */
+async function activePreviousJob(ports: FireSchedulePorts, schedule: Schedule, at: string): Promise<string | undefined> {
+  const previous = (schedule.fires ?? []).findLast((fire) => fire.outcome === 'submitted' && fire.jobId !== undefined);
+  if (!previous?.jobId || previous.at === at) return undefined;
+  const job = await ports.store.get(previous.jobId);
+  if (!job || isTerminal(job.status)) return undefined;
+  return `overlap skip: job ${job.id} of the fire at ${previous.at} is still ${job.status}`;
+}
+
+/** The creator the jobs are submitted as, with the scope their token had when they made the schedule. */
+function creatorOf(schedule: Schedule): Caller {
+  return { name: schedule.createdBy, profiles: schedule.createdByProfiles };
+}
+
+/** The POST /jobs body the schedule keeps (checked when it was made), as a submission. */
+export function scheduledJobInput(job: ScheduledJobRequest & { profile?: string }): SubmitJobInput {
+  const { profile, env, labels, callbackEvents, idempotencyKey: _key, rerunOf: _rerun, ...request } = job as StoredJobRequest;
+  return {
+    ...request,
+    profile: profile ?? '',
+    env: env ?? {},
+    labels: labels ?? {},
+    ...(callbackEvents ? { callbackEvents } : {}),
+  };
+}
+
+/** What a schedule's `job` holds: a POST /jobs body, its callback events already named as events. */
+type StoredJobRequest = Omit<SubmitJobInput, 'env' | 'labels' | 'callbackEvents' | 'slack'> & {
+  env?: Record<string, string>;
+  labels?: Record<string, string>;
+  callbackEvents?: CallbackEvent[];
+};
