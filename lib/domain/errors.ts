@@ -52,6 +52,9 @@ export type ErrorCode =
   | 'NOTIFICATION_PENDING'
   | 'CONFIGURATION';
 
+/** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
+export const SERVICE_ERROR_CODES: readonly ErrorCode[] = ['TASK_NOT_FOUND', 'JOB_RECORD_MISSING', 'TASK_RUNNER_THROTTLED', 'SCHEDULE_TRIGGER_UNAVAILABLE', 'NOTIFICATION_PENDING', 'CONFIGURATION'];
+
 export interface FargateJobsErrorOptions extends ErrorOptions {
   /** Which parts of the request are wrong, and how (validation errors). */
   details?: ErrorDetail[];

@@ -169,6 +169,30 @@ describe('the fire function', () => {
     assert.equal((await store.list({ limit: 10 })).jobs.length, 1);
   });
 
+  it('records a fire the service failed to submit (a store that refused a write) and throws, so that its delivery is retried; the retry makes the job', async () => {
+    // Prepare: the first write of a job is refused as a throttled call would be.
+    await schedules.create(aSchedule());
+    const create = store.create.bind(store);
+    let refusals = 1;
+    store.create = async (job) => {
+      if (refusals-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return create(job);
+    };
+
+    // Act
+    await assert.rejects(handler(delivery('nightly-report', DUE)), { name: 'FireRetryError' });
+    const failed = schedules.schedules.get('nightly-report')?.fires?.at(-1);
+    await handler(delivery('nightly-report', DUE));
+
+    // Assess
+    assert.equal(failed?.outcome, 'failed');
+    assert.match(failed?.reason ?? '', /delivered again/);
+    const { jobs } = await store.list({ limit: 10 });
+    assert.equal(jobs.length, 1);
+    assert.deepEqual(workflow.started, [jobs[0]?.id]);
+    assert.equal(schedules.schedules.get('nightly-report')?.fires?.at(-1)?.outcome, 'submitted');
+  });
+
   it('makes a job of each due time', async () => {
     // Prepare
     await schedules.create(aSchedule());
