@@ -19,9 +19,11 @@ import { benchOptions } from './options.ts';
 import { functionEnvironments, RUNTIME_ENVIRONMENT } from './template-environment.ts';
 
 const HTTP_BUNDLE_TARGET_BYTES = 350 * 1024;
+/** HTTP functions with a target of their own (test/unit/deployment.test.ts says why). */
+const BUNDLE_TARGET_BYTES: Record<string, number> = { schedules: 400 * 1024 };
 const INIT_TARGET_MS = 150;
 /** The functions behind a route (and the authorizer before them); console's bundle holds the web console's files. */
-const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'listProfiles', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'health', 'console']);
+const HTTP_FUNCTIONS = new Set(['authorizer', 'createJob', 'listJobs', 'listProfiles', 'getJob', 'cancelJob', 'execJob', 'getJobLogs', 'schedules', 'health', 'console']);
 
 const { values } = benchOptions({ runs: '15', packageDir: '' }, { runs: '1', packageDir: '' });
 const runs = Number(values.runs);
@@ -62,10 +64,11 @@ console.log(`fargate-jobs Lambda bundles — ${new Date().toISOString()}, node $
 | --- | --- | --- | --- | --- | --- |`);
 for (const row of rows.sort((a, b) => a.name.localeCompare(b.name))) {
   const http = HTTP_FUNCTIONS.has(row.name);
-  const ok = row.initMs <= INIT_TARGET_MS && (!http || row.bundleBytes <= HTTP_BUNDLE_TARGET_BYTES);
+  const ok = row.initMs <= INIT_TARGET_MS && (!http || row.bundleBytes <= (BUNDLE_TARGET_BYTES[row.name] ?? HTTP_BUNDLE_TARGET_BYTES));
   console.log(`| ${row.name}${http ? ' (HTTP)' : ''} | ${kb(row.zipBytes)} | ${kb(row.bundleBytes)} | ${row.bundleBytes} | ${row.initMs.toFixed(0)} ms | ${ok ? 'yes' : 'NO'} |`);
 }
-console.log(`\nTargets: HTTP handler bundle ≤ ${kb(HTTP_BUNDLE_TARGET_BYTES)} unzipped, init ≤ ${INIT_TARGET_MS} ms.`);
+const exceptions = Object.entries(BUNDLE_TARGET_BYTES).map(([name, bytes]) => `${name} ≤ ${kb(bytes)}`).join(', ');
+console.log(`\nTargets: HTTP handler bundle ≤ ${kb(HTTP_BUNDLE_TARGET_BYTES)} unzipped (${exceptions}), init ≤ ${INIT_TARGET_MS} ms.`);
 
 function findBundle(dir: string): string {
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {

@@ -6,7 +6,7 @@
  * deployed function does at cold start. Read from the template, so a new setting cannot leave a
  * bench behind.
  */
-type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+type Template = { Parameters?: Record<string, { Default?: unknown }>; Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -50,10 +50,15 @@ function placeholder(template: Template, value: unknown): string {
   return 'bench';
 }
 
-/** What `Ref` gives for the resource or pseudo parameter: an ARN for a secret, a name otherwise. */
+/**
+ * What `Ref` gives for the resource, parameter or pseudo parameter: a parameter's default (a stage
+ * parameter's value, e.g. TASK_CAPACITY), an ARN for a secret, a name otherwise.
+ */
 function refValue(template: Template, logicalId: string): string {
   const pseudo = PSEUDO_PARAMETERS[logicalId];
   if (pseudo !== undefined) return pseudo;
+  const parameter = template.Parameters?.[logicalId];
+  if (parameter?.Default !== undefined) return String(parameter.Default);
   const type = template.Resources[logicalId]?.Type;
   if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:fargate-jobs-bench-${logicalId}-AbCdEf`;
   return `fargate-jobs-bench-${logicalId}`.toLowerCase();

@@ -7,19 +7,24 @@
  *   export const handler = createJobHandler(awsPorts.createJob());
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbJobStore } from '#lib/adapters/aws/dynamodb-job-store.ts';
+import { DynamoDbScheduleStore } from '#lib/adapters/aws/dynamodb-schedule-store.ts';
 import { DynamoDbTokenStore } from '#lib/adapters/aws/dynamodb-token-store.ts';
 import { DynamoDbWaitSlots } from '#lib/adapters/aws/dynamodb-wait-slots.ts';
 import { SecretsManagerKey, SecretsManagerSetting } from '#lib/adapters/aws/secrets-manager-key.ts';
+import { scheduleFireOf } from '#lib/adapters/aws/scheduler-fire-event.ts';
+import { EventBridgeScheduleTrigger } from '#lib/adapters/aws/scheduler-trigger.ts';
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
+import { CronerScheduleCalendar } from '#lib/adapters/croner-schedule-calendar.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecPorts } from '#lib/domain/exec-service.ts';
-import type { Dependencies, JobStore, Workflow } from '#lib/domain/ports.ts';
+import type { Dependencies, JobStore, ScheduleStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
 import type { FinalizeJobPorts } from '#lib/workflow/finalize-job.ts';
 import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
@@ -30,6 +35,8 @@ import type { NotifyFinishedPorts } from '#lib/workflow/notify-finished.ts';
 import type { AwaitTaskPorts } from '#lib/workflow/await-task.ts';
 import type { TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
 import type { ReconcilePorts } from '#lib/workflow/reconcile.ts';
+import type { FireScheduleHandlerPorts } from '#lib/workflow/fire-schedule.ts';
+import type { SchedulesPorts } from '#lib/http/schedules.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { ListProfilesPorts } from '#lib/http/list-profiles.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
@@ -191,6 +198,36 @@ export function notifyFinished(): NotifyFinishedPorts {
   return { store: jobStore(), notifier: notifier(logger), logger };
 }
 
+/**
+ * POST and GET /schedules, GET, PATCH and DELETE /schedules/{name}: the schedules in the table, and
+ * each one's EventBridge Scheduler schedule in the stage's group (SCHEDULE_GROUP), invoking the fire
+ * function (SCHEDULE_TARGET_ARN) with the scheduler's role (SCHEDULER_ROLE_ARN).
+ */
+export function schedules(): SchedulesPorts {
+  const scheduleTrigger = new EventBridgeScheduleTrigger({
+    client: new SchedulerClient({}),
+    groupName: requiredEnv('SCHEDULE_GROUP'),
+    targetArn: requiredEnv('SCHEDULE_TARGET_ARN'),
+    roleArn: requiredEnv('SCHEDULER_ROLE_ARN'),
+  });
+  return {
+    schedules: scheduleStore(),
+    scheduleTrigger,
+    scheduleCalendar: new CronerScheduleCalendar(),
+    profiles: profileMap(stageProfiles()),
+    callbackUrls: callbackUrlPolicy(webhookAllowHosts()),
+    logger: createLogger(),
+  };
+}
+
+/**
+ * The fire function, invoked by EventBridge Scheduler: each fire submits its schedule's job as
+ * createJob would (the same ports), and records the fire on the schedule.
+ */
+export function fireSchedule(): FireScheduleHandlerPorts<unknown> {
+  return { ...createJob(), schedules: scheduleStore(), readEvent: scheduleFireOf };
+}
+
 /** Both Slack routes: the job use cases a Slack user reaches, and the Slack app's settings. */
 export function slackRoutes(): SlackPorts {
   const logger = createLogger();
@@ -228,6 +265,10 @@ function notifier(logger: Logger) {
 function slackBotToken(secrets: SecretsManagerClient) {
   const botToken = new SecretsManagerSetting({ client: secrets, secretId: requiredEnv('SLACK_BOT_TOKEN_ID') });
   return { slackBotToken: () => botToken.get(), slackApiUrl: process.env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL };
+}
+
+function scheduleStore(): ScheduleStore {
+  return new DynamoDbScheduleStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') });
 }
 
 function jobStore(): JobStore {

@@ -49,9 +49,13 @@ export type ErrorCode =
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
   | 'TASK_RUNNER_THROTTLED'
+  | 'SCHEDULE_TRIGGER_UNAVAILABLE'
   | 'NOTIFICATION_PENDING'
   | 'RETRY_ATTEMPT'
   | 'CONFIGURATION';
+
+/** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
+export const SERVICE_ERROR_CODES: readonly ErrorCode[] = ['TASK_NOT_FOUND', 'JOB_RECORD_MISSING', 'TASK_RUNNER_THROTTLED', 'SCHEDULE_TRIGGER_UNAVAILABLE', 'NOTIFICATION_PENDING', 'CONFIGURATION'];
 
 export interface FargateJobsErrorOptions extends ErrorOptions {
   /** Which parts of the request are wrong, and how (validation errors). */
@@ -217,6 +221,17 @@ export class TaskRunnerThrottledError extends FargateJobsError {
   constructor(operation: string, cause: unknown) {
     super('TASK_RUNNER_THROTTLED', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'TaskRunnerThrottled';
+  }
+}
+
+/**
+ * What fires schedules (EventBridge Scheduler) throttled a call or briefly failed: the change is kept
+ * in the store, and asking again a little later may succeed.
+ */
+export class ScheduleTriggerUnavailableError extends FargateJobsError {
+  constructor(operation: string, cause: unknown) {
+    super('SCHEDULE_TRIGGER_UNAVAILABLE', `${operation} was throttled or temporarily unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ScheduleTriggerUnavailable';
   }
 }
 

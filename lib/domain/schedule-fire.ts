@@ -4,12 +4,14 @@
  * schedule's creator with the label `schedule=<name>` and the idempotency key of the schedule's name
  * and fire time, so a fire delivered twice (EventBridge delivers at least once) makes one job.
  *
- * What became of each fire is recorded on the schedule (submitted, skipped, failed and why), not
- * thrown at the scheduler: a job the profile now refuses fails that fire, and the next one tries
- * again. Only a store that cannot be read or written throws (a retry of the fire is then safe).
+ * What became of each fire is recorded on the schedule (submitted, skipped, failed and why). A job
+ * the profile now refuses fails that fire for good (the next fire tries again): not thrown, a retry
+ * would be refused the same. An internal failure (a store or the workflow unavailable, a throttled
+ * call) is recorded and then thrown (FireRetryError), so that the scheduler delivers the fire again:
+ * its idempotency key makes that retry the same job, and its record replaces the failed one.
  */
 import type { Caller } from './caller.ts';
-import { FargateJobsError } from './errors.ts';
+import { FargateJobsError, SERVICE_ERROR_CODES } from './errors.ts';
 import { isTerminal, type CallbackEvent } from './job.ts';
 import { submitJob, type SubmitJobInput, type SubmitJobPorts } from './job-service.ts';
 import type { Dependencies } from './ports.ts';
@@ -33,22 +35,32 @@ export async function fireSchedule(ports: FireSchedulePorts, name: string, fireT
   const made = schedule.fires?.find((fire) => fire.at === at && fire.outcome === 'submitted');
   if (made) return made;
   const running = schedule.overlap === 'skip' ? await activePreviousJob(ports, schedule, at) : undefined;
-  const fire = running ? { at, outcome: 'skipped' as const, reason: running } : await submitFire(ports, schedule, fireTime);
+  const { fire, cause } = running ? { fire: { at, outcome: 'skipped' as const, reason: running } } : await submitFire(ports, schedule, fireTime);
   await ports.schedules.recordFire(name, fire);
   ports.logger.info('schedule fired', { schedule: name, ...fire });
+  if (cause !== undefined) throw new FireRetryError(name, at, cause);
   return fire;
 }
 
-async function submitFire(ports: FireSchedulePorts, schedule: Schedule, fireTime: Date): Promise<ScheduleFire> {
+/** A fire that failed for a reason of the service's own: worth delivering again. */
+export class FireRetryError extends Error {
+  constructor(name: string, at: string, cause: unknown) {
+    super(`schedule '${name}' could not submit the job of its fire at ${at}; deliver the fire again`, { cause });
+    this.name = 'FireRetryError';
+  }
+}
+
+/** The fire's outcome; `cause` when it failed for a reason of the service's own (worth delivering again). */
+async function submitFire(ports: FireSchedulePorts, schedule: Schedule, fireTime: Date): Promise<{ fire: ScheduleFire; cause?: unknown }> {
   const at = fireTime.toISOString();
   try {
     const input = { ...scheduledJobInput(schedule.job), idempotencyKey: fireIdempotencyKey(schedule.name, fireTime) };
     const { job } = await submitJob(ports, { ...input, labels: { ...input.labels, [SCHEDULE_LABEL]: schedule.name } }, creatorOf(schedule));
-    return { at, outcome: 'submitted', jobId: job.id };
+    return { fire: { at, outcome: 'submitted', jobId: job.id } };
   } catch (error) {
-    if (error instanceof FargateJobsError) return { at, outcome: 'failed', reason: `${error.code}: ${error.message}` };
+    if (error instanceof FargateJobsError && !SERVICE_ERROR_CODES.includes(error.code)) return { fire: { at, outcome: 'failed', reason: `${error.code}: ${error.message}` } };
     ports.logger.error('a schedule could not submit its job', { schedule: schedule.name, at, error: String(error) });
-    return { at, outcome: 'failed', reason: 'the job could not be submitted (an internal error, in the server log); the next fire tries again' };
+    return { fire: { at, outcome: 'failed', reason: 'the job could not be submitted (an internal error, in the server log); the fire is delivered again' }, cause: error };
   }
 }
 

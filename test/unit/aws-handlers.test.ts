@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
 import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ACTIVE_INDEX, jobKey, LIST_INDEX } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, jobKey, LIST_INDEX, listedScheduleKey, scheduleKey } from '#lib/adapters/aws/dynamodb-table.ts';
+import { fireIdempotencyKey, type Schedule } from '#lib/domain/schedule.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { ReconcileReport } from '#lib/workflow/reconcile.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
@@ -41,6 +43,10 @@ const STAGE_ENVIRONMENT = {
   SLACK_API_URL: 'https://slack.com/api',
   FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS: '',
   API_URL: `https://a1b2c3d4e5.execute-api.${REGION}.amazonaws.com`,
+  // The schedules function's: the stage's schedule group, the fire function and the role Scheduler invokes it with.
+  SCHEDULE_GROUP: 'fargate-jobs-test',
+  SCHEDULE_TARGET_ARN: `arn:aws:lambda:${REGION}:123456789012:function:fargate-jobs-test-fireSchedule`,
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fargate-jobs-test-SchedulerRole-1A2B3C4D5E6F',
   LOG_LEVEL: 'ERROR',
 };
 
@@ -49,6 +55,7 @@ const dynamodb = mockClient(DynamoDBDocumentClient);
 const ecs = mockClient(ECSClient);
 const sfn = mockClient(SFNClient);
 const secretsManager = mockClient(SecretsManagerClient);
+const scheduler = mockClient(SchedulerClient);
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let handlers: {
@@ -63,6 +70,8 @@ let handlers: {
   awaitTask: (input: { state: WorkflowState; taskToken: string }) => Promise<void>;
   taskStateChange: (event: unknown) => Promise<void>;
   reconcile: () => Promise<ReconcileReport>;
+  schedules: HttpHandler;
+  fireSchedule: (event: unknown) => Promise<void>;
 };
 
 /** What the Lambda authorizer answers for a valid token: its name and profiles (comma-separated). */
@@ -142,7 +151,7 @@ function storedItem(job: Job) {
 
 before(async () => {
   Object.assign(process.env, STAGE_ENVIRONMENT);
-  const [createJob, getJob, listJobs, cancelJob, execJob, health, options, startTask, awaitTask, taskStateChange, reconcile] = await Promise.all([
+  const [createJob, getJob, listJobs, cancelJob, execJob, health, options, startTask, awaitTask, taskStateChange, reconcile, schedules, fireSchedule] = await Promise.all([
     import('#handlers/http/create-job.ts'),
     import('#handlers/http/get-job.ts'),
     import('#handlers/http/list-jobs.ts'),
@@ -154,6 +163,8 @@ before(async () => {
     import('#handlers/steps/await-task.ts'),
     import('#handlers/events/task-state-change.ts'),
     import('#handlers/events/reconcile.ts'),
+    import('#handlers/http/schedules.ts'),
+    import('#handlers/events/fire-schedule.ts'),
   ]);
   handlers = {
     createJob: createJob.handler as unknown as HttpHandler,
@@ -167,6 +178,8 @@ before(async () => {
     awaitTask: awaitTask.handler as never,
     taskStateChange: taskStateChange.handler as never,
     reconcile: reconcile.handler as never,
+    schedules: schedules.handler as unknown as HttpHandler,
+    fireSchedule: fireSchedule.handler as never,
   };
 });
 
@@ -175,6 +188,7 @@ beforeEach(() => {
   ecs.reset();
   sfn.reset();
   secretsManager.reset();
+  scheduler.reset();
 });
 
 describe('the Lambda handlers wired to AWS', () => {
@@ -611,5 +625,68 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(next.taskStatus, 'STOPPED');
     assert.equal(ecs.commandCalls(StopTaskCommand).length, 0, 'the reconciler stops nothing');
     assert.deepEqual(report, { jobs: 1, woken: 1, gone: 0 });
+  });
+
+  it("POST /schedules stores the schedule in the stage table and creates its Scheduler schedule in the stage's group, invoking the fire function with the scheduler's role", async () => {
+    // Prepare
+    dynamodb.on(PutCommand).resolves({});
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: `arn:aws:scheduler:${REGION}:123456789012:schedule/fargate-jobs-test/nightly-report` });
+    const body = { name: 'nightly-report', schedule: 'cron(0 2 * * ? *)', timezone: 'Europe/Paris', job: { command: ['echo', 'report'] } };
+
+    // Act
+    const response = await handlers.schedules(httpEvent('POST', '/schedules', { body }), {} as Context);
+
+    // Assess
+    assert.equal(response.statusCode, 201, response.body);
+    const [put] = dynamodb.commandCalls(PutCommand);
+    assert.equal(put?.args[0].input.TableName, 'fargate-jobs-test-jobs');
+    assert.deepEqual({ pk: put?.args[0].input.Item?.pk, sk: put?.args[0].input.Item?.sk }, scheduleKey('nightly-report'));
+    const [create] = scheduler.commandCalls(CreateScheduleCommand);
+    const input = create?.args[0].input;
+    assert.equal(input?.GroupName, STAGE_ENVIRONMENT.SCHEDULE_GROUP);
+    assert.equal(input?.Name, 'nightly-report');
+    assert.equal(input?.ScheduleExpression, 'cron(0 2 * * ? *)');
+    assert.equal(input?.ScheduleExpressionTimezone, 'Europe/Paris');
+    assert.deepEqual(input?.FlexibleTimeWindow, { Mode: 'OFF' });
+    assert.equal(input?.Target?.Arn, STAGE_ENVIRONMENT.SCHEDULE_TARGET_ARN);
+    assert.equal(input?.Target?.RoleArn, STAGE_ENVIRONMENT.SCHEDULER_ROLE_ARN);
+    assert.deepEqual(JSON.parse(input?.Target?.Input ?? 'null'), { name: 'nightly-report', fireTime: '<aws.scheduler.scheduled-time>' });
+  });
+
+  it("fireSchedule submits the schedule's job from a Scheduler delivery, keyed by name and due time, starts its execution and records the fire", async () => {
+    // Prepare
+    const schedule: Schedule = {
+      name: 'nightly-report',
+      schedule: 'cron(0 2 * * ? *)',
+      job: { profile: 'default', command: ['echo', 'report'] },
+      overlap: 'allow',
+      enabled: true,
+      createdBy: 'alice',
+      createdByProfiles: ['*'],
+      createdAt: '2030-01-01T12:00:00.000Z',
+      updatedAt: '2030-01-01T12:00:00.000Z',
+    };
+    const item = { ...schedule, ...listedScheduleKey(schedule.name) };
+    dynamodb.on(GetCommand, { Key: scheduleKey(schedule.name) }).resolves({ Item: item });
+    dynamodb.on(PutCommand).resolves({});
+    dynamodb.on(QueryCommand).resolves({ Count: 0, ScannedCount: 0 });
+    dynamodb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({ Attributes: { ...item, fires: input.ExpressionAttributeValues?.[':fires'], fireVersion: 1 } }));
+    secretsManager.on(GetSecretValueCommand).resolves({ ARN: STAGE_ENVIRONMENT.REQUEST_HASH_KEY_SECRET, SecretString: 'k'.repeat(64) });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
+
+    // Act: the Input as Scheduler delivers it, its context attribute replaced by the due time.
+    await handlers.fireSchedule({ name: 'nightly-report', fireTime: '2030-01-02T02:00:00Z' });
+
+    // Assess
+    const [put] = dynamodb.commandCalls(PutCommand);
+    const job = put?.args[0].input.Item as Job | undefined;
+    assert.equal(job?.idempotencyKey, fireIdempotencyKey('nightly-report', new Date('2030-01-02T02:00:00Z')));
+    assert.equal(job?.labels.schedule, 'nightly-report');
+    assert.equal(job?.submittedBy, 'alice');
+    const [start] = sfn.commandCalls(StartExecutionCommand);
+    assert.equal(start?.args[0].input.name, job?.id, "the job's execution is started");
+    const [record] = dynamodb.commandCalls(UpdateCommand);
+    assert.deepEqual(record?.args[0].input.Key, scheduleKey('nightly-report'));
+    assert.deepEqual(record?.args[0].input.ExpressionAttributeValues?.[':fires'], [{ at: '2030-01-02T02:00:00.000Z', outcome: 'submitted', jobId: job?.id }]);
   });
 });

@@ -18,7 +18,14 @@ const BENCH_TIMEOUT_MS = 240_000;
 /** A line of each bench's results that a run which got to the end prints. */
 const RESULT_LINES: Record<string, RegExp[]> = {
   'bench:local': [/^jobs: 4 × \[true\], 2 at a time$/m, /^\| jobs per second \| \d+(\.\d)? \|$/m],
-  'bench:bundles': [/^\| createJob \(HTTP\) \| \d+ KB \| \d+ KB \| \d+ \| \d+ ms \| (yes|NO) \|$/m, /^\| notifyFinished \| \d+ KB/m, /^\| pollTask \| \d+ KB/m],
+  'bench:bundles': [
+    /^\| createJob \(HTTP\) \| \d+ KB \| \d+ KB \| \d+ \| \d+ ms \| (yes|NO) \|$/m,
+    /^\| notifyFinished \| \d+ KB/m,
+    /^\| pollTask \| \d+ KB/m,
+    // The schedules API is held to the HTTP targets; the fire function (invoked by Scheduler) to the init target.
+    /^\| schedules \(HTTP\) \| \d+ KB/m,
+    /^\| fireSchedule \| \d+ KB/m,
+  ],
   'bench:cli': [/^\| `fargate-jobs --version` start-up \(bin, median of 1\) \| \d+ ms \|$/m, /exit code 0\) \|$/m],
   'bench:workflow': [/^\| 1-minute job \| \d+ → \*\*\d+\*\* \|/m, /over 5 events\.$/m],
 };

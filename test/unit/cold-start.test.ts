@@ -24,6 +24,9 @@ const STAGE_ENVIRONMENT = {
   FARGATE_JOBS_WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf',
   SLACK_BOT_TOKEN_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf',
   SLACK_SIGNING_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-signing-secret-AbCdEf',
+  SCHEDULE_GROUP: 'fargate-jobs-test',
+  SCHEDULE_TARGET_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:fargate-jobs-test-fireSchedule',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/fargate-jobs-test-SchedulerRole-1A2B3C4D5E6F',
 };
 /** What telling a job's Slack thread and webhook needs. */
 const NOTIFIER_SETTINGS = ['FARGATE_JOBS_WEBHOOK_SECRET_ID', 'SLACK_BOT_TOKEN_ID'];
@@ -45,6 +48,9 @@ const NEEDS: Record<string, string[]> = {
   // ECS Exec: the job, its profile (exec or not), its task described and exec'ed into on this stage's cluster.
   'http/exec-job': ['JOBS_TABLE', ...TASK_SETTINGS],
   'http/get-job-logs': ['JOBS_TABLE', 'MAX_WAITS_PER_TOKEN', ...TASK_SETTINGS],
+  // The schedules in the table, each an EventBridge Scheduler schedule in the stage's group invoking
+  // the fire function with the scheduler's role; a schedule's job is checked against the profiles.
+  'http/schedules': ['JOBS_TABLE', 'SCHEDULE_GROUP', 'SCHEDULE_TARGET_ARN', 'SCHEDULER_ROLE_ARN', ...TASK_SETTINGS],
   'steps/start-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
   'steps/poll-task': ['JOBS_TABLE', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
   'steps/notify-finished': ['JOBS_TABLE', ...NOTIFIER_SETTINGS],
@@ -60,6 +66,8 @@ const NEEDS: Record<string, string[]> = {
   // The scheduled reconciler: the active jobs, their tasks described on this stage's cluster, the
   // executions to wake, the notifier (RUNNING), as task-state-change.
   'events/reconcile': ['JOBS_TABLE', 'STATE_MACHINE_ARN', ...TASK_SETTINGS, ...NOTIFIER_SETTINGS],
+  // A schedule's fire submits its job as createJob does, and records the fire on the schedule.
+  'events/fire-schedule': ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'REQUEST_HASH_KEY_SECRET', 'MAX_ACTIVE_JOBS_PER_TOKEN', ...TASK_SETTINGS],
 };
 
 let instance = 0;

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, SCHEDULE_KEY_PREFIX, SCHEDULE_LIST_PARTITION, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
 import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
@@ -33,7 +33,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
 const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'test';
-/** Bundling twenty-two functions takes 10-30 s; a cold machine may take longer. */
+/** Bundling twenty-four functions takes 10-30 s; a cold machine may take longer. */
 const PACKAGE_TIMEOUT_MS = 240_000;
 
 /** A managed policy ARN for the stage parameter taskRolePermissionsBoundary (any well-formed ARN will do). */
@@ -45,6 +45,9 @@ const SLACK_API_URL = 'https://slack.example.test/api';
 const WEBHOOK_ALLOW_HOSTS = 'hooks.internal:8443,ci.internal';
 /** The capacity the second stage sets (the default is on-demand). */
 const SET_CAPACITY = 'spot-first';
+
+/** The stage's EventBridge Scheduler schedule group (serverless.yml custom.scheduleGroupName). */
+const SCHEDULE_GROUP = `fargate-jobs-${STAGE}`;
 
 /** Every Lambda role may write to its own log group, and only to it. */
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -66,6 +69,21 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   // The web console's files are in its bundle.
   console: [],
   authorizer: ['dynamodb:GetItem'],
+  // The schedules API: schedule items (and their partition of the list index), the stage group's
+  // Scheduler schedules, and passing the scheduler's role to Scheduler.
+  schedules: [
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+    'scheduler:CreateSchedule',
+    'scheduler:UpdateSchedule',
+    'scheduler:DeleteSchedule',
+    'iam:PassRole',
+  ],
+  // A schedule's fire: submits its job as createJob does, and records the fire on the schedule item.
+  fireSchedule: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'states:StartExecution', 'secretsmanager:GetSecretValue'],
   // Slack's two routes submit, list, read and cancel jobs as the Slack user (createJob + listJobs +
   // cancelJob + getJobLogs) and read the Slack app's secrets.
   slackCommands: SLACK_ROUTE_ACTIONS(),
@@ -104,6 +122,7 @@ const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   listProfiles: 'apiConcurrency',
   cancelJob: 'apiConcurrency',
   execJob: 'apiConcurrency',
+  schedules: 'apiConcurrency',
   authorizer: 'apiConcurrency',
   slackCommands: 'apiConcurrency',
   slackInteractions: 'apiConcurrency',
@@ -123,6 +142,8 @@ const FUNCTION_CONCURRENCY: Record<string, string | undefined> = {
   notifyFinished: 'workflowConcurrency',
   taskStateChange: 'eventConcurrency',
   reconcile: 'eventConcurrency',
+  // Invoked asynchronously by EventBridge Scheduler, as taskStateChange by EventBridge: a throttled fire waits in Lambda's queue.
+  fireSchedule: 'eventConcurrency',
 };
 /** The concurrency stage parameters' defaults (serverless.yml params.default). */
 const DEFAULT_CONCURRENCY: Record<string, number> = { apiConcurrency: 50, pollConcurrency: 50, workflowConcurrency: 20, eventConcurrency: 20 };
@@ -135,6 +156,8 @@ const SET_CONCURRENCY: Record<string, string> = { apiConcurrency: '80', pollConc
 /** The indexes each function that queries may query (an index grant is per index). */
 const FUNCTION_INDEXES: Record<string, string[]> = {
   createJob: [ACTIVE_INDEX],
+  fireSchedule: [ACTIVE_INDEX],
+  schedules: [LIST_INDEX],
   listJobs: [LIST_INDEX],
   slackCommands: [ACTIVE_INDEX, LIST_INDEX],
   slackInteractions: [ACTIVE_INDEX, LIST_INDEX],
@@ -180,6 +203,7 @@ const SLACK_ROUTE_SECRETS: Partial<Record<StageSecret, string>> = {
  */
 const FUNCTION_SECRETS: Record<string, Partial<Record<StageSecret, string>>> = {
   createJob: { requestHashKey: 'REQUEST_HASH_KEY_SECRET' },
+  fireSchedule: { requestHashKey: 'REQUEST_HASH_KEY_SECRET' },
   slackCommands: SLACK_ROUTE_SECRETS,
   slackInteractions: SLACK_ROUTE_SECRETS,
   startTask: NOTIFIER_SECRETS,
@@ -192,7 +216,7 @@ const FUNCTION_SECRETS: Record<string, Partial<Record<StageSecret, string>>> = {
 /** The functions that notify a job's Slack thread and webhook (lib/composition/aws.ts: notifier). */
 const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'notifyFinished', 'taskStateChange', 'reconcile'];
 /** The functions that submit jobs, so check a callbackUrl against the webhook allow-list. */
-const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions'];
+const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions', 'fireSchedule'];
 const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
 /** Slack's routes: public, each request signed by Slack instead of a token. */
 const SLACK_ROUTE_KEYS = ['POST /slack/commands', 'POST /slack/interactions'];
@@ -801,7 +825,7 @@ describe('the packaged CloudFormation template', () => {
       assert.equal(value === undefined ? undefined : Number(value), expected, `${functionName}: the default of ${parameter ?? 'no class'}`);
       reserved += expected ?? 0;
     }
-    assert.equal(reserved, 680, 'the sum docs/deploy.md and serverless.yml give');
+    assert.equal(reserved, 750, 'the sum docs/deploy.md and serverless.yml give');
     assert.ok(reserved <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM, `${reserved} reserved would not deploy in an account of ${ACCOUNT_CONCURRENCY}`);
   });
 
@@ -882,7 +906,7 @@ describe('the packaged CloudFormation template', () => {
 });
 
 describe('the IAM policies of the packaged template', () => {
-  it('allow no wildcard action, Resource "*" only for calls without resource-level permissions, iam:PassRole only to ECS tasks', () => {
+  it('allow no wildcard action, Resource "*" only for calls without resource-level permissions, iam:PassRole only to ECS tasks and Scheduler', () => {
     // Act
     const statements = packaged.identityStatements().filter(({ statement }) => statement.Effect === 'Allow');
 
@@ -906,7 +930,11 @@ describe('the IAM policies of the packaged template', () => {
         }
       }
       if (actions.includes('iam:PassRole')) {
-        assert.equal(statement.Condition?.StringEquals?.['iam:PassedToService'], 'ecs-tasks.amazonaws.com', `${where}: iam:PassRole without iam:PassedToService`);
+        // To ECS tasks (the task roles) or to EventBridge Scheduler (the schedules' role): each checked below.
+        assert.ok(
+          ['ecs-tasks.amazonaws.com', 'scheduler.amazonaws.com'].includes(String(statement.Condition?.StringEquals?.['iam:PassedToService'])),
+          `${where}: iam:PassRole without iam:PassedToService`,
+        );
       }
     }
     for (const [id, role] of packaged.ofType('AWS::IAM::Role')) {
@@ -939,7 +967,7 @@ describe('the IAM policies of the packaged template', () => {
     }
   });
 
-  it("scope every function's calls to this stage's table, index, state machine, cluster, task definitions, task roles and task logs", () => {
+  it("scope every function's calls to this stage's table, index, state machine, cluster, task definitions, task roles, task logs and schedule group", () => {
     // Prepare
     const [tableId] = packaged.single('AWS::DynamoDB::Table');
     const [clusterId] = packaged.single('AWS::ECS::Cluster');
@@ -950,6 +978,7 @@ describe('the IAM policies of the packaged template', () => {
     const activeIndex = `\${${tableId}.Arn}/index/${ACTIVE_INDEX}`;
     const tasks = `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task/\${${clusterId}}/*`;
     const clusterCondition = { 'ecs:cluster': arnOf(clusterId) };
+    const schedules = `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${SCHEDULE_GROUP}/*`;
 
     for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
       // Act
@@ -977,9 +1006,11 @@ describe('the IAM policies of the packaged template', () => {
             assert.equal(resources.length, 1, `${where}: one index per statement, so that each has its own condition`);
             // Counting the caller's active jobs: that index projects job keys, status and task only, never a token.
             // The list index lists token items too: the jobs' partition only.
+            // The schedules function lists the schedules' partition instead.
             if (arnText(resources[0]) !== activeIndex) {
+              const partition = functionName === 'schedules' ? SCHEDULE_LIST_PARTITION : JOB_LIST_PARTITION;
               assert.deepEqual(resources.map(arnText), [index], `${where} reads only the ${LIST_INDEX} or ${ACTIVE_INDEX} index`);
-              assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [JOB_LIST_PARTITION] } }, `${where} reads index partitions other than ${JOB_LIST_PARTITION}`);
+              assert.deepEqual(statement.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partition] } }, `${where} reads index partitions other than ${partition}`);
             }
           } else if (action === 'dynamodb:Scan') {
             // The sparse index of active jobs only, never the table (every job and token item).
@@ -987,10 +1018,22 @@ describe('the IAM policies of the packaged template', () => {
           } else if (service === 'dynamodb') {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
             // The authorizer reads token items only; the waiting functions write their caller's wait
-            // slots and nothing else; every other call reaches job records only.
+            // slots and nothing else; the schedule functions reach schedule items (the fire function
+            // job records too, in a statement of their own); every other call reaches job records only.
             const writesWaitSlots = WAITING_FUNCTIONS.includes(functionName) && WAIT_SLOT_ACTIONS.includes(action);
-            const keys = functionName === 'authorizer' ? `${TOKEN_KEY_PREFIX}*` : writesWaitSlots ? `${WAIT_SLOT_KEY_PREFIX}*` : `${JOB_KEY_PREFIX}*`;
-            assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys] } }, `${where} reaches items other than ${keys}`);
+            const allowed =
+              functionName === 'authorizer'
+                ? [`${TOKEN_KEY_PREFIX}*`]
+                : writesWaitSlots
+                  ? [`${WAIT_SLOT_KEY_PREFIX}*`]
+                  : functionName === 'schedules'
+                    ? [`${SCHEDULE_KEY_PREFIX}*`]
+                    : functionName === 'fireSchedule'
+                      ? [`${JOB_KEY_PREFIX}*`, `${SCHEDULE_KEY_PREFIX}*`]
+                      : [`${JOB_KEY_PREFIX}*`];
+            const keys = (statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? [];
+            assert.ok(keys.length === 1 && allowed.includes(keys[0] ?? ''), `${where} reaches items other than ${allowed.join(' or ')}: ${JSON.stringify(statement.Condition)}`);
+            assert.deepEqual(statement.Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } }, `${where}: one LeadingKeys condition, nothing else`);
           } else if (action === 'secretsmanager:GetSecretValue') {
             // Which secrets: FUNCTION_SECRETS, checked above; here, only this stage's secrets, by Ref.
             for (const resource of resources) assert.ok(isSecretRef(resource), `${where} reads ${JSON.stringify(resource)}, not a secret of this stage`);
@@ -1014,8 +1057,14 @@ describe('the IAM policies of the packaged template', () => {
           } else if (service === 'ecs') {
             assert.deepEqual(resources.map(arnText), [tasks], `${where} acts on this cluster's tasks only`);
             assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} acts on this cluster's tasks only`);
+          } else if (service === 'scheduler') {
+            assert.deepEqual(resources.map(arnText), [schedules], `${where} reaches only the schedules of the stage's group`);
+          } else if (action === 'iam:PassRole' && functionName === 'schedules') {
+            assert.deepEqual(resources, [arnOf(schedulerRoleId())], `${where} passes only the schedules' role`);
+            assert.deepEqual(statement.Condition, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }, `${where} passes it to Scheduler only`);
           } else if (action === 'iam:PassRole') {
             assert.deepEqual(sorted(resources.map((resource) => JSON.stringify(resource))), sorted(taskRoles), `${where} passes only the task and execution roles`);
+            assert.deepEqual(statement.Condition, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }, `${where} passes them to ECS tasks only`);
           }
         }
       }
@@ -1266,6 +1315,149 @@ describe('ECS Exec in the packaged template', () => {
   });
 });
 
+describe('Schedules in the packaged template', () => {
+  /** The schedules API's routes (lib/http/routes.ts), with the HEAD beside each GET. */
+  const SCHEDULE_ROUTE_KEYS = ['POST /schedules', 'GET /schedules', 'HEAD /schedules', 'GET /schedules/{name}', 'HEAD /schedules/{name}', 'PATCH /schedules/{name}', 'DELETE /schedules/{name}'];
+  const fireFunctionId = () => `${functionPrefix('fireSchedule')}LambdaFunction`;
+  const namesFireFunction = (value: unknown) => [JSON.stringify(arnOf(fireFunctionId())), JSON.stringify(ref(fireFunctionId()))].includes(JSON.stringify(value));
+  /** A role's Allow statements but its own logs', as Action, Resource (Fn::Sub as text) and Condition. */
+  const grants = (functionName: string) =>
+    packaged
+      .roleStatements(packaged.functionRole(functionName))
+      .filter((statement) => !list(statement.Action).some((action) => OWN_LOGS.includes(action)))
+      .map(({ Action, Resource, Condition }) => ({ Action, Resource: list(Resource).map((resource) => arnText(resource) ?? resource), ...(Condition ? { Condition } : {}) }));
+
+  it("creates the stage's schedule group, and tells the schedules function its name, the fire function to target and the role to invoke it with", () => {
+    // Act
+    const [groupId, group] = packaged.single('AWS::Scheduler::ScheduleGroup');
+    const environment = packaged.environment('schedules');
+
+    // Assess
+    assert.equal(group.Properties?.Name, SCHEDULE_GROUP);
+    assert.deepEqual(environment.SCHEDULE_GROUP, ref(groupId), 'the Ref of a schedule group is its name');
+    assert.deepEqual(environment.SCHEDULE_TARGET_ARN, arnOf(fireFunctionId()));
+    assert.deepEqual(environment.SCHEDULER_ROLE_ARN, arnOf(schedulerRoleId()));
+    assert.equal(environment.FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, '', "a schedule's job is checked as POST /jobs checks one, its callbackUrl included");
+    assert.deepEqual(packaged.template.Outputs?.ScheduleGroupName?.Value, ref(groupId), 'an operator lists the schedules by the group name');
+    for (const functionName of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'schedules')) {
+      assert.equal(packaged.environment(functionName).SCHEDULER_ROLE_ARN, undefined, `${functionName} writes no schedule`);
+    }
+  });
+
+  it("lets the schedules invoke the fire function and nothing else: exactly one statement, on a role only Scheduler may assume, for this account's schedules", () => {
+    // Act
+    const role = packaged.resource(schedulerRoleId());
+    const trust = list((role.Properties?.AssumeRolePolicyDocument as PolicyDocument).Statement);
+
+    // Assess
+    assert.deepEqual(packaged.roleStatements(schedulerRoleId()), [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(fireFunctionId()) }]);
+    assert.deepEqual(trust, [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+      },
+    ]);
+    assert.equal(role.Properties?.ManagedPolicyArns, undefined);
+  });
+
+  it('lets only the schedules function pass that role, and only to Scheduler', () => {
+    // Act
+    const passers = packaged
+      .identityStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow' && list(statement.Action).includes('iam:PassRole'))
+      .filter(({ statement }) => list(statement.Resource).some((resource) => JSON.stringify(resource) === JSON.stringify(arnOf(schedulerRoleId()))));
+
+    // Assess
+    assert.deepEqual(passers.map(({ where }) => where), [`${packaged.functionRole('schedules')} ("schedules")`]);
+    assert.deepEqual(passers[0]?.statement.Condition, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    assert.deepEqual(list(passers[0]?.statement.Resource), [arnOf(schedulerRoleId())], 'that role alone');
+  });
+
+  it('invokes the fire function from the schedules only (no route, no rule, no resource policy), retried by Lambda at most twice within the hour', () => {
+    // Act
+    const integrations = packaged.ofType('AWS::ApiGatewayV2::Integration').filter(([, integration]) => namesFireFunction(integration.Properties?.IntegrationUri));
+    const rules = packaged.ofType('AWS::Events::Rule').filter(([, rule]) => list(rule.Properties?.Targets as Array<{ Arn: unknown }> | undefined).some((target) => namesFireFunction(target.Arn)));
+    const permissions = packaged.ofType('AWS::Lambda::Permission').filter(([, permission]) => namesFireFunction(permission.Properties?.FunctionName));
+    const [, invokeConfig] = packaged.ofType('AWS::Lambda::EventInvokeConfig').find(([, config]) => namesFireFunction(config.Properties?.FunctionName)) ?? [];
+
+    // Assess: Scheduler invokes with its execution role, so no resource policy is needed (or wanted).
+    assert.deepEqual([...integrations, ...rules, ...permissions].map(([id]) => id), []);
+    assert.equal(packaged.lambda('fireSchedule').Properties?.Handler, 'handlers/events/fire-schedule.handler');
+    assert.ok(invokeConfig, 'the fire function sets its asynchronous invocations\' retries');
+    assert.equal(invokeConfig.Properties?.MaximumRetryAttempts, 2);
+    assert.equal(invokeConfig.Properties?.MaximumEventAgeInSeconds, 3600);
+  });
+
+  it("lets the schedules function reach schedule items and their list, the group's schedules, and pass the role: nothing else", () => {
+    // Prepare
+    const [tableId] = packaged.single('AWS::DynamoDB::Table');
+
+    // Assess
+    assert.deepEqual(grants('schedules'), [
+      {
+        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: [arnOf(tableId)],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SCHEDULE_KEY_PREFIX}*`] } },
+      },
+      {
+        Action: 'dynamodb:Query',
+        Resource: [`\${${tableId}.Arn}/index/${LIST_INDEX}`],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SCHEDULE_LIST_PARTITION] } },
+      },
+      {
+        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        Resource: [`arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${SCHEDULE_GROUP}/*`],
+      },
+      { Action: 'iam:PassRole', Resource: [arnOf(schedulerRoleId())], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+    ]);
+  });
+
+  it('lets the fire function do what submitting a job does, and read and update schedule items: nothing else', () => {
+    // Prepare
+    const [tableId] = packaged.single('AWS::DynamoDB::Table');
+    const stateMachineArn = arnText(stageEnvironment().STATE_MACHINE_ARN);
+
+    // Assess
+    assert.deepEqual(grants('fireSchedule'), [
+      {
+        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: [arnOf(tableId)],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${JOB_KEY_PREFIX}*`] } },
+      },
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: [arnOf(tableId)],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SCHEDULE_KEY_PREFIX}*`] } },
+      },
+      { Action: 'states:StartExecution', Resource: [stateMachineArn] },
+      { Action: 'dynamodb:Query', Resource: [`\${${tableId}.Arn}/index/${ACTIVE_INDEX}`] },
+      { Action: 'secretsmanager:GetSecretValue', Resource: [ref(secretIdOf('requestHashKey'))] },
+    ]);
+  });
+
+  it('serves the schedule routes by the schedules function, behind the token authorizer, in the API class of reserved concurrency', () => {
+    // Prepare
+    const [authorizerId] = packaged.single('AWS::ApiGatewayV2::Authorizer');
+    const routes = packaged.ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
+
+    for (const routeKey of SCHEDULE_ROUTE_KEYS) {
+      // Act
+      const route = routes.find((candidate) => candidate.RouteKey === routeKey);
+
+      // Assess
+      assert.ok(route, `${routeKey} is deployed`);
+      assert.equal(route.AuthorizationType, 'CUSTOM', routeKey);
+      assert.deepEqual(route.AuthorizerId, ref(authorizerId), routeKey);
+      const integrationId = JSON.stringify(route.Target).match(/"Ref":"(\w+)"/)?.[1] ?? '';
+      assert.deepEqual(packaged.resource(integrationId).Properties?.IntegrationUri, arnOf(`${functionPrefix('schedules')}LambdaFunction`), routeKey);
+    }
+    assert.equal(packaged.lambda('schedules').Properties?.Handler, 'handlers/http/schedules.handler');
+    assert.deepEqual(packaged.lambda('schedules').Properties?.ReservedConcurrentExecutions, packaged.lambda('createJob').Properties?.ReservedConcurrentExecutions);
+  });
+});
+
 describe('the template of a stage that sets taskRolePermissionsBoundary, capacity, the Slack and webhook parameters and the concurrency ones', () => {
   let boundedPackageDir = '';
   let bounded: PackagedTemplate;
@@ -1344,7 +1536,7 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, capacit
     for (const functionName of NOTIFYING_FUNCTIONS) {
       assert.equal(bounded.environment(functionName).SLACK_API_URL, SLACK_API_URL, `${functionName}: SLACK_API_URL`);
     }
-    for (const functionName of [...NOTIFYING_FUNCTIONS, ...SUBMITTING_FUNCTIONS]) {
+    for (const functionName of [...NOTIFYING_FUNCTIONS, ...SUBMITTING_FUNCTIONS, 'schedules']) {
       assert.equal(bounded.environment(functionName).FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS, WEBHOOK_ALLOW_HOSTS, `${functionName}: FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS`);
     }
   });
@@ -1372,6 +1564,15 @@ function taskRoleOf(template: PackagedTemplate, family: string): string {
   const roleId = taskRole?.['Fn::GetAtt']?.[0];
   assert.ok(roleId && taskRole?.['Fn::GetAtt']?.[1] === 'Arn', `${family} should run with a role of this template, found ${JSON.stringify(taskRole)}`);
   return roleId;
+}
+
+/** The role the schedules invoke the fire function with: the one role EventBridge Scheduler may assume. */
+function schedulerRoleId(): string {
+  const roles = packaged.ofType('AWS::IAM::Role').filter(([, role]) =>
+    list((role.Properties?.AssumeRolePolicyDocument as PolicyDocument).Statement).some((statement) => JSON.stringify((statement as { Principal?: unknown }).Principal) === JSON.stringify({ Service: 'scheduler.amazonaws.com' })),
+  );
+  assert.equal(roles.length, 1, `one role for EventBridge Scheduler is expected, found ${roles.map(([id]) => id).join(', ') || 'none'}`);
+  return (roles[0] as [string, Resource])[0];
 }
 
 /** The logical id of one of the stage's secrets. */
@@ -1430,6 +1631,12 @@ function taskLogGroupId(): string {
 describe('the packaged function bundles', () => {
   /** The size target for an HTTP handler (docs/benchmarks.md): small bundles load fast on a cold start. */
   const HTTP_BUNDLE_LIMIT_BYTES = 350 * 1024;
+  /**
+   * The exceptions, each with its reason. schedules: the one route with two SDK clients (DynamoDB, and
+   * EventBridge Scheduler with its REST protocol) and a cron library (croner: next fire times); its
+   * init stays within the 150 ms target (docs/benchmarks.md, 2026-12-07 schedules).
+   */
+  const BUNDLE_LIMIT_BYTES: Record<string, number> = { schedules: 400 * 1024 };
 
   async function bundleOf(functionName: string): Promise<string> {
     const zip = join(packageDir, `${functionName}.zip`);
@@ -1444,9 +1651,10 @@ describe('the packaged function bundles', () => {
   // The authorizer runs before every authenticated request: it must load at least as fast. The console's
   // bundle holds its files: a budget kept here too, so that no build tool ends up in it.
   for (const functionName of [...routeFunctions, 'authorizer', 'console']) {
-    it(`keeps the ${functionName} bundle within ${HTTP_BUNDLE_LIMIT_BYTES / 1024} KB, with no credential chain but the environment's`, async () => {
+    const limit = BUNDLE_LIMIT_BYTES[functionName] ?? HTTP_BUNDLE_LIMIT_BYTES;
+    it(`keeps the ${functionName} bundle within ${limit / 1024} KB, with no credential chain but the environment's`, async () => {
       const bundle = await bundleOf(functionName);
-      assert.ok(Buffer.byteLength(bundle) <= HTTP_BUNDLE_LIMIT_BYTES, `${functionName} bundle is ${Buffer.byteLength(bundle)} bytes`);
+      assert.ok(Buffer.byteLength(bundle) <= limit, `${functionName} bundle is ${Buffer.byteLength(bundle)} bytes`);
       assert.doesNotMatch(bundle, /credential-provider-sso|fromSSO|fromTokenFile/, 'the SSO/web-identity providers are aliased away');
     });
   }
