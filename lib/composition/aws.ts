@@ -24,7 +24,7 @@ import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJob
 import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecPorts } from '#lib/domain/exec-service.ts';
-import type { Dependencies, JobStore, ScheduleStore, Workflow } from '#lib/domain/ports.ts';
+import type { Dependencies, JobStore, ScheduleStore, TokenStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
 import type { FinalizeJobPorts } from '#lib/workflow/finalize-job.ts';
 import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
@@ -51,8 +51,7 @@ import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMa
 type Logged = { logger: Logger };
 
 export function authorizer(): Pick<Dependencies, 'tokens' | 'logger'> {
-  const tableName = requiredEnv('JOBS_TABLE');
-  return { tokens: new DynamoDbTokenStore({ client: new DynamoDBClient({}), tableName }), logger: createLogger() };
+  return { tokens: tokenStore(), logger: createLogger() };
 }
 
 export function createJob(): SubmitJobPorts & Logged {
@@ -222,10 +221,10 @@ export function schedules(): SchedulesPorts {
 
 /**
  * The fire function, invoked by EventBridge Scheduler: each fire submits its schedule's job as
- * createJob would (the same ports), and records the fire on the schedule.
+ * createJob would (the same ports), as the creator's token reads now, and records the fire on the schedule.
  */
 export function fireSchedule(): FireScheduleHandlerPorts<unknown> {
-  return { ...createJob(), schedules: scheduleStore(), readEvent: scheduleFireOf };
+  return { ...createJob(), schedules: scheduleStore(), tokens: tokenStore(), readEvent: scheduleFireOf };
 }
 
 /** Both Slack routes: the job use cases a Slack user reaches, and the Slack app's settings. */
@@ -269,6 +268,10 @@ function slackBotToken(secrets: SecretsManagerClient) {
 
 function scheduleStore(): ScheduleStore {
   return new DynamoDbScheduleStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') });
+}
+
+function tokenStore(): TokenStore {
+  return new DynamoDbTokenStore({ client: new DynamoDBClient({}), tableName: requiredEnv('JOBS_TABLE') });
 }
 
 function jobStore(): JobStore {

@@ -191,7 +191,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
   const scheduler = new LocalScheduler({
     calendar: scheduleCalendar,
     logger,
-    fire: (name, fireTime) => fireSchedule({ store, workflow, profiles, callbackUrls: notifications.callbackUrls, logger, requestHashKey: { get: async () => requestHashKey }, schedules }, name, fireTime),
+    fire: (name, fireTime) => fireSchedule({ store, workflow, profiles, callbackUrls: notifications.callbackUrls, logger, requestHashKey: { get: async () => requestHashKey }, schedules, tokens }, name, fireTime),
   });
   onTaskStateChange = (change) => {
     handleTaskStateChange({ store, profiles, notifier, logger, workflow }, change).catch((error: unknown) => {

@@ -460,6 +460,11 @@ export interface TokenStore {
    */
   create(token: TokenRecord): Promise<boolean>;
   findByHash(hash: string): Promise<TokenRecord | undefined>;
+  /**
+   * The active token of that name, read consistently; undefined when it is revoked (or was never
+   * made). A schedule fires as this token, so that revoking it stops the schedule.
+   */
+  findActiveByName(name: string): Promise<TokenRecord | undefined>;
   /** Every token, revoked ones included, newest first. */
   list(): Promise<TokenRecord[]>;
   /** Revokes the active token of that name and frees the name; undefined when no token has it. */

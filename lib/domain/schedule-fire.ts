@@ -4,20 +4,24 @@
  * schedule's creator with the label `schedule=<name>` and the idempotency key of the schedule's name
  * and fire time, so a fire delivered twice (EventBridge delivers at least once) makes one job.
  *
+ * The creator is their token as it is at the fire: the active token of that name, with its current
+ * scope and active-job limit. A schedule whose creator's token is revoked makes no job, so revoking
+ * a token stops what it scheduled (a name made again acts with the new token's scope, never the old).
+ *
  * What became of each fire is recorded on the schedule (submitted, skipped, failed and why). A job
  * the profile now refuses fails that fire for good (the next fire tries again): not thrown, a retry
  * would be refused the same. An internal failure (a store or the workflow unavailable, a throttled
  * call) is recorded and then thrown (FireRetryError), so that the scheduler delivers the fire again:
  * its idempotency key makes that retry the same job, and its record replaces the failed one.
  */
-import type { Caller } from './caller.ts';
 import { FargateJobsError, SERVICE_ERROR_CODES } from './errors.ts';
 import { isTerminal, type CallbackEvent } from './job.ts';
 import { submitJob, type SubmitJobInput, type SubmitJobPorts } from './job-service.ts';
 import type { Dependencies } from './ports.ts';
+import { callerOfToken } from './tokens.ts';
 import { fireIdempotencyKey, SCHEDULE_LABEL, type Schedule, type ScheduledJobRequest, type ScheduleFire } from './schedule.ts';
 
-export type FireSchedulePorts = SubmitJobPorts & Required<Pick<Dependencies, 'schedules'>>;
+export type FireSchedulePorts = SubmitJobPorts & Required<Pick<Dependencies, 'schedules' | 'tokens'>>;
 
 /**
  * Fires schedule `name` for its fire time `fireTime` (when it was due, not when this runs): nothing
@@ -54,8 +58,11 @@ export class FireRetryError extends Error {
 async function submitFire(ports: FireSchedulePorts, schedule: Schedule, fireTime: Date): Promise<{ fire: ScheduleFire; cause?: unknown }> {
   const at = fireTime.toISOString();
   try {
+    const creator = await ports.tokens.findActiveByName(schedule.createdBy);
+    // Not retried: the token stays revoked, and a token made again under the name is a new grant.
+    if (!creator) return { fire: { at, outcome: 'failed', reason: revokedCreatorReason(schedule.createdBy) } };
     const input = { ...scheduledJobInput(schedule.job), idempotencyKey: fireIdempotencyKey(schedule.name, fireTime) };
-    const { job } = await submitJob(ports, { ...input, labels: { ...input.labels, [SCHEDULE_LABEL]: schedule.name } }, creatorOf(schedule));
+    const { job } = await submitJob(ports, { ...input, labels: { ...input.labels, [SCHEDULE_LABEL]: schedule.name } }, callerOfToken(creator));
     return { fire: { at, outcome: 'submitted', jobId: job.id } };
   } catch (error) {
     if (error instanceof FargateJobsError && !SERVICE_ERROR_CODES.includes(error.code)) return { fire: { at, outcome: 'failed', reason: `${error.code}: ${error.message}` } };
@@ -76,9 +83,9 @@ async function activePreviousJob(ports: FireSchedulePorts, schedule: Schedule, a
   return `overlap skip: job ${job.id} of the fire at ${previous.at} is still ${job.status}`;
 }
 
-/** The creator the jobs are submitted as, with the scope their token had when they made the schedule. */
-function creatorOf(schedule: Schedule): Caller {
-  return { name: schedule.createdBy, profiles: schedule.createdByProfiles };
+/** Why a schedule whose creator has no active token makes no job, and what to do about it. */
+export function revokedCreatorReason(createdBy: string): string {
+  return `token '${createdBy}' that made this schedule is revoked: the schedule no longer fires; pause or delete it, or make it again with an active token`;
 }
 
 /** The POST /jobs body the schedule keeps (checked when it was made), as a submission. */

@@ -37,9 +37,12 @@ export interface Schedule {
   job: ScheduledJobRequest;
   overlap: OverlapPolicy;
   enabled: boolean;
-  /** The token name of its creator: each fire's job is submitted as this caller, with its scope. */
+  /**
+   * The token name of its creator: each fire's job is submitted as the active token of this name,
+   * with its scope at the fire; none when it is revoked (schedule-fire.ts).
+   */
   createdBy: string;
-  /** The profiles the creator's token could use when it was created (its scope at each fire). */
+  /** The profiles the creator's token could use when the schedule was made: a record, not the scope of its fires. */
   createdByProfiles: string[];
   createdAt: string;
   updatedAt: string;

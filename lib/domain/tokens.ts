@@ -42,6 +42,11 @@ export function bearerToken(authorization: string | undefined): { token: string 
   return token !== undefined && TOKEN_PATTERN.test(token) ? { token } : { failure: 'MALFORMED' };
 }
 
+/** Who a token stands for: its name, its scope and its own active-job limit. */
+export function callerOfToken(record: TokenRecord): Caller {
+  return { name: record.name, profiles: record.profiles, ...(record.maxActiveJobs === undefined ? {} : { maxActiveJobs: record.maxActiveJobs }) };
+}
+
 export interface NewTokenRequest {
   name: string;
   profiles: readonly string[];
@@ -74,10 +79,7 @@ export class TokenService {
     const record = await this.#store.findByHash(hashToken(presented.token));
     if (!record) return { authenticated: false, failure: 'UNKNOWN' };
     if (record.revokedAt !== undefined) return { authenticated: false, failure: 'REVOKED' };
-    return {
-      authenticated: true,
-      caller: { name: record.name, profiles: record.profiles, ...(record.maxActiveJobs === undefined ? {} : { maxActiveJobs: record.maxActiveJobs }) },
-    };
+    return { authenticated: true, caller: callerOfToken(record) };
   }
 
   /** Makes a token; its name must not belong to another active token. */

@@ -178,6 +178,55 @@ export function tokenStoreContract(make: TokenStoreFactory): void {
     });
   });
 
+  describe('findActiveByName', () => {
+    const tested = storeForSuite(make);
+
+    it('finds the active token of the name, with its scope and active-job limit', async () => {
+      // Prepare
+      const record = aRecord({ maxActiveJobs: 2 });
+      await tested.store.create(record);
+
+      // Act
+      const found = await tested.store.findActiveByName(record.name);
+
+      // Assess
+      assert.deepEqual(found, record);
+    });
+
+    it('answers undefined once the token of the name is revoked', async () => {
+      // Prepare
+      const record = aRecord();
+      await tested.store.create(record);
+      await tested.store.revokeByName(record.name, '2030-02-01T00:00:00.000Z');
+
+      // Act
+      const found = await tested.store.findActiveByName(record.name);
+
+      // Assess
+      assert.equal(found, undefined);
+    });
+
+    it('finds the new token of a name revoked and made again, not the revoked one', async () => {
+      // Prepare
+      const old = aRecord({ profiles: ['*'] });
+      await tested.store.create(old);
+      await tested.store.revokeByName(old.name, '2030-02-01T00:00:00.000Z');
+      const renewed = aRecord({ name: old.name, profiles: ['default'] });
+      await tested.store.create(renewed);
+
+      // Act
+      const found = await tested.store.findActiveByName(old.name);
+
+      // Assess
+      assert.deepEqual(found, renewed);
+    });
+
+    it('answers undefined for a name no token has', async () => {
+      // Act and assess
+      assert.equal(await tested.store.findActiveByName(aRecord().name), undefined);
+    });
+  });
+
   describe('list', () => {
     const tested = storeForSuite(make);
 

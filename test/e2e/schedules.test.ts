@@ -259,8 +259,35 @@ describe('fires in local mode', () => {
     await api('DELETE', `/schedules/${paused.name}`);
   });
 
+  it("stops firing once its creator's token is revoked with `npm run token -- revoke --name`: no job, and the schedule shows the failed fire and why", async () => {
+    // Prepare: a token made as a user makes one, and a schedule made with it that has fired once.
+    const creator = `nightly-${process.pid}`;
+    const made = await tokenCommand(dataDir, ['create', '--name', creator, '--profiles', 'echo']);
+    assert.equal(made.code, 0, made.stderr);
+    const schedule = await api<ScheduleDocument>('POST', '/schedules', { name: aName(), schedule: 'cron(0 3 * * ? *)', job: { command: ['echo', 'nightly'] } }, made.stdout.trim());
+    assert.equal(schedule.status, 201, JSON.stringify(schedule.body));
+    const before = await fireSchedule(firePorts(), schedule.body.name, new Date('2030-01-01T03:00:00.000Z'));
+    assert.equal(before?.outcome, 'submitted');
+
+    // Act
+    const revoked = await tokenCommand(dataDir, ['revoke', '--name', creator]);
+    const after = await fireSchedule(firePorts(), schedule.body.name, new Date('2030-01-02T03:00:00.000Z'));
+
+    // Assess
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.deepEqual((await jobsOf(schedule.body.name)).map((job) => job.id), [before?.jobId], 'no job of the fire after the revoke');
+    const shown = await api<ScheduleDocument>('GET', `/schedules/${schedule.body.name}`);
+    assert.equal(shown.body.enabled, true, 'still there, to pause, delete or make again');
+    assert.deepEqual(shown.body.fires.at(-1), {
+      at: '2030-01-02T03:00:00.000Z',
+      outcome: 'failed',
+      reason: `token '${creator}' that made this schedule is revoked: the schedule no longer fires; pause or delete it, or make it again with an active token`,
+    });
+    assert.deepEqual(after, shown.body.fires.at(-1));
+  });
+
   it('records a fire the profile now refuses as failed, with the reason, and makes no job', async () => {
-    // Prepare: a schedule whose creator had a scope that no longer allows the profile.
+    // Prepare: a schedule whose job its profile now refuses (written to the store: the API would refuse it).
     const name = aName();
     await server.dependencies.schedules.create({
       name,
@@ -268,7 +295,7 @@ describe('fires in local mode', () => {
       job: { profile: 'echo', command: ['echo', 'x'], env: { NOT_ALLOWED: '1' } },
       overlap: 'allow',
       enabled: true,
-      createdBy: 'someone',
+      createdBy: 'echo-only',
       createdByProfiles: ['echo'],
       createdAt: '2030-01-01T00:00:00.000Z',
       updatedAt: '2030-01-01T00:00:00.000Z',

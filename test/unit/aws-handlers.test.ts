@@ -13,7 +13,7 @@ import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-s
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ACTIVE_INDEX, jobKey, LIST_INDEX, listedScheduleKey, scheduleKey } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, jobKey, LIST_INDEX, listedScheduleKey, scheduleKey, tokenKey, tokenNameKey } from '#lib/adapters/aws/dynamodb-table.ts';
 import { fireIdempotencyKey, type Schedule } from '#lib/domain/schedule.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { ReconcileReport } from '#lib/workflow/reconcile.ts';
@@ -653,8 +653,8 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.deepEqual(JSON.parse(input?.Target?.Input ?? 'null'), { name: 'nightly-report', fireTime: '<aws.scheduler.scheduled-time>' });
   });
 
-  it("fireSchedule submits the schedule's job from a Scheduler delivery, keyed by name and due time, starts its execution and records the fire", async () => {
-    // Prepare
+  /** The schedule item fireSchedule reads, as the stage table holds it; its fires recorded by UpdateItem. */
+  function aStoredSchedule() {
     const schedule: Schedule = {
       name: 'nightly-report',
       schedule: 'cron(0 2 * * ? *)',
@@ -668,9 +668,18 @@ describe('the Lambda handlers wired to AWS', () => {
     };
     const item = { ...schedule, ...listedScheduleKey(schedule.name) };
     dynamodb.on(GetCommand, { Key: scheduleKey(schedule.name) }).resolves({ Item: item });
+    dynamodb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({ Attributes: { ...item, fires: input.ExpressionAttributeValues?.[':fires'], fireVersion: 1 } }));
+    return schedule;
+  }
+
+  it("fireSchedule submits the schedule's job from a Scheduler delivery, keyed by name and due time, as its creator's active token, starts its execution and records the fire", async () => {
+    // Prepare
+    aStoredSchedule();
+    const hash = 'a'.repeat(64);
+    dynamodb.on(GetCommand, { Key: tokenNameKey('alice') }).resolves({ Item: { ...tokenNameKey('alice'), hash } });
+    dynamodb.on(GetCommand, { Key: tokenKey(hash) }).resolves({ Item: { ...tokenKey(hash), hash, name: 'alice', profiles: ['default'], createdAt: '2030-01-01T00:00:00.000Z' } });
     dynamodb.on(PutCommand).resolves({});
     dynamodb.on(QueryCommand).resolves({ Count: 0, ScannedCount: 0 });
-    dynamodb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => ({ Attributes: { ...item, fires: input.ExpressionAttributeValues?.[':fires'], fireVersion: 1 } }));
     secretsManager.on(GetSecretValueCommand).resolves({ ARN: STAGE_ENVIRONMENT.REQUEST_HASH_KEY_SECRET, SecretString: 'k'.repeat(64) });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:…:execution:x', startDate: new Date() });
 
@@ -688,5 +697,27 @@ describe('the Lambda handlers wired to AWS', () => {
     const [record] = dynamodb.commandCalls(UpdateCommand);
     assert.deepEqual(record?.args[0].input.Key, scheduleKey('nightly-report'));
     assert.deepEqual(record?.args[0].input.ExpressionAttributeValues?.[':fires'], [{ at: '2030-01-02T02:00:00.000Z', outcome: 'submitted', jobId: job?.id }]);
+    const tokenReads = dynamodb.commandCalls(GetCommand).map((call) => call.args[0].input).filter((input) => String(input.Key?.pk).startsWith('TOKEN'));
+    assert.deepEqual(tokenReads, [
+      { TableName: 'fargate-jobs-test-jobs', Key: tokenNameKey('alice'), ConsistentRead: true },
+      { TableName: 'fargate-jobs-test-jobs', Key: tokenKey(hash), ConsistentRead: true },
+    ]);
+  });
+
+  it("fireSchedule makes no job once its creator's token is revoked (no item holds the name), and records the fire failed without throwing", async () => {
+    // Prepare
+    aStoredSchedule();
+    dynamodb.on(GetCommand, { Key: tokenNameKey('alice') }).resolves({});
+
+    // Act
+    await handlers.fireSchedule({ name: 'nightly-report', fireTime: '2030-01-02T02:00:00Z' });
+
+    // Assess
+    assert.equal(dynamodb.commandCalls(PutCommand).length, 0);
+    assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0);
+    const [record] = dynamodb.commandCalls(UpdateCommand);
+    const [fire] = record?.args[0].input.ExpressionAttributeValues?.[':fires'] as Array<{ outcome: string; reason: string }>;
+    assert.equal(fire?.outcome, 'failed');
+    assert.match(fire?.reason ?? '', /^token 'alice' that made this schedule is revoked/);
   });
 });

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { awsProfiles, LOG_STREAM_PREFIX } from '#config/profiles.ts';
-import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, SCHEDULE_KEY_PREFIX, SCHEDULE_LIST_PARTITION, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
+import { ACTIVE_INDEX, JOB_KEY_PREFIX, JOB_LIST_PARTITION, LIST_INDEX, jobTableDefinition, SCHEDULE_KEY_PREFIX, SCHEDULE_LIST_PARTITION, TOKEN_KEY_PREFIX, TOKEN_LIST_PARTITION, TOKEN_NAME_KEY_PREFIX, WAIT_SLOT_KEY_PREFIX } from '#lib/adapters/aws/dynamodb-table.ts';
 import { TASK_STATE_CHANGE } from '#lib/adapters/aws/ecs-task-events.ts';
 import { UNSET_SECRET } from '#lib/adapters/aws/secrets-manager-key.ts';
 import { JOB_ID_PATTERN } from '#lib/domain/ids.ts';
@@ -1019,7 +1019,8 @@ describe('the IAM policies of the packaged template', () => {
             assert.deepEqual(resources, [arnOf(tableId)], `${where} touches only the jobs table`);
             // The authorizer reads token items only; the waiting functions write their caller's wait
             // slots and nothing else; the schedule functions reach schedule items (the fire function
-            // job records too, in a statement of their own); every other call reaches job records only.
+            // job records too, in a statement of their own, and reads its schedule's creator's token
+            // and the item of its name); every other call reaches job records only.
             const writesWaitSlots = WAITING_FUNCTIONS.includes(functionName) && WAIT_SLOT_ACTIONS.includes(action);
             const allowed =
               functionName === 'authorizer'
@@ -1029,7 +1030,7 @@ describe('the IAM policies of the packaged template', () => {
                   : functionName === 'schedules'
                     ? [`${SCHEDULE_KEY_PREFIX}*`]
                     : functionName === 'fireSchedule'
-                      ? [`${JOB_KEY_PREFIX}*`, `${SCHEDULE_KEY_PREFIX}*`]
+                      ? [`${JOB_KEY_PREFIX}*`, `${SCHEDULE_KEY_PREFIX}*`, ...(action === 'dynamodb:GetItem' ? [`${TOKEN_NAME_KEY_PREFIX}*`, `${TOKEN_KEY_PREFIX}*`] : [])]
                       : [`${JOB_KEY_PREFIX}*`];
             const keys = (statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? [];
             assert.ok(keys.length === 1 && allowed.includes(keys[0] ?? ''), `${where} reaches items other than ${allowed.join(' or ')}: ${JSON.stringify(statement.Condition)}`);
@@ -1414,7 +1415,7 @@ describe('Schedules in the packaged template', () => {
     ]);
   });
 
-  it('lets the fire function do what submitting a job does, and read and update schedule items: nothing else', () => {
+  it("lets the fire function do what submitting a job does, read and update schedule items, and read its creator's token and the item of its name: nothing else", () => {
     // Prepare
     const [tableId] = packaged.single('AWS::DynamoDB::Table');
     const stateMachineArn = arnText(stageEnvironment().STATE_MACHINE_ARN);
@@ -1431,6 +1432,8 @@ describe('Schedules in the packaged template', () => {
         Resource: [arnOf(tableId)],
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SCHEDULE_KEY_PREFIX}*`] } },
       },
+      { Action: 'dynamodb:GetItem', Resource: [arnOf(tableId)], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TOKEN_NAME_KEY_PREFIX}*`] } } },
+      { Action: 'dynamodb:GetItem', Resource: [arnOf(tableId)], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TOKEN_KEY_PREFIX}*`] } } },
       { Action: 'states:StartExecution', Resource: [stateMachineArn] },
       { Action: 'dynamodb:Query', Resource: [`\${${tableId}.Arn}/index/${ACTIVE_INDEX}`] },
       { Action: 'secretsmanager:GetSecretValue', Resource: [ref(secretIdOf('requestHashKey'))] },

@@ -201,6 +201,70 @@ describe('DynamoDbTokenStore', () => {
     });
   });
 
+  describe('findActiveByName', () => {
+    it('reads the name item, then the token item of its hash, both consistently, and returns the active token', async () => {
+      // Prepare
+      const record = aRecord({ maxActiveJobs: 4 });
+      dynamodb.on(GetCommand, { Key: nameKey('ci') }).resolves({ Item: { ...nameKey('ci'), hash: record.hash } });
+      dynamodb.on(GetCommand, { Key: tokenKey(record.hash) }).resolves({ Item: storedItem(record) });
+
+      // Act
+      const found = await aStore().findActiveByName('ci');
+
+      // Assess
+      assert.deepEqual(found, record);
+      assert.deepEqual(sentCommands(), [
+        { command: 'GetCommand', input: { TableName: TABLE, Key: nameKey('ci'), ConsistentRead: true } },
+        { command: 'GetCommand', input: { TableName: TABLE, Key: tokenKey(record.hash), ConsistentRead: true } },
+      ]);
+    });
+
+    it('answers undefined after one read when no item holds the name', async () => {
+      // Prepare
+      dynamodb.on(GetCommand).resolves({});
+
+      // Act
+      const found = await aStore().findActiveByName('ghost');
+
+      // Assess
+      assert.equal(found, undefined);
+      assert.equal(dynamodb.commandCalls(GetCommand).length, 1);
+    });
+
+    it('answers undefined when the name is still held by a token already revoked (a revoke interrupted before it freed the name)', async () => {
+      // Prepare
+      const record = aRecord({ revokedAt: '2030-02-01T00:00:00.000Z' });
+      dynamodb.on(GetCommand, { Key: nameKey('ci') }).resolves({ Item: { ...nameKey('ci'), hash: record.hash } });
+      dynamodb.on(GetCommand, { Key: tokenKey(record.hash) }).resolves({ Item: storedItem(record, { expiresAt: 1_900_000_000 }) });
+
+      // Act
+      const found = await aStore().findActiveByName('ci');
+
+      // Assess
+      assert.equal(found, undefined);
+    });
+
+    it('answers undefined when the name is held but its token was never stored (a create interrupted between its writes)', async () => {
+      // Prepare
+      dynamodb.on(GetCommand, { Key: nameKey('ci') }).resolves({ Item: { ...nameKey('ci'), hash: 'c'.repeat(64) } });
+      dynamodb.on(GetCommand, { Key: tokenKey('c'.repeat(64)) }).resolves({});
+
+      // Act
+      const found = await aStore().findActiveByName('ci');
+
+      // Assess
+      assert.equal(found, undefined);
+    });
+
+    it('lets a DynamoDB error through', async () => {
+      // Prepare
+      dynamodb.on(GetCommand).rejects(throttled());
+
+      // Act & Assess
+      await assert.rejects(aStore().findActiveByName('ci'), { name: 'ProvisionedThroughputExceededException' });
+    });
+  });
+
   describe('list', () => {
     it('queries the TOKENS partition of byCreatedAt newest first and follows LastEvaluatedKey to the last page', async () => {
       // Prepare

@@ -2,16 +2,20 @@
  * The fire function's handler: a delivery of a schedule's fire (the event EventBridge Scheduler
  * sends, read as on AWS) becomes one job of the schedule, keyed by its name and the fire's due time;
  * an event that is no fire is logged and dropped rather than thrown back to be delivered again.
- * Fake ports: the SQLite job store, a schedule store in memory, a workflow that records its starts.
+ * Each fire acts as its creator's token as it is then: none when it is revoked (the fire is recorded
+ * failed, not retried), else with its current scope and active-job limit.
+ * Fake ports: the SQLite job and token stores, a schedule store in memory, a workflow that records its starts.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { localProfiles } from '#config/profiles.ts';
 import { SqliteJobStore } from '#lib/adapters/local/sqlite-job-store.ts';
+import { SqliteTokenStore } from '#lib/adapters/local/sqlite-token-store.ts';
 import { scheduleFireOf, SCHEDULED_TIME, scheduleFireInput } from '#lib/adapters/aws/scheduler-fire-event.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { ScheduleStore, Workflow } from '#lib/domain/ports.ts';
+import type { ScheduleStore, TokenRecord, Workflow } from '#lib/domain/ports.ts';
 import { fireIdempotencyKey, MAX_SCHEDULE_FIRES, SCHEDULE_LABEL, type Schedule, type ScheduleFire } from '#lib/domain/schedule.ts';
+import { revokedCreatorReason } from '#lib/domain/schedule-fire.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { fireScheduleHandler } from '#lib/workflow/fire-schedule.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/sqlite.ts';
@@ -100,6 +104,13 @@ function aSchedule(overrides: Partial<Schedule> = {}): Schedule {
   };
 }
 
+let tokenCount = 0;
+/** A token record of the schedule's creator, `ops`, unless told otherwise. */
+function aToken(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  tokenCount += 1;
+  return { hash: tokenCount.toString(16).padStart(64, '0'), name: 'ops', profiles: ['default'], createdAt: '2030-01-01T00:00:00.000Z', ...overrides };
+}
+
 /** What Scheduler hands the function: the target's Input with the due time filled in, parsed by Lambda. */
 function delivery(name: string, dueAt: string): unknown {
   return JSON.parse(scheduleFireInput(name).replace(SCHEDULED_TIME, dueAt));
@@ -108,6 +119,7 @@ function delivery(name: string, dueAt: string): unknown {
 describe('the fire function', () => {
   let database: TestDatabase;
   let store: SqliteJobStore;
+  let tokens: SqliteTokenStore;
   let schedules: MemoryScheduleStore;
   let workflow: RecordingWorkflow;
   let logger: RecordingLogger;
@@ -116,12 +128,15 @@ describe('the fire function', () => {
   beforeEach(async () => {
     database = await openTestDatabase();
     store = new SqliteJobStore({ database: database.database, now: () => NOW });
+    tokens = new SqliteTokenStore({ database: database.database });
+    await tokens.create(aToken());
     schedules = new MemoryScheduleStore();
     workflow = new RecordingWorkflow();
     logger = new RecordingLogger();
     handler = fireScheduleHandler({
       store,
       schedules,
+      tokens,
       workflow,
       profiles: new Map(localProfiles.map((profile) => [profile.name, profile])),
       logger,
@@ -204,6 +219,87 @@ describe('the fire function', () => {
     // Assess
     const keys = (await store.list({ limit: 10 })).jobs.map((job) => job.idempotencyKey).toSorted();
     assert.deepEqual(keys, [fireIdempotencyKey('nightly-report', new Date(DUE)), fireIdempotencyKey('nightly-report', new Date('2030-01-03T02:00:00Z'))]);
+  });
+
+  it("makes no job once its creator's token is revoked: the fire is recorded failed with what to do, and not thrown (a retry would fail the same)", async () => {
+    // Prepare
+    await schedules.create(aSchedule());
+    await tokens.revokeByName('ops', '2030-01-02T00:00:00.000Z');
+
+    // Act
+    await handler(delivery('nightly-report', DUE));
+
+    // Assess
+    assert.equal((await store.list({ limit: 10 })).jobs.length, 0);
+    assert.deepEqual(workflow.started, []);
+    const fire = schedules.schedules.get('nightly-report')?.fires?.at(-1);
+    assert.deepEqual(fire, { at: new Date(DUE).toISOString(), outcome: 'failed', reason: revokedCreatorReason('ops') });
+    assert.match(fire?.reason ?? '', /^token 'ops' that made this schedule is revoked: the schedule no longer fires; pause or delete it/);
+  });
+
+  it("submits with the creator's token's scope at the fire, not the one stored when the schedule was made: a profile it lost is refused, and not thrown", async () => {
+    // Prepare: 'ops' revoked and made again for ssh only.
+    await schedules.create(aSchedule({ createdByProfiles: ['*'] }));
+    await tokens.revokeByName('ops', '2030-01-02T00:00:00.000Z');
+    await tokens.create(aToken({ profiles: ['ssh'] }));
+
+    // Act
+    await handler(delivery('nightly-report', DUE));
+
+    // Assess
+    assert.equal((await store.list({ limit: 10 })).jobs.length, 0);
+    assert.deepEqual(workflow.started, []);
+    const fire = schedules.schedules.get('nightly-report')?.fires?.at(-1);
+    assert.equal(fire?.outcome, 'failed');
+    assert.match(fire?.reason ?? '', /^PROFILE_FORBIDDEN: /);
+  });
+
+  it("submits as the token made again under the creator's name, with its scope, though the schedule was made with another", async () => {
+    // Prepare
+    await schedules.create(aSchedule({ createdByProfiles: ['ssh'] }));
+    await tokens.revokeByName('ops', '2030-01-02T00:00:00.000Z');
+    await tokens.create(aToken({ profiles: ['default'] }));
+
+    // Act
+    await handler(delivery('nightly-report', DUE));
+
+    // Assess
+    const { jobs } = await store.list({ limit: 10 });
+    assert.deepEqual(jobs.map((job) => job.submittedBy), ['ops']);
+    assert.equal(schedules.schedules.get('nightly-report')?.fires?.at(-1)?.outcome, 'submitted');
+  });
+
+  it("holds the fire to the creator's token's own active-job limit at the fire", async () => {
+    // Prepare: a token limited to one active job, which the first fire's job takes.
+    await tokens.revokeByName('ops', '2030-01-02T00:00:00.000Z');
+    await tokens.create(aToken({ maxActiveJobs: 1 }));
+    await schedules.create(aSchedule());
+    await handler(delivery('nightly-report', DUE));
+
+    // Act
+    await handler(delivery('nightly-report', '2030-01-03T02:00:00Z'));
+
+    // Assess
+    assert.equal((await store.list({ limit: 10 })).jobs.length, 1);
+    const fire = schedules.schedules.get('nightly-report')?.fires?.at(-1);
+    assert.equal(fire?.outcome, 'failed');
+    assert.match(fire?.reason ?? '', /^TOO_MANY_ACTIVE_JOBS: /);
+  });
+
+  it("throws when the creator's token cannot be read for a moment, so that the delivery is retried", async () => {
+    // Prepare
+    await schedules.create(aSchedule());
+    tokens.findActiveByName = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+
+    // Act
+    const firing = handler(delivery('nightly-report', DUE));
+
+    // Assess
+    await assert.rejects(firing, { name: 'FireRetryError' });
+    assert.equal((await store.list({ limit: 10 })).jobs.length, 0);
+    assert.match(schedules.schedules.get('nightly-report')?.fires?.at(-1)?.reason ?? '', /delivered again/);
   });
 
   it('logs an event that is no fire and drops it, reading and writing nothing (thrown, it would be delivered again as it is)', async () => {

@@ -39,8 +39,11 @@ export const JOB_LIST_PARTITION = 'JOBS';
 export const TOKEN_KEY_PREFIX = 'TOKEN#';
 const TOKEN_SORT_KEY = 'TOKEN';
 export const TOKEN_LIST_PARTITION = 'TOKENS';
-/** The item that holds an active token's name: no `TOKEN#` prefix, so the authorizer cannot read it. */
-const TOKEN_NAME_KEY_PREFIX = 'TOKENNAME#';
+/**
+ * The item that holds an active token's name: no `TOKEN#` prefix, so the authorizer cannot read it
+ * (the fire function may: it fires a schedule as its creator's active token).
+ */
+export const TOKEN_NAME_KEY_PREFIX = 'TOKENNAME#';
 
 /**
  * Every schedule item's key starts with this: the schedules' functions may read and write these

@@ -88,6 +88,19 @@ export class DynamoDbTokenStore implements TokenStore {
     return Item?.name === undefined ? undefined : toRecord(Item as TokenItem);
   }
 
+  /**
+   * The name item holds the active token's hash; its token item decides, as a create or a revoke
+   * interrupted between its two writes leaves the name held by a token missing or already revoked.
+   */
+  async findActiveByName(name: string): Promise<TokenRecord | undefined> {
+    const { Item: holder } = await this.#documents.send(
+      new GetCommand({ TableName: this.#tableName, Key: tokenNameKey(name), ConsistentRead: true }),
+    );
+    if (!holder) return undefined;
+    const token = await this.findByHash(String(holder.hash));
+    return token && token.name === name && token.revokedAt === undefined ? token : undefined;
+  }
+
   async list(): Promise<TokenRecord[]> {
     const tokens: TokenRecord[] = [];
     let startKey: Record<string, unknown> | undefined;

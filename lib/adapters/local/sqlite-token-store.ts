@@ -40,6 +40,11 @@ export class SqliteTokenStore implements TokenStore {
     return row ? fromRecord(row.record) : undefined;
   }
 
+  async findActiveByName(name: string): Promise<TokenRecord | undefined> {
+    const row = this.#database.prepare('SELECT record FROM tokens WHERE name = ? AND revoked_at IS NULL').get(name) as { record: string } | undefined;
+    return row ? fromRecord(row.record) : undefined;
+  }
+
   async list(): Promise<TokenRecord[]> {
     const rows = this.#database.prepare('SELECT record FROM tokens ORDER BY created_at DESC, hash DESC').all() as Array<{ record: string }>;
     return rows.map((row) => fromRecord(row.record));
