@@ -700,6 +700,8 @@ describe('ProcessTaskRunner', () => {
       const taskRunner = execRunner();
       const request = aRequest(WAIT_FOR_GO, { GREETING: 'hello', API_TOKEN: 'the-secret-itself' });
       const taskArn = await started(taskRunner, request);
+      // The job's own line first: on a busy machine it may reach the log after the exec has run.
+      await untilLogged(request.jobId, 'ready');
 
       // Act
       const session = await taskRunner.execCommand(execRequest(request, taskArn, ['sh', '-c', 'pwd; echo "$GREETING $API_TOKEN"; echo to-stderr >&2; exit 5']));
