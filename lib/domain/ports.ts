@@ -161,6 +161,8 @@ export interface JobStore {
 /** What a task is started from: the job's own settings (the profile decides the rest). */
 export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & {
   jobId: string;
+  /** The job's labels: the ECS runner tags the task with them (task-tags.ts), for Cost Explorer. */
+  labels?: Readonly<Record<string, string>>;
   /**
    * The Fargate capacity provider to start the task on: the workflow's choice for this attempt
    * (capacity.ts: firstCapacity, then fallbackCapacity); the profile's first capacity when absent.
