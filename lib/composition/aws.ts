@@ -45,6 +45,7 @@ import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
 import { parseSlackAccess } from '#lib/slack/access.ts';
 import { postToResponseUrl } from '#lib/slack/app.ts';
 import { botTokenApi, notifierFor } from './notifications.ts';
+import { stageCosts } from './costs.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
@@ -70,8 +71,8 @@ export function createJob(): SubmitJobPorts & Logged {
   };
 }
 
-export function listJobs(): JobListWaitPorts & Logged {
-  return { store: jobStore(), profiles: profileMap(stageProfiles()), ...waitLimit(), logger: createLogger() };
+export function listJobs(): JobListWaitPorts & Logged & Pick<Dependencies, 'costs'> {
+  return { store: jobStore(), profiles: profileMap(stageProfiles()), ...waitLimit(), logger: createLogger(), costs: stageCosts() };
 }
 
 /** The stage's profiles, as the caller may see them: it reads no AWS resource. */
@@ -79,8 +80,8 @@ export function listProfiles(): ListProfilesPorts {
   return { profiles: profileMap(stageProfiles()), logger: createLogger() };
 }
 
-export function getJob(): JobWaitPorts & Logged {
-  return { store: jobStore(), ...waitLimit(), logger: createLogger() };
+export function getJob(): JobWaitPorts & Logged & Pick<Dependencies, 'costs'> {
+  return { store: jobStore(), ...waitLimit(), logger: createLogger(), costs: stageCosts() };
 }
 
 export function cancelJob(): CancelJobPorts & Logged {

@@ -58,6 +58,7 @@ import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
 import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-directory.ts';
 import { importLegacyStore, type LegacyImport } from './legacy-store.ts';
+import { stageCosts } from './costs.ts';
 
 export { writePrivateFileAtomically } from './data-directory.ts';
 export type { RunningExec } from '#lib/adapters/local/exec-process.ts';
@@ -224,6 +225,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     scheduleTrigger: scheduler,
     startScheduler: async () => scheduler.start(await schedules.list()),
     logger,
+    costs: stageCosts({ local: runnerKind !== 'ecs' }),
     runner: runnerKind,
     database,
     ...(legacyImport ? { legacyImport } : {}),

@@ -4,6 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { CapacityProvider } from './capacity.ts';
+import type { CostSettings } from './cost.ts';
 import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
@@ -40,6 +41,8 @@ export interface Dependencies {
   waitSlots?: WaitSlots;
   /** How many requests a caller may have waiting at once (a stage setting on AWS); none when undefined. */
   maxWaitsPerToken?: number;
+  /** How the stage's finished jobs are priced (cost.ts); their documents carry no cost without it. */
+  costs?: CostSettings;
   /** The clock; the real one unless a test moves it. */
   now?: () => Date;
   /** The timer of waiting requests (`wait`); the real one unless a test moves it. */
