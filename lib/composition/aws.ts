@@ -39,6 +39,7 @@ import type { FireScheduleHandlerPorts } from '#lib/workflow/fire-schedule.ts';
 import type { SchedulesPorts } from '#lib/http/schedules.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { ListProfilesPorts } from '#lib/http/list-profiles.ts';
+import type { GetCostsPorts } from '#lib/http/get-costs.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
@@ -78,6 +79,11 @@ export function listJobs(): JobListWaitPorts & Logged & Pick<Dependencies, 'cost
 /** The stage's profiles, as the caller may see them: it reads no AWS resource. */
 export function listProfiles(): ListProfilesPorts {
   return { profiles: profileMap(stageProfiles()), logger: createLogger() };
+}
+
+/** GET /costs: reads the job list index only (Query on byCreatedAt), and prices from its settings. */
+export function getCosts(): GetCostsPorts {
+  return { store: jobStore(), costs: stageCosts(), logger: createLogger() };
 }
 
 export function getJob(): JobWaitPorts & Logged & Pick<Dependencies, 'costs'> {
