@@ -265,7 +265,7 @@ function notifier(logger: Logger) {
   const secrets = new SecretsManagerClient({});
   const webhookSecret = new SecretsManagerKey({ client: secrets, secretId: requiredEnv('FARGATE_JOBS_WEBHOOK_SECRET_ID') });
   const apiUrl = process.env.API_URL;
-  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl, logger });
+  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl, logger, costs: stageCosts() });
 }
 
 function slackBotToken(secrets: SecretsManagerClient) {
