@@ -10,7 +10,7 @@ import { ValidationError } from './errors.ts';
 import type { Job } from './job.ts';
 import type { Dependencies } from './ports.ts';
 
-export type CostReportPorts = Pick<Dependencies, 'store' | 'costs'>;
+export type CostReportPorts = Pick<Dependencies, 'store'> & Required<Pick<Dependencies, 'costs'>>;
 
 /** `profile`, `submitter`, or `label:<key>` (a job without that label is in the group `null`). */
 export type CostGroupBy = 'profile' | 'submitter' | `label:${string}`;
@@ -58,8 +58,7 @@ const STORE_PAGE = 100;
 
 export async function costReport(ports: CostReportPorts, query: CostReportQuery, caller: Caller): Promise<CostReport> {
   if (!(query.since < query.until)) throw new ValidationError(`since (${query.since}) must be before until (${query.until})`);
-  const costs = ports.costs;
-  if (!costs) throw new ValidationError('this deployment prices no jobs');
+  const { costs } = ports;
   const profiles = profilesVisibleTo(caller);
   const groups = new Map<string | null, CostGroup>();
   let cursor = query.cursor;
