@@ -6,21 +6,26 @@
  */
 import type { Job } from './job.ts';
 
-/** Transitions of a job that runs once: StartTask … NotifyFinished → Done (bench/workflow.ts). */
+/**
+ * Transitions of a job that runs once (bench/workflow.ts): StartTask, TaskStarted, AwaitTask,
+ * TaskState, AwaitTask, TaskState, FinalizeJob, NotifyFinished, Finished, Done.
+ */
 export const HAPPY_PATH_TRANSITIONS = 10;
-/** Each further attempt: StartTask, TaskStarted, AwaitTask, TaskState, PollTask, TaskState, NextAttempt. */
-export const TRANSITIONS_PER_EXTRA_ATTEMPT = 7;
-/** Lambda invocations of a job that runs once: 5 steps and 5 task-state-change events (bench/workflow.ts). */
+/** Each further attempt: the FinalizeJob that retries, NextAttempt, StartTask, TaskStarted, and AwaitTask and TaskState twice. */
+export const TRANSITIONS_PER_EXTRA_ATTEMPT = 8;
+/** Lambda invocations of a job that runs once: 5 steps (StartTask, AwaitTask twice, FinalizeJob, NotifyFinished) and 5 task-state-change events (bench/workflow.ts). */
 export const HAPPY_PATH_LAMBDA_INVOCATIONS = 10;
-/** Each further attempt: StartTask, AwaitTask, the retry decision, and 5 task-state-change events. */
-export const LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT = 8;
+/** Each further attempt: the FinalizeJob that retries, StartTask, AwaitTask twice, and 5 task-state-change events. */
+export const LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT = 9;
 /** Writes of the job's item: its creation and about 7 updates (docs/benchmarks.md, `bench:local`). */
 export const HAPPY_PATH_DYNAMODB_WRITES = 8;
 /** Each further attempt: the attempt's end, its task's record and its events. */
 export const DYNAMODB_WRITES_PER_EXTRA_ATTEMPT = 6;
-/** A job that never started a task (refused, cancelled while queued): StartTask, MarkFailed, NotifyFinished → JobFailed. */
-export const NEVER_RAN_TRANSITIONS = 6;
-export const NEVER_RAN_LAMBDA_INVOCATIONS = 3;
+/** A job whose task never started (refused at RunTask): StartTask, TaskStarted, NotifyFinished, Finished, JobFailed. */
+export const NEVER_RAN_TRANSITIONS = 5;
+/** StartTask and NotifyFinished. */
+export const NEVER_RAN_LAMBDA_INVOCATIONS = 2;
+/** Its creation, the refusal, the notification. */
 export const NEVER_RAN_DYNAMODB_WRITES = 3;
 
 export interface WorkflowUsage {

@@ -107,7 +107,7 @@ describe('jobCost', () => {
     // Assess: 0.00020571 × 0.3 + 0.00020571 × 2
     assertUsd(cost?.computeUsd, 0.00047313);
     assert.deepEqual([cost?.vcpuSeconds, cost?.gbSeconds, cost?.capacity], [45, 90, 'mixed']);
-    assert.deepEqual([cost?.transitions, cost?.lambdaInvocations, cost?.dynamodbWrites], [17, 18, 14]);
+    assert.deepEqual([cost?.transitions, cost?.lambdaInvocations, cost?.dynamodbWrites], [18, 19, 14]);
   });
 
   it('charges a job that never ran only the workflow overhead', () => {
@@ -117,11 +117,11 @@ describe('jobCost', () => {
     // Act
     const cost = jobCost(job, SETTINGS);
 
-    // Assess: 6 × 0.000025 + 3 × 0.0000007000025 + 3 × 0.000000625
+    // Assess: 5 × 0.000025 + 2 × 0.0000007000025 + 3 × 0.000000625
     assert.equal(cost?.computeUsd, 0);
     assert.equal(cost?.vcpuSeconds, 0);
-    assertUsd(cost?.overheadUsd, 0.00015398);
-    assertUsd(cost?.usd, 0.00015398);
+    assertUsd(cost?.overheadUsd, 0.00012828);
+    assertUsd(cost?.usd, 0.00012828);
   });
 
   it('has no cost until the job is finalized', () => {
