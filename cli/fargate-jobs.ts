@@ -14,6 +14,7 @@ import { sanitizeMetadata } from './sanitize.ts';
 import type { Output } from './terminal.ts';
 import type { Verb, VerbContext } from './verbs/context.ts';
 import { cancel, cancelSpec, list, listSpec, logs, logsSpec, status, statusSpec, wait, waitSpec } from './verbs/jobs.ts';
+import { costs, costsSpec } from './verbs/costs.ts';
 import { exec, execSpec } from './verbs/exec.ts';
 import { login, loginSpec } from './verbs/login.ts';
 import { run, runSpec } from './verbs/run.ts';
@@ -41,6 +42,7 @@ const VERBS: Record<string, { spec: VerbSpec; verb: Verb }> = {
   logs: { spec: logsSpec, verb: logs },
   list: { spec: listSpec, verb: list },
   cancel: { spec: cancelSpec, verb: cancel },
+  costs: { spec: costsSpec, verb: costs },
   ssh: { spec: sshSpec, verb: ssh },
   exec: { spec: execSpec, verb: exec },
   login: { spec: loginSpec, verb: login },

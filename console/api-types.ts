@@ -40,6 +40,20 @@ export interface Job {
   execs?: { at: string; by: string; command: string[] }[];
   /** Every status the job has reached, in order, with when. */
   timeline: { status: JobStatus; at: string }[];
+  /** A finished job's cost, an estimate (docs/api.md "Costs"); locally `usd` 0 and `fargateUsd`. */
+  cost?: JobCost;
+}
+
+export interface JobCost {
+  usd: number;
+  computeUsd: number;
+  overheadUsd: number;
+  capacity: string;
+  estimate: true;
+  pricesAsOf: string;
+  local?: true;
+  fargateUsd?: number;
+  notes?: string[];
 }
 
 export interface ListQuery {

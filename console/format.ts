@@ -1,5 +1,5 @@
 /** How the console words what the API says: statuses, durations, times, commands. DOM-free (tested in Node). */
-import type { Job, JobStatus } from './api-types.ts';
+import type { Job, JobCost, JobStatus } from './api-types.ts';
 
 export const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'PROVISIONING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
 const TERMINAL: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
@@ -71,6 +71,20 @@ export function formatShortTime(iso: string, now: Date): string {
 }
 
 /** `1024` CPU units and `2048` MiB as `1 vCPU, 2 GiB`. */
+/**
+ * A finished job's cost: `$0.000468 (estimate: compute …, overhead …)`, or locally, where nothing is
+ * billed, `$0.00 (on Fargate: $0.000468, an estimate)`.
+ */
+export function formatCost(cost: JobCost): string {
+  if (cost.local) return `$0.00 (on Fargate: ${dollars(cost.fargateUsd ?? cost.computeUsd + cost.overheadUsd)}, an estimate)`;
+  return `${dollars(cost.usd)} (estimate: compute ${dollars(cost.computeUsd)}, overhead ${dollars(cost.overheadUsd)})`;
+}
+
+/** Dollars to the cent, small sums (most jobs') to the millionth. */
+function dollars(value: number): string {
+  return value >= 0.01 ? `$${value.toFixed(2)}` : `$${value.toFixed(6)}`;
+}
+
 export function formatTaskSize(cpu: number | undefined, memory: number | undefined): string {
   const parts: string[] = [];
   if (cpu !== undefined) parts.push(`${trim(cpu / 1024)} vCPU`);

@@ -9,7 +9,7 @@ import type { Job } from './api-types.ts';
 import { confirmCancel } from './cancel-dialog.ts';
 import { badge, duration, exitCode, labelList, messageRegion, tickDurations, time } from './components.ts';
 import { fill, h, type Child } from './dom.ts';
-import { formatCommand, formatTaskSize, isFinalized, isTerminal, statusBadge, timelineOf, visible } from './format.ts';
+import { formatCommand, formatCost, formatTaskSize, isFinalized, isTerminal, statusBadge, timelineOf, visible } from './format.ts';
 import { describeError, follow, WAIT_SECONDS } from './live.ts';
 import { renderLog } from './log-view.ts';
 import type { ViewContext } from './main.ts';
@@ -115,6 +115,7 @@ function summaryItems(job: Job): Node[] {
     ['Stopped', time(job.stoppedAt)],
     ['Timeout', `${job.timeoutSeconds.toLocaleString()} s`],
     ['Task size', formatTaskSize(job.cpu, job.memory)],
+    ['Cost', job.cost ? formatCost(job.cost) : null],
     ['Submitted by', visible(job.submittedBy)],
     ['Labels', labelList(job.labels)],
     ['Connect', connectHint(job)],

@@ -22,6 +22,7 @@ import { cancelJobHandler } from '#lib/http/cancel-job.ts';
 import { createJobHandler } from '#lib/http/create-job.ts';
 import { execJobHandler } from '#lib/http/exec-job.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
+import { getCostsHandler } from '#lib/http/get-costs.ts';
 import { getJobHandler } from '#lib/http/get-job.ts';
 import { listJobsHandler } from '#lib/http/list-jobs.ts';
 import { listProfilesHandler } from '#lib/http/list-profiles.ts';
@@ -83,6 +84,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     'get-job-logs': getJobLogsHandler(deps),
     'exec-job': execJobHandler(deps),
     'list-profiles': listProfilesHandler(deps),
+    'get-costs': getCostsHandler(deps),
     schedules: schedulesHandler(deps),
     health: healthHandler,
     console: consoleHandler(consoleAssets),

@@ -39,12 +39,14 @@ import type { FireScheduleHandlerPorts } from '#lib/workflow/fire-schedule.ts';
 import type { SchedulesPorts } from '#lib/http/schedules.ts';
 import { taskStateChangeOf } from '#lib/adapters/aws/ecs-task-events.ts';
 import type { ListProfilesPorts } from '#lib/http/list-profiles.ts';
+import type { GetCostsPorts } from '#lib/http/get-costs.ts';
 import type { SlackPorts } from '#lib/http/slack-actions.ts';
 import { callbackUrlPolicy } from '#lib/notify/callback-policy.ts';
 import { DEFAULT_SLACK_API_URL } from '#lib/notify/slack-web-api.ts';
 import { parseSlackAccess } from '#lib/slack/access.ts';
 import { postToResponseUrl } from '#lib/slack/app.ts';
 import { botTokenApi, notifierFor } from './notifications.ts';
+import { stageCosts } from './costs.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
@@ -70,8 +72,8 @@ export function createJob(): SubmitJobPorts & Logged {
   };
 }
 
-export function listJobs(): JobListWaitPorts & Logged {
-  return { store: jobStore(), profiles: profileMap(stageProfiles()), ...waitLimit(), logger: createLogger() };
+export function listJobs(): JobListWaitPorts & Logged & Pick<Dependencies, 'costs'> {
+  return { store: jobStore(), profiles: profileMap(stageProfiles()), ...waitLimit(), logger: createLogger(), costs: stageCosts() };
 }
 
 /** The stage's profiles, as the caller may see them: it reads no AWS resource. */
@@ -79,8 +81,13 @@ export function listProfiles(): ListProfilesPorts {
   return { profiles: profileMap(stageProfiles()), logger: createLogger() };
 }
 
-export function getJob(): JobWaitPorts & Logged {
-  return { store: jobStore(), ...waitLimit(), logger: createLogger() };
+/** GET /costs: reads the job list index only (Query on byCreatedAt), and prices from its settings. */
+export function getCosts(): GetCostsPorts {
+  return { store: jobStore(), costs: stageCosts(), logger: createLogger() };
+}
+
+export function getJob(): JobWaitPorts & Logged & Pick<Dependencies, 'costs'> {
+  return { store: jobStore(), ...waitLimit(), logger: createLogger(), costs: stageCosts() };
 }
 
 export function cancelJob(): CancelJobPorts & Logged {
@@ -258,7 +265,7 @@ function notifier(logger: Logger) {
   const secrets = new SecretsManagerClient({});
   const webhookSecret = new SecretsManagerKey({ client: secrets, secretId: requiredEnv('FARGATE_JOBS_WEBHOOK_SECRET_ID') });
   const apiUrl = process.env.API_URL;
-  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl, logger });
+  return notifierFor({ webhookSecret: () => webhookSecret.get(), allowHosts: webhookAllowHosts(), ...slackBotToken(secrets), apiUrl: () => apiUrl, logger, costs: stageCosts() });
 }
 
 function slackBotToken(secrets: SecretsManagerClient) {

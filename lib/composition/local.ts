@@ -58,6 +58,8 @@ import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunnerWithNetwork, profileMap, stageProfiles } from './aws-adapters.ts';
 import { localSecretKey, makeDataDirectoryPrivate, type Notice } from './data-directory.ts';
 import { importLegacyStore, type LegacyImport } from './legacy-store.ts';
+import { stageCosts } from './costs.ts';
+import type { CostSettings } from '#lib/domain/cost.ts';
 
 export { writePrivateFileAtomically } from './data-directory.ts';
 export type { RunningExec } from '#lib/adapters/local/exec-process.ts';
@@ -175,7 +177,8 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     database.close();
     throw error;
   });
-  const notifications = localNotifications(options, settings, logger);
+  const costs = stageCosts({ local: runnerKind !== 'ecs' });
+  const notifications = localNotifications(options, settings, logger, costs);
   const { notifier } = notifications;
   // The steps wake the workflow that runs them.
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
@@ -224,6 +227,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     scheduleTrigger: scheduler,
     startScheduler: async () => scheduler.start(await schedules.list()),
     logger,
+    costs,
     runner: runnerKind,
     database,
     ...(legacyImport ? { legacyImport } : {}),
@@ -267,7 +271,7 @@ function maxWaitsOf(option: LocalOptions['maxWaitsPerToken'], env: NodeJS.Proces
  * routes are served only with it), SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_ACCESS, and
  * FARGATE_JOBS_WEBHOOK_SECRET (else a key made once in the data directory, `webhook-secret`).
  */
-function localNotifications(options: LocalOptions, settings: LocalSettings, logger: Logger) {
+function localNotifications(options: LocalOptions, settings: LocalSettings, logger: Logger, costs: CostSettings) {
   const env = options.env ?? process.env;
   const webhookSecret = env.FARGATE_JOBS_WEBHOOK_SECRET?.trim() || localSecretKey(options.dataDir, 'webhook-secret');
   let apiUrl = env.FARGATE_JOBS_PUBLIC_URL?.trim() || undefined;
@@ -278,6 +282,7 @@ function localNotifications(options: LocalOptions, settings: LocalSettings, logg
     allowHosts: settings.allowHosts,
     apiUrl: () => apiUrl,
     logger,
+    costs,
     ...(options.webhookResolver ? { resolve: options.webhookResolver } : {}),
   });
   const signingSecret = env.SLACK_SIGNING_SECRET?.trim();

@@ -12,6 +12,7 @@ import type { Resolver } from '#lib/notify/safe-post.ts';
 import { slackNotifier } from '#lib/notify/slack-notifier.ts';
 import { createSlackWebApi, type SlackWebApi } from '#lib/notify/slack-web-api.ts';
 import { webhookNotifier } from '#lib/notify/webhook-notifier.ts';
+import type { CostSettings } from '#lib/domain/cost.ts';
 
 export interface NotifierSettings {
   /** FARGATE_JOBS_WEBHOOK_SECRET. */
@@ -27,6 +28,8 @@ export interface NotifierSettings {
   resolve?: Resolver;
   /** Where a failed webhook delivery's reason is logged. */
   logger?: Logger;
+  /** How the stage prices its jobs: a finished job's webhook delivery carries its cost. */
+  costs?: CostSettings;
 }
 
 export function notifierFor(settings: NotifierSettings): Notifier {
@@ -38,7 +41,7 @@ export function notifierFor(settings: NotifierSettings): Notifier {
     webhookNotifier({
       secret: settings.webhookSecret,
       allowHosts: settings.allowHosts,
-      render: (job) => withConsoleLink(jobDocument(job), jobConsoleUrl(settings.apiUrl?.(), job)),
+      render: (job) => withConsoleLink(jobDocument(job, settings.costs), jobConsoleUrl(settings.apiUrl?.(), job)),
       ...(settings.resolve ? { resolve: settings.resolve } : {}),
       ...(settings.logger ? { logger: settings.logger } : {}),
     }),

@@ -4,6 +4,7 @@
  * ones it uses (`Pick<Dependencies, …>`). Nothing here knows about an SDK.
  */
 import type { CapacityProvider } from './capacity.ts';
+import type { CostSettings } from './cost.ts';
 import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
 import type { Logger } from './logger.ts';
@@ -40,6 +41,8 @@ export interface Dependencies {
   waitSlots?: WaitSlots;
   /** How many requests a caller may have waiting at once (a stage setting on AWS); none when undefined. */
   maxWaitsPerToken?: number;
+  /** How the stage's finished jobs are priced (cost.ts); their documents carry no cost without it. */
+  costs?: CostSettings;
   /** The clock; the real one unless a test moves it. */
   now?: () => Date;
   /** The timer of waiting requests (`wait`); the real one unless a test moves it. */
@@ -161,6 +164,8 @@ export interface JobStore {
 /** What a task is started from: the job's own settings (the profile decides the rest). */
 export type RunTaskRequest = Pick<Job, 'profile' | 'command' | 'env' | 'cpu' | 'memory' | 'publicIp'> & {
   jobId: string;
+  /** The job's labels: the ECS runner tags the task with them (task-tags.ts), for Cost Explorer. */
+  labels?: Readonly<Record<string, string>>;
   /**
    * The Fargate capacity provider to start the task on: the workflow's choice for this attempt
    * (capacity.ts: firstCapacity, then fallbackCapacity); the profile's first capacity when absent.

@@ -8,7 +8,7 @@ import { json } from './responses.ts';
 import { getJobQuery } from './schemas.ts';
 
 /** GET /jobs/{id}, and with `wait` and `ifStatus` a long poll for the job's next status. */
-export function getJobHandler(ports: JobWaitPorts & Pick<Dependencies, 'logger'>) {
+export function getJobHandler(ports: JobWaitPorts & Pick<Dependencies, 'logger' | 'costs'>) {
   return httpHandler(
     async (event, caller, context) => {
       const query = parseQuery(getJobQuery, event);
@@ -18,7 +18,7 @@ export function getJobHandler(ports: JobWaitPorts & Pick<Dependencies, 'logger'>
         ...(query.ifStatus === undefined ? {} : { ifStatus: query.ifStatus }),
         ...(maxWaitMs === undefined ? {} : { maxWaitMs }),
       };
-      return json(200, jobDocument(await waitForJob(ports, jobIdOf(event), request, caller)));
+      return json(200, jobDocument(await waitForJob(ports, jobIdOf(event), request, caller), ports.costs));
     },
     { logger: ports.logger },
   );

@@ -1,4 +1,5 @@
 /** The job as clients see it: no environment values, no internal bookkeeping, links to itself. */
+import { jobCost, type CostSettings, type JobCost } from '#lib/domain/cost.ts';
 import { isExecReady } from '#lib/domain/exec-service.ts';
 import { currentAttempt, isRetrying } from '#lib/domain/job-attempts.ts';
 import { statusTimeline, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
@@ -52,12 +53,16 @@ export interface JobDocument {
   nextAttempt?: number;
   /** The capacity provider of the current attempt's task, where the profile chooses one. */
   capacity?: Job['capacity'];
+  /** A finalized job's cost, an estimate from its attempts' times and the stage's prices (cost.ts); local mode: `usd` 0 and `fargateUsd`. */
+  cost?: JobCost;
   /** `console`: the job's page in the web console (absolute in webhook deliveries, where the API's URL is known). */
   links: { self: string; logs: string; console: string };
 }
 
-export function jobDocument(job: Job): JobDocument {
+/** `costs`: how the stage prices its jobs; a finalized job's document carries its cost with them. */
+export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
   const self = `/jobs/${job.id}`;
+  const cost = costs ? jobCost(job, costs) : undefined;
   return {
     id: job.id,
     profile: job.profile,
@@ -90,6 +95,7 @@ export function jobDocument(job: Job): JobDocument {
     ...(job.retry ? { retry: job.retry } : {}),
     ...attemptsOf(job),
     ...(job.capacity ? { capacity: job.capacity } : {}),
+    ...(cost ? { cost } : {}),
     links: { self, logs: `${self}/logs`, console: `/#/jobs/${job.id}` },
   };
 }

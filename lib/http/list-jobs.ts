@@ -17,7 +17,7 @@ const DEFAULT_PAGE_SIZE = 20;
  * `If-None-Match` naming it (and `wait`), a long poll for a page that differs: 304 with no body
  * when the wait is over and the page is still the one the client has.
  */
-export function listJobsHandler(ports: JobListWaitPorts & Pick<Dependencies, 'logger'>) {
+export function listJobsHandler(ports: JobListWaitPorts & Pick<Dependencies, 'logger' | 'costs'>) {
   return httpHandler(
     async (event, caller, context) => {
       const query = parseQuery(listJobsQuery, event);
@@ -43,7 +43,7 @@ export function listJobsHandler(ports: JobListWaitPorts & Pick<Dependencies, 'lo
       );
       const etag = entityTag(version);
       if (known?.(version)) return { statusCode: 304, headers: { etag }, body: '' };
-      return json(200, { jobs: page.jobs.map(jobDocument), nextCursor: page.nextCursor }, { etag });
+      return json(200, { jobs: page.jobs.map((job) => jobDocument(job, ports.costs)), nextCursor: page.nextCursor }, { etag });
     },
     { logger: ports.logger },
   );

@@ -28,6 +28,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/schedules/{name}', handler: 'schedules' },
   { method: 'PATCH', path: '/schedules/{name}', handler: 'schedules' },
   { method: 'DELETE', path: '/schedules/{name}', handler: 'schedules' },
+  // The caller's finished jobs' costs, summed by profile, label or submitter (a page of jobs at a time).
+  { method: 'GET', path: '/costs', handler: 'get-costs' },
   // The profiles the token may use, with what a job of each may ask for (a job form's choices).
   { method: 'GET', path: '/profiles', handler: 'list-profiles' },
   { method: 'GET', path: '/health', handler: 'health', public: true },

@@ -209,3 +209,19 @@ export const updateScheduleBody = z
 
 /** The schedules' GETs take no query parameter: one given is a mistake to name. */
 export const noQuery = z.strictObject({});
+
+/** An ISO 8601 date (`2026-12-01`) or date-time with its offset (`2026-12-01T12:00:00Z`). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const isoTime = z.optional(
+  z.string().check(z.refine((value) => ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)), { message: 'must be an ISO 8601 date or date-time (2026-12-01, 2026-12-01T12:00:00Z)' })),
+);
+
+export const costsQuery = z.strictObject({
+  since: isoTime,
+  until: isoTime,
+  groupBy: z.optional(
+    z.string().check(z.refine((value) => value === 'profile' || value === 'submitter' || /^label:[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/.test(value), { message: 'must be profile, submitter or label:<key>' })),
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  limit: limit(1000),
+});

@@ -152,6 +152,8 @@ describe('the console in a browser', () => {
     assert.equal(await page.evaluate("document.querySelector('#log').scrollTop"), 0, 'a reader scrolled up is left where they are');
     await page.getByRole('button', { name: 'New lines below ↓' }).waitFor();
     await badge(page, 'Succeeded').waitFor({ timeout: UI_TIMEOUT_MS });
+    // Finished: what it cost — nothing locally, beside what Fargate would have charged.
+    await page.getByText(/^\$0\.00 \(on Fargate: \$0\.000\d+, an estimate\)$/).waitFor({ timeout: UI_TIMEOUT_MS });
     await assertClean();
     await page.close();
   });

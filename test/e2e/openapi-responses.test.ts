@@ -289,6 +289,16 @@ const OPERATION_CASES: Record<string, Record<string, Case[]>> = {
       },
     ],
   },
+  'GET /costs': {
+    '200': [
+      { name: 'the last 30 days by profile', call: () => ({ path: '/costs' }) },
+      { name: 'a page of one job by a label, with the cursor to the next', call: () => ({ path: '/costs?groupBy=label:team&limit=1' }) },
+    ],
+    '400': [
+      { name: 'a groupBy that is no grouping', call: () => ({ path: '/costs?groupBy=colour' }), code: 'VALIDATION_FAILED' },
+      { name: 'a since after until', call: () => ({ path: '/costs?since=2026-12-02&until=2026-12-01' }), code: 'VALIDATION_FAILED' },
+    ],
+  },
   'GET /profiles': {
     '200': [
       { name: 'every profile, to a token for every one', call: () => ({ path: '/profiles' }) },

@@ -247,8 +247,9 @@ describe('webhooks in local mode', () => {
     for (const delivery of mine) {
       assert.equal(delivery.headers['fargate-jobs-event'], 'job.finished');
       assert.ok(verifyWebhook(WEBHOOK_SECRET, delivery.headers['fargate-jobs-signature'] as string, delivery.body, Math.floor(Date.now() / 1000)));
-      const sent = JSON.parse(delivery.body) as { status: string; links: { console: string } };
+      const sent = JSON.parse(delivery.body) as { status: string; links: { console: string }; cost?: { usd: number; local?: boolean } };
       assert.equal(sent.status, 'SUCCEEDED');
+      assert.deepEqual([sent.cost?.usd, sent.cost?.local], [0, true], 'the finished job carries its cost: nothing, locally');
       assert.equal(sent.links.console, `${server.url}/#/jobs/${jobId}`, "the receiver gets a link to the job's console page");
     }
     const attempts = job.notifications as Array<{ attempt: number; statusCode: number; delivered: boolean }>;

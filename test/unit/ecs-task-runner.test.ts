@@ -303,6 +303,7 @@ describe('EcsTaskRunner', () => {
             { key: 'fargate-jobs:job-id', value: JOB_ID },
             { key: 'fargate-jobs:profile', value: 'default' },
           ],
+          propagateTags: 'TASK_DEFINITION',
           capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
           networkConfiguration: {
             awsvpcConfiguration: { subnets: SUBNETS, securityGroups: SECURITY_GROUPS, assignPublicIp: 'DISABLED' },
@@ -325,6 +326,47 @@ describe('EcsTaskRunner', () => {
           enableExecuteCommand: true,
         },
       ]);
+    });
+
+    it("tags the task with the job's labels, for Cost Explorer, leaving off those ECS would refuse", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+      const labels = {
+        team: 'data',
+        'cost-center': 'cc-42',
+        'aws:cloudformation:stack-name': 'theirs',
+        'fargate-jobs:profile': 'not-this-one',
+        note: 'a value with a comma, which ECS refuses',
+        [`k${'x'.repeat(128)}`]: 'key too long',
+      };
+
+      // Act
+      await runner.runTask(aRequest({ labels }));
+
+      // Assess
+      const [input] = runTaskInputs();
+      assert.deepEqual(input?.tags, [
+        { key: 'fargate-jobs:job-id', value: JOB_ID },
+        { key: 'fargate-jobs:profile', value: 'default' },
+        { key: 'cost-center', value: 'cc-42' },
+        { key: 'team', value: 'data' },
+      ]);
+      assert.equal(input?.propagateTags, 'TASK_DEFINITION');
+    });
+
+    it("sends at most the 50 tags ECS takes, its own two first, leaving room for the task definition's", async () => {
+      // Prepare
+      ecsMock.on(RunTaskCommand).resolves(runTaskResponse({ tasks: [fargateTask()], failures: [] }));
+      const labels = Object.fromEntries(Array.from({ length: 50 }, (_, index) => [`label-${String(index).padStart(2, '0')}`, 'v']));
+
+      // Act
+      await runner.runTask(aRequest({ labels }));
+
+      // Assess
+      const tags = runTaskInputs()[0]?.tags ?? [];
+      assert.equal(tags.length, 49, 'fargate-jobs:stage, propagated from the task definition, is the 50th');
+      assert.deepEqual(tags.slice(0, 2).map((tag) => tag.key), ['fargate-jobs:job-id', 'fargate-jobs:profile']);
+      assert.equal(tags.at(-1)?.key, 'label-46');
     });
 
     it("asks for a public IP when the job wants one, on the profile's own container (ssh: sshd)", async () => {

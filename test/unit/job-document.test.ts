@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PRICE_TABLE } from '#config/prices.ts';
+import { pricesForRegion, type CostSettings } from '#lib/domain/cost.ts';
 import { jobConsoleUrl, jobDocument } from '#lib/http/job-document.ts';
 import { aJob } from '../helpers/jobs.ts';
 
@@ -125,5 +127,25 @@ describe('jobDocument: attempts', () => {
     assert.deepEqual(document.attempts, [ended, { number: 2, taskArn: 'arn:task/2', capacity: 'FARGATE', stoppedAt: '2030-01-01T00:01:00.000Z', exitCode: 0 }]);
     assert.equal(document.capacity, 'FARGATE');
     assert.equal(document.retrying, undefined);
+  });
+});
+
+describe('jobDocument: cost', () => {
+  const costs: CostSettings = { ...pricesForRegion(PRICE_TABLE, 'us-east-1'), taskArchitecture: 'x86', lambdaArchitecture: 'arm' };
+  const finished = { status: 'SUCCEEDED' as const, cpu: 256, memory: 512, startedAt: '2030-01-01T00:00:00.000Z', stoppedAt: '2030-01-01T00:00:10.000Z' };
+
+  it("carries a finished job's cost, priced as the stage prices its jobs", () => {
+    // Act
+    const { cost } = jobDocument(aJob(finished), costs);
+
+    // Assess: one billed minute of 0.25 vCPU / 0.5 GB and the happy path's overhead
+    assert.equal(cost?.computeUsd, 0.00020571);
+    assert.equal(cost?.usd, 0.00046771);
+    assert.equal(cost?.estimate, true);
+  });
+
+  it('carries none for a running job, nor where the stage prices nothing', () => {
+    assert.equal('cost' in jobDocument(aJob({ ...finished, status: 'RUNNING', stoppedAt: undefined }), costs), false);
+    assert.equal('cost' in jobDocument(aJob(finished)), false);
   });
 });

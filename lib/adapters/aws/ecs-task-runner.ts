@@ -13,6 +13,7 @@ import {
   type ECSClient,
   type Failure,
   type RunTaskCommandInput,
+  type Tag,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { taskDefinitionFamilyOf, type AwsTaskSettings, type AwsTaskSettingsByProfile, type CapacityProvider } from '#lib/domain/aws-profile.ts';
@@ -21,6 +22,7 @@ import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { taskOverrides } from '#lib/domain/task-limits.ts';
+import { labelTags } from '#lib/domain/task-tags.ts';
 import type { DescribeTaskOptions, ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import { execRefusalOf, execSessionOf, execStateOf, execTarget, executeCommandInput } from './ecs-exec.ts';
 
@@ -37,6 +39,8 @@ export interface EcsTaskRunnerOptions {
 
 export const JOB_ID_TAG = 'fargate-jobs:job-id';
 export const PROFILE_TAG = 'fargate-jobs:profile';
+/** The task definitions' own tags (serverless.yml), which `propagateTags` copies to each task: they count towards ECS's 50. */
+const PROPAGATED_TAGS = [{ key: 'fargate-jobs:stage' }];
 /** The most tasks one DescribeTasks call takes. */
 export const DESCRIBE_TASKS_BATCH = 100;
 /** StopTask refuses a longer reason. */
@@ -216,10 +220,10 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings, capaci
     // The job's id, as AWS Batch does it: a task-state-change event carries `startedBy`, not the tags,
     // and so names the job it is about (ecs-task-events.ts).
     startedBy: request.jobId,
-    tags: [
-      { key: JOB_ID_TAG, value: request.jobId },
-      { key: PROFILE_TAG, value: request.profile },
-    ],
+    // The job's labels too, so that Cost Explorer can group the bill by them (activated as cost-allocation tags).
+    tags: runTaskTags(request),
+    // And the task definition's own (the stage's), for the same reason.
+    propagateTags: 'TASK_DEFINITION',
     // One provider, never a spread: the attempt is on Spot or on demand, and is recorded as such.
     capacityProviderStrategy: [{ capacityProvider: capacity, weight: 1 }],
     networkConfiguration: {
@@ -234,6 +238,14 @@ function runTaskInput(request: RunTaskRequest, settings: AwsTaskSettings, capaci
     // Exec profiles' tasks get the exec agent (ECS Exec); no other task does.
     ...(settings.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
+}
+
+function runTaskTags(request: RunTaskRequest): Tag[] {
+  const own = [
+    { key: JOB_ID_TAG, value: request.jobId },
+    { key: PROFILE_TAG, value: request.profile },
+  ];
+  return [...own, ...labelTags(request.labels ?? {}, [...own, ...PROPAGATED_TAGS])];
 }
 
 function startFailure(failures: Failure[]): JobFailure {

@@ -1,0 +1,53 @@
+/**
+ * What running a job costs besides its task: a usage model of the workflow (Step Functions Standard
+ * transitions, Lambda invocations, DynamoDB writes). The figures are today's, as measured by
+ * `bench/workflow.ts` (docs/benchmarks.md: a job of up to an hour takes 10 transitions and 10 Lambda
+ * invocations, 5 steps and 5 task-state events). Whoever changes the workflow updates these constants.
+ */
+import type { Job } from './job.ts';
+
+/**
+ * Transitions of a job that runs once (bench/workflow.ts): StartTask, TaskStarted, AwaitTask,
+ * TaskState, AwaitTask, TaskState, FinalizeJob, NotifyFinished, Finished, Done.
+ */
+export const HAPPY_PATH_TRANSITIONS = 10;
+/** Each further attempt: the FinalizeJob that retries, NextAttempt, StartTask, TaskStarted, and AwaitTask and TaskState twice. */
+export const TRANSITIONS_PER_EXTRA_ATTEMPT = 8;
+/** Lambda invocations of a job that runs once: 5 steps (StartTask, AwaitTask twice, FinalizeJob, NotifyFinished) and 5 task-state-change events (bench/workflow.ts). */
+export const HAPPY_PATH_LAMBDA_INVOCATIONS = 10;
+/** Each further attempt: the FinalizeJob that retries, StartTask, AwaitTask twice, and 5 task-state-change events. */
+export const LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT = 9;
+/** Writes of the job's item: its creation and about 7 updates (docs/benchmarks.md, `bench:local`). */
+export const HAPPY_PATH_DYNAMODB_WRITES = 8;
+/** Each further attempt: the attempt's end, its task's record and its events. */
+export const DYNAMODB_WRITES_PER_EXTRA_ATTEMPT = 6;
+/** A job whose task never started (refused at RunTask): StartTask, TaskStarted, NotifyFinished, Finished, JobFailed. */
+export const NEVER_RAN_TRANSITIONS = 5;
+/** StartTask and NotifyFinished. */
+export const NEVER_RAN_LAMBDA_INVOCATIONS = 2;
+/** Its creation, the refusal, the notification. */
+export const NEVER_RAN_DYNAMODB_WRITES = 3;
+
+export interface WorkflowUsage {
+  transitions: number;
+  lambdaInvocations: number;
+  dynamodbWrites: number;
+}
+
+/** The workflow's usage for `job`, from how many attempts it made and whether any of them ran. */
+export function workflowUsage(job: Pick<Job, 'attempts' | 'startedAt'>): WorkflowUsage {
+  const attempts = (job.attempts?.length ?? 0) + 1;
+  const ran = job.startedAt !== undefined || (job.attempts ?? []).some((attempt) => attempt.startedAt !== undefined);
+  if (!ran && attempts === 1) {
+    return { transitions: NEVER_RAN_TRANSITIONS, lambdaInvocations: NEVER_RAN_LAMBDA_INVOCATIONS, dynamodbWrites: NEVER_RAN_DYNAMODB_WRITES };
+  }
+  const extra = attempts - 1;
+  return {
+    transitions: HAPPY_PATH_TRANSITIONS + extra * TRANSITIONS_PER_EXTRA_ATTEMPT,
+    lambdaInvocations: HAPPY_PATH_LAMBDA_INVOCATIONS + extra * LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT,
+    dynamodbWrites: HAPPY_PATH_DYNAMODB_WRITES + extra * DYNAMODB_WRITES_PER_EXTRA_ATTEMPT,
+  };
+}
+
+/** What each Lambda invocation is assumed to take: 256 MB for 150 ms (as bench/workflow.ts prices it). */
+export const LAMBDA_GB_SECONDS_PER_INVOCATION = 0.25 * 0.15;
