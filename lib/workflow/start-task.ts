@@ -91,7 +91,8 @@ function capacityOf(ports: StartTaskPorts, job: Job): CapacityProvider | undefin
 
 /** The job's own settings, its secrets' values restored, and the attempt's number in its environment (FARGATE_JOBS_ATTEMPT). */
 function runTaskRequest(job: Job, input: StartTaskInput) {
-  const { profile, command, publicIp, cpu, memory } = job;
+  const { profile, command, publicIp, cpu, memory, labels } = job;
   const env = { ...restoreSecrets(job.env, input.secretEnv ?? {}), [ATTEMPT_ENV]: String(currentAttempt(job)) };
-  return { jobId: job.id, profile, command, env, publicIp, cpu, memory };
+  // Labels become the task's tags, so that Cost Explorer can group real bills by them.
+  return { jobId: job.id, profile, command, env, publicIp, cpu, memory, labels };
 }

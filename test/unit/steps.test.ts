@@ -248,6 +248,27 @@ describe('startTask', () => {
     assert.deepEqual(started, [{ DEPLOY_TOKEN: 's3cr3t', LOG_LEVEL: 'debug', FARGATE_JOBS_ATTEMPT: '1' }]);
     assert.deepEqual((await testStore.store.get(job.id))?.env, { DEPLOY_TOKEN: '***', LOG_LEVEL: 'debug' });
   });
+
+  it("hands the runner the job's labels, which the ECS runner makes the task's tags", async () => {
+    // Prepare
+    const job = aJob({ labels: { team: 'platform', 'cost-center': '42' } });
+    await testStore.store.create(job);
+    const labels: unknown[] = [];
+    const runner: TaskRunner = {
+      runTask: async (request) => {
+        labels.push(request.labels);
+        return { started: true, taskArn: TASK_ARN };
+      },
+      describeTask: async () => ({ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }),
+      stopTask: async () => undefined,
+    };
+
+    // Act
+    await stepsWith(runner).StartTask({ jobId: job.id });
+
+    // Assess
+    assert.deepEqual(labels, [{ team: 'platform', 'cost-center': '42' }]);
+  });
 });
 
 describe('retries', () => {
