@@ -125,6 +125,7 @@ interface PlayOptions {
   whileRunning?: (job: Job, task: EventingTask, ports: TaskStateChangePorts) => Promise<void>;
   /** The steps' clock, when a test moves time on (the real one otherwise). */
   now?: () => Date;
+  logReader?: LogReader;
 }
 
 async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Played> {
@@ -134,7 +135,7 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
   const ports = { store, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: waking, ...(options.now ? { now: options.now } : {}) };
   const task: EventingTask = new EventingTask(job.id, taskPlay, (change) => handleTaskStateChange(ports, change));
-  const steps = workflowSteps({ ...ports, taskRunner: task, logReader: NO_LOGS });
+  const steps = workflowSteps({ ...ports, taskRunner: task, logReader: options.logReader ?? NO_LOGS });
   // Long enough that a wait ends by an event unless there is none; short enough for a test.
   const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0 });
   const execution = workflow.execute(job.id);
@@ -165,6 +166,28 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(record.status, 'FAILED');
     assert.equal(record.failure?.category, 'USER_EXIT');
     assert.equal(record.exitCode, 3);
+  });
+
+  test('the end shows at once: the STOPPED event records the status and exit code, while FinalizeJob is still draining the log (not yet finalized)', async () => {
+    const seenWhileDraining: Array<Job | undefined> = [];
+    const slowLogs: LogReader = {
+      ...NO_LOGS,
+      tail: async (job) => {
+        seenWhileDraining.push(await testStore.store.get(job.id));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return ['done'];
+      },
+    };
+
+    const { record } = await play({ exitCode: 3 }, { logReader: slowLogs });
+
+    const during = seenWhileDraining[0];
+    assert.equal(during?.status, 'FAILED');
+    assert.equal(during?.exitCode, 3);
+    assert.equal(during?.failure?.category, 'USER_EXIT');
+    assert.equal(during?.stoppedAt, undefined, 'finalized (the log complete) only once drained');
+    assert.ok(record.stoppedAt);
+    assert.deepEqual(record.logTail, ['done']);
   });
 
   test('duplicated and out-of-order events change nothing', async () => {

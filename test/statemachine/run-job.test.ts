@@ -833,11 +833,13 @@ for (const runner of RUNNERS) {
       const result = await run(runner, SCENARIOS[0]!);
 
       // Read as each describe begins: after StartTask, after the PROVISIONING, PENDING and RUNNING polls,
-      // and after the STOPPED poll (FinalizeJob's describe).
+      // and after the STOPPED poll (FinalizeJob's describe): that poll recorded the end at once, before
+      // FinalizeJob drains the log and records the stop.
       assert.deepEqual(
         result.observed.map((job) => job.status),
-        ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'RUNNING'],
+        ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'SUCCEEDED'],
       );
+      assert.equal(result.observed[4]?.stoppedAt, undefined, 'finalized only by FinalizeJob');
       const runningRecord = result.observed[3];
       assert.ok(runningRecord?.startedAt, 'startedAt recorded with RUNNING');
       assert.ok(runningRecord.taskArn, 'taskArn recorded');
