@@ -52,6 +52,7 @@ export type ErrorCode =
   | 'SCHEDULE_TRIGGER_UNAVAILABLE'
   | 'NOTIFICATION_PENDING'
   | 'RETRY_ATTEMPT'
+  | 'JOB_FAILED'
   | 'CONFIGURATION';
 
 /** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
@@ -256,6 +257,18 @@ export class RetryAttemptError extends FargateJobsError {
   constructor(jobId: string, nextAttempt: number) {
     super('RETRY_ATTEMPT', `job '${jobId}' is retried: attempt ${nextAttempt} follows`);
     this.name = 'RetryAttempt';
+  }
+}
+
+/**
+ * NotifyFinished after MarkFailed: the job is marked FAILED (INTERNAL) and told; the state machine
+ * catches this name into its JobFailed state, so that the execution ends failed while a job that
+ * ended well ends its execution at NotifyFinished, with no state after it.
+ */
+export class JobFailedError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('JOB_FAILED', `a workflow step of job '${jobId}' failed; the job was marked FAILED (INTERNAL)`);
+    this.name = 'JobFailed';
   }
 }
 

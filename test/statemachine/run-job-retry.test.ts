@@ -151,7 +151,7 @@ async function play(plays: AttemptPlay[], options: PlayOptions = {}): Promise<Pl
 
 /** One attempt's way through the states when its task runs and stops by events. */
 const RUN = ['StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob'];
-const FINISH = ['NotifyFinished', 'Finished', 'Done'];
+const FINISH = ['NotifyFinished'];
 
 function attemptNumbers(runner: AttemptingRunner): Array<number | undefined> {
   return runner.requests.map((request) => request.attempt);

@@ -252,10 +252,10 @@ const START = ['StartTask', 'TaskStarted'];
 const poll = (next: 'AwaitTask' | 'StopTask' = 'AwaitTask') => ['AwaitTask', 'PollTask', 'TaskState', ...(next === 'StopTask' ? ['StopTask'] : [])];
 const pollTimes = (times: number) => Array.from({ length: times }, () => poll()).flat();
 /** The last poll sees the task STOPPED and the job is finalized. */
-const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
-const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'Finished', 'JobFailed'];
+const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
+const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'JobFailed'];
 /** A job whose task never started: told about, and done. */
-const NOT_STARTED = ['NotifyFinished', 'Finished', 'Done'];
+const NOT_STARTED = ['NotifyFinished'];
 
 /** A job that ran and exited 0: what every path that ends well leaves behind. */
 const SUCCEEDED_RECORD: ExpectedRecord = {
