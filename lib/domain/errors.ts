@@ -53,6 +53,7 @@ export type ErrorCode =
   | 'NOTIFICATION_PENDING'
   | 'RETRY_ATTEMPT'
   | 'JOB_FAILED'
+  | 'TASK_NOT_STARTED'
   | 'CONFIGURATION';
 
 /** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
@@ -257,6 +258,18 @@ export class RetryAttemptError extends FargateJobsError {
   constructor(jobId: string, nextAttempt: number) {
     super('RETRY_ATTEMPT', `job '${jobId}' is retried: attempt ${nextAttempt} follows`);
     this.name = 'RetryAttempt';
+  }
+}
+
+/**
+ * StartTask: the job's task was not started (it could not start, or the job was cancelled first)
+ * and the job's end is recorded. The state machine catches this name into NotifyFinished, so that
+ * a job that starts spends no Choice state on the question.
+ */
+export class TaskNotStartedError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('TASK_NOT_STARTED', `the task of job '${jobId}' was not started; the job's end is recorded`);
+    this.name = 'TaskNotStarted';
   }
 }
 

@@ -150,10 +150,10 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
 const TASK_STATE_NAMES = new Set(['StartTask', 'AwaitTask', 'PollTask', 'StopTask', 'FinalizeJob', 'MarkFailed', 'NotifyFinished']);
 const historyEvents = (states: readonly string[]) => states.reduce((sum, name) => sum + (TASK_STATE_NAMES.has(name) ? 5 : 2), 0);
 
-const EVENT_PATH = ['StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
+const EVENT_PATH = ['StartTask', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
 
 describe('run-job driven by task-state-change events', () => {
-  test('success: woken by RUNNING, then by STOPPED, in 8 state transitions (under 40 history events) and no DescribeTasks poll', async () => {
+  test('success: woken by RUNNING, then by STOPPED, in 7 state transitions (under 40 history events) and no DescribeTasks poll', async () => {
     const { outcome, record, task } = await play({ exitCode: 0 });
 
     assert.deepEqual(outcome.states, EVENT_PATH);
@@ -206,7 +206,7 @@ describe('run-job driven by task-state-change events', () => {
   test('events that come before the token is stored: AwaitTask sees them in the record and wakes the execution itself', async () => {
     const { outcome, record } = await play({ exitCode: 0, early: true });
 
-    assert.deepEqual(outcome.states, ['StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished']);
+    assert.deepEqual(outcome.states, ['StartTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished']);
     assert.equal(record.status, 'SUCCEEDED');
   });
 
@@ -246,7 +246,7 @@ describe('run-job driven by task-state-change events', () => {
   test('start failure: RunTask refuses, nothing is waited for, the job ends FAILED CAPACITY', async () => {
     const { outcome, record } = await play({ refused: true });
 
-    assert.deepEqual(outcome.states, ['StartTask', 'TaskStarted', 'NotifyFinished']);
+    assert.deepEqual(outcome.states, ['StartTask', 'NotifyFinished']);
     assert.equal(record.status, 'FAILED');
     assert.equal(record.failure?.category, 'CAPACITY');
   });
@@ -272,7 +272,7 @@ describe('run-job driven by task-state-change events', () => {
     );
 
     assert.deepEqual(outcome.states, [
-      'StartTask', 'TaskStarted', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
+      'StartTask', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
     ]);
     assert.ok(outcome.states.length <= 40);
     assert.equal(record.status, 'FAILED');
@@ -283,7 +283,7 @@ describe('run-job driven by task-state-change events', () => {
     const { outcome, record } = await play({ runsForever: true }, { job: { timeoutSeconds: 1 } });
 
     assert.deepEqual(outcome.states, [
-      'StartTask', 'TaskStarted', 'AwaitTask', 'TaskState', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
+      'StartTask', 'AwaitTask', 'TaskState', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
     ]);
     assert.equal(record.status, 'TIMED_OUT');
   });

@@ -244,7 +244,7 @@ const RUNNING: ScriptedSnapshot = { lastStatus: 'RUNNING' };
 const exited = (exitCode: number): ScriptedSnapshot => ({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode });
 const throws = (name: string, message: string) => ({ throws: { name, message } });
 
-const START = ['StartTask', 'TaskStarted'];
+const START = ['StartTask'];
 /**
  * A wait for the task's next event that times out (the scripted task sends none), the PollTask that
  * follows, and StopTask when its verdict is that a deadline has passed (then the next wait follows).
