@@ -5,7 +5,8 @@
  * AwaitTask woken by task-state-change events, its timeout the nearest deadline or the one-hour
  * safety net) each run a simulated task: 30 s to start, then its job's length. Per job: state
  * transitions (per job-hour), Lambda invocations (steps, and on the new side the event Lambda's),
- * DescribeTasks calls, list-price cost, Step Functions history events, and the lag from the task
+ * DynamoDB writes, DescribeTasks calls, list-price cost and that cost as a share of the job's own
+ * compute (0.25 vCPU, 0.5 GB), Step Functions history events, and the lag from the task
  * stopping to the workflow knowing. The event handler's own time (record write + wake) is measured
  * on the embedded store. Nothing here calls AWS.
  *
@@ -41,6 +42,8 @@ const LAMBDA_GB_SECONDS = 0.25 * 0.15;
 const EVENT_DELIVERY_SECONDS = 1;
 const STARTUP_SECONDS = 30;
 const RECONCILER_PERIOD_SECONDS = 300;
+/** Fargate (Linux/x86, us-east-1) per second of the smallest task: 0.25 vCPU and 0.5 GB. */
+const COMPUTE_PER_SECOND = (0.25 * 0.04048 + 0.5 * 0.004445) / 3600;
 const TASK_ARN = 'arn:aws:ecs:us-east-1:000000000000:task/bench/0123456789abcdef0123456789abcdef';
 
 interface Scenario {
@@ -54,6 +57,8 @@ interface Scenario {
 interface Measures {
   transitions: number;
   lambdas: number;
+  /** Writes to the job's record (each a conditional UpdateItem/PutItem). */
+  writes: number;
   describes: number;
   historyEvents: number;
   lagSeconds: number;
@@ -93,6 +98,7 @@ class SimulatedTask {
 interface Counts {
   lambdas: number;
   describes: number;
+  writes: number;
 }
 
 /** The states that end a job, alike in both definitions: FinalizeJob's one look at the task, the notification. */
@@ -101,6 +107,7 @@ function endingSteps(task: SimulatedTask, counts: Counts) {
     FinalizeJob: async () => {
       counts.lambdas += 1;
       counts.describes += 1;
+      counts.writes += 1;
       return { jobId: 'job', status: task.runningAt === undefined ? 'FAILED' : 'SUCCEEDED', exitCode: 0 } as unknown as Json;
     },
     MarkFailed: async (input: Json) => input,
@@ -125,7 +132,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
   const text = readFileSync(new URL('./polling-run-job.asl.json', import.meta.url), 'utf8').replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:000000000000:function:$1');
   const machine = new StateMachine(JSON.parse(text));
   const task = new SimulatedTask(scenario);
-  const counts: Counts = { lambdas: 0, describes: 0 };
+  const counts: Counts = { lambdas: 0, describes: 0, writes: 0 };
   let seenStopAt: number | undefined;
   const poll = async (input: Json) => {
     counts.lambdas += 1;
@@ -138,6 +145,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
     const active = running ? deadline : PROVISIONING_TIMEOUT_SECONDS;
     const stopNeeded = snapshot.lastStatus !== 'STOPPED' && !state.stopRequested && active !== null && task.now >= active;
     const networkReady = state.networkReady || snapshot.network !== undefined || running;
+    if (running && state.deadline === null) counts.writes += 1;
     const pollAttempt = state.networkReady ? state.pollAttempt + 1 : 1;
     if (snapshot.lastStatus === 'STOPPED') seenStopAt = task.now;
     return {
@@ -157,6 +165,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
       taskResourceLocalHandlers: {
         StartTask: async () => {
           counts.lambdas += 1;
+          counts.writes += 1;
           return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', stopNeeded: false, networkReady: false, nextPollSeconds: 0, pollAttempt: 0, polls: 0, deadline: null, stopRequested: false } as unknown as Json;
         },
         PollTask: poll,
@@ -179,8 +188,9 @@ async function runOld(scenario: Scenario): Promise<Measures> {
 async function runNew(scenario: Scenario): Promise<Measures> {
   const machine = new StateMachine(loadLocalDefinition() as ConstructorParameters<typeof StateMachine>[0]);
   const task = new SimulatedTask(scenario);
-  const counts: Counts = { lambdas: 0, describes: 0 };
+  const counts: Counts = { lambdas: 0, describes: 0, writes: 0 };
   let knownStopAt: number | undefined;
+  let stoppedByWorkflow = false;
   const record = (at: number): Job => {
     const snapshot = task.snapshot(at);
     return aJob({
@@ -192,6 +202,8 @@ async function runNew(scenario: Scenario): Promise<Measures> {
   };
   const awaitTask = async (input: Json): Promise<Json> => {
     counts.lambdas += 1;
+    // The token and the state it waits in, on the job's record.
+    counts.writes += 1;
     const { state } = (input as unknown as { Payload: { state: WorkflowState } }).Payload;
     const timeoutAt = task.now + state.waitSeconds;
     // Each event tells the task as it was when it was sent, a little later; with events lost, each
@@ -217,6 +229,7 @@ async function runNew(scenario: Scenario): Promise<Measures> {
       taskResourceLocalHandlers: {
         StartTask: async () => {
           counts.lambdas += 1;
+          counts.writes += 1;
           const provisioningDeadline = new Date(Date.UTC(2030, 0, 1) + PROVISIONING_TIMEOUT_SECONDS * 1000).toISOString();
           return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', timeoutSeconds: 3 * 24 * 3600, provisioningDeadline, deadline: null, networkReady: false, stopNeeded: false, stopRequest: null, waitSeconds: PROVISIONING_TIMEOUT_SECONDS, lookNeeded: false } as unknown as Json;
         },
@@ -226,21 +239,33 @@ async function runNew(scenario: Scenario): Promise<Measures> {
           counts.describes += 1;
           const state = input as unknown as WorkflowState;
           const decision = decideNextPoll(state, task.snapshot(), clockDate(task));
+          if (decision.deadline !== null && state.deadline === null) counts.writes += 1;
           if (decision.taskStatus === 'STOPPED') knownStopAt ??= task.now;
           return { ...state, ...decision, lookNeeded: false } as unknown as Json;
         },
         StopTask: async (input: Json) => {
           counts.lambdas += 1;
           task.stopAt = task.now + 30;
+          stoppedByWorkflow = true;
           return { ...(input as object), stopNeeded: false, waitSeconds: waitSecondsBefore(undefined, clockDate(task)) } as unknown as Json;
         },
         ...endingSteps(task, counts),
       },
     },
   });
-  // The event Lambda runs once per ECS event (none when they are lost).
-  const eventLambdas = () => (scenario.eventsLost ? 0 : task.eventTimes().length);
-  return measure(execution, () => ({ lambdas: counts.lambdas + eventLambdas(), describes: counts.describes, lagSeconds: (knownStopAt ?? 0) - (task.stopAt ?? 0), status: '' }));
+  // The event Lambda runs once per ECS event (none when they are lost); each records the change, and
+  // RUNNING and STOPPED move the status as well (task-events.ts, stop-verdict.ts). With events lost the
+  // reconciler writes the same changes, once each.
+  const events = () => (scenario.eventsLost ? 0 : task.eventTimes().length);
+  const changesSeen = () => (scenario.eventsLost ? [task.runningAt, task.stopAt].filter((at) => at !== undefined).length : events());
+  const eventWrites = () => changesSeen() + (task.runningAt !== undefined ? 1 : 0) + (task.stopAt !== undefined && !stoppedByWorkflow ? 1 : 0);
+  return measure(execution, () => ({
+    lambdas: counts.lambdas + events(),
+    writes: counts.writes + eventWrites(),
+    describes: counts.describes,
+    lagSeconds: (knownStopAt ?? 0) - (task.stopAt ?? 0),
+    status: '',
+  }));
 }
 
 async function measure(execution: ReturnType<StateMachine['run']>, counts: () => Omit<Measures, 'transitions' | 'historyEvents'>): Promise<Measures> {
@@ -260,6 +285,8 @@ async function measure(execution: ReturnType<StateMachine['run']>, counts: () =>
 }
 
 const cost = (m: Measures) => m.transitions * PRICE.transition + m.lambdas * (PRICE.lambdaRequest + LAMBDA_GB_SECONDS * PRICE.gbSecond);
+/** The workflow's cost as a share of the job's own compute: what running it through fargate-jobs adds. */
+const overhead = (m: Measures, runSeconds: number) => `${((100 * cost(m)) / (runSeconds * COMPUTE_PER_SECOND)).toFixed(runSeconds >= 3600 ? 1 : 0)} %`;
 
 /** The event handler's own time on the embedded store: record the STOPPED change and wake the waiting execution. */
 async function eventHandlingMs(samples: number): Promise<{ p50: number; p95: number }> {
@@ -296,7 +323,7 @@ for (const scenario of SCENARIOS) {
   const hours = Math.max(1, ((scenario.runSeconds ?? PROVISIONING_TIMEOUT_SECONDS) + STARTUP_SECONDS) / 3600);
   const perHour = (m: Measures) => (scenario.runSeconds !== undefined && scenario.runSeconds >= 3600 ? ` (${(m.transitions / hours).toFixed(0)}/h)` : '');
   rows.push(
-    `| ${scenario.name} | ${before.transitions}${perHour(before)} → **${after.transitions}**${perHour(after)} | ${before.lambdas} → ${after.lambdas} | ${before.describes} → ${after.describes} | $${cost(before).toFixed(5)} → $${cost(after).toFixed(5)} | ${before.historyEvents} → ${after.historyEvents} | ${scenario.runSeconds === undefined ? '–' : `${before.lagSeconds.toFixed(0)} s → ${after.lagSeconds.toFixed(0)} s`} |`,
+    `| ${scenario.name} | ${before.transitions}${perHour(before)} → **${after.transitions}**${perHour(after)} | ${before.lambdas} → ${after.lambdas} | ${before.writes} → ${after.writes} | ${before.describes} → ${after.describes} | $${cost(before).toFixed(5)} → $${cost(after).toFixed(5)} | ${scenario.runSeconds === undefined ? '–' : `${overhead(before, scenario.runSeconds)} → ${overhead(after, scenario.runSeconds)}`} | ${before.historyEvents} → ${after.historyEvents} | ${scenario.runSeconds === undefined ? '–' : `${before.lagSeconds.toFixed(0)} s → ${after.lagSeconds.toFixed(0)} s`} |`,
   );
 }
 const handling = await eventHandlingMs(eventSamples);
@@ -304,11 +331,12 @@ const handling = await eventHandlingMs(eventSamples);
 console.log(`fargate-jobs workflow benchmark — ${new Date().toISOString()}, node ${process.version}
 Simulated clock; tasks take ${STARTUP_SECONDS} s to start; ECS events reach the handler ${EVENT_DELIVERY_SECONDS} s after the change; the reconciler runs every ${RECONCILER_PERIOD_SECONDS} s.
 Lambda invocations count every step, and on the new side one per ECS event (PENDING, RUNNING, STOPPING, DEPROVISIONING, STOPPED);
-cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each; history events estimated
+cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each (DynamoDB writes, on demand, not priced);
+overhead: that cost over the job's own compute on 0.25 vCPU and 0.5 GB ($${(60 * COMPUTE_PER_SECOND).toFixed(7)} a minute); history events estimated
 (5 per Task state, 2 per other state; Step Functions' limit is 25,000).
 
-| job | state transitions (old → new) | Lambda invocations | DescribeTasks calls | cost per job | history events | task stopped → workflow knows |
-| --- | --- | --- | --- | --- | --- | --- |
+| job | state transitions (old → new) | Lambda invocations | DynamoDB writes | DescribeTasks calls | cost per job | overhead on compute | history events | task stopped → workflow knows |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 The event handler (record the change, wake the execution) on the embedded store: p50 ${handling.p50.toFixed(1)} ms, p95 ${handling.p95.toFixed(1)} ms over ${eventSamples} events.

@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'SCHEDULE_TRIGGER_UNAVAILABLE'
   | 'NOTIFICATION_PENDING'
   | 'RETRY_ATTEMPT'
+  | 'JOB_FAILED'
+  | 'TASK_NOT_STARTED'
   | 'CONFIGURATION';
 
 /** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
@@ -256,6 +258,30 @@ export class RetryAttemptError extends FargateJobsError {
   constructor(jobId: string, nextAttempt: number) {
     super('RETRY_ATTEMPT', `job '${jobId}' is retried: attempt ${nextAttempt} follows`);
     this.name = 'RetryAttempt';
+  }
+}
+
+/**
+ * StartTask: the job's task was not started (it could not start, or the job was cancelled first)
+ * and the job's end is recorded. The state machine catches this name into NotifyFinished, so that
+ * a job that starts spends no Choice state on the question.
+ */
+export class TaskNotStartedError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('TASK_NOT_STARTED', `the task of job '${jobId}' was not started; the job's end is recorded`);
+    this.name = 'TaskNotStarted';
+  }
+}
+
+/**
+ * NotifyFinished after MarkFailed: the job is marked FAILED (INTERNAL) and told; the state machine
+ * catches this name into its JobFailed state, so that the execution ends failed while a job that
+ * ended well ends its execution at NotifyFinished, with no state after it.
+ */
+export class JobFailedError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('JOB_FAILED', `a workflow step of job '${jobId}' failed; the job was marked FAILED (INTERNAL)`);
+    this.name = 'JobFailed';
   }
 }
 

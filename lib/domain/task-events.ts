@@ -2,7 +2,8 @@
  * Task-state-change events (ECS's "ECS Task State Change", or the local runner's own): each one
  * updates the job's record at once, without waiting for the workflow's next poll: RUNNING with its
  * start time and network as soon as the task runs, the stop (exit code, stop code, reason) as soon
- * as it has stopped. The workflow still classifies the stop and stores the logs (FinalizeJob).
+ * as it has stopped, with the job's terminal status, exit code and failure when no further attempt
+ * follows (stop-verdict.ts). The workflow still drains the logs and records the stop (FinalizeJob).
  *
  * Events come late, out of order and more than once: ECS's `version` orders them, an event no newer
  * than the one recorded changes nothing, and a job's status only ever moves forward.
@@ -14,11 +15,13 @@
  * (EarlyTaskState) until StartTask applies the one of the task it started (applyEarlyTaskState).
  */
 import { profileTaskFamily } from './aws-profile.ts';
+import type { StopRequest } from './classify-stop.ts';
 import { isTerminal, type EarlyTaskState, type Job, type JobTaskState } from './job.ts';
 import { mergeNetwork, networkPatch } from './network.ts';
 import { notifyJobEvent } from './notifications.ts';
 import { hasRun } from './polling.ts';
 import type { Dependencies, TaskLastStatus, TaskSnapshot } from './ports.ts';
+import { recordStopVerdict } from './stop-verdict.ts';
 
 /** One task-state-change event: the task as it is now, the job that started it, and ECS's version. */
 export interface TaskStateChange extends TaskSnapshot {
@@ -84,6 +87,7 @@ async function applyToJobTask(ports: TaskEventPorts, job: Job, change: TaskState
     const { applied, job: running } = await ports.store.transition(job.id, 'RUNNING', { startedAt });
     current = applied ? (await notifyJobEvent(ports, running, 'job.running')).job : running;
   }
+  if (change.lastStatus === 'STOPPED') current = await recordStopVerdict(ports, current, change, (current.waitState?.['stopRequest'] ?? null) as StopRequest | null);
   return { outcome: 'applied', job: current };
 }
 

@@ -8,6 +8,7 @@ import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
 import { mergeNetwork } from '#lib/domain/network.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
+import { recordStopVerdict } from '#lib/domain/stop-verdict.ts';
 import { withLogKeys } from '#lib/logger.ts';
 import { goneState } from './wake.ts';
 import { loadJob, networkPatch, requireTaskArn, type WorkflowState } from './workflow-state.ts';
@@ -29,6 +30,8 @@ export function pollTaskStep(ports: PollTaskPorts) {
       });
       if (!task) return goneState(state);
       await recordProgress(ports, job, task);
+      // The end shows now; FinalizeJob drains the log and records the stop after.
+      if (task.lastStatus === 'STOPPED') await recordStopVerdict(ports, job, task, state.stopRequest);
       return { ...state, ...decideNextPoll(state, task, now()), lookNeeded: false };
     });
 }

@@ -4,6 +4,7 @@
  * (retry-attempt.ts).
  */
 import { firstCapacity, type CapacityProvider } from '#lib/domain/capacity.ts';
+import { TaskNotStartedError } from '#lib/domain/errors.ts';
 import { currentAttempt } from '#lib/domain/job-attempts.ts';
 import { isTerminal, type Job, type JobFailure } from '#lib/domain/job.ts';
 import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
@@ -32,7 +33,7 @@ export function startTaskStep(ports: StartTaskPorts) {
       // Cancelled before its task was started: nothing to run, and nothing to wait for.
       if (isTerminal(loaded.status)) {
         if (loaded.stoppedAt === undefined) await ports.store.update(loaded.id, { stoppedAt: now().toISOString() });
-        return notStarted(loaded);
+        throw new TaskNotStartedError(loaded.id);
       }
       const attempt = currentAttempt(loaded);
       // Before the first task starts, so that its Slack thread exists for what follows.
@@ -72,7 +73,7 @@ async function notStartedAttempt(
   ports: StartTaskPorts,
   job: Job,
   { attempt, failure, stoppedAt, capacity }: { attempt: number; failure: JobFailure; stoppedAt: string; capacity: CapacityProvider | undefined },
-): Promise<WorkflowState> {
+): Promise<never> {
   ports.logger.info('task did not start', { attempt, failure });
   const capacityField = capacity ? { capacity } : {};
   await retryIfDue(ports, job, {
@@ -80,7 +81,7 @@ async function notStartedAttempt(
     end: { status: 'FAILED', exitCode: null, category: failure.category, statusReason: failure.stoppedReason ?? failure.message },
   });
   await ports.store.transition(job.id, 'FAILED', { failure, exitCode: null, stoppedAt, ...capacityField });
-  return notStarted(job);
+  throw new TaskNotStartedError(job.id);
 }
 
 /** The capacity the attempt starts on: the one its predecessor's end chose (a Spot fallback), else the profile's first. */

@@ -244,7 +244,7 @@ const RUNNING: ScriptedSnapshot = { lastStatus: 'RUNNING' };
 const exited = (exitCode: number): ScriptedSnapshot => ({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', exitCode });
 const throws = (name: string, message: string) => ({ throws: { name, message } });
 
-const START = ['StartTask', 'TaskStarted'];
+const START = ['StartTask'];
 /**
  * A wait for the task's next event that times out (the scripted task sends none), the PollTask that
  * follows, and StopTask when its verdict is that a deadline has passed (then the next wait follows).
@@ -252,10 +252,10 @@ const START = ['StartTask', 'TaskStarted'];
 const poll = (next: 'AwaitTask' | 'StopTask' = 'AwaitTask') => ['AwaitTask', 'PollTask', 'TaskState', ...(next === 'StopTask' ? ['StopTask'] : [])];
 const pollTimes = (times: number) => Array.from({ length: times }, () => poll()).flat();
 /** The last poll sees the task STOPPED and the job is finalized. */
-const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished', 'Finished', 'Done'];
-const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'Finished', 'JobFailed'];
+const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
+const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'JobFailed'];
 /** A job whose task never started: told about, and done. */
-const NOT_STARTED = ['NotifyFinished', 'Finished', 'Done'];
+const NOT_STARTED = ['NotifyFinished'];
 
 /** A job that ran and exited 0: what every path that ends well leaves behind. */
 const SUCCEEDED_RECORD: ExpectedRecord = {
@@ -833,11 +833,13 @@ for (const runner of RUNNERS) {
       const result = await run(runner, SCENARIOS[0]!);
 
       // Read as each describe begins: after StartTask, after the PROVISIONING, PENDING and RUNNING polls,
-      // and after the STOPPED poll (FinalizeJob's describe).
+      // and after the STOPPED poll (FinalizeJob's describe): that poll recorded the end at once, before
+      // FinalizeJob drains the log and records the stop.
       assert.deepEqual(
         result.observed.map((job) => job.status),
-        ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'RUNNING'],
+        ['PROVISIONING', 'PROVISIONING', 'PROVISIONING', 'RUNNING', 'SUCCEEDED'],
       );
+      assert.equal(result.observed[4]?.stoppedAt, undefined, 'finalized only by FinalizeJob');
       const runningRecord = result.observed[3];
       assert.ok(runningRecord?.startedAt, 'startedAt recorded with RUNNING');
       assert.ok(runningRecord.taskArn, 'taskArn recorded');

@@ -55,7 +55,7 @@ describe('applyTaskStateChange', () => {
     assert.deepEqual(told, ['job.running']);
   });
 
-  it('records the stop (exit code, stop code, reason) as the task state, leaving the verdict to the workflow', async () => {
+  it('records the stop as the task state and the verdict at once (status, exit code, failure), leaving the stop time to the workflow that drains the log', async () => {
     // Prepare
     const job = await provisioningJob({ status: 'RUNNING' });
 
@@ -67,7 +67,10 @@ describe('applyTaskStateChange', () => {
 
     // Assess
     const recorded = await testStore.store.get(job.id);
-    assert.equal(recorded?.status, 'RUNNING');
+    assert.equal(recorded?.status, 'FAILED');
+    assert.equal(recorded?.exitCode, 3);
+    assert.equal(recorded?.failure?.category, 'USER_EXIT');
+    assert.equal(recorded?.stoppedAt, undefined, 'not finalized until FinalizeJob has drained the log');
     assert.deepEqual(recorded?.taskState, {
       lastStatus: 'STOPPED',
       version: 7,
@@ -76,6 +79,20 @@ describe('applyTaskStateChange', () => {
       stoppedReason: 'Essential container in task exited',
       exitCode: 3,
     });
+  });
+
+  it('leaves the verdict to the workflow when another attempt follows, or when the workflow itself stopped the task at a deadline', async () => {
+    // Prepare
+    const retried = await provisioningJob({ status: 'RUNNING', retry: { attempts: 2 } });
+    const timedOut = await provisioningJob({ status: 'RUNNING' });
+
+    // Act
+    await applyTaskStateChange(portsWith(), change(retried, { lastStatus: 'STOPPED', version: 7, exitCode: 1, stopCode: 'EssentialContainerExited' }));
+    await applyTaskStateChange(portsWith(), change(timedOut, { lastStatus: 'STOPPED', version: 7, exitCode: 137, stopCode: 'UserInitiated', stoppedReason: 'fargate-jobs: timeout after 60 s' }));
+
+    // Assess
+    assert.equal((await testStore.store.get(retried.id))?.status, 'RUNNING');
+    assert.equal((await testStore.store.get(timedOut.id))?.status, 'RUNNING');
   });
 
   it('changes nothing for an event seen before, or older than the one recorded', async () => {
