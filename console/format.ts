@@ -72,8 +72,8 @@ export function formatShortTime(iso: string, now: Date): string {
 
 /** `1024` CPU units and `2048` MiB as `1 vCPU, 2 GiB`. */
 /**
- * A finished job's cost: `$0.000468 (estimate: compute …, overhead …)`, or locally, where nothing is
- * billed, `$0.00 (on Fargate: $0.000468, an estimate)`.
+ * A finished job's cost: `$0.000395 (estimate: compute …, overhead …)`, or locally, where nothing is
+ * billed, `$0.00 (on Fargate: $0.000395, an estimate)`.
  */
 export function formatCost(cost: JobCost): string {
   if (cost.local) return `$0.00 (on Fargate: ${dollars(cost.fargateUsd ?? cost.computeUsd + cost.overheadUsd)}, an estimate)`;
