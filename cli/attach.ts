@@ -4,6 +4,7 @@
  * (`| head`) cancels it too, silently, and exits 141 (cli/broken-pipe.ts).
  */
 import type { JobStatus } from '#lib/domain/job.ts';
+import type { LogLine } from '#lib/domain/ports.ts';
 import type { JobDocument } from '#lib/http/job-document.ts';
 import { brokenPipe } from './broken-pipe.ts';
 import { EXIT, exitCodeOf } from './exit-codes.ts';
@@ -29,6 +30,8 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
   const json = context.command.globals.json;
   const status = options.status ?? new StatusLine(context.out);
   let cursor = options.cursor;
+  // The latest attempt whose lines were printed (a reattach starts again from what it reads).
+  const attempts = { last: 1 };
   let cancelling: Promise<void> | undefined;
   let cancelled = false;
 
@@ -54,7 +57,12 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
         cursor,
         follow: true,
         onLines: (lines, nextCursor) => {
-          if (!json && !brokenPipe.broken) status.printLines(lines, context.command.values.raw === true);
+          if (!json && !brokenPipe.broken) {
+            for (const run of attemptRuns(lines, attempts)) {
+              if (run.starts !== undefined) status.say(`attempt ${run.starts} of ${first.id}:`);
+              status.printLines(run.lines, context.command.values.raw === true);
+            }
+          }
           cursor = nextCursor;
         },
         onTruncated: () => status.say(TRUNCATED_NOTICE),
@@ -75,6 +83,27 @@ export async function attach(context: VerbContext, first: JobDocument, options: 
     stopListening();
     forgetLastWish();
   }
+}
+
+/**
+ * The lines in runs of one attempt each, a run that begins a later attempt than any seen so far
+ * saying so (`starts`), so that a retried job's output reads as it ran: attempt 2's lines under a
+ * line saying it began. Lines carry `attempt` only once a job has had more than one.
+ */
+export function attemptRuns(lines: readonly LogLine[], seen: { last: number }): Array<{ starts?: number; lines: LogLine[] }> {
+  const runs: Array<{ starts?: number; lines: LogLine[] }> = [];
+  for (const line of lines) {
+    const attempt = line.attempt ?? 1;
+    if (attempt > seen.last && attempt > 1) {
+      seen.last = attempt;
+      runs.push({ starts: attempt, lines: [line] });
+    } else if (runs.length === 0) {
+      runs.push({ lines: [line] });
+    } else {
+      runs.at(-1)!.lines.push(line);
+    }
+  }
+  return runs;
 }
 
 async function cancelJob(context: VerbContext, jobId: string, report: (message: string) => void): Promise<void> {
