@@ -63,6 +63,7 @@ export interface JobDocument {
 export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
   const self = `/jobs/${job.id}`;
   const cost = costs ? jobCost(job, costs) : undefined;
+  const secrets = secretEnvNames(job);
   return {
     id: job.id,
     profile: job.profile,
@@ -90,7 +91,7 @@ export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
     ...(job.notifications ? { notifications: job.notifications } : {}),
     ...(job.execEnabled ? { exec: { ready: isExecReady(job) } } : {}),
     ...(job.execs ? { execs: job.execs } : {}),
-    ...(secretEnvNames(job).length > 0 ? { secretEnvNames: secretEnvNames(job) } : {}),
+    ...(secrets.length > 0 ? { secretEnvNames: secrets } : {}),
     ...(job.rerunOf ? { rerunOf: job.rerunOf } : {}),
     ...(job.retry ? { retry: job.retry } : {}),
     ...attemptsOf(job),
