@@ -1,0 +1,83 @@
+/**
+ * A finished job's whole log, archived (on AWS, to the stage's log archive bucket) once it has
+ * drained, so that it outlives the task log group's retention and reading it costs no GetLogEvents.
+ *
+ * The archive is `logs/<jobId>.ndjson.gz`: one JSON line per log line, the API's line shape
+ * (LogLine: `{timestamp, message, stream?, attempt?}`), in the order the API reads them (attempt by
+ * attempt). It is a series of gzip members, one after another (what `gunzip` reads as one file),
+ * each of at most ARCHIVE_MEMBER_MAX_LINES lines and ARCHIVE_MEMBER_MAX_BYTES of NDJSON, so that a
+ * reader can fetch the member holding a line with one ranged GET. Where each member starts is in
+ * the index beside it, `logs/<jobId>.index.json` (ArchiveIndex).
+ *
+ * Positions in a job's log are line numbers from 0 (the lines before it), the same across the
+ * switch from the task's log stream to the archive: a cursor that says where it is in those terms
+ * reads on from the archive with no line lost or repeated.
+ */
+import type { LogLine } from './ports.ts';
+
+/** What the job record keeps of its archive (`logArchive`). */
+export interface LogArchive {
+  /** The archive's object key, `logs/<jobId>.ndjson.gz`. */
+  key: string;
+  /** Lines archived. */
+  lines: number;
+  /** Size of the archive object (gzip). */
+  bytes: number;
+  /** The log went over ARCHIVE_MAX_LINES or ARCHIVE_MAX_BYTES and was cut there. */
+  truncated?: boolean;
+}
+
+/** One gzip member of the archive. */
+export interface ArchiveMember {
+  /** Its first line's number in the job's log (0-based). */
+  line: number;
+  /** Lines it holds. */
+  lines: number;
+  /** Where it starts in the archive object (bytes). */
+  offset: number;
+  /** Its size in the object (compressed bytes). */
+  bytes: number;
+}
+
+/** `logs/<jobId>.index.json`: where the archive's members start. */
+export interface ArchiveIndex {
+  version: 1;
+  lines: number;
+  bytes: number;
+  truncated: boolean;
+  members: ArchiveMember[];
+}
+
+/** A line as the archive holds it: the API's shape. */
+export type ArchivedLine = LogLine;
+
+/** The most lines an archive keeps (the rest is cut, `truncated`), as the local log file does. */
+export const ARCHIVE_MAX_LINES = 10_000_000;
+/** The most NDJSON an archive keeps, before compression. */
+export const ARCHIVE_MAX_BYTES = 5 * 1024 ** 3;
+/** A member is closed after this many lines… */
+export const ARCHIVE_MEMBER_MAX_LINES = 10_000;
+/** …or once it holds this much NDJSON (before compression), whichever comes first. */
+export const ARCHIVE_MEMBER_MAX_BYTES = 1024 * 1024;
+
+export function archiveKey(jobId: string): string {
+  return `logs/${jobId}.ndjson.gz`;
+}
+
+export function archiveIndexKey(jobId: string): string {
+  return `logs/${jobId}.index.json`;
+}
+
+/** The member holding line `line`, or undefined past the archive's last line. */
+export function memberOf(index: ArchiveIndex, line: number): ArchiveMember | undefined {
+  let low = 0;
+  let high = index.members.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const member = index.members[middle] as ArchiveMember;
+    if (line < member.line) high = middle - 1;
+    else if (line >= member.line + member.lines) low = middle + 1;
+    else return member;
+  }
+  return undefined;
+}
