@@ -15,7 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { decideNextPoll, PROVISIONING_TIMEOUT_SECONDS, waitSecondsBefore } from '#lib/domain/polling.ts';
+import { PRICE_TABLE } from '#config/prices.ts';
+import { decideNextPoll, firstWaitSeconds, PROVISIONING_TIMEOUT_SECONDS, waitSecondsBefore } from '#lib/domain/polling.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { TaskSnapshot } from '#lib/domain/ports.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
@@ -34,8 +35,14 @@ const eventSamples = Number(values.events);
 
 type Json = Parameters<StateMachine['run']>[0];
 
-/** List prices (us-east-1): Standard workflows, Lambda requests and arm64 GB-seconds. */
-const PRICE = { transition: 0.025 / 1000, lambdaRequest: 0.2 / 1_000_000, gbSecond: 0.0000133334 };
+/** List prices (us-east-1, config/prices.ts): Standard workflows, Lambda requests and arm64 GB-seconds, DynamoDB on-demand writes. */
+const US_EAST_1 = PRICE_TABLE.regions['us-east-1']!;
+const PRICE = {
+  transition: US_EAST_1.stepFunctionsStandardPerTransition,
+  lambdaRequest: US_EAST_1.lambda.perRequest,
+  gbSecond: US_EAST_1.lambda.perGbSecond.arm,
+  write: US_EAST_1.dynamodb.perWriteRequestUnit,
+};
 /** What each Lambda is assumed to take: 256 MB for 150 ms. */
 const LAMBDA_GB_SECONDS = 0.25 * 0.15;
 /** How long EventBridge takes to hand an ECS event to its target (seconds; AWS says "near real time"). */
@@ -183,14 +190,13 @@ async function runOld(scenario: Scenario): Promise<Measures> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The new definition: AwaitTask woken by the simulated task's events, at most until its timeout
+// The new definition: AwaitTask woken by the simulated task's STOPPED event, at most until its timeout
 
 async function runNew(scenario: Scenario): Promise<Measures> {
   const machine = new StateMachine(loadLocalDefinition() as ConstructorParameters<typeof StateMachine>[0]);
   const task = new SimulatedTask(scenario);
   const counts: Counts = { lambdas: 0, describes: 0, writes: 0 };
   let knownStopAt: number | undefined;
-  let stoppedByWorkflow = false;
   const record = (at: number): Job => {
     const snapshot = task.snapshot(at);
     return aJob({
@@ -206,6 +212,11 @@ async function runNew(scenario: Scenario): Promise<Measures> {
     counts.writes += 1;
     const { state } = (input as unknown as { Payload: { state: WorkflowState } }).Payload;
     const timeoutAt = task.now + state.waitSeconds;
+    // A task stuck in provisioning: the first reconciler run past the limit stops it (reconcile.ts).
+    if (task.runningAt === undefined && task.stopAt === undefined) {
+      const stopsAt = Math.ceil(PROVISIONING_TIMEOUT_SECONDS / RECONCILER_PERIOD_SECONDS) * RECONCILER_PERIOD_SECONDS;
+      if (stopsAt <= timeoutAt) task.stopAt = stopsAt + 30;
+    }
     // Each event tells the task as it was when it was sent, a little later; with events lost, each
     // reconciler run tells the task as it is then.
     const ticks = Array.from({ length: Math.floor(timeoutAt / RECONCILER_PERIOD_SECONDS) }, (_unused, index) => (index + 1) * RECONCILER_PERIOD_SECONDS);
@@ -231,7 +242,8 @@ async function runNew(scenario: Scenario): Promise<Measures> {
           counts.lambdas += 1;
           counts.writes += 1;
           const provisioningDeadline = new Date(Date.UTC(2030, 0, 1) + PROVISIONING_TIMEOUT_SECONDS * 1000).toISOString();
-          return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', timeoutSeconds: 3 * 24 * 3600, provisioningDeadline, deadline: null, networkReady: false, stopNeeded: false, stopRequest: null, waitSeconds: PROVISIONING_TIMEOUT_SECONDS, lookNeeded: false } as unknown as Json;
+          const timeoutSeconds = 3 * 24 * 3600;
+          return { jobId: 'job', started: true, taskArn: TASK_ARN, taskStatus: 'PROVISIONING', timeoutSeconds, provisioningDeadline, deadline: null, networkReady: false, stopNeeded: false, stopRequest: null, waitSeconds: firstWaitSeconds(timeoutSeconds), lookNeeded: false } as unknown as Json;
         },
         AwaitTask: awaitTask,
         PollTask: async (input: Json) => {
@@ -246,7 +258,6 @@ async function runNew(scenario: Scenario): Promise<Measures> {
         StopTask: async (input: Json) => {
           counts.lambdas += 1;
           task.stopAt = task.now + 30;
-          stoppedByWorkflow = true;
           return { ...(input as object), stopNeeded: false, waitSeconds: waitSecondsBefore(undefined, clockDate(task)) } as unknown as Json;
         },
         ...endingSteps(task, counts),
@@ -254,11 +265,11 @@ async function runNew(scenario: Scenario): Promise<Measures> {
     },
   });
   // The event Lambda runs once per ECS event (none when they are lost); each records the change, and
-  // RUNNING and STOPPED move the status as well (task-events.ts, stop-verdict.ts). With events lost the
-  // reconciler writes the same changes, once each.
+  // RUNNING and STOPPED move the status as well (task-events.ts, stop-verdict.ts: a stop at a deadline
+  // too, told by its reason). With events lost the reconciler writes the same changes, once each.
   const events = () => (scenario.eventsLost ? 0 : task.eventTimes().length);
   const changesSeen = () => (scenario.eventsLost ? [task.runningAt, task.stopAt].filter((at) => at !== undefined).length : events());
-  const eventWrites = () => changesSeen() + (task.runningAt !== undefined ? 1 : 0) + (task.stopAt !== undefined && !stoppedByWorkflow ? 1 : 0);
+  const eventWrites = () => changesSeen() + (task.runningAt !== undefined ? 1 : 0) + (task.stopAt !== undefined ? 1 : 0);
   return measure(execution, () => ({
     lambdas: counts.lambdas + events(),
     writes: counts.writes + eventWrites(),
@@ -284,9 +295,9 @@ async function measure(execution: ReturnType<StateMachine['run']>, counts: () =>
   return { transitions, historyEvents, ...counts(), status: output?.status ?? '?' };
 }
 
-const cost = (m: Measures) => m.transitions * PRICE.transition + m.lambdas * (PRICE.lambdaRequest + LAMBDA_GB_SECONDS * PRICE.gbSecond);
-/** The workflow's cost as a share of the job's own compute: what running it through fargate-jobs adds. */
-const overhead = (m: Measures, runSeconds: number) => `${((100 * cost(m)) / (runSeconds * COMPUTE_PER_SECOND)).toFixed(runSeconds >= 3600 ? 1 : 0)} %`;
+const cost = (m: Measures) => m.transitions * PRICE.transition + m.lambdas * (PRICE.lambdaRequest + LAMBDA_GB_SECONDS * PRICE.gbSecond) + m.writes * PRICE.write;
+/** The workflow's cost as a share of the job's own compute (billed per second, one minute at least): what running it through fargate-jobs adds. */
+const overhead = (m: Measures, runSeconds: number) => `${((100 * cost(m)) / (Math.max(60, runSeconds) * COMPUTE_PER_SECOND)).toFixed(runSeconds >= 3600 ? 1 : 0)} %`;
 
 /** The event handler's own time on the embedded store: record the STOPPED change and wake the waiting execution. */
 async function eventHandlingMs(samples: number): Promise<{ p50: number; p95: number }> {
@@ -331,8 +342,9 @@ const handling = await eventHandlingMs(eventSamples);
 console.log(`fargate-jobs workflow benchmark — ${new Date().toISOString()}, node ${process.version}
 Simulated clock; tasks take ${STARTUP_SECONDS} s to start; ECS events reach the handler ${EVENT_DELIVERY_SECONDS} s after the change; the reconciler runs every ${RECONCILER_PERIOD_SECONDS} s.
 Lambda invocations count every step, and on the new side one per ECS event (PENDING, RUNNING, STOPPING, DEPROVISIONING, STOPPED);
-cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each (DynamoDB writes, on demand, not priced);
-overhead: that cost over the job's own compute on 0.25 vCPU and 0.5 GB ($${(60 * COMPUTE_PER_SECOND).toFixed(7)} a minute); history events estimated
+only the STOPPED event wakes the execution; a task stuck in provisioning is stopped by the first reconciler run past the 600 s limit;
+cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each, DynamoDB writes on demand (1 WRU each) at $0.625 per million;
+overhead: that cost over the job's own compute on 0.25 vCPU and 0.5 GB ($${(60 * COMPUTE_PER_SECOND).toFixed(7)} a minute, the least Fargate bills); history events estimated
 (5 per Task state, 2 per other state; Step Functions' limit is 25,000).
 
 | job | state transitions (old → new) | Lambda invocations | DynamoDB writes | DescribeTasks calls | cost per job | overhead on compute | history events | task stopped → workflow knows |

@@ -13,7 +13,7 @@ import { taskSettingsByProfile, type AwsProfile, type AwsTaskSettingsByProfile }
 import { checkCapacitySettings } from '#lib/domain/capacity.ts';
 import { coalescedLogReads } from '#lib/domain/coalesced-log-reads.ts';
 import type { Logger } from '#lib/domain/logger.ts';
-import type { LogReader, TaskRunner } from '#lib/domain/ports.ts';
+import type { LogReader, NetworkResolver, TaskRunner } from '#lib/domain/ports.ts';
 import type { Profile } from '#lib/domain/profile.ts';
 import { checkRetrySettings } from '#lib/domain/retry.ts';
 
@@ -55,6 +55,20 @@ export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, log
     logger,
     network: async () => (await import('#lib/adapters/aws/ec2-network.ts')).createEc2NetworkResolver(),
   });
+}
+
+/**
+ * The EC2 resolver of public IPs, its client loaded on the first lookup: a function that only ever
+ * sees jobs without a public IP never loads it (and its cold start stays small).
+ */
+export function lazyEc2NetworkResolver(): NetworkResolver {
+  let resolver: Promise<NetworkResolver> | undefined;
+  return {
+    async resolve(eniId, privateIpFromAttachment) {
+      resolver ??= import('#lib/adapters/aws/ec2-network.ts').then((module) => module.createEc2NetworkResolver());
+      return (await resolver).resolve(eniId, privateIpFromAttachment);
+    },
+  };
 }
 
 /** One GetLogEvents per job at a time from this process (lib/domain/coalesced-log-reads.ts says where that matters). */

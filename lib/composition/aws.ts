@@ -48,7 +48,7 @@ import { postToResponseUrl } from '#lib/slack/app.ts';
 import { botTokenApi, notifierFor } from './notifications.ts';
 import { stageCosts } from './costs.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
-import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
+import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, lazyEc2NetworkResolver, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
 type Logged = { logger: Logger };
 
@@ -153,6 +153,7 @@ export function finalizeJob(): FinalizeJobPorts {
     taskRunner: ecsTaskRunner(settings, logger),
     logReader: cloudWatchLogReader(settings),
     profiles: profileMap(profiles),
+    notifier: notifier(logger),
     logger,
   };
 }
@@ -178,8 +179,10 @@ export function taskStateChange(): TaskStateChangePorts & { readEvent: typeof ta
   return {
     store: jobStore(),
     profiles: profileMap(stageProfiles()),
+    logReader: cloudWatchLogReader(stageTaskSettings()),
     notifier: notifier(logger),
     workflow: workflowWake(),
+    networkResolver: lazyEc2NetworkResolver(),
     logger,
     readEvent: taskStateChangeOf,
   };
@@ -193,8 +196,10 @@ export function reconcile(): ReconcilePorts {
     store: jobStore(),
     taskRunner: ecsTaskRunner(settings, logger),
     profiles: profileMap(stageProfiles()),
+    logReader: cloudWatchLogReader(settings),
     notifier: notifier(logger),
     workflow: workflowWake(),
+    networkResolver: lazyEc2NetworkResolver(),
     logger,
   };
 }

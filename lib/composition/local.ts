@@ -133,7 +133,7 @@ export interface LocalOptions {
   env?: NodeJS.ProcessEnv;
   /** How webhook hosts are resolved: DNS by default. */
   webhookResolver?: Resolver;
-  /** Milliseconds between retries of an undelivered webhook; the ASL's backoff (5 s doubling) by default. */
+  /** Milliseconds between retries of an undelivered webhook; the ASL's backoff (10 s doubling) by default. */
   notificationRetryIntervalMs?: number;
 }
 
@@ -197,7 +197,7 @@ export async function createLocalDependencies(options: LocalOptions): Promise<Lo
     fire: (name, fireTime) => fireSchedule({ store, workflow, profiles, callbackUrls: notifications.callbackUrls, logger, requestHashKey: { get: async () => requestHashKey }, schedules, tokens }, name, fireTime),
   });
   onTaskStateChange = (change) => {
-    handleTaskStateChange({ store, profiles, notifier, logger, workflow }, change).catch((error: unknown) => {
+    handleTaskStateChange({ store, profiles, notifier, logger, workflow, logReader }, change).catch((error: unknown) => {
       logger.warn('could not apply a task state change', { jobId: change.jobId, error: String(error) });
     });
   };

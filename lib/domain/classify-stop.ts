@@ -13,6 +13,35 @@ export interface StoppedTask {
 /** Why the workflow itself asked the task to stop, if it did. */
 export type StopRequest = 'TIMEOUT' | 'PROVISIONING_TIMEOUT';
 
+/** The start of the reason the workflow gives ECS when it stops a task itself (a deadline, an internal error). */
+export const WORKFLOW_STOP_PREFIX = 'fargate-jobs:';
+const TIMEOUT_REASON = `${WORKFLOW_STOP_PREFIX} timeout after`;
+const PROVISIONING_REASON = `${WORKFLOW_STOP_PREFIX} not running after`;
+
+/**
+ * The reason a stop at a deadline gives ECS. The task's STOPPED event carries it back, so whoever
+ * sees the event (the event handler, the reconciler, FinalizeJob) knows why the task stopped, not
+ * only the execution that asked (stopRequestOf).
+ */
+export function workflowStopReason(request: StopRequest, seconds: number): string {
+  return request === 'TIMEOUT' ? `${TIMEOUT_REASON} ${seconds} s` : `${PROVISIONING_REASON} ${seconds} s of provisioning`;
+}
+
+/** The deadline a stopped task's reason says the workflow stopped it at; undefined for any other stop. */
+export function stopRequestOf(stoppedReason: string | undefined): StopRequest | undefined {
+  if (stoppedReason?.startsWith(TIMEOUT_REASON)) return 'TIMEOUT';
+  if (stoppedReason?.startsWith(PROVISIONING_REASON)) return 'PROVISIONING_TIMEOUT';
+  return undefined;
+}
+
+/**
+ * The deadline the task was stopped at: what its own reason says, else what the execution that asked
+ * recorded (`asked`, its state's stopRequest; a runner may not report the reason back).
+ */
+export function deadlineStopOf(task: StoppedTask, asked: StopRequest | null | undefined): StopRequest | undefined {
+  return stopRequestOf(task.stoppedReason) ?? asked ?? undefined;
+}
+
 export interface StopOutcome {
   status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED'>;
   exitCode: number | null;

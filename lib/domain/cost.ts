@@ -8,7 +8,7 @@
  */
 import type { CapacityProvider } from './capacity.ts';
 import { isRetrying } from './job-attempts.ts';
-import { isFinalized, type Job, type JobAttempt } from './job.ts';
+import { isTerminal, stoppedAtOf, type Job, type JobAttempt } from './job.ts';
 import { LAMBDA_GB_SECONDS_PER_INVOCATION, workflowUsage } from './workflow-usage.ts';
 
 export type Architecture = 'x86' | 'arm';
@@ -92,9 +92,9 @@ export function billedSeconds(startedAt: string, stoppedAt: string): number {
   return Math.max(60, Math.ceil(seconds));
 }
 
-/** The cost of a finalized job; undefined for one not finalized (its last stop is not known yet). */
+/** The cost of a finished job; undefined before its last stop is known (stoppedAtOf). */
 export function jobCost(job: Job, settings: CostSettings): JobCost | undefined {
-  if (!isFinalized(job)) return undefined;
+  if (!isTerminal(job.status) || stoppedAtOf(job) === undefined) return undefined;
   const notes: string[] = settings.note ? [settings.note] : [];
   const size = { cpu: job.cpu ?? TASK_DEFINITION_SIZE.cpu, memory: job.memory ?? TASK_DEFINITION_SIZE.memory };
   if (job.cpu === undefined || job.memory === undefined) notes.push('size unknown: the task definition’s 0.25 vCPU and 0.5 GB are assumed');
@@ -120,11 +120,11 @@ export function jobCost(job: Job, settings: CostSettings): JobCost | undefined {
   };
 }
 
-/** Every attempt of a finalized job: the ended ones, then the last (the job's own fields). */
+/** Every attempt of a finished job: the ended ones, then the last (the job's own fields). */
 function attemptsOf(job: Job): Pick<JobAttempt, 'capacity' | 'startedAt' | 'stoppedAt'>[] {
   const ended = job.attempts ?? [];
   if (isRetrying(job)) return ended;
-  return [...ended, { capacity: job.capacity, startedAt: job.startedAt, stoppedAt: job.stoppedAt }];
+  return [...ended, { capacity: job.capacity, startedAt: job.startedAt, stoppedAt: stoppedAtOf(job) }];
 }
 
 function computeOf(attempts: Pick<JobAttempt, 'capacity' | 'startedAt' | 'stoppedAt'>[], size: { cpu: number; memory: number }, settings: CostSettings) {

@@ -264,6 +264,16 @@ export function isFinalized(job: Pick<Job, 'status' | 'stoppedAt'>): boolean {
   return isTerminal(job.status) && job.stoppedAt !== undefined;
 }
 
+/**
+ * When the job's task stopped, as soon as it is known: the stop recorded by the workflow, or, for a
+ * job whose end its task's STOPPED event has already recorded (stop-verdict.ts), the event's time,
+ * before the workflow has drained the log and finalized it (isFinalized still says false then).
+ */
+export function stoppedAtOf(job: Pick<Job, 'status' | 'stoppedAt' | 'taskState'>): string | undefined {
+  if (job.stoppedAt !== undefined) return job.stoppedAt;
+  return isTerminal(job.status) && job.taskState?.lastStatus === 'STOPPED' ? job.taskState.stoppedAt : undefined;
+}
+
 /** One status a job reached and when. */
 export interface StatusTime {
   status: JobStatus;

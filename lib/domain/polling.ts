@@ -6,12 +6,15 @@ import type { StopRequest } from './classify-stop.ts';
 import type { TaskLastStatus, TaskSnapshot } from './ports.ts';
 
 /**
- * The longest an execution waits for its task's next event before it looks itself (belt and braces:
- * the reconciler repairs a lost event within minutes, so an execution's cost does not grow with the
- * job's length).
+ * The longest an execution waits for its task's STOPPED event before it looks itself (belt and
+ * braces: the reconciler repairs a lost event within minutes, so an execution's cost does not grow
+ * with the job's length). Two hours: a job of up to an hour, with its provisioning, is never looked at.
  */
-export const SAFETY_NET_SECONDS = 3600;
-/** A task still PROVISIONING/PENDING after this long is stopped and the job fails START_FAILED. */
+export const SAFETY_NET_SECONDS = 7200;
+/**
+ * A task still PROVISIONING/PENDING after this long is stopped and the job fails START_FAILED: by the
+ * reconciler's next run (reconcile.ts; the execution is not woken for it), or by PollTask if it looks first.
+ */
 export const PROVISIONING_TIMEOUT_SECONDS = 600;
 
 /**
@@ -22,6 +25,16 @@ export function waitSecondsBefore(deadline: Date | undefined, now: Date): number
   if (!deadline) return SAFETY_NET_SECONDS;
   const secondsLeft = Math.ceil((deadline.getTime() - now.getTime()) / 1000);
   return Math.max(1, Math.min(SAFETY_NET_SECONDS, secondsLeft));
+}
+
+/**
+ * How long AwaitTask waits after StartTask: until the earliest the job's timeout can pass (it counts
+ * from when the task runs, which is later), at most the safety net. Only the task's STOPPED event
+ * wakes the execution, so a job that ends before then costs no look; one still running then is looked
+ * at once, and waited for until its real deadline (decideNextPoll).
+ */
+export function firstWaitSeconds(timeoutSeconds: number): number {
+  return Math.max(1, Math.min(SAFETY_NET_SECONDS, timeoutSeconds));
 }
 
 /** When a task started now is given up on if it has not started running. */
@@ -53,7 +66,7 @@ export interface PollDecision extends PollProgress {
   taskStatus: TaskLastStatus;
   /** A deadline passed and the task must be stopped (the StopTask state runs next). */
   stopNeeded: boolean;
-  /** How long AwaitTask waits for the task's next event before PollTask looks. */
+  /** How long AwaitTask waits for the task's STOPPED event before PollTask looks. */
   waitSeconds: number;
 }
 

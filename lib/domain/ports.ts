@@ -275,6 +275,15 @@ export interface TaskRunner {
   removeTaskFiles?(jobId: string): Promise<void>;
 }
 
+/**
+ * The addresses of a task's network interface as EC2 knows them: ECS reports only the private IP, so
+ * the public IP of a job that asked for one (publicIp) is looked up here.
+ */
+export interface NetworkResolver {
+  /** publicIp null: none (a private subnet); an interface already gone is no error. */
+  resolve(eniId: string, privateIpFromAttachment?: string): Promise<Pick<JobNetwork, 'privateIp' | 'publicIp'>>;
+}
+
 export interface LogLine {
   timestamp: string;
   message: string;

@@ -16,11 +16,11 @@
  */
 import { profileTaskFamily } from './aws-profile.ts';
 import type { StopRequest } from './classify-stop.ts';
-import { isTerminal, type EarlyTaskState, type Job, type JobTaskState } from './job.ts';
+import { isTerminal, type EarlyTaskState, type Job, type JobNetwork, type JobTaskState } from './job.ts';
 import { mergeNetwork, networkPatch } from './network.ts';
 import { notifyJobEvent } from './notifications.ts';
 import { hasRun } from './polling.ts';
-import type { Dependencies, TaskLastStatus, TaskSnapshot } from './ports.ts';
+import type { Dependencies, LogReader, NetworkResolver, TaskLastStatus, TaskSnapshot } from './ports.ts';
 import { recordStopVerdict } from './stop-verdict.ts';
 
 /** One task-state-change event: the task as it is now, the job that started it, and ECS's version. */
@@ -29,7 +29,16 @@ export interface TaskStateChange extends TaskSnapshot {
   version: number;
 }
 
-export type TaskEventPorts = Pick<Dependencies, 'store' | 'profiles' | 'notifier' | 'logger' | 'now'>;
+/**
+ * `networkResolver`: where a job that asked for a public IP gets it (EC2 on AWS), so that no
+ * execution needs waking to look it up; a job's address is then recorded with the event that
+ * brought its interface. Absent where tasks have no interface of their own (local processes).
+ */
+export type TaskEventPorts = Pick<Dependencies, 'store' | 'profiles' | 'notifier' | 'logger' | 'now'> & {
+  networkResolver?: NetworkResolver;
+  /** Where the log tail recorded with a stop's verdict is read from (recordStopVerdict); none: FinalizeJob's alone. */
+  logReader?: LogReader;
+};
 
 /** `kept`: set aside until StartTask records the job's task; `foreign-task`: about a task that is not the job's. */
 export type TaskEventOutcome = { outcome: 'applied'; job: Job } | { outcome: 'kept' | 'stale' | 'unknown-job' | 'foreign-task' };
@@ -76,7 +85,8 @@ async function applyToJobTask(ports: TaskEventPorts, job: Job, change: TaskState
   }
   if (!ofProfileFamily(ports, job, change)) return { outcome: 'foreign-task' };
   if ((job.taskState?.version ?? -1) >= change.version) return { outcome: 'stale' };
-  const network = change.network && !isTerminal(job.status) ? networkPatch(ports.profiles, job, mergeNetwork(job.network, change.network)) : {};
+  const seen = change.network && !isTerminal(job.status) ? await withPublicIp(ports, job, change, mergeNetwork(job.network, change.network)) : undefined;
+  const network = seen ? networkPatch(ports.profiles, job, seen) : {};
   const startedAt = change.startedAt ?? ports.now?.().toISOString() ?? new Date().toISOString();
   // A later attempt of a job that is RUNNING already (retry.ts): its own start time, with the event.
   const restarted = hasRun(change) && job.status === 'RUNNING' && job.startedAt === undefined ? { startedAt } : {};
@@ -89,6 +99,20 @@ async function applyToJobTask(ports: TaskEventPorts, job: Job, change: TaskState
   }
   if (change.lastStatus === 'STOPPED') current = await recordStopVerdict(ports, current, change, (current.waitState?.['stopRequest'] ?? null) as StopRequest | null);
   return { outcome: 'applied', job: current };
+}
+
+/** Statuses of a task whose interface is up (EC2 knows its addresses) and not being torn down. */
+const INTERFACE_UP: ReadonlySet<TaskLastStatus> = new Set(['PENDING', 'ACTIVATING', 'RUNNING']);
+
+/**
+ * `network` with its public IP looked up, when the job asked for one, its interface is up and the IP
+ * is not known yet (ECS's events carry the private IP only). Asked again on the task's next event
+ * until found; a subnet with no public IPs keeps answering null.
+ */
+async function withPublicIp(ports: TaskEventPorts, job: Job, change: TaskStateChange, network: JobNetwork): Promise<JobNetwork> {
+  if (!ports.networkResolver || !job.publicIp || !network.eniId || network.publicIp || !INTERFACE_UP.has(change.lastStatus)) return network;
+  const resolved = await ports.networkResolver.resolve(network.eniId, network.privateIp);
+  return mergeNetwork(network, { eniId: network.eniId, ...resolved });
 }
 
 /**

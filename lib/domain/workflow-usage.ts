@@ -1,26 +1,26 @@
 /**
  * What running a job costs besides its task: a usage model of the workflow (Step Functions Standard
  * transitions, Lambda invocations, DynamoDB writes). The figures are today's, as measured by
- * `bench/workflow.ts` (docs/benchmarks.md: a job of up to an hour takes 7 transitions and 10 Lambda
- * invocations, 5 steps and 5 task-state events). Whoever changes the workflow updates these constants.
+ * `bench/workflow.ts` (docs/benchmarks.md: a job of up to an hour takes 3 transitions and 8 Lambda
+ * invocations, 3 steps and 5 task-state events). Whoever changes the workflow updates these constants.
  */
 import type { Job } from './job.ts';
 
+/** Transitions of a job that runs once (bench/workflow.ts): StartTask, AwaitTask (woken by the STOPPED event alone), FinalizeJob. */
+export const HAPPY_PATH_TRANSITIONS = 3;
+/** Each further attempt: NextAttempt, StartTask, AwaitTask and FinalizeJob again. */
+export const TRANSITIONS_PER_EXTRA_ATTEMPT = 4;
+/** Lambda invocations of a job that runs once: 3 steps (StartTask, AwaitTask, FinalizeJob) and 5 task-state-change events (bench/workflow.ts). */
+export const HAPPY_PATH_LAMBDA_INVOCATIONS = 8;
+/** Each further attempt: StartTask, AwaitTask, FinalizeJob and its task's 5 task-state-change events. */
+export const LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT = 8;
 /**
- * Transitions of a job that runs once (bench/workflow.ts): StartTask, AwaitTask, TaskState,
- * AwaitTask, TaskState, FinalizeJob, NotifyFinished.
+ * Writes of the job's item (bench/workflow.ts): StartTask, AwaitTask, the 5 events, the move to
+ * RUNNING, the verdict with the STOPPED event, FinalizeJob.
  */
-export const HAPPY_PATH_TRANSITIONS = 7;
-/** Each further attempt: the FinalizeJob that retries, NextAttempt, StartTask, and AwaitTask and TaskState twice. */
-export const TRANSITIONS_PER_EXTRA_ATTEMPT = 7;
-/** Lambda invocations of a job that runs once: 5 steps (StartTask, AwaitTask twice, FinalizeJob, NotifyFinished) and 5 task-state-change events (bench/workflow.ts). */
-export const HAPPY_PATH_LAMBDA_INVOCATIONS = 10;
-/** Each further attempt: the FinalizeJob that retries, StartTask, AwaitTask twice, and 5 task-state-change events. */
-export const LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT = 9;
-/** Writes of the job's item: its creation and its updates, the stop recorded when its event comes included (bench/workflow.ts). */
-export const HAPPY_PATH_DYNAMODB_WRITES = 11;
-/** Each further attempt: the attempt's end, its task's record and its events. */
-export const DYNAMODB_WRITES_PER_EXTRA_ATTEMPT = 6;
+export const HAPPY_PATH_DYNAMODB_WRITES = 10;
+/** Each further attempt: StartTask, AwaitTask, its task's 5 events, the attempt's end. */
+export const DYNAMODB_WRITES_PER_EXTRA_ATTEMPT = 8;
 /** A job whose task never started (refused at RunTask): StartTask, NotifyFinished. */
 export const NEVER_RAN_TRANSITIONS = 2;
 /** StartTask and NotifyFinished. */

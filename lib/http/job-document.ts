@@ -2,7 +2,7 @@
 import { jobCost, type CostSettings, type JobCost } from '#lib/domain/cost.ts';
 import { isExecReady } from '#lib/domain/exec-service.ts';
 import { currentAttempt, isRetrying } from '#lib/domain/job-attempts.ts';
-import { statusTimeline, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
+import { statusTimeline, stoppedAtOf, type Job, type JobAttempt, type StatusTime } from '#lib/domain/job.ts';
 import { secretEnvNames } from '#lib/domain/rerun.ts';
 
 export interface JobDocument {
@@ -64,6 +64,7 @@ export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
   const self = `/jobs/${job.id}`;
   const cost = costs ? jobCost(job, costs) : undefined;
   const secrets = secretEnvNames(job);
+  const stoppedAt = stoppedAtOf(job);
   return {
     id: job.id,
     profile: job.profile,
@@ -72,7 +73,7 @@ export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
-    ...(job.stoppedAt ? { stoppedAt: job.stoppedAt } : {}),
+    ...(stoppedAt ? { stoppedAt } : {}),
     timeline: statusTimeline(job),
     exitCode: job.exitCode,
     ...(job.failure ? { failure: job.failure } : {}),
@@ -105,12 +106,13 @@ export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
 function attemptsOf(job: Job): Pick<JobDocument, 'attempts' | 'retrying' | 'nextAttempt'> {
   const ended = job.attempts ?? [];
   if (isRetrying(job)) return { attempts: ended, retrying: true, nextAttempt: currentAttempt(job) };
+  const stoppedAt = stoppedAtOf(job);
   const current: JobAttempt = {
     number: currentAttempt(job),
     ...(job.taskArn ? { taskArn: job.taskArn } : {}),
     ...(job.capacity ? { capacity: job.capacity } : {}),
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
-    ...(job.stoppedAt ? { stoppedAt: job.stoppedAt } : {}),
+    ...(stoppedAt ? { stoppedAt } : {}),
     exitCode: job.exitCode,
     ...(job.failure ? { failure: job.failure } : {}),
   };

@@ -1,12 +1,14 @@
 /**
- * FinalizeJob: classifies the stop and stores the exit code, failure, log tail and stop time; or,
- * when the job's retry rules call for another attempt, records this one and starts the next
- * (retry-attempt.ts).
+ * FinalizeJob: classifies the stop and stores the exit code, failure, log tail and stop time, then
+ * tells the job's Slack thread and webhook how it ended (the last step when nothing fails: a delivery
+ * still pending throws NotificationPending, and NotifyFinished retries it); or, when the job's retry
+ * rules call for another attempt, records this one and starts the next (retry-attempt.ts).
  */
-import { classifyStop, type StopOutcome } from '#lib/domain/classify-stop.ts';
-import { RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
+import { classifyStop, deadlineStopOf, type StopOutcome } from '#lib/domain/classify-stop.ts';
+import { NotificationPendingError, RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
 import { currentAttempt } from '#lib/domain/job-attempts.ts';
 import { LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
+import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { hasRun } from '#lib/domain/polling.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
@@ -23,7 +25,7 @@ const OUTCOME_UNKNOWN: StopOutcome = {
   },
 };
 
-export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'logger' | 'now'>;
+export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'>;
 
 export function finalizeJobStep(ports: FinalizeJobPorts) {
   const now = clockOf(ports);
@@ -34,7 +36,7 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
       // Run again after this attempt's end was recorded (the task may have gone since): the next is due.
       if (state.attempt !== undefined && isRetried(job, state.attempt)) throw new RetryAttemptError(job.id, state.attempt + 1);
       const task = await stoppedTask(ports, job, taskArn);
-      const outcome = task ? classifyStop(task, state.stopRequest ?? undefined) : OUTCOME_UNKNOWN;
+      const outcome = task ? classifyStop(task, deadlineStopOf(task, state.stopRequest)) : OUTCOME_UNKNOWN;
       // The verdict comes from the task; logs that cannot be read must not turn it into a failure.
       const logTail = await ports.logReader.tail({ ...job, taskArn }, LOG_TAIL_LINES).catch((error: unknown) => {
         ports.logger.warn('could not read the log tail', { error: String(error) });
@@ -57,6 +59,8 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
         () => reported,
       );
       ports.logger.info('job finished', { status: final.status, exitCode: final.exitCode });
+      const { retry } = await notifyJobEvent(ports, final, 'job.finished');
+      if (retry) throw new NotificationPendingError(final.id);
       return { jobId: final.id, status: final.status, exitCode: final.exitCode };
     });
 }

@@ -32,7 +32,7 @@ export function pollTaskStep(ports: PollTaskPorts) {
       await recordProgress(ports, job, task);
       // The end shows now; FinalizeJob drains the log and records the stop after.
       if (task.lastStatus === 'STOPPED') await recordStopVerdict(ports, job, task, state.stopRequest);
-      return { ...state, ...decideNextPoll(state, task, now()), lookNeeded: false };
+      return { ...state, ...decideNextPoll(state, task, now()), lookNeeded: false as const };
     });
 }
 

@@ -7,7 +7,7 @@ import { firstCapacity, type CapacityProvider } from '#lib/domain/capacity.ts';
 import { TaskNotStartedError } from '#lib/domain/errors.ts';
 import { currentAttempt } from '#lib/domain/job-attempts.ts';
 import { isTerminal, type Job, type JobFailure } from '#lib/domain/job.ts';
-import { PROVISIONING_TIMEOUT_SECONDS, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
+import { firstWaitSeconds, provisioningDeadlineFrom } from '#lib/domain/polling.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { clockOf, type Dependencies } from '#lib/domain/ports.ts';
 import { ATTEMPT_ENV } from '#lib/domain/retry.ts';
@@ -59,8 +59,8 @@ export function startTaskStep(ports: StartTaskPorts) {
         taskArn: result.taskArn,
         provisioningDeadline: provisioningDeadlineFrom(now()),
         taskStatus: 'PROVISIONING' as const,
-        // Until it runs (its first events) or the provisioning limit passes.
-        waitSeconds: PROVISIONING_TIMEOUT_SECONDS,
+        // Until its STOPPED event, or the earliest its timeout can pass.
+        waitSeconds: firstWaitSeconds(job.timeoutSeconds),
       };
     });
 }

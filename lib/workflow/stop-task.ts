@@ -1,4 +1,5 @@
 /** StopTask: stops a task whose job ran past timeoutSeconds, or that never got past provisioning. */
+import { workflowStopReason } from '#lib/domain/classify-stop.ts';
 import { PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS } from '#lib/domain/polling.ts';
 import type { Dependencies } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
@@ -11,8 +12,8 @@ export function stopTaskStep(ports: StopTaskPorts) {
     withLogKeys({ jobId: state.jobId }, async () => {
       const reason =
         state.stopRequest === 'PROVISIONING_TIMEOUT'
-          ? `fargate-jobs: not running after ${PROVISIONING_TIMEOUT_SECONDS} s of provisioning`
-          : `fargate-jobs: timeout after ${state.timeoutSeconds} s`;
+          ? workflowStopReason('PROVISIONING_TIMEOUT', PROVISIONING_TIMEOUT_SECONDS)
+          : workflowStopReason('TIMEOUT', state.timeoutSeconds);
       await ports.taskRunner.stopTask(requireTaskArn(state), reason);
       ports.logger.info('stopped task past its deadline', { reason });
       // Now its STOPPED event is what the workflow waits for.

@@ -1,33 +1,30 @@
 /**
- * When a task's state change must wake the execution waiting for it (AwaitTask), and with what: the
- * state PollTask would have returned, decided from the change the job record holds instead of a
- * DescribeTasks. Pure; the event handler and AwaitTask (for an event that came before its token was
+ * When a task's state change must wake the execution waiting for it (AwaitTask), and with what: only
+ * its STOPPED, with the state PollTask would have returned, decided from the change the job record
+ * holds instead of a DescribeTasks. Every other change (RUNNING, the network) is recorded on the job
+ * by the event handler alone and costs the execution nothing: its deadlines are kept by the wait's
+ * own timeout (the job's timeout), by the reconciler (the provisioning limit) and by PollTask when a
+ * wait times out. Pure; the event handler and AwaitTask (for an event that came before its token was
  * stored) both ask it, so whichever of them sees both the token and the change wakes the execution.
  */
 import type { Job } from '#lib/domain/job.ts';
-import { decideNextPoll, hasRun } from '#lib/domain/polling.ts';
-import type { TaskLastStatus, TaskSnapshot, Workflow } from '#lib/domain/ports.ts';
+import { decideNextPoll } from '#lib/domain/polling.ts';
+import type { TaskSnapshot, Workflow } from '#lib/domain/ports.ts';
 import type { WorkflowState } from './workflow-state.ts';
 
 /** The next state of an execution waiting in `state` for `job`'s task, or undefined when the change is nothing it waits for. */
 export function wakeFor(job: Job, state: WorkflowState, now: Date): WorkflowState | undefined {
   const task = job.taskState;
-  if (!task || !state.taskArn) return undefined;
+  if (!task || !state.taskArn || task.lastStatus !== 'STOPPED' || state.taskStatus === 'STOPPED') return undefined;
   const snapshot: TaskSnapshot = {
     taskArn: state.taskArn,
-    lastStatus: task.lastStatus as TaskLastStatus,
+    lastStatus: 'STOPPED',
     exitCode: task.exitCode ?? null,
     ...(task.startedAt ? { startedAt: task.startedAt } : {}),
     ...(task.stoppedAt ? { stoppedAt: task.stoppedAt } : {}),
     ...(job.network ? { network: job.network } : {}),
   };
-  const stopped = task.lastStatus === 'STOPPED' && state.taskStatus !== 'STOPPED';
-  // Running: the deadline is now the job's timeout, no longer the provisioning limit.
-  const started = hasRun(snapshot) && state.deadline === null;
-  // The interface is up and the job wants a public IP: PollTask looks it up (an EC2 call).
-  const lookNeeded = job.publicIp && !job.network?.publicIp && job.network?.eniId !== undefined && !state.networkReady;
-  if (!stopped && !started && !lookNeeded) return undefined;
-  return { ...state, ...decideNextPoll(state, snapshot, now), lookNeeded };
+  return { ...state, ...decideNextPoll(state, snapshot, now), lookNeeded: false };
 }
 
 /** The next state of an execution whose task has gone (ECS forgets stopped tasks): it has stopped, and FinalizeJob ends the job from what is recorded. */

@@ -17,10 +17,13 @@ export interface WorkflowState extends PollProgress {
   taskStatus: TaskLastStatus | null;
   /** A deadline passed and the task must be stopped (the StopTask state runs next). */
   stopNeeded: boolean;
-  /** How long AwaitTask waits for the task's next event before PollTask looks (its TimeoutSecondsPath). */
+  /** How long AwaitTask waits for the task's STOPPED event before PollTask looks (its TimeoutSecondsPath). */
   waitSeconds: number;
-  /** PollTask must look before the next wait: the task's interface is up, its public IP not known yet. */
-  lookNeeded: boolean;
+  /**
+   * Always false now (the event handler looks the public IP up itself): kept for the executions begun
+   * under the previous definition, whose TaskState choice still reads it, until they have ended.
+   */
+  lookNeeded: false;
 }
 
 /** What a Catch hands MarkFailed: the state the failing step got, plus the error. */

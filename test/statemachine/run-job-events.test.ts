@@ -12,11 +12,12 @@ import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { cancelJob } from '#lib/domain/job-service.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { silentLogger, stderrLogger } from '#lib/domain/logger.ts';
-import type { LogReader, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { LogReader, Notifier, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
 import { reconcileUnfinishedJobs, type ReconcileReport } from '#lib/workflow/reconcile.ts';
+import { jobDocument } from '#lib/http/job-document.ts';
 import { handleTaskStateChange, type TaskStateChangePorts } from '#lib/workflow/task-state-change.ts';
 import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
 import { createTestStore, type TestStore } from '../helpers/store.ts';
@@ -126,6 +127,7 @@ interface PlayOptions {
   /** The steps' clock, when a test moves time on (the real one otherwise). */
   now?: () => Date;
   logReader?: LogReader;
+  notifier?: Notifier;
 }
 
 async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Played> {
@@ -133,11 +135,11 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
   const job = aJob({ profile: 'ssh', ...options.job });
   await store.create(job);
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
-  const ports = { store, profiles: PROFILES, notifier: NO_NOTIFICATIONS, logger: silentLogger, workflow: waking, ...(options.now ? { now: options.now } : {}) };
+  const ports = { store, profiles: PROFILES, notifier: options.notifier ?? NO_NOTIFICATIONS, logger: silentLogger, workflow: waking, ...(options.now ? { now: options.now } : {}) };
   const task: EventingTask = new EventingTask(job.id, taskPlay, (change) => handleTaskStateChange(ports, change));
   const steps = workflowSteps({ ...ports, taskRunner: task, logReader: options.logReader ?? NO_LOGS });
   // Long enough that a wait ends by an event unless there is none; short enough for a test.
-  const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0 });
+  const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0, notificationRetryIntervalMs: 0 });
   const execution = workflow.execute(job.id);
   if (options.whileRunning) await options.whileRunning(job, task, ports);
   const outcome = await execution;
@@ -150,10 +152,11 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
 const TASK_STATE_NAMES = new Set(['StartTask', 'AwaitTask', 'PollTask', 'StopTask', 'FinalizeJob', 'MarkFailed', 'NotifyFinished']);
 const historyEvents = (states: readonly string[]) => states.reduce((sum, name) => sum + (TASK_STATE_NAMES.has(name) ? 5 : 2), 0);
 
-const EVENT_PATH = ['StartTask', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
+/** Woken by the STOPPED event alone; FinalizeJob notifies and ends the execution. */
+const EVENT_PATH = ['StartTask', 'AwaitTask', 'FinalizeJob'];
 
 describe('run-job driven by task-state-change events', () => {
-  test('success: woken by RUNNING, then by STOPPED, in 7 state transitions (under 40 history events) and no DescribeTasks poll', async () => {
+  test('success: RUNNING recorded without waking the execution, woken by STOPPED alone: 3 state transitions (under 40 history events) and no DescribeTasks poll', async () => {
     const { outcome, record, task } = await play({ exitCode: 0 });
 
     assert.deepEqual(outcome.states, EVENT_PATH);
@@ -162,6 +165,32 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(record.exitCode, 0);
     assert.ok(record.startedAt && record.stoppedAt);
     assert.equal(task.describes, 1, "FinalizeJob's one look at the stopped task");
+  });
+
+  test("FinalizeJob tells the job's followers how it ended, once; a delivery that fails goes on to NotifyFinished, which retries it", async () => {
+    const told: string[] = [];
+    let failuresLeft = 1;
+    const flaky: Notifier = {
+      notify: async (_job, event) => {
+        told.push(event);
+        if (event !== 'job.finished') return { attempts: [], retry: false };
+        const delivered = failuresLeft-- <= 0;
+        return { attempts: [{ channel: 'webhook', event, attempt: told.length, time: new Date().toISOString(), delivered }], retry: !delivered };
+      },
+    };
+    const steady: Notifier = { notify: async (_job, event) => (told.push(event), { attempts: [], retry: false }) };
+
+    const atOnce = await play({ exitCode: 0 }, { notifier: steady });
+    const finishedAtOnce = told.filter((event) => event === 'job.finished').length;
+    told.length = 0;
+    const retried = await play({ exitCode: 0 }, { notifier: flaky });
+
+    assert.deepEqual(atOnce.outcome.states, EVENT_PATH);
+    assert.equal(finishedAtOnce, 1);
+    assert.deepEqual(retried.outcome.states, [...EVENT_PATH, 'NotifyFinished']);
+    assert.equal(retried.outcome.status, 'SUCCEEDED');
+    assert.deepEqual(told.filter((event) => event === 'job.finished'), ['job.finished', 'job.finished']);
+    assert.deepEqual(retried.record.notifications?.map((attempt) => attempt.delivered), [false, true]);
   });
 
   test('exit 3: FAILED USER_EXIT with exit code 3, on the same path', async () => {
@@ -191,6 +220,7 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(during?.exitCode, 3);
     assert.equal(during?.failure?.category, 'USER_EXIT');
     assert.equal(during?.stoppedAt, undefined, 'finalized (the log complete) only once drained');
+    assert.ok(during && jobDocument(during).stoppedAt, 'the document shows when the task stopped, from its STOPPED event');
     assert.ok(record.stoppedAt);
     assert.deepEqual(record.logTail, ['done']);
   });
@@ -206,7 +236,7 @@ describe('run-job driven by task-state-change events', () => {
   test('events that come before the token is stored: AwaitTask sees them in the record and wakes the execution itself', async () => {
     const { outcome, record } = await play({ exitCode: 0, early: true });
 
-    assert.deepEqual(outcome.states, ['StartTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished']);
+    assert.deepEqual(outcome.states, EVENT_PATH);
     assert.equal(record.status, 'SUCCEEDED');
   });
 
@@ -214,7 +244,7 @@ describe('run-job driven by task-state-change events', () => {
     const { outcome, record } = await play({ exitCode: 0, dropped: true }, { maxAwaitMs: 50 });
 
     assert.ok(outcome.states.includes('PollTask'));
-    assert.equal(outcome.states.at(-1), 'NotifyFinished');
+    assert.equal(outcome.states.at(-1), 'FinalizeJob');
     assert.equal(record.status, 'SUCCEEDED');
   });
 
@@ -271,21 +301,59 @@ describe('run-job driven by task-state-change events', () => {
       },
     );
 
-    assert.deepEqual(outcome.states, [
-      'StartTask', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
-    ]);
-    assert.ok(outcome.states.length <= 40);
+    assert.deepEqual(outcome.states, ['StartTask', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'FinalizeJob']);
     assert.equal(record.status, 'FAILED');
     assert.equal(record.failure?.category, 'START_FAILED');
   });
 
-  test('timeout: at the deadline PollTask asks for the stop, its STOPPED event ends the job TIMED_OUT', async () => {
-    const { outcome, record } = await play({ runsForever: true }, { job: { timeoutSeconds: 1 } });
+  test('stuck provisioning while the execution waits: the reconciler stops the task at the provisioning limit, its STOPPED event ends the job START_FAILED, no PollTask', async () => {
+    const stopReasons: string[] = [];
+    let report: ReconcileReport | undefined;
+    const { outcome, record } = await play(
+      { stuck: true },
+      {
+        // Far longer than the test: the job must end by the reconciler's stop, not a look.
+        maxAwaitMs: 30_000,
+        whileRunning: async (job, task, ports) => {
+          await until(async () => (await testStore.store.get(job.id))?.waitToken !== undefined);
+          const stop = task.stopTask.bind(task);
+          task.stopTask = async (arn, reason) => {
+            stopReasons.push(reason);
+            return stop(arn, reason);
+          };
+          // A run before the limit stops nothing; the first run past it stops the task.
+          const early = await reconcileUnfinishedJobs({ ...ports, taskRunner: task, now: () => new Date(Date.now() + 599_000) });
+          assert.equal(early.stopped, 0);
+          report = await reconcileUnfinishedJobs({ ...ports, taskRunner: task, now: () => new Date(Date.now() + 601_000) });
+        },
+      },
+    );
 
-    assert.deepEqual(outcome.states, [
-      'StartTask', 'AwaitTask', 'TaskState', 'AwaitTask', 'PollTask', 'TaskState', 'StopTask', 'AwaitTask', 'TaskState', 'FinalizeJob', 'NotifyFinished',
-    ]);
+    assert.equal(report?.stopped, 1);
+    assert.deepEqual(stopReasons, ['fargate-jobs: not running after 600 s of provisioning']);
+    assert.deepEqual(outcome.states, EVENT_PATH);
+    assert.equal(record.status, 'FAILED');
+    assert.equal(record.failure?.category, 'START_FAILED');
+  });
+
+  test('timeout: the first wait ends when the timeout can first have passed, PollTask stops the task at its real deadline, and its STOPPED event records TIMED_OUT before the log is drained', async () => {
+    const seenWhileDraining: Array<Job | undefined> = [];
+    const slowLogs: LogReader = {
+      ...NO_LOGS,
+      tail: async (job) => {
+        seenWhileDraining.push(await testStore.store.get(job.id));
+        return ['done'];
+      },
+    };
+
+    const { outcome, record } = await play({ runsForever: true }, { job: { timeoutSeconds: 1 }, logReader: slowLogs });
+
+    // The task runs 20 ms after StartTask: at the first look its deadline is still ahead, so PollTask waits for it.
+    assert.deepEqual(outcome.states.slice(0, 3), ['StartTask', 'AwaitTask', 'PollTask']);
+    assert.deepEqual(outcome.states.slice(-3), ['StopTask', 'AwaitTask', 'FinalizeJob']);
+    assert.equal(seenWhileDraining[0]?.status, 'TIMED_OUT', 'the stop reason tells the event handler it was the timeout');
     assert.equal(record.status, 'TIMED_OUT');
+    assert.equal(record.failure?.category, 'TIMEOUT');
   });
 
   test('cancel: the stop is asked for, and its STOPPED event ends the job CANCELLED with no poll', async () => {
@@ -314,7 +382,10 @@ describe('run-job driven by task-state-change events', () => {
         maxAwaitMs: 30_000,
         whileRunning: async (job, task, ports) => {
           // Running, and its execution waiting for the next change.
-          await until(async () => (await testStore.store.get(job.id))?.waitState?.['taskStatus'] === 'RUNNING');
+          await until(async () => {
+            const current = await testStore.store.get(job.id);
+            return current?.status === 'RUNNING' && current.waitToken !== undefined;
+          });
           task.play.dropped = true;
           await cancelJob({ store: testStore.store, taskRunner: task }, job.id, { name: 'alice', profiles: ['*'] });
           await until(async () => task.snapshot.lastStatus === 'STOPPED');
@@ -325,7 +396,7 @@ describe('run-job driven by task-state-change events', () => {
 
     assert.ok(report && report.woken >= 1, 'the reconciler saw the cancelled job and woke its execution');
     assert.ok(!outcome.states.includes('PollTask'), outcome.states.join(' → '));
-    assert.deepEqual(outcome.states.slice(-2), ['FinalizeJob', 'NotifyFinished']);
+    assert.equal(outcome.states.at(-1), 'FinalizeJob');
     assert.equal(record.status, 'CANCELLED');
     assert.ok(record.stoppedAt, 'the stop is recorded: its logs are complete and job.finished is sent');
     assert.deepEqual(record.logTail, ['done']);

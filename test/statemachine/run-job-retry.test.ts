@@ -149,9 +149,8 @@ async function play(plays: AttemptPlay[], options: PlayOptions = {}): Promise<Pl
   return { outcome, record, runner };
 }
 
-/** One attempt's way through the states when its task runs and stops by events. */
-const RUN = ['StartTask', 'AwaitTask', 'TaskState', 'AwaitTask', 'TaskState', 'FinalizeJob'];
-const FINISH = ['NotifyFinished'];
+/** One attempt's way through the states when its task runs and stops by events: woken by its STOPPED event alone. */
+const RUN = ['StartTask', 'AwaitTask', 'FinalizeJob'];
 
 function attemptNumbers(runner: AttemptingRunner): Array<number | undefined> {
   return runner.requests.map((request) => request.attempt);
@@ -179,7 +178,7 @@ describe('run-job retries (AWS Batch rules)', () => {
     });
 
     assert.equal(outcome.status, 'SUCCEEDED');
-    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', ...RUN, ...FINISH]);
+    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', ...RUN]);
     assert.equal(record.status, 'SUCCEEDED');
     assert.equal(record.exitCode, 0);
     assert.equal(record.failure, undefined, "the job's own fields are its last attempt's");
@@ -216,7 +215,7 @@ describe('run-job retries (AWS Batch rules)', () => {
       retry: { attempts: 3, evaluateOnExit: [{ onExitCode: '2', action: 'EXIT' }] },
     });
 
-    assert.deepEqual(outcome.states, [...RUN, ...FINISH]);
+    assert.deepEqual(outcome.states, [...RUN]);
     assert.equal(record.status, 'FAILED');
     assert.equal(record.exitCode, 2);
     assert.equal(record.attempts, undefined);
@@ -226,7 +225,7 @@ describe('run-job retries (AWS Batch rules)', () => {
   test("attempts exhausted: FAILED with the last attempt's exit code, every earlier attempt listed", async () => {
     const { outcome, record, runner } = await play([exits(1), exits(4), exits(3)], { retry: { attempts: 3 } });
 
-    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', ...RUN, 'NextAttempt', ...RUN, ...FINISH]);
+    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', ...RUN, 'NextAttempt', ...RUN]);
     assert.equal(record.status, 'FAILED');
     assert.equal(record.exitCode, 3);
     assert.equal(record.failure?.category, 'USER_EXIT');
@@ -247,7 +246,7 @@ describe('run-job retries (AWS Batch rules)', () => {
 
     const { outcome, record, runner } = await play([refused, exits(0)], { retry: { attempts: 2 } });
 
-    assert.deepEqual(outcome.states, ['StartTask', 'NextAttempt', ...RUN, ...FINISH]);
+    assert.deepEqual(outcome.states, ['StartTask', 'NextAttempt', ...RUN]);
     assert.equal(record.status, 'SUCCEEDED');
     assert.deepEqual(record.attempts?.map((attempt) => [attempt.number, attempt.failure?.category, attempt.taskArn]), [[1, 'START_FAILED', undefined]]);
     assert.deepEqual(attemptNumbers(runner), [1, 2]);
@@ -270,7 +269,7 @@ describe('run-job retries (AWS Batch rules)', () => {
       }),
     });
 
-    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', 'StartTask', ...FINISH]);
+    assert.deepEqual(outcome.states, [...RUN, 'NextAttempt', 'StartTask', 'NotifyFinished']);
     assert.equal(record.status, 'CANCELLED');
     assert.equal(record.failure?.category, 'CANCELLED');
     assert.ok(record.stoppedAt, 'the job is finalized');
@@ -299,7 +298,7 @@ describe('run-job Spot fallback (spot-first)', () => {
   test('no Spot capacity at RunTask: the next attempt starts on FARGATE, counted and recorded with its capacity', async () => {
     const { outcome, record, runner } = await play([{ refused: SPOT_NO_CAPACITY }, exits(0)], { profile: 'spot' });
 
-    assert.deepEqual(outcome.states, ['StartTask', 'NextAttempt', ...RUN, ...FINISH]);
+    assert.deepEqual(outcome.states, ['StartTask', 'NextAttempt', ...RUN]);
     assert.deepEqual(runner.requests.map((request) => [request.attempt, request.capacity]), [[1, 'FARGATE_SPOT'], [2, 'FARGATE']]);
     assert.equal(record.status, 'SUCCEEDED');
     assert.equal(record.capacity, 'FARGATE');

@@ -252,7 +252,7 @@ const START = ['StartTask'];
 const poll = (next: 'AwaitTask' | 'StopTask' = 'AwaitTask') => ['AwaitTask', 'PollTask', 'TaskState', ...(next === 'StopTask' ? ['StopTask'] : [])];
 const pollTimes = (times: number) => Array.from({ length: times }, () => poll()).flat();
 /** The last poll sees the task STOPPED and the job is finalized. */
-const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob', 'NotifyFinished'];
+const FINISH = ['AwaitTask', 'PollTask', 'TaskState', 'FinalizeJob'];
 const MARK_FAILED = ['MarkFailed', 'NotifyFinished', 'JobFailed'];
 /** A job whose task never started: told about, and done. */
 const NOT_STARTED = ['NotifyFinished'];
@@ -857,15 +857,19 @@ function awaitSeconds({ awaitInputs }: Run): number[] {
 
 // How long the workflow waits is its own affair: the task runner only reports statuses, so these run once.
 describe('run-job waiting pace', () => {
-  test('waits for the provisioning limit, then for the job\'s deadline, never past the one-hour safety net', async () => {
-    const result = await run(localRunner, {
-      job: { timeoutSeconds: 7200 },
+  test("waits first until the job's timeout can first have passed, at most the two-hour safety net; a look that finds the task provisioning waits for the provisioning limit, then for its deadline", async () => {
+    const threeHours = await run(localRunner, {
+      job: { timeoutSeconds: 10_800 },
       secondsPerDescribe: 0,
       task: { describe: [{ lastStatus: 'PENDING' }, RUNNING, exited(0)] },
     });
+    const oneHour = await run(localRunner, { job: { timeoutSeconds: 3600 }, secondsPerDescribe: 0, task: { describe: [exited(0)] } });
 
-    assert.deepEqual(awaitSeconds(result), [PROVISIONING_TIMEOUT_SECONDS, PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS]);
-    assert.equal(result.record.status, 'SUCCEEDED');
+    assert.equal(SAFETY_NET_SECONDS, 7200);
+    assert.deepEqual(awaitSeconds(threeHours), [SAFETY_NET_SECONDS, PROVISIONING_TIMEOUT_SECONDS, SAFETY_NET_SECONDS]);
+    assert.equal(threeHours.record.status, 'SUCCEEDED');
+    // A job of up to an hour (and its provisioning) is never looked at unless its STOPPED event is lost.
+    assert.deepEqual(awaitSeconds(oneHour), [3600]);
   });
 
   test("waits no longer than the job's deadline when it is nearer than the safety net", async () => {

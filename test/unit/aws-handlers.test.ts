@@ -504,27 +504,30 @@ describe('the Lambda handlers wired to AWS', () => {
     assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
   });
 
-  it('AwaitTask wakes the execution at once when the task ran before the token was stored', async () => {
+  it('AwaitTask wakes the execution at once when the task stopped before the token was stored (and not for one that is merely running)', async () => {
     // Prepare
-    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN });
+    const job = aJob({ status: 'SUCCEEDED', exitCode: 0, taskArn: TASK_ARN });
     const state = waitingState(job);
     const startedAt = new Date(Date.now() - 5_000).toISOString();
-    dynamodb.on(UpdateCommand).resolves({ Attributes: storedItem({ ...job, startedAt, taskState: { lastStatus: 'RUNNING', version: 3, startedAt }, waitToken: 'token-2', waitState: { ...state } }) });
+    const stoppedAt = new Date(Date.now() - 1_000).toISOString();
+    dynamodb.on(UpdateCommand).resolvesOnce({ Attributes: storedItem({ ...job, status: 'RUNNING', startedAt, taskState: { lastStatus: 'RUNNING', version: 3, startedAt }, waitToken: 'token-1', waitState: { ...state } }) })
+      .resolves({ Attributes: storedItem({ ...job, startedAt, taskState: { lastStatus: 'STOPPED', version: 5, startedAt, stoppedAt, exitCode: 0 }, waitToken: 'token-2', waitState: { ...state } }) });
     sfn.on(SendTaskSuccessCommand).resolves({});
 
     // Act
+    await handlers.awaitTask({ state, taskToken: 'token-1' });
     await handlers.awaitTask({ state, taskToken: 'token-2' });
 
     // Assess
-    const [wake] = sfn.commandCalls(SendTaskSuccessCommand);
-    assert.equal(wake?.args[0].input.taskToken, 'token-2');
-    const next = JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState;
+    const wakes = sfn.commandCalls(SendTaskSuccessCommand);
+    assert.equal(wakes.length, 1, 'RUNNING wakes nothing');
+    assert.equal(wakes[0]?.args[0].input.taskToken, 'token-2');
+    const next = JSON.parse(wakes[0]?.args[0].input.output ?? '{}') as WorkflowState;
     assert.equal(next.jobId, job.id);
-    assert.equal(next.taskStatus, 'RUNNING');
-    assert.equal(typeof next.deadline, 'string', "the job's own timeout applies from its start");
+    assert.equal(next.taskStatus, 'STOPPED');
   });
 
-  it("taskStateChange records an ECS Task State Change on the job in the stage table and wakes the execution waiting with the job's token", async () => {
+  it('taskStateChange records an ECS Task State Change (RUNNING) on the job in the stage table without waking the execution', async () => {
     // Prepare
     const job = aJob({ status: 'PROVISIONING', taskArn: TASK_ARN });
     const startedAt = new Date(Date.now() - 2_000).toISOString();
@@ -544,9 +547,40 @@ describe('the Lambda handlers wired to AWS', () => {
       assert.equal(update.TableName, 'fargate-jobs-test-jobs');
       assert.deepEqual(update.Key, jobKey(job.id));
     }
+    assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0, 'only the STOPPED event wakes the execution');
+  });
+
+  it("taskStateChange records the STOPPED change with the job's verdict and wakes the execution waiting with the job's token", async () => {
+    // Prepare
+    const startedAt = new Date(Date.now() - 60_000);
+    const stoppedAt = new Date(Date.now() - 1_000);
+    const job = aJob({ status: 'RUNNING', taskArn: TASK_ARN, startedAt: startedAt.toISOString() });
+    const waiting = { ...job, taskState: { lastStatus: 'RUNNING', version: 3, startedAt: startedAt.toISOString() }, waitToken: 'token-5', waitState: { ...waitingState(job), taskStatus: 'RUNNING' } };
+    const taskState = { lastStatus: 'STOPPED', version: 6, startedAt: startedAt.toISOString(), stoppedAt: stoppedAt.toISOString(), stopCode: 'EssentialContainerExited', exitCode: 0 };
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(waiting as Job) });
+    dynamodb.on(UpdateCommand).resolvesOnce({ Attributes: storedItem({ ...waiting, taskState } as Job) }).resolves({ Attributes: storedItem({ ...waiting, taskState, status: 'SUCCEEDED', exitCode: 0 } as Job) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    await handlers.taskStateChange(
+      taskStateChangeEvent({
+        startedBy: job.id,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        startedAt: startedAt.toISOString(),
+        stoppedAt: stoppedAt.toISOString(),
+        stopCode: 'EssentialContainerExited',
+        version: 6,
+        containers: [{ name: 'job', exitCode: 0, lastStatus: 'STOPPED' }],
+      }),
+    );
+
+    // Assess
     const [wake] = sfn.commandCalls(SendTaskSuccessCommand);
-    assert.equal(wake?.args[0].input.taskToken, 'token-3');
-    assert.equal((JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState).taskStatus, 'RUNNING');
+    assert.equal(wake?.args[0].input.taskToken, 'token-5');
+    assert.equal((JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState).taskStatus, 'STOPPED');
+    const statuses = dynamodb.commandCalls(UpdateCommand).flatMap((call) => Object.values(call.args[0].input.ExpressionAttributeValues ?? {}));
+    assert.ok(statuses.includes('SUCCEEDED'), 'the verdict is written with the event');
   });
 
   it('taskStateChange ignores the event of a task no job started, reading and writing nothing', async () => {
@@ -623,8 +657,33 @@ describe('the Lambda handlers wired to AWS', () => {
     const next = JSON.parse(wake?.args[0].input.output ?? '{}') as WorkflowState;
     assert.equal(next.jobId, running.id);
     assert.equal(next.taskStatus, 'STOPPED');
-    assert.equal(ecs.commandCalls(StopTaskCommand).length, 0, 'the reconciler stops nothing');
-    assert.deepEqual(report, { jobs: 1, woken: 1, gone: 0 });
+    assert.equal(ecs.commandCalls(StopTaskCommand).length, 0, 'the reconciler stops no task that has run');
+    assert.deepEqual(report, { jobs: 1, woken: 1, gone: 0, stopped: 0 });
+  });
+
+  it('the reconciler stops a task still provisioning past its provisioning deadline, on the stage cluster, with the reason that ends the job START_FAILED', async () => {
+    // Prepare: StartTask 11 minutes ago; the task never got past PENDING.
+    const job = aJob({ status: 'PROVISIONING', taskArn: TASK_ARN });
+    const waitState: WorkflowState = { ...waitingState(job), provisioningDeadline: new Date(Date.now() - 60_000).toISOString() };
+    const recorded = { ...job, taskState: { lastStatus: 'PENDING', version: 2 }, waitToken: 'token-6', waitState: { ...waitState } };
+    dynamodb.on(ScanCommand).resolves({ Items: [{ ...jobKey(job.id), activeSubmitter: job.submittedBy, status: 'PROVISIONING', taskArn: TASK_ARN }] });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: TASK_ARN, taskDefinitionArn: DEFAULT_TASK_DEFINITION_ARN, lastStatus: 'PENDING', desiredStatus: 'RUNNING', version: 2, containers: [{ name: 'job', lastStatus: 'PENDING' }] }],
+      failures: [],
+    });
+    dynamodb.on(GetCommand).resolves({ Item: storedItem(recorded as Job) });
+    ecs.on(StopTaskCommand).resolves({});
+
+    // Act
+    const report = await handlers.reconcile();
+
+    // Assess
+    const [stop] = ecs.commandCalls(StopTaskCommand);
+    assert.equal(stop?.args[0].input.cluster, CLUSTER);
+    assert.equal(stop?.args[0].input.task, TASK_ARN);
+    assert.equal(stop?.args[0].input.reason, 'fargate-jobs: not running after 600 s of provisioning');
+    assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0, 'its STOPPED event will wake the execution');
+    assert.deepEqual(report, { jobs: 1, woken: 0, gone: 0, stopped: 1 });
   });
 
   it("POST /schedules stores the schedule in the stage table and creates its Scheduler schedule in the stage's group, invoking the fire function with the scheduler's role", async () => {

@@ -11,8 +11,8 @@ import type { Job, JobAttempt } from '#lib/domain/job.ts';
 
 const SETTINGS: CostSettings = { ...pricesForRegion(PRICE_TABLE, 'us-east-1'), taskArchitecture: 'x86', lambdaArchitecture: 'arm' };
 
-/** 7 transitions × $0.000025 + 10 invocations × ($0.0000002 + 0.0375 GB-s × $0.0000133334) + 11 writes × $0.000000625. */
-const HAPPY_PATH_OVERHEAD = 0.000188875;
+/** 3 transitions × $0.000025 + 8 invocations × ($0.0000002 + 0.0375 GB-s × $0.0000133334) + 10 writes × $0.000000625. */
+const HAPPY_PATH_OVERHEAD = 0.00008685;
 /** 0.25 vCPU and 0.5 GB for 60 s: 15 × 0.04048 / 3600 + 30 × 0.004445 / 3600. */
 const QUARTER_VCPU_MINUTE = 0.00020571;
 
@@ -74,7 +74,7 @@ describe('jobCost', () => {
     assertUsd(cost.computeUsd, QUARTER_VCPU_MINUTE);
     assertUsd(cost.overheadUsd, HAPPY_PATH_OVERHEAD);
     assertUsd(cost.usd, QUARTER_VCPU_MINUTE + HAPPY_PATH_OVERHEAD);
-    assert.deepEqual([cost.capacity, cost.transitions, cost.lambdaInvocations, cost.dynamodbWrites, cost.estimate], ['FARGATE', 7, 10, 11, true]);
+    assert.deepEqual([cost.capacity, cost.transitions, cost.lambdaInvocations, cost.dynamodbWrites, cost.estimate], ['FARGATE', 3, 8, 10, true]);
     assert.equal(cost.pricesAsOf, PRICE_TABLE.asOf);
   });
 
@@ -107,7 +107,7 @@ describe('jobCost', () => {
     // Assess: 0.00020571 × 0.3 + 0.00020571 × 2
     assertUsd(cost?.computeUsd, 0.00047313);
     assert.deepEqual([cost?.vcpuSeconds, cost?.gbSeconds, cost?.capacity], [45, 90, 'mixed']);
-    assert.deepEqual([cost?.transitions, cost?.lambdaInvocations, cost?.dynamodbWrites], [14, 19, 17]);
+    assert.deepEqual([cost?.transitions, cost?.lambdaInvocations, cost?.dynamodbWrites], [7, 16, 18]);
   });
 
   it('charges a job that never ran only the workflow overhead', () => {

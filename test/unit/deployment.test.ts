@@ -89,21 +89,23 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   // cancelJob + getJobLogs) and read the Slack app's secrets.
   slackCommands: SLACK_ROUTE_ACTIONS(),
   slackInteractions: SLACK_ROUTE_ACTIONS(),
-  // startTask, pollTask and notifyFinished notify: they read the webhook key and the Slack bot token.
+  // startTask, pollTask, finalizeJob and notifyFinished notify: they read the webhook key and the Slack bot token.
   startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole', 'secretsmanager:GetSecretValue'],
   pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces', 'secretsmanager:GetSecretValue'],
   stopTask: ['ecs:StopTask'],
-  finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents'],
+  finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents', 'secretsmanager:GetSecretValue'],
   markFailed: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   notifyFinished: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
   // Stores the execution's task token on the job (an update that returns the record) and wakes the
   // execution when the change it waits for is already recorded.
   awaitTask: ['dynamodb:UpdateItem', 'states:SendTaskSuccess'],
-  // ECS's task-state changes: reads and updates the job, wakes the execution, notifies on RUNNING.
-  taskStateChange: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue'],
+  // ECS's task-state changes: reads and updates the job, wakes the execution when its task stopped,
+  // notifies on RUNNING, looks up a public IP, reads a stopped job's log tail so far.
+  taskStateChange: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue', 'ec2:DescribeNetworkInterfaces', 'logs:GetLogEvents'],
   // The scheduled reconciler: what taskStateChange does, for every active job (read with a Scan of
-  // their sparse index), with the tasks described as pollTask does.
-  reconcile: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue'],
+  // their sparse index), with the tasks described as pollTask does, and a task still not running at
+  // the provisioning limit stopped.
+  reconcile: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ecs:StopTask', 'states:SendTaskSuccess', 'secretsmanager:GetSecretValue', 'ec2:DescribeNetworkInterfaces', 'logs:GetLogEvents'],
 };
 
 function SLACK_ROUTE_ACTIONS(): string[] {
@@ -211,13 +213,14 @@ const FUNCTION_SECRETS: Record<string, Partial<Record<StageSecret, string>>> = {
   slackInteractions: SLACK_ROUTE_SECRETS,
   startTask: NOTIFIER_SECRETS,
   pollTask: NOTIFIER_SECRETS,
+  finalizeJob: NOTIFIER_SECRETS,
   notifyFinished: NOTIFIER_SECRETS,
   taskStateChange: NOTIFIER_SECRETS,
   reconcile: NOTIFIER_SECRETS,
 };
 
 /** The functions that notify a job's Slack thread and webhook (lib/composition/aws.ts: notifier). */
-const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'notifyFinished', 'taskStateChange', 'reconcile'];
+const NOTIFYING_FUNCTIONS = ['startTask', 'pollTask', 'finalizeJob', 'notifyFinished', 'taskStateChange', 'reconcile'];
 /** The functions that submit jobs, so check a callbackUrl against the webhook allow-list. */
 const SUBMITTING_FUNCTIONS = ['createJob', 'slackCommands', 'slackInteractions', 'fireSchedule'];
 const SLACK_FUNCTIONS = ['slackCommands', 'slackInteractions'];
@@ -1665,12 +1668,12 @@ describe('the packaged function bundles', () => {
     });
   }
 
-  it('gives only the poll step the EC2 client', async () => {
+  it('gives the EC2 client only to the functions that look up public IPs (the poll step, the event handler, the reconciler)', async () => {
     const withEc2 = [];
     for (const name of Object.keys(FUNCTION_ACTIONS).filter((candidate) => candidate !== 'health' && candidate !== 'options')) {
       if ((await bundleOf(name)).includes('com.amazonaws.ec2')) withEc2.push(name);
     }
-    assert.deepEqual(withEc2, ['pollTask']);
+    assert.deepEqual(withEc2.toSorted(), ['pollTask', 'reconcile', 'taskStateChange']);
   });
 });
 

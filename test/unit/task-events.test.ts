@@ -5,6 +5,7 @@ import { MAX_EARLY_TASKS, type Job } from '#lib/domain/job.ts';
 import { silentLogger, type Logger } from '#lib/domain/logger.ts';
 import type { JobStore, Notifier, TaskRunner } from '#lib/domain/ports.ts';
 import { applyTaskStateChange, type TaskStateChange } from '#lib/domain/task-events.ts';
+import { jobDocument } from '#lib/http/job-document.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { startTaskStep } from '#lib/workflow/start-task.ts';
 import { aJob, SSH_PROFILE } from '../helpers/jobs.ts';
@@ -55,7 +56,7 @@ describe('applyTaskStateChange', () => {
     assert.deepEqual(told, ['job.running']);
   });
 
-  it('records the stop as the task state and the verdict at once (status, exit code, failure), leaving the stop time to the workflow that drains the log', async () => {
+  it('records the stop as the task state and the verdict at once (status, exit code, failure, and the stop time the document shows), leaving the finalizing stop time to the workflow that drains the log', async () => {
     // Prepare
     const job = await provisioningJob({ status: 'RUNNING' });
 
@@ -71,6 +72,7 @@ describe('applyTaskStateChange', () => {
     assert.equal(recorded?.exitCode, 3);
     assert.equal(recorded?.failure?.category, 'USER_EXIT');
     assert.equal(recorded?.stoppedAt, undefined, 'not finalized until FinalizeJob has drained the log');
+    assert.equal(recorded && jobDocument(recorded).stoppedAt, '2026-12-01T10:01:00.000Z');
     assert.deepEqual(recorded?.taskState, {
       lastStatus: 'STOPPED',
       version: 7,
@@ -81,18 +83,53 @@ describe('applyTaskStateChange', () => {
     });
   });
 
-  it('leaves the verdict to the workflow when another attempt follows, or when the workflow itself stopped the task at a deadline', async () => {
+  it('leaves the verdict to the workflow when another attempt follows, or when the workflow stopped the task after an internal error', async () => {
     // Prepare
     const retried = await provisioningJob({ status: 'RUNNING', retry: { attempts: 2 } });
-    const timedOut = await provisioningJob({ status: 'RUNNING' });
+    const broken = await provisioningJob({ status: 'RUNNING' });
 
     // Act
     await applyTaskStateChange(portsWith(), change(retried, { lastStatus: 'STOPPED', version: 7, exitCode: 1, stopCode: 'EssentialContainerExited' }));
-    await applyTaskStateChange(portsWith(), change(timedOut, { lastStatus: 'STOPPED', version: 7, exitCode: 137, stopCode: 'UserInitiated', stoppedReason: 'fargate-jobs: timeout after 60 s' }));
+    await applyTaskStateChange(portsWith(), change(broken, { lastStatus: 'STOPPED', version: 7, exitCode: 137, stopCode: 'UserInitiated', stoppedReason: 'fargate-jobs: internal error' }));
 
     // Assess
     assert.equal((await testStore.store.get(retried.id))?.status, 'RUNNING');
-    assert.equal((await testStore.store.get(timedOut.id))?.status, 'RUNNING');
+    assert.equal((await testStore.store.get(broken.id))?.status, 'RUNNING');
+  });
+
+  it('records the verdict at once for a stop at a deadline too, told by its reason: TIMED_OUT at the timeout, START_FAILED at the provisioning limit', async () => {
+    // Prepare
+    const timedOut = await provisioningJob({ status: 'RUNNING' });
+    const neverRan = await provisioningJob();
+
+    // Act
+    await applyTaskStateChange(portsWith(), change(timedOut, { lastStatus: 'STOPPED', version: 7, exitCode: 137, stopCode: 'UserInitiated', stoppedReason: 'fargate-jobs: timeout after 60 s' }));
+    await applyTaskStateChange(portsWith(), change(neverRan, { lastStatus: 'STOPPED', version: 3, stopCode: 'UserInitiated', stoppedReason: 'fargate-jobs: not running after 600 s of provisioning' }));
+
+    // Assess
+    const [timedOutRecord, neverRanRecord] = await Promise.all([testStore.store.get(timedOut.id), testStore.store.get(neverRan.id)]);
+    assert.deepEqual([timedOutRecord?.status, timedOutRecord?.failure?.category, timedOutRecord?.exitCode], ['TIMED_OUT', 'TIMEOUT', 137]);
+    assert.deepEqual([neverRanRecord?.status, neverRanRecord?.failure?.category], ['FAILED', 'START_FAILED']);
+  });
+
+  it("looks up the public IP of a job that asked for one when its interface is up (ECS's events carry the private IP only), and records the connect hint", async () => {
+    // Prepare
+    const job = await provisioningJob({ profile: 'ssh', publicIp: true });
+    const private_ = await provisioningJob({ profile: 'ssh', publicIp: false });
+    const lookups: string[] = [];
+    const networkResolver = { resolve: async (eniId: string) => (lookups.push(eniId), { privateIp: '10.0.0.7', publicIp: '203.0.113.9' }) };
+    const ports = { ...portsWith(), networkResolver };
+
+    // Act
+    await applyTaskStateChange(ports, change(job, { lastStatus: 'PENDING', version: 2, network: { eniId: 'eni-1', privateIp: '10.0.0.7' } }));
+    await applyTaskStateChange(ports, change(job, { lastStatus: 'RUNNING', version: 3, network: { eniId: 'eni-1', privateIp: '10.0.0.7' } }));
+    await applyTaskStateChange(ports, change(private_, { lastStatus: 'RUNNING', version: 3, network: { eniId: 'eni-2', privateIp: '10.0.0.8' } }));
+
+    // Assess
+    const recorded = await testStore.store.get(job.id);
+    assert.deepEqual(recorded?.network, { eniId: 'eni-1', privateIp: '10.0.0.7', publicIp: '203.0.113.9' });
+    assert.equal(recorded?.connect?.ssh, 'ssh -p 2222 jobs@203.0.113.9');
+    assert.deepEqual(lookups, ['eni-1'], 'once known it is not asked again; a job without publicIp is never looked up');
   });
 
   it('changes nothing for an event seen before, or older than the one recorded', async () => {

@@ -21,7 +21,7 @@ export interface LocalWorkflowOptions {
   maxAwaitMs?: number;
   /** Milliseconds between retries of a failed step (the ASL says 2 s with backoff). */
   retryIntervalMs?: number;
-  /** Milliseconds between retries of an undelivered notification (the ASL says 5 s, doubling: over 10 minutes in all). */
+  /** Milliseconds between retries of an undelivered notification (the ASL says 10 s, doubling: over 10 minutes in all). */
   notificationRetryIntervalMs?: number;
 }
 
