@@ -1,0 +1,64 @@
+/**
+ * The log archive as the AWS composition root builds it: FinalizeJob gets an archiver on the bucket
+ * LOG_ARCHIVE_BUCKET names, and none on a stage without it; the S3 client addresses buckets by path
+ * when an endpoint is set (a stand-in S3 on 127.0.0.1).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { S3LogArchive } from '#lib/adapters/aws/s3-log-archive.ts';
+import { finalizeJob } from '#lib/composition/aws.ts';
+import { s3Client } from '#lib/composition/log-archive.ts';
+
+const STAGE_ENVIRONMENT = {
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'example',
+  JOBS_TABLE: 'fargate-jobs-test-jobs',
+  ECS_CLUSTER: 'fargate-jobs-test',
+  TASK_SUBNETS: 'subnet-0a1b2c3d',
+  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
+  TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
+  TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
+};
+
+const savedEnvironment = { ...process.env };
+afterEach(() => {
+  process.env = { ...savedEnvironment };
+});
+
+describe("the stage's log archive", () => {
+  it('gives FinalizeJob an archiver on the bucket LOG_ARCHIVE_BUCKET names', () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT, { LOG_ARCHIVE_BUCKET: 'fargate-jobs-test-logarchivebucket-1a2b3c' });
+
+    // Act
+    const ports = finalizeJob();
+
+    // Assess
+    assert.ok(ports.logArchiver instanceof S3LogArchive);
+  });
+
+  it('gives FinalizeJob none on a stage without the variable (its jobs keep no archive)', () => {
+    // Prepare
+    Object.assign(process.env, STAGE_ENVIRONMENT);
+    delete process.env.LOG_ARCHIVE_BUCKET;
+
+    // Act
+    const ports = finalizeJob();
+
+    // Assess
+    assert.equal(ports.logArchiver, undefined);
+  });
+
+  it('addresses buckets by path when an S3 endpoint or any endpoint is set, by host name otherwise', () => {
+    // Act
+    const forS3 = s3Client({ ...STAGE_ENVIRONMENT, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4566' });
+    const forAll = s3Client({ ...STAGE_ENVIRONMENT, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
+    const onAws = s3Client(STAGE_ENVIRONMENT);
+
+    // Assess
+    assert.equal(forS3.config.forcePathStyle, true);
+    assert.equal(forAll.config.forcePathStyle, true);
+    assert.notEqual(onAws.config.forcePathStyle, true);
+  });
+});
