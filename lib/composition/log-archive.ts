@@ -3,8 +3,7 @@
  * the archiver the FinalizeJob step writes with. A stage without the variable keeps no archive.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3LogArchive } from '#lib/adapters/aws/s3-log-archive.ts';
-import type { Dependencies, LogReader } from '#lib/domain/ports.ts';
+import type { Dependencies, LogArchiver, LogReader } from '#lib/domain/ports.ts';
 
 /**
  * An S3 client as the others are made (region and credentials from the environment), but addressing
@@ -16,9 +15,20 @@ export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   return new S3Client(endpointSet ? { forcePathStyle: true } : {});
 }
 
-/** The archiver of the bucket LOG_ARCHIVE_BUCKET names, reading logs with `logReader`; none without it. */
+/**
+ * The archiver of the bucket LOG_ARCHIVE_BUCKET names, reading logs with `logReader`; none without
+ * it. The S3 archiver (and lib-storage with it) is loaded on the first archive: lib-storage's package
+ * does not say it is free of side effects, so a static import would put it, and most of the S3
+ * client, into every function's bundle.
+ */
 export function logArchiver(logReader: LogReader, env: NodeJS.ProcessEnv = process.env): Pick<Dependencies, 'logArchiver'> {
   const bucket = env.LOG_ARCHIVE_BUCKET?.trim();
   if (!bucket) return {};
-  return { logArchiver: new S3LogArchive({ client: s3Client(env), bucket, logReader }) };
+  const client = s3Client(env);
+  let loaded: Promise<LogArchiver> | undefined;
+  const load = async (): Promise<LogArchiver> => {
+    const { S3LogArchive } = await import('#lib/adapters/aws/s3-log-archive.ts');
+    return new S3LogArchive({ client, bucket, logReader });
+  };
+  return { logArchiver: { archive: async (job) => (await (loaded ??= load())).archive(job) } };
 }

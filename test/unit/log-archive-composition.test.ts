@@ -5,9 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { S3LogArchive } from '#lib/adapters/aws/s3-log-archive.ts';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { finalizeJob } from '#lib/composition/aws.ts';
-import { s3Client } from '#lib/composition/log-archive.ts';
+import { logArchiver, s3Client } from '#lib/composition/log-archive.ts';
+import { archiveIndexKey, archiveKey } from '#lib/domain/log-archive.ts';
+import { fakeLogReader, plainLine } from '../helpers/fake-log-reader.ts';
+import { aJob } from '../helpers/jobs.ts';
+
+const s3 = mockClient(S3Client);
+const BUCKET = 'fargate-jobs-test-logarchivebucket-1a2b3c';
 
 const STAGE_ENVIRONMENT = {
   AWS_REGION: 'eu-west-1',
@@ -27,15 +34,32 @@ afterEach(() => {
 });
 
 describe("the stage's log archive", () => {
-  it('gives FinalizeJob an archiver on the bucket LOG_ARCHIVE_BUCKET names', () => {
+  it('gives FinalizeJob an archiver when LOG_ARCHIVE_BUCKET is set', () => {
     // Prepare
-    Object.assign(process.env, STAGE_ENVIRONMENT, { LOG_ARCHIVE_BUCKET: 'fargate-jobs-test-logarchivebucket-1a2b3c' });
+    Object.assign(process.env, STAGE_ENVIRONMENT, { LOG_ARCHIVE_BUCKET: BUCKET });
 
     // Act
     const ports = finalizeJob();
 
     // Assess
-    assert.ok(ports.logArchiver instanceof S3LogArchive);
+    assert.equal(typeof ports.logArchiver?.archive, 'function');
+  });
+
+  it('archives to the bucket LOG_ARCHIVE_BUCKET names, the S3 archiver loaded on the first archive', async () => {
+    // Prepare
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+    Object.assign(process.env, STAGE_ENVIRONMENT);
+    const job = aJob({ status: 'SUCCEEDED', stoppedAt: new Date().toISOString() });
+    const { logArchiver: archiver } = logArchiver(fakeLogReader({ count: 5, lineAt: plainLine }), { ...STAGE_ENVIRONMENT, LOG_ARCHIVE_BUCKET: BUCKET });
+
+    // Act
+    const archive = await archiver?.archive(job);
+
+    // Assess
+    assert.deepEqual({ key: archive?.key, lines: archive?.lines }, { key: archiveKey(job.id), lines: 5 });
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    assert.deepEqual(puts.map((input) => [input.Bucket, input.Key]), [[BUCKET, archiveKey(job.id)], [BUCKET, archiveIndexKey(job.id)]]);
   });
 
   it('gives FinalizeJob none on a stage without the variable (its jobs keep no archive)', () => {
