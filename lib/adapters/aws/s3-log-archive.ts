@@ -37,10 +37,10 @@ const compress = promisify(gzip);
 const GZIP_OPTIONS: ZlibOptions = { level: 6, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY };
 
 /** Lines asked of the LogReader at a time. */
-export const ARCHIVE_PAGE_LINES = 10_000;
+const ARCHIVE_PAGE_LINES = 10_000;
 
 /** lib-storage's smallest part (its Upload.MIN_PART_SIZE, private in its types). */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** Parts uploaded at once: with 5 MiB parts, at most 20 MiB in flight. */
 const UPLOAD_QUEUE_SIZE = 4;
