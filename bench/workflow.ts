@@ -25,6 +25,7 @@ import { loadLocalDefinition } from '#lib/workflow/definition.ts';
 import { handleTaskStateChange } from '#lib/workflow/task-state-change.ts';
 import { wakeFor } from '#lib/workflow/wake.ts';
 import type { WorkflowState } from '#lib/workflow/workflow-state.ts';
+import { FINALIZE_JOB_GB_SECONDS, LAMBDA_GB_SECONDS_PER_INVOCATION } from '#lib/domain/workflow-usage.ts';
 import { aJob } from '../test/helpers/jobs.ts';
 import { createTestStore } from '../test/helpers/store.ts';
 import { benchOptions } from './options.ts';
@@ -43,8 +44,8 @@ const PRICE = {
   gbSecond: US_EAST_1.lambda.perGbSecond.arm,
   write: US_EAST_1.dynamodb.perWriteRequestUnit,
 };
-/** What each Lambda is assumed to take: 256 MB for 150 ms. */
-const LAMBDA_GB_SECONDS = 0.25 * 0.15;
+/** What each Lambda is assumed to take: 256 MB for 150 ms; FinalizeJob 512 MB for 1.5 s (lib/domain/workflow-usage.ts). */
+const LAMBDA_GB_SECONDS = LAMBDA_GB_SECONDS_PER_INVOCATION;
 /** How long EventBridge takes to hand an ECS event to its target (seconds; AWS says "near real time"). */
 const EVENT_DELIVERY_SECONDS = 1;
 const STARTUP_SECONDS = 30;
@@ -64,6 +65,8 @@ interface Scenario {
 interface Measures {
   transitions: number;
   lambdas: number;
+  /** FinalizeJob's runs, priced at FINALIZE_JOB_GB_SECONDS (the other invocations at LAMBDA_GB_SECONDS). */
+  finalizes: number;
   /** Writes to the job's record (each a conditional UpdateItem/PutItem). */
   writes: number;
   describes: number;
@@ -104,6 +107,7 @@ class SimulatedTask {
 
 interface Counts {
   lambdas: number;
+  finalizes: number;
   describes: number;
   writes: number;
 }
@@ -113,6 +117,7 @@ function endingSteps(task: SimulatedTask, counts: Counts) {
   return {
     FinalizeJob: async () => {
       counts.lambdas += 1;
+      counts.finalizes += 1;
       counts.describes += 1;
       counts.writes += 1;
       return { jobId: 'job', status: task.runningAt === undefined ? 'FAILED' : 'SUCCEEDED', exitCode: 0 } as unknown as Json;
@@ -139,7 +144,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
   const text = readFileSync(new URL('./polling-run-job.asl.json', import.meta.url), 'utf8').replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:000000000000:function:$1');
   const machine = new StateMachine(JSON.parse(text));
   const task = new SimulatedTask(scenario);
-  const counts: Counts = { lambdas: 0, describes: 0, writes: 0 };
+  const counts: Counts = { lambdas: 0, finalizes: 0, describes: 0, writes: 0 };
   let seenStopAt: number | undefined;
   const poll = async (input: Json) => {
     counts.lambdas += 1;
@@ -195,7 +200,7 @@ async function runOld(scenario: Scenario): Promise<Measures> {
 async function runNew(scenario: Scenario): Promise<Measures> {
   const machine = new StateMachine(loadLocalDefinition() as ConstructorParameters<typeof StateMachine>[0]);
   const task = new SimulatedTask(scenario);
-  const counts: Counts = { lambdas: 0, describes: 0, writes: 0 };
+  const counts: Counts = { lambdas: 0, finalizes: 0, describes: 0, writes: 0 };
   let knownStopAt: number | undefined;
   const record = (at: number): Job => {
     const snapshot = task.snapshot(at);
@@ -272,6 +277,7 @@ async function runNew(scenario: Scenario): Promise<Measures> {
   const eventWrites = () => changesSeen() + (task.runningAt !== undefined ? 1 : 0) + (task.stopAt !== undefined ? 1 : 0);
   return measure(execution, () => ({
     lambdas: counts.lambdas + events(),
+    finalizes: counts.finalizes,
     writes: counts.writes + eventWrites(),
     describes: counts.describes,
     lagSeconds: (knownStopAt ?? 0) - (task.stopAt ?? 0),
@@ -295,7 +301,11 @@ async function measure(execution: ReturnType<StateMachine['run']>, counts: () =>
   return { transitions, historyEvents, ...counts(), status: output?.status ?? '?' };
 }
 
-const cost = (m: Measures) => m.transitions * PRICE.transition + m.lambdas * (PRICE.lambdaRequest + LAMBDA_GB_SECONDS * PRICE.gbSecond) + m.writes * PRICE.write;
+const cost = (m: Measures) =>
+  m.transitions * PRICE.transition +
+  m.lambdas * PRICE.lambdaRequest +
+  ((m.lambdas - m.finalizes) * LAMBDA_GB_SECONDS + m.finalizes * FINALIZE_JOB_GB_SECONDS) * PRICE.gbSecond +
+  m.writes * PRICE.write;
 /** The workflow's cost as a share of the job's own compute (billed per second, one minute at least): what running it through fargate-jobs adds. */
 const overhead = (m: Measures, runSeconds: number) => `${((100 * cost(m)) / (Math.max(60, runSeconds) * COMPUTE_PER_SECOND)).toFixed(runSeconds >= 3600 ? 1 : 0)} %`;
 
@@ -343,7 +353,7 @@ console.log(`fargate-jobs workflow benchmark — ${new Date().toISOString()}, no
 Simulated clock; tasks take ${STARTUP_SECONDS} s to start; ECS events reach the handler ${EVENT_DELIVERY_SECONDS} s after the change; the reconciler runs every ${RECONCILER_PERIOD_SECONDS} s.
 Lambda invocations count every step, and on the new side one per ECS event (PENDING, RUNNING, STOPPING, DEPROVISIONING, STOPPED);
 only the STOPPED event wakes the execution; a task stuck in provisioning is stopped by the first reconciler run past the 600 s limit;
-cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each, DynamoDB writes on demand (1 WRU each) at $0.625 per million;
+cost: Standard workflow transitions at $0.025 per 1,000, Lambda requests and 256 MB × 150 ms arm64 each (FinalizeJob 512 MB × 1.5 s), DynamoDB writes on demand (1 WRU each) at $0.625 per million;
 overhead: that cost over the job's own compute on 0.25 vCPU and 0.5 GB ($${(60 * COMPUTE_PER_SECOND).toFixed(7)} a minute, the least Fargate bills); history events estimated
 (5 per Task state, 2 per other state; Step Functions' limit is 25,000).
 

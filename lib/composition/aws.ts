@@ -26,6 +26,7 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecPorts } from '#lib/domain/exec-service.ts';
 import type { Dependencies, JobStore, ScheduleStore, TokenStore, Workflow } from '#lib/domain/ports.ts';
 import { createLogger } from '#lib/logger.ts';
+import type { ArchiveLogPorts } from '#lib/workflow/archive-log.ts';
 import type { FinalizeJobPorts } from '#lib/workflow/finalize-job.ts';
 import type { MarkFailedPorts } from '#lib/workflow/mark-failed.ts';
 import type { PollTaskPorts } from '#lib/workflow/poll-task.ts';
@@ -47,6 +48,7 @@ import { parseSlackAccess } from '#lib/slack/access.ts';
 import { postToResponseUrl } from '#lib/slack/app.ts';
 import { botTokenApi, notifierFor } from './notifications.ts';
 import { stageCosts } from './costs.ts';
+import { logArchiver } from './log-archive.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, lazyEc2NetworkResolver, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
@@ -144,14 +146,17 @@ export function stopTask(): StopTaskPorts {
   return { taskRunner: ecsTaskRunner(settings, logger), logger };
 }
 
-export function finalizeJob(): FinalizeJobPorts {
+/** With LOG_ARCHIVE_BUCKET, it also archives each finished job's log there (lib/workflow/archive-log.ts). */
+export function finalizeJob(): FinalizeJobPorts & ArchiveLogPorts {
   const profiles = stageProfiles();
   const settings = taskSettingsByProfile(profiles);
   const logger = createLogger();
+  const logReader = cloudWatchLogReader(settings);
   return {
     store: jobStore(),
     taskRunner: ecsTaskRunner(settings, logger),
-    logReader: cloudWatchLogReader(settings),
+    logReader,
+    ...logArchiver(logReader),
     profiles: profileMap(profiles),
     notifier: notifier(logger),
     logger,

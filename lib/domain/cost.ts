@@ -9,7 +9,7 @@
 import type { CapacityProvider } from './capacity.ts';
 import { isRetrying } from './job-attempts.ts';
 import { isTerminal, stoppedAtOf, type Job, type JobAttempt } from './job.ts';
-import { LAMBDA_GB_SECONDS_PER_INVOCATION, workflowUsage } from './workflow-usage.ts';
+import { workflowUsage } from './workflow-usage.ts';
 
 export type Architecture = 'x86' | 'arm';
 
@@ -76,6 +76,7 @@ export interface JobCost {
   capacity: CapacityProvider | 'mixed';
   transitions: number;
   lambdaInvocations: number;
+  lambdaGbSeconds: number;
   dynamodbWrites: number;
   estimate: true;
   region: string;
@@ -101,8 +102,8 @@ export function jobCost(job: Job, settings: CostSettings): JobCost | undefined {
   const compute = computeOf(attemptsOf(job), size, settings);
   const usage = workflowUsage(job);
   const { prices } = settings;
-  const perInvocation = prices.lambda.perRequest + LAMBDA_GB_SECONDS_PER_INVOCATION * prices.lambda.perGbSecond[settings.lambdaArchitecture];
-  const overheadUsd = usage.transitions * prices.stepFunctionsStandardPerTransition + usage.lambdaInvocations * perInvocation + usage.dynamodbWrites * prices.dynamodb.perWriteRequestUnit;
+  const lambdaUsd = usage.lambdaInvocations * prices.lambda.perRequest + usage.lambdaGbSeconds * prices.lambda.perGbSecond[settings.lambdaArchitecture];
+  const overheadUsd = usage.transitions * prices.stepFunctionsStandardPerTransition + lambdaUsd + usage.dynamodbWrites * prices.dynamodb.perWriteRequestUnit;
   const fargateUsd = compute.usd + overheadUsd;
   return {
     usd: settings.local ? 0 : usd(fargateUsd),

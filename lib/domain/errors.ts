@@ -51,13 +51,14 @@ export type ErrorCode =
   | 'TASK_RUNNER_THROTTLED'
   | 'SCHEDULE_TRIGGER_UNAVAILABLE'
   | 'NOTIFICATION_PENDING'
+  | 'LOG_ARCHIVE_PENDING'
   | 'RETRY_ATTEMPT'
   | 'JOB_FAILED'
   | 'TASK_NOT_STARTED'
   | 'CONFIGURATION';
 
 /** The codes of the runner's own trouble (above): never the caller's to fix, and a later try may succeed. */
-export const SERVICE_ERROR_CODES: readonly ErrorCode[] = ['TASK_NOT_FOUND', 'JOB_RECORD_MISSING', 'TASK_RUNNER_THROTTLED', 'SCHEDULE_TRIGGER_UNAVAILABLE', 'NOTIFICATION_PENDING', 'CONFIGURATION'];
+export const SERVICE_ERROR_CODES: readonly ErrorCode[] = ['TASK_NOT_FOUND', 'JOB_RECORD_MISSING', 'TASK_RUNNER_THROTTLED', 'SCHEDULE_TRIGGER_UNAVAILABLE', 'NOTIFICATION_PENDING', 'LOG_ARCHIVE_PENDING', 'CONFIGURATION'];
 
 export interface FargateJobsErrorOptions extends ErrorOptions {
   /** Which parts of the request are wrong, and how (validation errors). */
@@ -246,6 +247,18 @@ export class NotificationPendingError extends FargateJobsError {
   constructor(jobId: string) {
     super('NOTIFICATION_PENDING', `a notification about job '${jobId}' is not delivered yet`);
     this.name = 'NotificationPending';
+  }
+}
+
+/**
+ * Not a failure: the job is finished and its followers told, but its log could not be archived yet
+ * (log-archive.ts). The state machine retries FinalizeJob with backoff, which archives and nothing
+ * else; given up on, the log stays readable from the task's log stream.
+ */
+export class LogArchivePendingError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('LOG_ARCHIVE_PENDING', `the log of job '${jobId}' is not archived yet`);
+    this.name = 'LogArchivePending';
   }
 }
 

@@ -3,6 +3,7 @@
  * Policy lives here so that every adapter (DynamoDB, local) enforces the same rules.
  */
 import type { CapacityProvider } from './capacity.ts';
+import type { LogArchive } from './log-archive.ts';
 import type { RetryStrategy } from './retry.ts';
 
 export const JOB_STATUSES = [
@@ -238,11 +239,13 @@ export interface Job {
   attempts?: JobAttempt[];
   /** The capacity provider of the current attempt's task, where the profile chooses one (capacity.ts). */
   capacity?: CapacityProvider;
+  /** Where its whole log was archived once it finished (log-archive.ts); absent until then, and where no archive is kept. */
+  logArchive?: LogArchive;
 }
 
 /** Fields a step or use case may change besides the status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState' | 'waitToken' | 'waitState' | 'capacity'>
+  Pick<Job, 'startedAt' | 'stoppedAt' | 'exitCode' | 'failure' | 'taskArn' | 'process' | 'network' | 'connect' | 'logTail' | 'slack' | 'notifications' | 'taskState' | 'waitToken' | 'waitState' | 'capacity' | 'logArchive'>
 >;
 
 const ALLOWED_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

@@ -81,3 +81,52 @@ export function memberOf(index: ArchiveIndex, line: number): ArchiveMember | und
   }
   return undefined;
 }
+
+/** Where an archive is cut, and where its members are split (the constants above; lower ones in tests). */
+export interface ArchiveLimits {
+  maxLines: number;
+  maxBytes: number;
+  memberMaxLines: number;
+  memberMaxBytes: number;
+}
+
+export const ARCHIVE_LIMITS: ArchiveLimits = {
+  maxLines: ARCHIVE_MAX_LINES,
+  maxBytes: ARCHIVE_MAX_BYTES,
+  memberMaxLines: ARCHIVE_MEMBER_MAX_LINES,
+  memberMaxBytes: ARCHIVE_MEMBER_MAX_BYTES,
+};
+
+/** What an archive holds so far: its lines and NDJSON bytes, and those of its open member. */
+export interface ArchiveTally {
+  lines: number;
+  bytes: number;
+  memberLines: number;
+  memberBytes: number;
+}
+
+/**
+ * Where the next line, of `lineBytes` NDJSON, goes: into the open member; into a new one (the open
+ * one would pass a member's limits: a line bigger than a member's bytes gets a member of its own);
+ * or nowhere, the archive being full (it would pass the archive's limits), which ends the archive.
+ */
+export function placeLine(tally: ArchiveTally, lineBytes: number, limits: ArchiveLimits): 'member' | 'next-member' | 'cut' {
+  if (tally.lines + 1 > limits.maxLines || tally.bytes + lineBytes > limits.maxBytes) return 'cut';
+  if (tally.memberLines === 0) return 'member';
+  if (tally.memberLines + 1 > limits.memberMaxLines || tally.memberBytes + lineBytes > limits.memberMaxBytes) return 'next-member';
+  return 'member';
+}
+
+/**
+ * A line as the archive writes it: its JSON, keys in the API's order whatever order the reader built
+ * it in (so that the same log always makes the same bytes), and a newline.
+ */
+export function archivedLine(line: LogLine): string {
+  const shaped: ArchivedLine = {
+    timestamp: line.timestamp,
+    message: line.message,
+    ...(line.stream === undefined ? {} : { stream: line.stream }),
+    ...(line.attempt === undefined ? {} : { attempt: line.attempt }),
+  };
+  return `${JSON.stringify(shaped)}\n`;
+}

@@ -7,6 +7,7 @@ import type { CapacityProvider } from './capacity.ts';
 import type { CostSettings } from './cost.ts';
 import type { StoppedTask } from './classify-stop.ts';
 import type { EarlyTaskState, ExecRecord, Job, JobAttempt, JobEvent, JobFailure, JobNetwork, JobPatch, JobProcess, JobStatus, JobTaskState, NotificationAttempt } from './job.ts';
+import type { LogArchive } from './log-archive.ts';
 import type { Logger } from './logger.ts';
 import type { Profile } from './profile.ts';
 import type { Schedule, ScheduleFire } from './schedule.ts';
@@ -21,6 +22,8 @@ export interface Dependencies {
   workflow: Workflow;
   taskRunner: TaskRunner;
   logReader: LogReader;
+  /** Archives a finished job's whole log (log-archive.ts); none where no archive is kept. */
+  logArchiver?: LogArchiver;
   /** The profiles of this deployment (or of local mode), by name. */
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
@@ -333,6 +336,15 @@ export interface LogReader {
   readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage>;
   /** The last `count` lines, once the task has stopped and its logs are flushed. */
   tail(job: Job, count: number, options?: TailOptions): Promise<string[]>;
+}
+
+/**
+ * Keeps a finished job's whole log (log-archive.ts): reads it through the LogReader from its first
+ * line to its end and writes the archive and its index. Idempotent: archiving the same finished log
+ * again writes the same objects, byte for byte, under the same keys.
+ */
+export interface LogArchiver {
+  archive(job: Job): Promise<LogArchive>;
 }
 
 export interface Workflow {

@@ -31,6 +31,8 @@ export const NEVER_RAN_DYNAMODB_WRITES = 3;
 export interface WorkflowUsage {
   transitions: number;
   lambdaInvocations: number;
+  /** What the invocations take together (GB-seconds): FinalizeJob's runs at FINALIZE_JOB_GB_SECONDS, every other at LAMBDA_GB_SECONDS_PER_INVOCATION. */
+  lambdaGbSeconds: number;
   dynamodbWrites: number;
 }
 
@@ -39,15 +41,29 @@ export function workflowUsage(job: Pick<Job, 'attempts' | 'startedAt'>): Workflo
   const attempts = (job.attempts?.length ?? 0) + 1;
   const ran = job.startedAt !== undefined || (job.attempts ?? []).some((attempt) => attempt.startedAt !== undefined);
   if (!ran && attempts === 1) {
-    return { transitions: NEVER_RAN_TRANSITIONS, lambdaInvocations: NEVER_RAN_LAMBDA_INVOCATIONS, dynamodbWrites: NEVER_RAN_DYNAMODB_WRITES };
+    return {
+      transitions: NEVER_RAN_TRANSITIONS,
+      lambdaInvocations: NEVER_RAN_LAMBDA_INVOCATIONS,
+      lambdaGbSeconds: NEVER_RAN_LAMBDA_INVOCATIONS * LAMBDA_GB_SECONDS_PER_INVOCATION,
+      dynamodbWrites: NEVER_RAN_DYNAMODB_WRITES,
+    };
   }
   const extra = attempts - 1;
+  const lambdaInvocations = HAPPY_PATH_LAMBDA_INVOCATIONS + extra * LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT;
+  // One FinalizeJob an attempt.
+  const lambdaGbSeconds = (lambdaInvocations - attempts) * LAMBDA_GB_SECONDS_PER_INVOCATION + attempts * FINALIZE_JOB_GB_SECONDS;
   return {
     transitions: HAPPY_PATH_TRANSITIONS + extra * TRANSITIONS_PER_EXTRA_ATTEMPT,
-    lambdaInvocations: HAPPY_PATH_LAMBDA_INVOCATIONS + extra * LAMBDA_INVOCATIONS_PER_EXTRA_ATTEMPT,
+    lambdaInvocations,
+    lambdaGbSeconds: Math.round(lambdaGbSeconds * 10_000) / 10_000,
     dynamodbWrites: HAPPY_PATH_DYNAMODB_WRITES + extra * DYNAMODB_WRITES_PER_EXTRA_ATTEMPT,
   };
 }
 
 /** What each Lambda invocation is assumed to take: 256 MB for 150 ms (as bench/workflow.ts prices it). */
 export const LAMBDA_GB_SECONDS_PER_INVOCATION = 0.25 * 0.15;
+/**
+ * FinalizeJob's run, assumed: 512 MB (serverless.yml) for 1.5 s — one look at a stream that has
+ * drained (the task stops well after its last line), the notification, a small log's archive.
+ */
+export const FINALIZE_JOB_GB_SECONDS = 0.5 * 1.5;

@@ -1,17 +1,20 @@
 /**
- * FinalizeJob: classifies the stop and stores the exit code, failure, log tail and stop time, then
- * tells the job's Slack thread and webhook how it ended (the last step when nothing fails: a delivery
- * still pending throws NotificationPending, and NotifyFinished retries it); or, when the job's retry
- * rules call for another attempt, records this one and starts the next (retry-attempt.ts).
+ * FinalizeJob: classifies the stop and stores the exit code, failure, log tail and stop time, tells
+ * the job's Slack thread and webhook how it ended, and archives its whole log (archive-log.ts). The
+ * last step when nothing fails: a delivery still pending throws NotificationPending (NotifyFinished
+ * retries it), an archive not written LogArchivePending (the state retries this step, which then
+ * only archives). When the job's retry rules call for another attempt, it records this one and
+ * starts the next instead (retry-attempt.ts).
  */
 import { classifyStop, deadlineStopOf, type StopOutcome } from '#lib/domain/classify-stop.ts';
-import { NotificationPendingError, RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
+import { LogArchivePendingError, NotificationPendingError, RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
 import { currentAttempt } from '#lib/domain/job-attempts.ts';
-import { LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
+import { isFinalized, LOG_TAIL_LINES, type Job } from '#lib/domain/job.ts';
 import { notifyJobEvent } from '#lib/domain/notifications.ts';
 import { hasRun } from '#lib/domain/polling.ts';
 import { clockOf, type Dependencies, type TaskSnapshot } from '#lib/domain/ports.ts';
 import { withLogKeys } from '#lib/logger.ts';
+import { archiveJobLog, type ArchiveLogPorts } from './archive-log.ts';
 import { isRetried, retryIfDue, type EndedAttempt } from './retry-attempt.ts';
 import { loadJob, networkPatch, requireTaskArn, type FinalizeResult, type WorkflowState } from './workflow-state.ts';
 
@@ -25,44 +28,59 @@ const OUTCOME_UNKNOWN: StopOutcome = {
   },
 };
 
-export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'>;
+export type FinalizeJobPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'> & Partial<Pick<ArchiveLogPorts, 'logArchiver'>>;
 
 export function finalizeJobStep(ports: FinalizeJobPorts) {
-  const now = clockOf(ports);
   return (state: WorkflowState): Promise<FinalizeResult> =>
     withLogKeys({ jobId: state.jobId }, async () => {
       const taskArn = requireTaskArn(state);
       const job = await loadJob(ports.store, state.jobId);
       // Run again after this attempt's end was recorded (the task may have gone since): the next is due.
       if (state.attempt !== undefined && isRetried(job, state.attempt)) throw new RetryAttemptError(job.id, state.attempt + 1);
-      const task = await stoppedTask(ports, job, taskArn);
-      const outcome = task ? classifyStop(task, deadlineStopOf(task, state.stopRequest)) : OUTCOME_UNKNOWN;
-      // The verdict comes from the task; logs that cannot be read must not turn it into a failure.
-      const logTail = await ports.logReader.tail({ ...job, taskArn }, LOG_TAIL_LINES).catch((error: unknown) => {
-        ports.logger.warn('could not read the log tail', { error: String(error) });
-        return [];
-      });
-      const reported = {
-        exitCode: outcome.exitCode,
-        stoppedAt: task?.stoppedAt ?? now().toISOString(),
-        logTail,
-        // A job cancelled before any poll saw it running still gets its start time and network.
-        ...(task && job.startedAt === undefined && hasRun(task) && task.startedAt ? { startedAt: task.startedAt } : {}),
-        ...(task && job.network === undefined && task.network ? networkPatch(ports.profiles, job, task.network) : {}),
-      };
-      await retryIfDue(ports, job, endedAttempt(state, job, task, outcome, reported), { logTail });
-      // Already terminal (cancelled while running): keep that verdict, add what the task reported.
-      const { job: final } = await ports.store.transitionOrUpdate(
-        job.id,
-        outcome.status,
-        { ...reported, ...(outcome.failure ? { failure: outcome.failure } : {}) },
-        () => reported,
-      );
-      ports.logger.info('job finished', { status: final.status, exitCode: final.exitCode });
+      // Run again after the job was finalized (its archive pending): what is left is done, nothing twice.
+      const final = isFinalized(job) ? job : await recordEnd(ports, state, job, taskArn);
       const { retry } = await notifyJobEvent(ports, final, 'job.finished');
+      const archived = await archiveJobLog(ports, final).then(
+        () => true,
+        (error: unknown) => {
+          ports.logger.warn('could not archive the log', { error: String(error) });
+          return false;
+        },
+      );
       if (retry) throw new NotificationPendingError(final.id);
+      if (!archived) throw new LogArchivePendingError(final.id);
       return { jobId: final.id, status: final.status, exitCode: final.exitCode };
     });
+}
+
+/** Classifies the stop and records it with the drained log tail: the job finalized (or the next attempt due, RetryAttemptError). */
+async function recordEnd(ports: FinalizeJobPorts, state: WorkflowState, job: Job, taskArn: string): Promise<Job> {
+  const now = clockOf(ports);
+  const task = await stoppedTask(ports, job, taskArn);
+  const outcome = task ? classifyStop(task, deadlineStopOf(task, state.stopRequest)) : OUTCOME_UNKNOWN;
+  // The verdict comes from the task; logs that cannot be read must not turn it into a failure.
+  const logTail = await ports.logReader.tail({ ...job, taskArn }, LOG_TAIL_LINES).catch((error: unknown) => {
+    ports.logger.warn('could not read the log tail', { error: String(error) });
+    return [];
+  });
+  const reported = {
+    exitCode: outcome.exitCode,
+    stoppedAt: task?.stoppedAt ?? now().toISOString(),
+    logTail,
+    // A job cancelled before any poll saw it running still gets its start time and network.
+    ...(task && job.startedAt === undefined && hasRun(task) && task.startedAt ? { startedAt: task.startedAt } : {}),
+    ...(task && job.network === undefined && task.network ? networkPatch(ports.profiles, job, task.network) : {}),
+  };
+  await retryIfDue(ports, job, endedAttempt(state, job, task, outcome, reported), { logTail });
+  // Already terminal (cancelled while running, or its STOPPED event recorded the verdict): keep that verdict, add what the task reported.
+  const { job: final } = await ports.store.transitionOrUpdate(
+    job.id,
+    outcome.status,
+    { ...reported, ...(outcome.failure ? { failure: outcome.failure } : {}) },
+    () => reported,
+  );
+  ports.logger.info('job finished', { status: final.status, exitCode: final.exitCode });
+  return final;
 }
 
 /** The attempt that stopped, as the job's `attempts` keep it and its retry rules read it. */

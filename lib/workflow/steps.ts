@@ -22,7 +22,7 @@ export interface Steps {
   NotifyFinished: ReturnType<typeof notifyFinishedStep>;
 }
 
-export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now'> & { workflow: Pick<Workflow, 'wake'> };
+export type StepPorts = Pick<Dependencies, 'store' | 'taskRunner' | 'logReader' | 'profiles' | 'notifier' | 'logger' | 'now' | 'logArchiver'> & { workflow: Pick<Workflow, 'wake'> };
 
 export function workflowSteps(ports: StepPorts): Steps {
   return {

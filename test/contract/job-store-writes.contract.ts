@@ -287,6 +287,22 @@ export function jobStoreWritesContract(make: JobStoreFactory): void {
       assert.deepEqual(await tested.store.get(job.id), updated);
     });
 
+    it("records a finished job's log archive and reads it back, truncated flag and all", async () => {
+      // Prepare
+      const job = aJob();
+      await tested.store.create(job);
+      await tested.store.transition(job.id, 'SUCCEEDED', { exitCode: 0, stoppedAt: '2026-12-07T12:00:00.000Z' });
+      const logArchive = { key: `logs/${job.id}.ndjson.gz`, lines: 10_000_000, bytes: 123_456_789, truncated: true };
+
+      // Act
+      const updated = await tested.store.update(job.id, { logArchive });
+
+      // Assess
+      assert.deepEqual(updated.logArchive, logArchive);
+      assert.equal(updated.status, 'SUCCEEDED');
+      assert.deepEqual((await tested.store.get(job.id))?.logArchive, logArchive);
+    });
+
     it('throws JobNotFoundError for a job that does not exist and creates nothing', async () => {
       // Prepare
       const missingId = newJobId();

@@ -12,7 +12,7 @@ import { TaskNotFoundError } from '#lib/domain/errors.ts';
 import { cancelJob } from '#lib/domain/job-service.ts';
 import type { Job } from '#lib/domain/job.ts';
 import { silentLogger, stderrLogger } from '#lib/domain/logger.ts';
-import type { LogReader, Notifier, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { LogArchiver, LogReader, Notifier, RunTaskResult, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import type { TaskStateChange } from '#lib/domain/task-events.ts';
 import { NO_NOTIFICATIONS } from '#lib/notify/notifiers.ts';
 import { workflowSteps } from '#lib/workflow/steps.ts';
@@ -128,6 +128,7 @@ interface PlayOptions {
   now?: () => Date;
   logReader?: LogReader;
   notifier?: Notifier;
+  logArchiver?: LogArchiver;
 }
 
 async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Played> {
@@ -137,7 +138,7 @@ async function play(taskPlay: TaskPlay, options: PlayOptions = {}): Promise<Play
   const waking = { wake: (taskToken: string, output: unknown) => workflow.wake(taskToken, output) };
   const ports = { store, profiles: PROFILES, notifier: options.notifier ?? NO_NOTIFICATIONS, logger: silentLogger, workflow: waking, ...(options.now ? { now: options.now } : {}) };
   const task: EventingTask = new EventingTask(job.id, taskPlay, (change) => handleTaskStateChange(ports, change));
-  const steps = workflowSteps({ ...ports, taskRunner: task, logReader: options.logReader ?? NO_LOGS });
+  const steps = workflowSteps({ ...ports, taskRunner: task, logReader: options.logReader ?? NO_LOGS, ...(options.logArchiver ? { logArchiver: options.logArchiver } : {}) });
   // Long enough that a wait ends by an event unless there is none; short enough for a test.
   const workflow: LocalWorkflow = new LocalWorkflow({ steps, logger: process.env.DEBUG_EVENTS ? stderrLogger : silentLogger, maxAwaitMs: options.maxAwaitMs ?? 5000, retryIntervalMs: 0, notificationRetryIntervalMs: 0 });
   const execution = workflow.execute(job.id);
@@ -191,6 +192,34 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(retried.outcome.status, 'SUCCEEDED');
     assert.deepEqual(told.filter((event) => event === 'job.finished'), ['job.finished', 'job.finished']);
     assert.deepEqual(retried.record.notifications?.map((attempt) => attempt.delivered), [false, true]);
+  });
+
+  test('FinalizeJob archives the whole log and records it, on the same 3 transitions; an archive that fails is retried by the state, and given up on without changing the outcome', async () => {
+    const archived: string[] = [];
+    const archiver = (failures: number): LogArchiver => ({
+      archive: async (job) => {
+        archived.push(job.id);
+        if (failures-- > 0) throw new Error('S3 is unavailable');
+        return { key: `logs/${job.id}.ndjson.gz`, lines: 1, bytes: 40 };
+      },
+    });
+
+    const first = await play({ exitCode: 0 }, { logArchiver: archiver(0) });
+    const retried = await play({ exitCode: 0 }, { logArchiver: archiver(2) });
+    archived.length = 0;
+    const givenUp = await play({ exitCode: 0 }, { logArchiver: archiver(Number.POSITIVE_INFINITY) });
+
+    assert.deepEqual(first.outcome.states, EVENT_PATH);
+    assert.deepEqual(first.record.logArchive, { key: `logs/${first.record.id}.ndjson.gz`, lines: 1, bytes: 40 });
+    // A retried state is entered once: the retries cost no transition.
+    assert.deepEqual(retried.outcome.states, EVENT_PATH);
+    assert.equal(retried.record.logArchive?.lines, 1);
+    assert.equal(givenUp.outcome.status, 'SUCCEEDED');
+    assert.deepEqual(givenUp.outcome.states, [...EVENT_PATH, 'Finished', 'Done']);
+    assert.equal(archived.length, 4, 'tried, then retried 3 times');
+    assert.equal(givenUp.record.status, 'SUCCEEDED');
+    assert.ok(givenUp.record.stoppedAt, 'finalized all the same');
+    assert.equal(givenUp.record.logArchive, undefined);
   });
 
   test('exit 3: FAILED USER_EXIT with exit code 3, on the same path', async () => {

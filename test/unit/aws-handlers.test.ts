@@ -37,7 +37,7 @@ const STAGE_ENVIRONMENT = {
   REQUEST_HASH_KEY_SECRET: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-request-hash-key-AbCdEf`,
   MAX_ACTIVE_JOBS_PER_TOKEN: '50',
   MAX_WAITS_PER_TOKEN: '10',
-  // The notifying functions' settings (startTask, pollTask, notifyFinished, taskStateChange, reconcile in serverless.yml).
+  // The notifying functions' settings (startTask, pollTask, finalizeJob, notifyFinished, taskStateChange, reconcile in serverless.yml).
   FARGATE_JOBS_WEBHOOK_SECRET_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf`,
   SLACK_BOT_TOKEN_ID: `arn:aws:secretsmanager:${REGION}:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf`,
   SLACK_API_URL: 'https://slack.com/api',

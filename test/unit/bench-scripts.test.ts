@@ -28,6 +28,7 @@ const RESULT_LINES: Record<string, RegExp[]> = {
   ],
   'bench:cli': [/^\| `fargate-jobs --version` start-up \(bin, median of 1\) \| \d+ ms \|$/m, /exit code 0\) \|$/m],
   'bench:workflow': [/^\| 1-minute job \| \d+ → \*\*\d+\*\* \|/m, /over 5 events\.$/m],
+  'bench:archive': [/^\| 20,000 \| ~[\d.]+ MB \| [\d.]+ MB \| \d+ \| 1 \| [\d.]+ s \|/m, /^The stand-in S3 got 2 requests/m],
 };
 
 const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;

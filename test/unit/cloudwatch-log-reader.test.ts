@@ -710,6 +710,28 @@ describe('CloudWatchLogReader.tail', () => {
     assert.ok(time.elapsed() < 12_000, `waited ${time.elapsed()} ms for a stream that never changed`);
   });
 
+  it("returns after one look when the stream's newest line was ingested 10 s ago or more (a task stops well after its last line), and waits only the rest of the 10 s otherwise", async () => {
+    // Prepare: lines ingested 30 s before the drain starts, then a stream whose last line came 4 s before it.
+    const old = defaultStream();
+    old.events = events(5).map((entry) => ({ ...entry, ingestionTime: BASE_TIME - 30_000 }));
+    serve(old);
+
+    // Act
+    const tail = await reader.tail(runningJob(), 3);
+    const oldCalls = getLogEventsInputs().length;
+    logs.reset();
+    const recent = defaultStream();
+    recent.events = events(5).map((entry) => ({ ...entry, ingestionTime: BASE_TIME - 4_000 }));
+    serve(recent);
+    const recentTail = await reader.tail(runningJob(), 3);
+
+    // Assess
+    assert.deepEqual(tail, ['line 2', 'line 3', 'line 4']);
+    assert.equal(oldCalls, 1, 'one GetLogEvents, no wait');
+    assert.deepEqual(recentTail, ['line 2', 'line 3', 'line 4']);
+    assert.ok(time.elapsed() >= 6_000 && time.elapsed() < 8_000, `waited ${time.elapsed()} ms: 10 s from the last ingestion is 6 s`);
+  });
+
   it('with waitForFlush false, returns the lines there are after one look, without waiting for the stream to go quiet', async () => {
     // Prepare
     const stream = defaultStream();

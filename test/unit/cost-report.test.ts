@@ -17,7 +17,7 @@ const COSTS: CostSettings = { ...pricesForRegion(PRICE_TABLE, 'us-east-1'), task
 const EVERYONE: Caller = { name: 'admin', profiles: ['*'] };
 /** One minute of 0.25 vCPU / 0.5 GB, and the happy path's overhead (test/unit/cost.test.ts). */
 const MINUTE_COMPUTE = 0.00020571;
-const MINUTE_OVERHEAD = 0.00008685;
+const MINUTE_OVERHEAD = 0.00009635;
 
 /** A job that ran `seconds` from `createdAt` and finished. */
 function finished(createdAt: string, overrides: Partial<Job> = {}, seconds = 10): Job {

@@ -11,8 +11,8 @@ import type { Job, JobAttempt } from '#lib/domain/job.ts';
 
 const SETTINGS: CostSettings = { ...pricesForRegion(PRICE_TABLE, 'us-east-1'), taskArchitecture: 'x86', lambdaArchitecture: 'arm' };
 
-/** 3 transitions × $0.000025 + 8 invocations × ($0.0000002 + 0.0375 GB-s × $0.0000133334) + 10 writes × $0.000000625. */
-const HAPPY_PATH_OVERHEAD = 0.00008685;
+/** 3 transitions × $0.000025 + 8 requests × $0.0000002 + (7 × 0.0375 + FinalizeJob's 0.75) GB-s × $0.0000133334 + 10 writes × $0.000000625. */
+const HAPPY_PATH_OVERHEAD = 0.00009635;
 /** 0.25 vCPU and 0.5 GB for 60 s: 15 × 0.04048 / 3600 + 30 × 0.004445 / 3600. */
 const QUARTER_VCPU_MINUTE = 0.00020571;
 

@@ -59,7 +59,8 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   listJobs: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   getCosts: ['dynamodb:Query'],
   getJob: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-  getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents'],
+  // A finished job's log is read from its archive (objects under logs/ of the log archive bucket).
+  getJobLogs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'logs:GetLogEvents', 's3:GetObject'],
   cancelJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   // ECS Exec: reads the job, records the exec (and the agent's readiness), describes the task once, opens the session.
   execJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'],
@@ -93,7 +94,8 @@ const FUNCTION_ACTIONS: Record<string, string[]> = {
   startTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:RunTask', 'ecs:TagResource', 'ecs:StopTask', 'iam:PassRole', 'secretsmanager:GetSecretValue'],
   pollTask: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'ec2:DescribeNetworkInterfaces', 'secretsmanager:GetSecretValue'],
   stopTask: ['ecs:StopTask'],
-  finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents', 'secretsmanager:GetSecretValue'],
+  // Notifies, and archives each finished job's log: PutObject (a multipart upload's begin, parts and completion too), and the abort of a failed one.
+  finalizeJob: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:DescribeTasks', 'logs:GetLogEvents', 'secretsmanager:GetSecretValue', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
   markFailed: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'ecs:StopTask'],
   notifyFinished: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
   // Stores the execution's task token on the job (an update that returns the record) and wakes the
@@ -237,6 +239,14 @@ const EXEC_CHANNEL_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:C
 
 /** The only actions allowed on Resource "*": they have no resource-level permissions. */
 const UNSCOPABLE_ACTIONS = ['ec2:DescribeNetworkInterfaces', ...EXEC_CHANNEL_ACTIONS];
+
+/** The log archive bucket's objects the functions may reach: the archived logs and their indexes (lib/domain/log-archive.ts). */
+const LOG_ARCHIVE_OBJECTS = '${LogArchiveBucket.Arn}/logs/*';
+/** The functions told where the log archive is (LOG_ARCHIVE_BUCKET): the one that writes it, the one that reads it. */
+const LOG_ARCHIVE_FUNCTIONS = ['finalizeJob', 'getJobLogs'];
+/** A KMS key for the stage parameter logArchiveKmsKeyArn, and a number of days for logArchiveDays. */
+const LOG_ARCHIVE_KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const SET_LOG_ARCHIVE_DAYS = '30';
 
 /** The settings lib/config.ts reads on Lambda; every function that calls AWS gets them all. */
 const STAGE_VARIABLES = ['JOBS_TABLE', 'STATE_MACHINE_ARN', 'ECS_CLUSTER', 'TASK_SUBNETS', 'TASK_SECURITY_GROUPS', 'TASK_LOG_GROUP', 'TASK_DEFINITION_PREFIX', 'TASK_CAPACITY'];
@@ -1051,6 +1061,8 @@ describe('the IAM policies of the packaged template', () => {
             assert.deepEqual(resources, [stageEnvironment().STATE_MACHINE_ARN], `${where} wakes only executions of the run-job state machine`);
           } else if (action === 'logs:GetLogEvents') {
             assert.deepEqual(resources, [arnOf(taskLogGroupId())], `${where} reads only the task log group`);
+          } else if (service === 's3') {
+            assert.deepEqual(resources.map(arnText), [LOG_ARCHIVE_OBJECTS], `${where} reaches only the archived logs`);
           } else if (action === 'ecs:RunTask') {
             assert.deepEqual(sorted(resources.map((resource) => String(arnText(resource)))), sorted(families.map((family) => `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${family}:*`)));
             assert.deepEqual(statement.Condition?.ArnEquals, clusterCondition, `${where} runs tasks in this stage's cluster only`);
@@ -1268,6 +1280,114 @@ describe('the IAM policies of the packaged template', () => {
   });
 });
 
+/**
+ * The statements a function's role has once deployed with the template's parameters: an Fn::If
+ * statement as the branch its condition chooses, none for AWS::NoValue.
+ */
+function deployedRoleStatements(template: PackagedTemplate, functionName: string): Statement[] {
+  const role = template.resource(template.functionRole(functionName));
+  return list(role.Properties?.Policies as Array<{ PolicyDocument: PolicyDocument }> | undefined)
+    .flatMap((policy) => list(policy.PolicyDocument.Statement))
+    .map((statement) => template.deployedValue(statement) as Statement | undefined)
+    .filter((statement): statement is Statement => statement !== undefined);
+}
+
+/** The log archive bucket (its logical id and properties). */
+function logArchiveBucket(template: PackagedTemplate): Record<string, unknown> {
+  const bucket = template.resource('LogArchiveBucket');
+  assert.equal(bucket.Type, 'AWS::S3::Bucket');
+  return bucket.Properties ?? {};
+}
+
+/** What the bucket encrypts new objects with by default, as deployed. */
+function defaultEncryption(template: PackagedTemplate): { byDefault: unknown; bucketKey: unknown } {
+  const rules = (logArchiveBucket(template).BucketEncryption as { ServerSideEncryptionConfiguration: Array<Record<string, unknown>> }).ServerSideEncryptionConfiguration;
+  assert.equal(rules.length, 1);
+  return { byDefault: template.deployedValue(rules[0]?.ServerSideEncryptionByDefault), bucketKey: template.deployedValue(rules[0]?.BucketKeyEnabled) };
+}
+
+/** The lifecycle rule that expires archived logs, its days as deployed. */
+function expiryRule(template: PackagedTemplate): { rule: Record<string, unknown>; days: unknown } {
+  const rules = (logArchiveBucket(template).LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+  const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+  assert.equal(expiring.length, 1, 'one rule expires the archived logs');
+  const rule = expiring[0] as Record<string, unknown>;
+  return { rule, days: template.deployedValue(rule.ExpirationInDays) };
+}
+
+describe('the log archive in the packaged template', () => {
+  it('keeps the archived logs in a private bucket, encrypted with S3-managed keys by default, not versioned, over TLS only', () => {
+    // Act
+    const properties = logArchiveBucket(packaged);
+    const policies = packaged.ofType('AWS::S3::BucketPolicy').filter(([, policy]) => JSON.stringify(policy.Properties?.Bucket) === JSON.stringify(ref('LogArchiveBucket')));
+    assert.equal(policies.length, 1, 'the bucket has one policy');
+    const statements = list((policies[0]?.[1].Properties?.PolicyDocument as PolicyDocument).Statement);
+
+    // Assess
+    assert.deepEqual(defaultEncryption(packaged), { byDefault: { SSEAlgorithm: 'AES256' }, bucketKey: undefined });
+    assert.deepEqual(properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    assert.equal(properties.VersioningConfiguration, undefined, 'an expired log must really go, and a rewrite keeps no old copy');
+    assert.deepEqual(
+      statements.map((statement) => ({ ...statement, Sid: undefined })),
+      [
+        {
+          Sid: undefined,
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: [arnOf('LogArchiveBucket'), { 'Fn::Sub': '${LogArchiveBucket.Arn}/*' }],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    );
+  });
+
+  it('expires the archived logs after the stage parameter logArchiveDays, 365 by default', () => {
+    // Act
+    const { rule, days } = expiryRule(packaged);
+
+    // Assess
+    assert.equal(rule.Status, 'Enabled');
+    assert.equal(rule.Prefix, 'logs/');
+    assert.equal(String(days), '365');
+  });
+
+  it('tells finalizeJob and getJobLogs, and no other function, where the archive is', () => {
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Act
+      const bucket = packaged.environment(functionName).LOG_ARCHIVE_BUCKET;
+
+      // Assess
+      assert.deepEqual(bucket, LOG_ARCHIVE_FUNCTIONS.includes(functionName) ? ref('LogArchiveBucket') : undefined, functionName);
+    }
+  });
+
+  it('lets finalizeJob only write archived logs and getJobLogs only read them; nothing may delete one, nothing else reaches the bucket', () => {
+    // Prepare
+    const expected: Record<string, string[]> = {
+      finalizeJob: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject'],
+      getJobLogs: ['s3:GetObject'],
+    };
+
+    for (const functionName of Object.keys(FUNCTION_ACTIONS)) {
+      // Act
+      const statements = deployedRoleStatements(packaged, functionName);
+      const s3Statements = statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('s3:')));
+
+      // Assess
+      assert.deepEqual(actionsOf(s3Statements), expected[functionName] ?? [], functionName);
+      for (const statement of s3Statements) assert.deepEqual(list(statement.Resource).map(arnText), [LOG_ARCHIVE_OBJECTS], `${functionName}: logs/ only`);
+      assert.deepEqual(actionsOf(statements).filter((action) => action.startsWith('kms:')), [], `${functionName}: no KMS key without logArchiveKmsKeyArn`);
+    }
+    const everyAction = packaged.identityStatements().flatMap(({ statement }) => list(statement.Action));
+    assert.ok(!everyAction.includes('s3:DeleteObject'), 'no role may delete an archived log');
+  });
+
+  it('outputs the bucket name', () => {
+    assert.deepEqual(packaged.template.Outputs?.LogArchiveBucketName?.Value, ref('LogArchiveBucket'));
+  });
+});
+
 describe('ECS Exec in the packaged template', () => {
   it('lets execJob describe and exec into this cluster\'s tasks only (and the cluster, which ExecuteCommand is authorized on too), and read and update job records only', () => {
     // Prepare
@@ -1481,6 +1601,8 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, capacit
         `capacity=${SET_CAPACITY}`,
         ...Object.entries(SET_CONCURRENCY).map(([parameter, value]) => `${parameter}=${value}`),
         'maxWaitsPerToken=none',
+        `logArchiveKmsKeyArn=${LOG_ARCHIVE_KMS_KEY}`,
+        `logArchiveDays=${SET_LOG_ARCHIVE_DAYS}`,
       ]));
     },
     { timeout: PACKAGE_TIMEOUT_MS + 10_000 },
@@ -1526,6 +1648,30 @@ describe('the template of a stage that sets taskRolePermissionsBoundary, capacit
       assert.equal(capacity, SET_CAPACITY, `${functionName}: TASK_CAPACITY`);
     }
     assert.deepEqual(parameter?.AllowedValues, [...CAPACITIES], 'the values lib/config.ts takes, and no other');
+  });
+
+  it('encrypts the log archive with the logArchiveKmsKeyArn key (a bucket key), and lets finalizeJob and getJobLogs use that key and no other', () => {
+    // Act
+    const encryption = defaultEncryption(bounded);
+    const kmsStatements = Object.fromEntries(
+      Object.keys(FUNCTION_ACTIONS).map((functionName) => [
+        functionName,
+        deployedRoleStatements(bounded, functionName).filter((statement) => list(statement.Action).some((action) => action.startsWith('kms:'))),
+      ]),
+    );
+
+    // Assess
+    const { SSEAlgorithm, KMSMasterKeyID } = encryption.byDefault as { SSEAlgorithm?: unknown; KMSMasterKeyID?: unknown };
+    assert.deepEqual({ SSEAlgorithm, key: bounded.deployedValue(KMSMasterKeyID), bucketKey: encryption.bucketKey }, { SSEAlgorithm: 'aws:kms', key: LOG_ARCHIVE_KMS_KEY, bucketKey: true });
+    for (const [functionName, statements] of Object.entries(kmsStatements)) {
+      const expected = functionName === 'finalizeJob' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : functionName === 'getJobLogs' ? ['kms:Decrypt'] : [];
+      assert.deepEqual(actionsOf(statements), expected, functionName);
+      for (const statement of statements) assert.equal(bounded.deployedValue(statement.Resource), LOG_ARCHIVE_KMS_KEY, `${functionName}: that key only`);
+    }
+  });
+
+  it('expires the archived logs after logArchiveDays as given', () => {
+    assert.equal(String(expiryRule(bounded).days), SET_LOG_ARCHIVE_DAYS);
   });
 
   it('passes maxWaitsPerToken to the waiting functions as given', () => {

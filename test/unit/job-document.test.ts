@@ -22,6 +22,22 @@ describe('jobDocument', () => {
     assert.doesNotMatch(text, /abc123/);
   });
 
+  it("shows how much of a finished job's log was archived, but not where it is", () => {
+    // Prepare
+    const archived = aJob({ status: 'SUCCEEDED', logArchive: { key: 'logs/job-x.ndjson.gz', lines: 1200, bytes: 5321 } });
+    const cut = aJob({ status: 'FAILED', logArchive: { key: 'logs/job-y.ndjson.gz', lines: 10_000_000, bytes: 98_765_432, truncated: true } });
+
+    // Act
+    const documents = [jobDocument(archived), jobDocument(cut), jobDocument(aJob())];
+
+    // Assess
+    assert.deepEqual(
+      documents.map((document) => document.logArchive),
+      [{ lines: 1200, bytes: 5321, truncated: false }, { lines: 10_000_000, bytes: 98_765_432, truncated: true }, undefined],
+    );
+    assert.doesNotMatch(JSON.stringify(documents), /ndjson/);
+  });
+
   it('leaves the size out when neither the job nor its profile set one', () => {
     const document = jobDocument(aJob());
     assert.equal('cpu' in document, false);

@@ -248,13 +248,16 @@ export class CloudWatchLogReader implements LogReader {
     let changedAt = startedAt;
     let seen: string | undefined;
     let messages: string[] = [];
-    for (;;) {
+    for (let looks = 1; ; looks += 1) {
       const events = await this.#latestEvents(stream, limit);
       const polledAt = this.#now();
       const signature = events === undefined ? 'no stream' : JSON.stringify(events.map(eventIdentity));
       if (signature !== seen) {
         seen = signature;
-        changedAt = polledAt;
+        // At the first look the stream's own clock says how long it has been quiet: a task reaches
+        // STOPPED well after its container's last line (its interface is detached first), so a
+        // stream whose newest line was ingested quietMs ago has drained, and nothing is waited for.
+        changedAt = looks === 1 ? Math.min(polledAt, newestIngestion(events) ?? polledAt) : polledAt;
         messages = (events ?? []).map((event) => event.message ?? '');
       }
       const drainEndsAt = startedAt + this.#maxDrainMs;
@@ -293,6 +296,12 @@ export class CloudWatchLogReader implements LogReader {
 
 function toLogLine(event: OutputLogEvent, job: Job, attempt: number): LogLine {
   return { timestamp: new Date(event.timestamp ?? 0).toISOString(), message: event.message ?? '', ...logAttempt(job, attempt) };
+}
+
+/** When CloudWatch ingested the newest of `events`, where it says (ms since the epoch). */
+function newestIngestion(events: OutputLogEvent[] | undefined): number | undefined {
+  const times = (events ?? []).flatMap((event) => (event.ingestionTime === undefined ? [] : [event.ingestionTime]));
+  return times.length > 0 ? Math.max(...times) : undefined;
 }
 
 /** Timestamps tell the same event read twice from a new event that repeats an earlier message. */
