@@ -216,7 +216,7 @@ describe('run-job driven by task-state-change events', () => {
     assert.equal(retried.record.logArchive?.lines, 1);
     assert.equal(givenUp.outcome.status, 'SUCCEEDED');
     assert.deepEqual(givenUp.outcome.states, [...EVENT_PATH, 'Finished', 'Done']);
-    assert.equal(archived.length, 4, 'tried, then retried 3 times');
+    assert.equal(archived.length, 3, 'tried, then retried twice');
     assert.equal(givenUp.record.status, 'SUCCEEDED');
     assert.ok(givenUp.record.stoppedAt, 'finalized all the same');
     assert.equal(givenUp.record.logArchive, undefined);
