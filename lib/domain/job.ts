@@ -3,6 +3,7 @@
  * Policy lives here so that every adapter (DynamoDB, local) enforces the same rules.
  */
 import type { CapacityProvider } from './capacity.ts';
+import type { LogArchive } from './log-archive.ts';
 import type { RetryStrategy } from './retry.ts';
 
 export const JOB_STATUSES = [
@@ -238,6 +239,8 @@ export interface Job {
   attempts?: JobAttempt[];
   /** The capacity provider of the current attempt's task, where the profile chooses one (capacity.ts). */
   capacity?: CapacityProvider;
+  /** Its whole log, archived once the job finished and its log drained (log-archive.ts); reads then come from there. */
+  logArchive?: LogArchive;
 }
 
 /** Fields a step or use case may change besides the status. */

@@ -21,6 +21,11 @@ export interface Dependencies {
   workflow: Workflow;
   taskRunner: TaskRunner;
   logReader: LogReader;
+  /**
+   * Where a job's whole log is downloaded from (GET /jobs/{id}/logs?download=1): a link to its archive
+   * (AWS). Without it, the log's lines are streamed from logReader (local mode).
+   */
+  logDownloads?: LogDownloads;
   /** The profiles of this deployment (or of local mode), by name. */
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
@@ -324,6 +329,14 @@ export interface LogReader {
   readBackward(job: Job, options: { before?: string; limit: number }): Promise<BackwardLogPage>;
   /** The last `count` lines, once the task has stopped and its logs are flushed. */
   tail(job: Job, count: number, options?: TailOptions): Promise<string[]>;
+}
+
+/** A job's whole log to download: a short-lived link to its archive, or its lines as they are read. */
+export type LogDownload = { url: string } | { lines: AsyncIterable<LogLine> };
+
+export interface LogDownloads {
+  /** Undefined while there is nothing to download yet (the job's log is not archived). */
+  download(job: Job): Promise<LogDownload | undefined>;
 }
 
 export interface Workflow {
