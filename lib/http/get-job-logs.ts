@@ -11,7 +11,7 @@ import { jobLogsQuery } from './schemas.ts';
 
 const DEFAULT_LOG_LINES = 1000;
 
-export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
 
 /**
  * GET /jobs/{id}/logs: the lines after the cursor, and with `wait` a long poll for them; with `tail`

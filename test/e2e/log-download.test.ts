@@ -49,7 +49,7 @@ describe('downloading a whole log over HTTP (local mode)', () => {
 
     // Assess
     assert.equal(response.status, 200, response.text);
-    assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+    assert.equal(response.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     assert.equal(response.headers.get('content-disposition'), `attachment; filename="${job.id}.ndjson"`);
     assert.equal(response.headers.get('transfer-encoding'), 'chunked', 'written as it is read, not held whole');
     const downloaded = response.text.trimEnd().split('\n').map((line) => JSON.parse(line) as LogLine);
@@ -63,7 +63,7 @@ describe('downloading a whole log over HTTP (local mode)', () => {
 
     // Assess
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+    assert.equal(response.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     assert.equal(response.text, '');
   });
 

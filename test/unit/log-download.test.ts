@@ -190,7 +190,7 @@ describe('GET /jobs/{id}/logs?download=1 in local mode', () => {
 
     // Assess
     assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['content-type'], 'application/x-ndjson');
+    assert.equal(response.headers['content-type'], 'application/x-ndjson; charset=utf-8');
     assert.equal(response.headers['content-disposition'], `attachment; filename="${job.id}.ndjson"`);
     assert.deepEqual(body.trimEnd().split('\n').map((line) => JSON.parse(line) as LogLine), lines);
     assert.equal(reader.reads, 3);
@@ -203,6 +203,6 @@ describe('GET /jobs/{id}/logs?download=1 in local mode', () => {
     // Assess
     assert.equal(response.statusCode, 200);
     assert.equal(response.streamedBody, undefined);
-    assert.equal(response.headers['content-type'], 'application/x-ndjson');
+    assert.equal(response.headers['content-type'], 'application/x-ndjson; charset=utf-8');
   });
 });
