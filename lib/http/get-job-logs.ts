@@ -9,7 +9,8 @@ import { parseQuery } from './request.ts';
 import { json, streamed, type HttpResponse } from './responses.ts';
 import { jobLogsQuery } from './schemas.ts';
 
-const DEFAULT_LOG_LINES = 1000;
+/** A page of GET /jobs/{id}/logs without `limit`. */
+export const DEFAULT_LOG_LINES = 1000;
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
 
