@@ -125,3 +125,12 @@ export function lineOf(cursor: string): number | undefined {
     return undefined;
   }
 }
+
+/** Where the archive's own `before` reads back from, or undefined for any other `before` (its reader says whether it is one). */
+export function beforeLineOf(before: string): number | undefined {
+  try {
+    return decodeCursor(before, isBackwardLineCursor, 'before').beforeLine;
+  } catch {
+    return undefined;
+  }
+}

@@ -192,16 +192,18 @@ describe('a log followed across the switch from CloudWatch to the archive', () =
     assert.deepEqual([...tail.lines, ...rest], asLines(written));
   });
 
-  it('answers 400 for a cursor of the archive while the job has none', async () => {
+  it('answers 400 for cursors of the archive while the job has none', async () => {
     // Prepare
     job = aJob({ status: 'RUNNING', taskArn: taskArn('task-1') });
     serveStreams({ 'task-1': events(3) });
 
     // Act
-    const { status, body } = await get({ cursor: encodeCursor({ line: 2 }) });
+    const forward = await get({ cursor: encodeCursor({ line: 2 }) });
+    const backward = await get({ before: encodeCursor({ beforeLine: 2 }) });
 
     // Assess
-    assert.equal(status, 400);
-    assert.equal(body.error?.code, 'VALIDATION_FAILED');
+    assert.deepEqual([forward.status, backward.status], [400, 400]);
+    assert.deepEqual([forward.body.error?.code, backward.body.error?.code], ['VALIDATION_FAILED', 'VALIDATION_FAILED']);
+    assert.equal(logs.commandCalls(GetLogEventsCommand).length, 0);
   });
 });
