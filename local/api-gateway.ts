@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -19,11 +20,12 @@ import type { Logger } from '#lib/domain/logger.ts';
 import type { AuthorizerContext } from '#lib/http/authorization.ts';
 import { optionsHandler } from '#lib/http/options.ts';
 import { CHALLENGE_HEADER, PROOF_HEADER } from '#lib/domain/local-server-proof.ts';
-import { errorBody, JSON_CONTENT_TYPE } from '#lib/http/responses.ts';
+import { errorBody, JSON_CONTENT_TYPE, type HttpResponse } from '#lib/http/responses.ts';
 import { matchRoute, OPTIONS_HANDLER } from '#lib/http/routes.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
-export type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+/** A Lambda-style handler; its answer may have a streamedBody (a local log download), which the emulation writes as it comes. */
+export type RouteHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<(APIGatewayProxyStructuredResultV2 & Pick<HttpResponse, 'streamedBody'>) | string>;
 export type Authorizer = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>>;
 
 export interface ApiGatewayOptions {
@@ -123,10 +125,23 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   const structured = typeof result === 'string' ? { statusCode: 200, body: result } : result;
   for (const [name, value] of Object.entries(structured.headers ?? {})) response.setHeader(name, String(value));
   response.statusCode = structured.statusCode ?? 200;
+  if (structured.streamedBody) return sendStreamed(response, structured.streamedBody);
   const answer = structured.body ?? '';
   // Node sends no Content-Length with a HEAD answer unless told: the handler's (the GET's length) is kept.
   if (!response.hasHeader('content-length') && hasBody(response.statusCode)) response.setHeader('content-length', Buffer.byteLength(answer));
   response.end(answer);
+}
+
+/**
+ * A body written as it is produced (chunked), at the pace the client reads it; a client that goes
+ * away ends it. A failure once it has begun can only cut the answer short (apiGateway destroys it).
+ */
+async function sendStreamed(response: ServerResponse, body: AsyncIterable<string>): Promise<void> {
+  try {
+    await pipeline(Readable.from(body), response);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  }
 }
 
 /** The proof goes on whatever answers the challenge (the CLI asks GET /health, which needs no token). */

@@ -22,6 +22,7 @@ import { CronerScheduleCalendar } from '#lib/adapters/croner-schedule-calendar.t
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
 import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
+import type { LogDownloadPorts } from '#lib/domain/log-download.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import type { ExecPorts } from '#lib/domain/exec-service.ts';
 import type { Dependencies, JobStore, ScheduleStore, TokenStore, Workflow } from '#lib/domain/ports.ts';
@@ -49,6 +50,7 @@ import { postToResponseUrl } from '#lib/slack/app.ts';
 import { botTokenApi, notifierFor } from './notifications.ts';
 import { stageCosts } from './costs.ts';
 import { logArchiver } from './log-archive.ts';
+import { logArchiveReads } from './log-archive-reads.ts';
 import { taskSettingsByProfile } from '#lib/domain/aws-profile.ts';
 import { cloudWatchLogReader, ecsTaskRunner, ecsTaskRunnerWithNetwork, lazyEc2NetworkResolver, profileMap, stageProfiles, stageTaskSettings } from './aws-adapters.ts';
 
@@ -105,9 +107,10 @@ export function execJob(): ExecPorts & Logged {
   return { store: jobStore(), taskRunner: ecsTaskRunner(taskSettingsByProfile(profiles), logger), profiles: profileMap(profiles), logger };
 }
 
-export function getJobLogs(): JobLogPorts & Logged {
+/** GET /jobs/{id}/logs: a finished job's archive once it has one (LOG_ARCHIVE_BUCKET), its CloudWatch stream before. */
+export function getJobLogs(): JobLogPorts & LogDownloadPorts & Logged {
   const settings = stageTaskSettings();
-  return { store: jobStore(), logReader: cloudWatchLogReader(settings), ...waitLimit(), logger: createLogger() };
+  return { store: jobStore(), ...logArchiveReads(settings), ...waitLimit(), logger: createLogger() };
 }
 
 /**

@@ -81,8 +81,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_MAX_WAITS_PER_TOKEN = 10;
 
-/** What a local mode may do without: the real clock and timer, limits, a log feed (logs on CloudWatch), a log archive (its log files are kept). */
-type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'maxWaitsPerToken' | 'logChanges' | 'logArchiver';
+/**
+ * What a local mode may do without: the real clock and timer, limits, a log feed (logs on CloudWatch),
+ * a log archive (its log files are kept) and log downloads (a download streams the log itself,
+ * lib/domain/log-download.ts).
+ */
+type OptionalLocalPorts = 'now' | 'sleep' | 'maxActiveJobsPerToken' | 'maxWaitsPerToken' | 'logChanges' | 'logArchiver' | 'logDownloads';
 
 export interface LocalDependencies extends Required<Omit<Dependencies, OptionalLocalPorts>>, Pick<Dependencies, OptionalLocalPorts> {
   workflow: LocalWorkflow;

@@ -1,19 +1,11 @@
 /**
- * The stage's log archive (LOG_ARCHIVE_BUCKET, serverless.yml LogArchiveBucket): its S3 client and
- * the archiver the FinalizeJob step writes with. A stage without the variable keeps no archive.
+ * The stage's log archive (LOG_ARCHIVE_BUCKET, serverless.yml LogArchiveBucket; lib/domain/log-archive.ts):
+ * its S3 client and the archiver the FinalizeJob step writes with (the reads are log-archive-reads.ts,
+ * apart, so that no bundle that reads has the writer's lib-storage). A stage without the variable
+ * keeps no archive.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Dependencies, LogArchiver, LogReader } from '#lib/domain/ports.ts';
-
-/**
- * An S3 client as the others are made (region and credentials from the environment), but addressing
- * buckets by path when an endpoint is set (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL): a stand-in S3 on
- * 127.0.0.1 has no `<bucket>.` host names.
- */
-export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
-  const endpointSet = Boolean(env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim());
-  return new S3Client(endpointSet ? { forcePathStyle: true } : {});
-}
+import { s3Client } from './s3-client.ts';
 
 /**
  * The archiver of the bucket LOG_ARCHIVE_BUCKET names, reading logs with `logReader`; none without

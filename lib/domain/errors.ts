@@ -45,6 +45,9 @@ export type ErrorCode =
   | 'JOB_NOT_RUNNING'
   | 'EXEC_NOT_READY'
   | 'TOO_MANY_EXECS'
+  // A job's whole log, downloaded before it is archived.
+  | 'LOG_NOT_ARCHIVED'
+  | 'LOG_EXPIRED'
   // The runner's own trouble: never the caller's to fix.
   | 'TASK_NOT_FOUND'
   | 'JOB_RECORD_MISSING'
@@ -169,6 +172,32 @@ export class ExecRefusedError extends FargateJobsError {
   ) {
     super(code, message, options);
     this.name = 'ExecRefusedError';
+  }
+}
+
+/**
+ * A download of a job's whole log asked before it is archived (on AWS a download is a link to the
+ * archive, log-archive.ts): 409, with a Retry-After while the job has yet to finish and be archived.
+ */
+export class LogNotArchivedError extends FargateJobsError {
+  constructor(jobId: string, retryAfterSeconds: number | undefined) {
+    const message =
+      retryAfterSeconds === undefined
+        ? `the log of job ${jobId} is not archived: read it page by page (GET /jobs/${jobId}/logs)`
+        : `the log of job ${jobId} is archived once the job has finished: download it then, or read it page by page (GET /jobs/${jobId}/logs)`;
+    super('LOG_NOT_ARCHIVED', message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+    this.name = 'LogNotArchivedError';
+  }
+}
+
+/**
+ * The job's archived log is no longer kept: the archive bucket's lifecycle rule removed it after the
+ * stage's logArchiveDays (the job record is kept longer). 410: it will not come back.
+ */
+export class LogExpiredError extends FargateJobsError {
+  constructor(jobId: string) {
+    super('LOG_EXPIRED', `the log of job ${jobId} was archived and has since expired (the stage keeps archives logArchiveDays days); its last lines are the job's logTail`);
+    this.name = 'LogExpiredError';
   }
 }
 

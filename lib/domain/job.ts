@@ -239,7 +239,7 @@ export interface Job {
   attempts?: JobAttempt[];
   /** The capacity provider of the current attempt's task, where the profile chooses one (capacity.ts). */
   capacity?: CapacityProvider;
-  /** Where its whole log was archived once it finished (log-archive.ts); absent until then, and where no archive is kept. */
+  /** Its whole log, archived once the job finished and its log drained (log-archive.ts); reads then come from there. Absent until then, and where no archive is kept. */
   logArchive?: LogArchive;
 }
 

@@ -13,6 +13,7 @@
  * switch from the task's log stream to the archive: a cursor that says where it is in those terms
  * reads on from the archive with no line lost or repeated.
  */
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { LogLine } from './ports.ts';
 
 /** What the job record keeps of its archive (`logArchive`). */
@@ -129,4 +130,56 @@ export function archivedLine(line: LogLine): string {
     ...(line.attempt === undefined ? {} : { attempt: line.attempt }),
   };
   return `${JSON.stringify(shaped)}\n`;
+}
+
+/** A position in a job's log: a line number from 0. */
+export function isLineNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * A forward cursor that says where it is in the job's log: the archive reader's own (`{line}`) and
+ * the stream reader's where it knew (`{forwardToken, line}`). Either reads on from the archive.
+ */
+export interface LineCursor {
+  line: number;
+}
+
+export function isLineCursor(value: unknown): value is LineCursor {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && isLineNumber((value as { line?: unknown }).line);
+}
+
+/** The archive reader's backward cursor: the lines before `beforeLine` come next. */
+export interface BackwardLineCursor {
+  beforeLine: number;
+}
+
+export function isBackwardLineCursor(value: unknown): value is BackwardLineCursor {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && isLineNumber((value as { beforeLine?: unknown }).beforeLine);
+}
+
+export function lineCursor(line: number): string {
+  return encodeCursor({ line } satisfies LineCursor);
+}
+
+export function backwardLineCursor(beforeLine: number): string {
+  return encodeCursor({ beforeLine } satisfies BackwardLineCursor);
+}
+
+/** The line a cursor says it is at, or undefined for a cursor that does not say (or is none: its reader answers 400). */
+export function lineOf(cursor: string): number | undefined {
+  try {
+    return decodeCursor(cursor, isLineCursor).line;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the archive's own `before` reads back from, or undefined for any other `before` (its reader says whether it is one). */
+export function beforeLineOf(before: string): number | undefined {
+  try {
+    return decodeCursor(before, isBackwardLineCursor, 'before').beforeLine;
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,11 @@ export interface Dependencies {
   logReader: LogReader;
   /** Archives a finished job's whole log (log-archive.ts); none where no archive is kept. */
   logArchiver?: LogArchiver;
+  /**
+   * Where a job's whole log is downloaded from (GET /jobs/{id}/logs?download=1): a link to its archive
+   * (AWS). Without it, the log's lines are streamed from logReader (local mode).
+   */
+  logDownloads?: LogDownloads;
   /** The profiles of this deployment (or of local mode), by name. */
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
@@ -345,6 +350,14 @@ export interface LogReader {
  */
 export interface LogArchiver {
   archive(job: Job): Promise<LogArchive>;
+}
+
+/** A job's whole log to download: a short-lived link to its archive, or its lines as they are read. */
+export type LogDownload = { url: string } | { lines: AsyncIterable<LogLine> };
+
+export interface LogDownloads {
+  /** Undefined while there is nothing to download yet (the job's log is not archived). */
+  download(job: Job): Promise<LogDownload | undefined>;
 }
 
 export interface Workflow {

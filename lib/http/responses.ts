@@ -1,7 +1,16 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ErrorDetail } from '#lib/domain/errors.ts';
 
-export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; streamedBody?: AsyncIterable<string> };
+
+/**
+ * An answer whose body is written as it is produced (`streamedBody`, for local mode's server, which
+ * pipes it): a job's whole log, downloaded locally. API Gateway takes no such answer, and on AWS a
+ * download is a redirect to the archive (lib/domain/log-download.ts).
+ */
+export function streamed(statusCode: number, body: AsyncIterable<string>, headers: Record<string, string>): HttpResponse {
+  return { statusCode, headers, streamedBody: body };
+}
 
 /** The content type of every JSON answer, the handlers' and the local emulation's own alike. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -20,6 +29,8 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
  */
 export function answerFor(method: string | undefined, response: HttpResponse): HttpResponse {
   if (method !== 'HEAD') return response;
+  // A streamed body's length is known only once it is written: its HEAD says none.
+  if (response.streamedBody) return { statusCode: response.statusCode, headers: response.headers, body: '' };
   return { ...response, headers: { ...response.headers, 'content-length': String(Buffer.byteLength(response.body ?? '')) }, body: '' };
 }
 

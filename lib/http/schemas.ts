@@ -170,11 +170,15 @@ export const jobLogsQuery = z
     wait,
     tail: limit(10_000),
     before: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    /** `1`: the whole log in one download (a link to its archive on AWS). */
+    download: z.optional(z.literal('1', { message: 'must be 1 (the whole log in one download)' })),
   })
   .check(
     z.superRefine((query, context) => {
       const refuse = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message, input: query });
       const backward = query.tail !== undefined || query.before !== undefined;
+      const paging = ['cursor', 'limit', 'wait', 'tail', 'before'] as const;
+      if (query.download !== undefined && paging.some((name) => query[name] !== undefined)) refuse('download', 'downloads the whole log: give it alone, without cursor, limit, wait, tail or before');
       if (query.tail !== undefined && query.cursor !== undefined) refuse('tail', 'reads the last lines: give it without cursor (read on from its nextCursor)');
       if (query.before !== undefined && (query.cursor !== undefined || query.tail !== undefined)) refuse('before', 'reads the lines before a previousCursor: give it without cursor or tail');
       if (query.tail !== undefined && query.limit !== undefined) refuse('limit', 'tail is the number of lines: give no limit with it');

@@ -207,3 +207,49 @@ describe('the API Gateway emulation over its rate', () => {
     }
   });
 });
+
+describe('the API Gateway emulation with a streamed answer (a local log download)', () => {
+  /** Answers `chunks` as a streamed body, failing after them when `failing`. */
+  function streaming(chunks: string[], failing = false): RouteHandler {
+    return async () => ({
+      statusCode: 200,
+      headers: { 'content-type': 'application/x-ndjson; charset=utf-8' },
+      streamedBody: (async function* () {
+        yield* chunks;
+        if (failing) throw new Error('the log could not be read');
+      })(),
+    });
+  }
+
+  it('writes the body as it comes, chunked, with no Content-Length', async () => {
+    // Prepare
+    const gateway = await startGateway({ handlers: { 'get-job-logs': streaming(['{"message":"a"}\n', '{"message":"b"}\n']) } });
+    try {
+      // Act
+      const answer = await gateway.send('GET', '/jobs/job-1/logs?download=1');
+
+      // Assess
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers['transfer-encoding'], 'chunked');
+      assert.equal(answer.headers['content-length'], undefined);
+      assert.equal(answer.body, '{"message":"a"}\n{"message":"b"}\n');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('cuts the answer short, and logs why, when the body fails once begun', async () => {
+    // Prepare
+    const errors: unknown[] = [];
+    const gateway = await startGateway({ handlers: { 'get-job-logs': streaming(['{"message":"a"}\n'], true) }, logger: { ...silent, error: (...args: unknown[]) => void errors.push(args) } });
+    try {
+      // Act + Assess: the client sees the connection end before the answer did
+      const response = await fetch(`http://127.0.0.1:${gateway.port}/jobs/job-1/logs?download=1`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) });
+      assert.equal(response.status, 200);
+      await assert.rejects(response.text(), { name: 'TypeError' });
+      assert.equal(errors.length, 1);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -29,6 +29,7 @@ const RESULT_LINES: Record<string, RegExp[]> = {
   'bench:cli': [/^\| `fargate-jobs --version` start-up \(bin, median of 1\) \| \d+ ms \|$/m, /exit code 0\) \|$/m],
   'bench:workflow': [/^\| 1-minute job \| \d+ → \*\*\d+\*\* \|/m, /over 5 events\.$/m],
   'bench:archive': [/^\| 20,000 \| ~[\d.]+ MB \| [\d.]+ MB \| \d+ \| 1 \| [\d.]+ s \|/m, /^The stand-in S3 got 2 requests/m],
+  'bench:log-reads': [/^\| CloudWatch \(GetLogEvents\) \| 3 \| 2500 \| \d+ \|/m, /^\| archive \(S3 GetObject\) \| 3 \| 2500 \| \d+ \|/m],
 };
 
 const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;

@@ -933,3 +933,65 @@ describe('CloudWatchLogReader across a retried job\'s attempts', () => {
     assert.deepEqual(page.lines.map((line) => line.attempt), [undefined, undefined]);
   });
 });
+
+describe("CloudWatchLogReader cursors' line numbers", () => {
+  let reader: CloudWatchLogReader;
+
+  beforeEach(() => {
+    logs.reset();
+    reader = new CloudWatchLogReader({ client: new CloudWatchLogsClient({ region: 'eu-west-1' }), settings: SETTINGS });
+  });
+
+  const lineOf = (cursor: string | undefined) => (JSON.parse(Buffer.from(cursor ?? '', 'base64url').toString('utf8')) as { line?: number }).line;
+
+  it('counts the lines read from the head into each forward cursor', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(7);
+    serve(stream);
+
+    // Act
+    const pages = await readAll(reader, runningJob(), 3);
+
+    // Assess
+    assert.deepEqual(pages.map((page) => lineOf(page.nextCursor)), [3, 6, 7]);
+  });
+
+  it('keeps counting from the line of the cursor it was given, and counts nothing for a cursor without one', async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(10);
+    serve(stream);
+    const at4 = (await reader.read(runningJob(), { limit: 4 })).nextCursor;
+    const { forwardToken } = JSON.parse(Buffer.from(at4, 'base64url').toString('utf8')) as { forwardToken: string };
+
+    // Act
+    const counted = await reader.read(runningJob(), { limit: 3, cursor: at4 });
+    const uncounted = await reader.read(runningJob(), { limit: 3, cursor: encodeCursor({ forwardToken }) });
+
+    // Assess
+    assert.equal(lineOf(counted.nextCursor), 7);
+    assert.deepEqual(uncounted.lines, counted.lines);
+    assert.equal(lineOf(uncounted.nextCursor), undefined);
+  });
+
+  it("gives a tail's forward cursor its line only when the tail reached the first line", async () => {
+    // Prepare
+    const stream = defaultStream();
+    stream.events = events(6);
+    serve(stream);
+
+    // Act
+    const whole = await reader.readBackward(runningJob(), { limit: 10 });
+    const part = await reader.readBackward(runningJob(), { limit: 2 });
+
+    // Assess
+    assert.equal(lineOf(whole.forward?.nextCursor), 6);
+    assert.equal(lineOf(part.forward?.nextCursor), undefined);
+  });
+
+  it('refuses a cursor whose line is not a line number (400)', async () => {
+    // Act + Assess
+    await assert.rejects(reader.read(runningJob(), { limit: 3, cursor: encodeCursor({ forwardToken: 'f/1/1', line: -2 }) }), ValidationError);
+  });
+});

@@ -1789,9 +1789,12 @@ describe('the packaged function bundles', () => {
   /**
    * The exceptions, each with its reason. schedules: the one route with two SDK clients (DynamoDB, and
    * EventBridge Scheduler with its REST protocol) and a cron library (croner: next fire times); its
-   * init stays within the 150 ms target (docs/benchmarks.md, 2026-12-07 schedules).
+   * init stays within the 150 ms target (docs/benchmarks.md, 2026-12-07 schedules). getJobLogs: two
+   * SDK clients too (CloudWatch Logs, and S3 for finished jobs' archived logs and their download
+   * links: about 210 KB more with its XML protocol, schemas and checksums); its init stays within the 150 ms
+   * target (docs/benchmarks.md, 2026-12-07 archived logs).
    */
-  const BUNDLE_LIMIT_BYTES: Record<string, number> = { schedules: 400 * 1024 };
+  const BUNDLE_LIMIT_BYTES: Record<string, number> = { schedules: 400 * 1024, getJobLogs: 560 * 1024 };
 
   async function bundleOf(functionName: string): Promise<string> {
     const zip = join(packageDir, `${functionName}.zip`);

@@ -156,7 +156,7 @@ describe('jobDocument: cost', () => {
 
     // Assess: one billed minute of 0.25 vCPU / 0.5 GB and the happy path's overhead
     assert.equal(cost?.computeUsd, 0.00020571);
-    assert.equal(cost?.usd, 0.00039458);
+    assert.equal(cost?.usd, 0.00030206);
     assert.equal(cost?.estimate, true);
   });
 

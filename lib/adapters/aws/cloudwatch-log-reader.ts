@@ -11,6 +11,9 @@
  * (none: the first's, as every cursor from before retries). An ended attempt's stream was drained
  * before the next attempt started (FinalizeJob), so a forward read moves on at its end. `tail` (the
  * job's stored log tail) reads the current attempt's stream only.
+ *
+ * A forward cursor carries its `line` (the lines of every attempt before its position) wherever the
+ * reader knows it: from the head always, from the end only for a page that reached the first line.
  */
 import { GetLogEventsCommand, type CloudWatchLogsClient, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { decodeCursor, encodeCursor } from '#lib/domain/cursor.ts';
@@ -18,7 +21,7 @@ import { currentAttempt, logAttempt } from '#lib/domain/job-attempts.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { BackwardLogPage, LogLine, LogPage, LogReader, TailOptions } from '#lib/domain/ports.ts';
 import type { AwsTaskSettingsByProfile } from '#lib/domain/aws-profile.ts';
-import { backwardCursor, expiredCursor, forwardCursor, isBackwardStreamCursor, isStreamCursor, type BackwardStreamCursor } from './cloudwatch-log-cursors.ts';
+import { backwardCursor, expiredCursor, forwardCursor, isBackwardStreamCursor, isStreamCursor, type BackwardStreamCursor, type StreamCursor } from './cloudwatch-log-cursors.ts';
 
 /** GetLogEvents may return short or empty pages before the end; this bounds the calls one page makes. */
 const MAX_CALLS_PER_PAGE = 5;
@@ -83,7 +86,8 @@ export class CloudWatchLogReader implements LogReader {
   }
 
   async read(job: Job, options: { cursor?: string; limit: number }): Promise<LogPage> {
-    const start = options.cursor ? decodeCursor(options.cursor, isStreamCursor) : { forwardToken: null };
+    const start: StreamCursor = options.cursor ? decodeCursor(options.cursor, isStreamCursor) : { forwardToken: null, line: 0 };
+    const lineAfter = (lines: number) => (start.line === undefined ? undefined : start.line + lines);
     const nothingYet: LogPage = { lines: [], nextCursor: options.cursor ?? encodeCursor(start), atEnd: true, truncated: false };
     const streams = this.#streamsOf(job);
     // The cursor's attempt, or the first after it with a stream (its own task never started).
@@ -98,14 +102,14 @@ export class CloudWatchLogReader implements LogReader {
       const run = await this.#readForward(stream, token, options.limit - lines.length, MAX_CALLS_PER_PAGE - calls, token === start.forwardToken);
       calls += run.calls;
       // The driver creates the stream when the container starts: until then there is nothing to read.
-      if (run.missing && lines.length === 0 && index === streams.length - 1) return { ...nothingYet, nextCursor: forwardCursor(token, attempt) };
+      if (run.missing && lines.length === 0 && index === streams.length - 1) return { ...nothingYet, nextCursor: forwardCursor(token, attempt, start.line) };
       lines.push(...run.events.map((event) => toLogLine(event, job, attempt)));
       token = run.token;
       // An ended attempt's stream, read to its end: the next attempt's follows from its head.
       const last = index === streams.length - 1;
       if (!run.atEnd || last || lines.length >= options.limit || calls >= MAX_CALLS_PER_PAGE) {
         // CloudWatch Logs keeps what the task writes (its own quotas aside): nothing is cut here.
-        return { lines, nextCursor: forwardCursor(token, attempt), atEnd: run.atEnd && last, truncated: false };
+        return { lines, nextCursor: forwardCursor(token, attempt, lineAfter(lines.length)), atEnd: run.atEnd && last, truncated: false };
       }
       index += 1;
       token = null;
@@ -155,7 +159,8 @@ export class CloudWatchLogReader implements LogReader {
     const start = options.before === undefined ? undefined : decodeCursor(options.before, isBackwardStreamCursor, 'before');
     const streams = this.#streamsOf(job);
     const newest = streams.at(-1);
-    const fromHead = forwardCursor(null, newest?.attempt ?? 1);
+    // Without a `before`, nothing to read means no stream at all: the log is empty so far.
+    const fromHead = forwardCursor(null, newest?.attempt ?? 1, 0);
     const nothing: BackwardLogPage = { lines: [], previousCursor: null, truncated: false, ...(start ? {} : { forward: { nextCursor: fromHead, atEnd: true } }) };
     // The cursor's attempt, or the last before it with a stream.
     let index = start ? streams.findLastIndex((candidate) => candidate.attempt <= (start.attempt ?? 1)) : streams.length - 1;
@@ -165,14 +170,15 @@ export class CloudWatchLogReader implements LogReader {
     const pages: LogLine[][] = [];
     let count = 0;
     let calls = 0;
-    let forward: BackwardLogPage['forward'] = start ? undefined : { nextCursor: fromHead, atEnd: true };
+    /** Where a read from the end goes on: the newest stream's token and attempt (none: from its head). */
+    let forwardFrom: { token: string | null; attempt: number } | undefined = start ? undefined : { token: null, attempt: newest?.attempt ?? 1 };
     let previousCursor: string | null = null;
     for (;;) {
       const { attempt, stream } = streams[index]!;
       const newestRead = !start && index === streams.length - 1 && token === undefined;
       const run = await this.#readBackwardRun(stream, token, options.limit - count, MAX_CALLS_PER_PAGE - calls, start !== undefined && token === start.backwardToken, job);
       calls += run.calls;
-      if (newestRead && run.forwardToken !== undefined) forward = { nextCursor: forwardCursor(run.forwardToken, attempt), atEnd: true };
+      if (newestRead && run.forwardToken !== undefined) forwardFrom = { token: run.forwardToken, attempt };
       pages.push(run.events.map((event) => toLogLine(event, job, attempt)));
       count += run.events.length;
       token = run.token;
@@ -190,6 +196,8 @@ export class CloudWatchLogReader implements LogReader {
       index -= 1;
       token = undefined;
     }
+    // A page from the end that reached the log's first line knows how many lines come before its forward cursor: all of them.
+    const forward = forwardFrom && { nextCursor: forwardCursor(forwardFrom.token, forwardFrom.attempt, previousCursor === null ? count : undefined), atEnd: true };
     return {
       lines: pages.reverse().flat(),
       previousCursor,
