@@ -54,7 +54,7 @@ export interface JobDocument {
   /** The capacity provider of the current attempt's task, where the profile chooses one. */
   capacity?: Job['capacity'];
   /** A finished job whose whole log was archived: how much of it (the archive's location stays inside). */
-  logArchive?: { lines: number; bytes: number; truncated: boolean };
+  logArchive?: { key: string; lines: number; bytes: number; truncated: boolean };
   /** A finalized job's cost, an estimate from its attempts' times and the stage's prices (cost.ts); local mode: `usd` 0 and `fargateUsd`. */
   cost?: JobCost;
   /** `console`: the job's page in the web console (absolute in webhook deliveries, where the API's URL is known). */
@@ -99,7 +99,7 @@ export function jobDocument(job: Job, costs?: CostSettings): JobDocument {
     ...(job.retry ? { retry: job.retry } : {}),
     ...attemptsOf(job),
     ...(job.capacity ? { capacity: job.capacity } : {}),
-    ...(job.logArchive ? { logArchive: { lines: job.logArchive.lines, bytes: job.logArchive.bytes, truncated: job.logArchive.truncated === true } } : {}),
+    ...(job.logArchive ? { logArchive: { key: job.logArchive.key, lines: job.logArchive.lines, bytes: job.logArchive.bytes, truncated: job.logArchive.truncated === true } } : {}),
     ...(cost ? { cost } : {}),
     links: { self, logs: `${self}/logs`, console: `/#/jobs/${job.id}` },
   };
