@@ -9,7 +9,8 @@
  * A challenge rather than a Unix socket inside the data directory: `npm start` listens on the API
  * port and nothing else, and the proof stays out of the deployed stack (local mode only).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { equalSecrets } from './constant-time.ts';
 
 /** The key's file in the data directory (0600, made on the first start). */
 export const SERVER_KEY_FILE = 'server-key';
@@ -37,6 +38,5 @@ export function localServerProof(key: string, serverUrl: string, challenge: stri
 /** Whether `proof` is what the server of `key` answering on `serverUrl` gives for `challenge` (constant time). */
 export function isLocalServerProof(key: string, serverUrl: string, challenge: string, proof: string | null | undefined): boolean {
   const expected = localServerProof(key, serverUrl, challenge);
-  if (expected === undefined || typeof proof !== 'string' || proof.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(proof), Buffer.from(expected));
+  return expected !== undefined && typeof proof === 'string' && equalSecrets(proof, expected);
 }

@@ -5,7 +5,8 @@
  * anyone who can read the table confirm guesses of them (hash the record's request with `hunter2`,
  * compare).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { equalSecrets } from './constant-time.ts';
 import type { RequestHashKey } from './ports.ts';
 
 const KEYED_PREFIX = 'hmac-sha256:';
@@ -21,7 +22,7 @@ export async function requestHash(key: RequestHashKey, request: object): Promise
 export async function isSameRequest(stored: string | undefined, request: object, key: RequestHashKey): Promise<boolean> {
   if (stored === undefined) return false;
   const expected = stored.startsWith(KEYED_PREFIX) ? await requestHash(key, request) : createHash('sha256').update(canonicalJson(request)).digest('hex');
-  return stored.length === expected.length && timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
+  return equalSecrets(stored, expected);
 }
 
 /** The same fields and values give the same text whatever the key order; undefined fields are left out. */

@@ -4,7 +4,8 @@
  * A request is Slack's only if that signature matches the exact bytes received and the timestamp is
  * recent, which keeps a captured request from being replayed later. Pure: the clock is given.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { equalSecrets } from '#lib/domain/constant-time.ts';
 
 /** How far, in seconds, a request's timestamp may be from now, either way (Slack's own advice). */
 export const SLACK_TIMESTAMP_TOLERANCE_SECONDS = 300;
@@ -46,10 +47,7 @@ export function verifySlackSignature(input: SlackSignatureInput): SlackSignature
   const distance = Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp));
   if (distance > SLACK_TIMESTAMP_TOLERANCE_SECONDS) return refused(`timestamp is ${distance} s away from now`);
 
-  const expected = Buffer.from(signSlackRequest(signingSecret, timestamp, rawBody));
-  const received = Buffer.from(signature);
-  // timingSafeEqual throws on buffers of different lengths; the expected length is no secret.
-  if (received.length !== expected.length || !timingSafeEqual(received, expected)) return refused('signature does not match');
+  if (!equalSecrets(signature, signSlackRequest(signingSecret, timestamp, rawBody))) return refused('signature does not match');
   return { valid: true };
 }
 

@@ -25,6 +25,17 @@ describe('localServerProof', () => {
     assert.equal(isLocalServerProof(KEY, URL_, challenge, null), false);
   });
 
+  it('refuses, without throwing, a proof of the right number of characters but not of bytes', () => {
+    const challenge = newChallenge();
+    const proof = localServerProof(KEY, URL_, challenge) ?? '';
+
+    // 64 characters, 65 bytes: a byte-length mismatch timingSafeEqual would throw on.
+    const forged = `é${proof.slice(1)}`;
+
+    assert.equal(forged.length, proof.length);
+    assert.equal(isLocalServerProof(KEY, URL_, challenge, forged), false);
+  });
+
   it('answers no challenge that is not 64 hex digits', () => {
     assert.equal(localServerProof(KEY, URL_, 'short'), undefined);
     assert.equal(localServerProof(KEY, URL_, 'G'.repeat(64)), undefined);

@@ -9,7 +9,8 @@
  * request must carry in the STORE_SECRET_HEADER, requests from web pages (an `Origin` header, CORS
  * preflights) are refused whatever they carry, and a refused request never reaches dynalite.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { equalSecrets } from '#lib/domain/constant-time.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createConnection, type AddressInfo, type Socket } from 'node:net';
@@ -127,16 +128,10 @@ function refusalOf(request: IncomingMessage, expected: Buffer): string | undefin
     return 'the fargate-jobs store refuses requests from web pages (Origin header or CORS preflight)';
   }
   const presented = request.headers[STORE_SECRET_HEADER];
-  if (typeof presented !== 'string' || !secretMatches(presented, expected)) {
+  if (typeof presented !== 'string' || !equalSecrets(presented, expected)) {
     return `the fargate-jobs store needs the secret of its running server in the ${STORE_SECRET_HEADER} header (only the process that opened it has it)`;
   }
   return undefined;
-}
-
-/** Constant time for a secret of the right length (the length is no secret). */
-function secretMatches(presented: string, expected: Buffer): boolean {
-  const candidate = Buffer.from(presented, 'utf8');
-  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
 }
 
 /** A 403 as DynamoDB words one, so an SDK client throws AccessDeniedException with the message. */

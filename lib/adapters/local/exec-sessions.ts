@@ -5,7 +5,8 @@
  * was (it cannot be guessed: 256 bits). What a session holds (the job's whole environment, secrets
  * included) stays in this process's memory and goes with it.
  */
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { equalSecrets } from '#lib/domain/constant-time.ts';
 
 /** How long an opened session waits for its client to attach. */
 export const EXEC_ATTACH_WINDOW_MS = 60_000;
@@ -54,8 +55,7 @@ export class ExecSessions<T> {
     this.#forgetExpired();
     const session = this.#pending.get(sessionId);
     if (!session) return { refused: 'unknown' };
-    const given = Buffer.from(tokenValue);
-    if (given.length !== session.token.length || !timingSafeEqual(given, session.token)) return { refused: 'unauthorized' };
+    if (!equalSecrets(tokenValue, session.token)) return { refused: 'unauthorized' };
     this.#pending.delete(sessionId);
     return { claimed: session.exec };
   }
