@@ -42,6 +42,20 @@ export interface Job {
   timeline: { status: JobStatus; at: string }[];
   /** A finished job's cost, an estimate (docs/api.md "Costs"); locally `usd` 0 and `fargateUsd`. */
   cost?: JobCost;
+  /** Its attempts, oldest first (the current one last); one unless its retry rules tried again. */
+  attempts?: JobAttempt[];
+  /** An attempt ended and the next is about to start (`nextAttempt`). */
+  retrying?: boolean;
+  nextAttempt?: number;
+}
+
+export interface JobAttempt {
+  number: number;
+  capacity?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  exitCode: number | null;
+  failure?: { category: string; message: string };
 }
 
 export interface JobCost {

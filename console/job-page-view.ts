@@ -1,6 +1,6 @@
 /**
  * A job's page: what it is and how it went (status timeline, exit code, failure, duration, size,
- * labels, how to get in, notifications), its log, and what one can do with it (cancel, rerun).
+ * labels, how to get in, its attempts, notifications), its log, and what one can do with it (cancel, rerun).
  * The job is followed with long polls (`ifStatus` + `wait`) until it is finalized; each change of
  * status is said to screen readers.
  */
@@ -73,7 +73,7 @@ export function renderJobPage(context: ViewContext, jobId: string): void {
     if (cancelHadFocus && cancel.hidden) rerun.focus();
     fill(timeline, ...timelineItems(next));
     fill(summary, ...summaryItems(next));
-    fill(extras, notificationsSection(next), execsSection(next));
+    fill(extras, attemptsSection(next), notificationsSection(next), execsSection(next));
   }
 
   async function cancelJob(): Promise<void> {
@@ -163,6 +163,45 @@ function notificationsSection(job: Job): Child {
         ),
       ),
     ),
+  );
+}
+
+/** A job its retry rules tried again: each attempt and how it ended, and the one about to start. */
+function attemptsSection(job: Job): Child {
+  const attempts = job.attempts ?? [];
+  if (attempts.length < 2 && !job.retrying) return null;
+  const columns = ['Attempt', 'Capacity', 'Started', 'Stopped', 'Exit code', 'Failure'];
+  return h(
+    'section',
+    { 'aria-labelledby': 'attempts-heading' },
+    h('h2', { id: 'attempts-heading' }, 'Attempts'),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'attempts' },
+        h('caption', { class: 'visually-hidden' }, 'Attempts, oldest first'),
+        h('thead', {}, h('tr', {}, ...columns.map((column) => h('th', { scope: 'col' }, column)))),
+        h(
+          'tbody',
+          {},
+          ...attempts.map((attempt) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, String(attempt.number)),
+              h('td', {}, visible(attempt.capacity ?? '–')),
+              h('td', {}, time(attempt.startedAt, 'short')),
+              h('td', {}, time(attempt.stoppedAt, 'short')),
+              h('td', {}, attempt.exitCode === null ? '–' : String(attempt.exitCode)),
+              h('td', {}, attempt.failure ? h('span', {}, h('strong', {}, visible(attempt.failure.category)), ': ', visible(attempt.failure.message)) : '–'),
+            ),
+          ),
+        ),
+      ),
+    ),
+    job.retrying && job.nextAttempt !== undefined ? h('p', { class: 'muted' }, `Attempt ${job.nextAttempt} starts next.`) : null,
   );
 }
 

@@ -260,6 +260,30 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('lists the attempts of a job its retry rules tried again, each with how it ended', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Prepare: fails (exit 7) until its third attempt.
+    const job = await finishedJob({ command: ['sh', '-c', 'test "$FARGATE_JOBS_ATTEMPT" = 3 || exit 7'], retry: { attempts: 3 } });
+    const { page, assertClean } = await signedIn();
+
+    // Act
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await badge(page, 'Succeeded').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // Assess
+    const table = page.getByRole('table', { name: 'Attempts, oldest first' });
+    await table.waitFor({ timeout: UI_TIMEOUT_MS });
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), 3);
+    const cells = async (row: number) => (await rows.nth(row).locator('th, td').allInnerTexts()).map((text) => text.trim());
+    const [first, second, third] = [await cells(0), await cells(1), await cells(2)];
+    assert.deepEqual([first[0], first[4]], ['1', '7']);
+    assert.match(first[5] ?? '', /^USER_EXIT: /);
+    assert.deepEqual([second[0], second[4]], ['2', '7']);
+    assert.deepEqual([third[0], third[4], third[5]], ['3', '0', '–']);
+    await assertClean();
+    await page.close();
+  });
+
   it('starts a new job from another’s request, a shell command as a shell command', { timeout: TEST_TIMEOUT_MS }, async () => {
     // Prepare
     const original = await finishedJob({ command: 'echo "from a $0"', labels: { team: 'edit' }, timeoutSeconds: 120 });
