@@ -1,10 +1,13 @@
 /**
  * `npm run bench:log-reads`: what reading a finished job's whole log page by page costs, from its
  * CloudWatch stream (GetLogEvents) and from its archive (S3 GetObject: the index, then a ranged GET
- * of the member a page needs), with the API's default page (1,000 lines). Both readers are the
- * product's own, against mocked clients that answer as the services do (GetLogEvents: at most 10,000
- * events or 1 MB a call; S3: byte ranges of the archive built as the archiver writes it). Counts
- * are exact; times are this machine's decompressing and parsing, no network.
+ * of the member a page needs, both kept by the reader for the pages after), with the API's default
+ * page (1,000 lines), by one reader as a warm instance serving one client reads it. The tail is read
+ * by a new reader, as a cold instance reads it (a warm one that has read the log needs no GET). Both
+ * readers are the product's own, against mocked clients that answer as the services do
+ * (GetLogEvents: at most 10,000 events or 1 MB a call; S3: byte ranges of the archive built as the
+ * archiver writes it). Counts are exact; times are this machine's decompressing and parsing, no
+ * network.
  *
  *   npm run bench:log-reads -- --lines 25000
  *   npm run bench:log-reads -- --quick     (2,500 lines: checks the bench runs)
@@ -106,11 +109,11 @@ const streamTailCalls = stream.calls() - tailBefore;
 
 const s3 = mockS3();
 const served = serveArchives(s3, BUCKET, { [job.id]: archive });
-const archiveReader = new ArchivedLogReader({ client: new S3Client({ region: 'us-east-1' }), bucket: BUCKET });
-const fromArchive = await readWhole(archiveReader, archived);
+const archiveReader = () => new ArchivedLogReader({ client: new S3Client({ region: 'us-east-1' }), bucket: BUCKET });
+const fromArchive = await readWhole(archiveReader(), archived);
 const archiveGets = getObjectCalls(s3).length;
 const archiveBytes = served.bytesServed();
-await archiveReader.readBackward(archived, { limit: DEFAULT_LOG_LINES });
+await archiveReader().readBackward(archived, { limit: DEFAULT_LOG_LINES });
 const archiveTailGets = getObjectCalls(s3).length - archiveGets;
 
 const ndjsonBytes = asLines.reduce((sum, line) => sum + Buffer.byteLength(JSON.stringify(line)) + 1, 0);

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ArchivedLogReader } from '#lib/adapters/aws/archived-log-reader.ts';
+import { ArchivedLogReader, type ArchivedLogReaderOptions } from '#lib/adapters/aws/archived-log-reader.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
-import { archiveIndexKey, archiveKey } from '#lib/domain/log-archive.ts';
+import { archiveIndexKey, archiveKey, type ArchiveMember } from '#lib/domain/log-archive.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobStore, LogLine } from '#lib/domain/ports.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
@@ -55,12 +55,26 @@ function archivedJob(archive: (jobId: string) => BuiltArchive, overrides: Partia
   return { job: { ...base, logArchive: built.logArchive }, built };
 }
 
+/** The ranged GET of one member, as getObjectCalls lists it. */
+function memberGet(job: Job, member: ArchiveMember): { key: string; range: string } {
+  return { key: archiveKey(job.id), range: `bytes=${member.offset}-${member.offset + member.bytes - 1}` };
+}
+
+/** The NDJSON bytes of `lines` as the archive holds them: what the member cache counts. */
+function ndjsonBytes(lines: LogLine[]): number {
+  return lines.reduce((sum, line) => sum + Buffer.byteLength(`${JSON.stringify(line)}\n`), 0);
+}
+
+function aReader(options: Partial<ArchivedLogReaderOptions> = {}): ArchivedLogReader {
+  return new ArchivedLogReader({ client: new S3Client({ region: 'eu-west-1' }), bucket: BUCKET, ...options });
+}
+
 describe('GET /jobs/{id}/logs of an archived job', () => {
   let reader: ArchivedLogReader;
 
   beforeEach(() => {
     s3.reset();
-    reader = new ArchivedLogReader({ client: new S3Client({ region: 'eu-west-1' }), bucket: BUCKET });
+    reader = aReader();
   });
 
   async function get(job: Job, query: Record<string, string> = {}): Promise<{ status: number; body: LogsBody }> {
@@ -69,31 +83,52 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') as LogsBody };
   }
 
-  it('pages forward from the head: the index once and one ranged GET a page, complete at the last line', async () => {
+  /** Pages from the head until complete (bounded). */
+  async function pageForward(job: Job, limit: string): Promise<LogsBody[]> {
+    const pages: LogsBody[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 20 && !pages.at(-1)?.complete; page += 1) {
+      const { body } = await get(job, { limit, ...(cursor ? { cursor } : {}) });
+      pages.push(body);
+      cursor = body.nextCursor ?? undefined;
+    }
+    return pages;
+  }
+
+  it('pages forward from the head: the index once and one ranged GET a member, complete at the last line', async () => {
     // Prepare
     const lines = logLines(25);
     const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
     serveArchives(s3, BUCKET, { [job.id]: built });
 
     // Act
-    const pages: LogsBody[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 10 && !pages.at(-1)?.complete; page += 1) {
-      const { body } = await get(job, { limit: '10', ...(cursor ? { cursor } : {}) });
-      pages.push(body);
-      cursor = body.nextCursor ?? undefined;
-    }
+    const pages = await pageForward(job, '10');
 
     // Assess
     assert.deepEqual(pages.flatMap((page) => page.lines), lines);
     assert.deepEqual(pages.map((page) => page.complete), [false, false, true]);
-    const [first, second] = built.index.members;
-    assert.deepEqual(getObjectCalls(s3).slice(0, 2), [
-      { key: archiveIndexKey(job.id), range: undefined },
-      { key: archiveKey(job.id), range: `bytes=${first!.offset}-${first!.offset + first!.bytes - 1}` },
-    ]);
-    assert.equal(getObjectCalls(s3)[3]?.range, `bytes=${second!.offset}-${second!.offset + second!.bytes - 1}`);
-    assert.equal(getObjectCalls(s3).length, 6);
+    assert.deepEqual(getObjectCalls(s3), [{ key: archiveIndexKey(job.id), range: undefined }, ...built.index.members.map((member) => memberGet(job, member))]);
+  });
+
+  it('pages a log in pages smaller than its members with the same pages as a reader that keeps nothing, for one index GET and one GET a member', async () => {
+    // Prepare
+    const lines = logLines(25);
+    const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
+    serveArchives(s3, BUCKET, { [job.id]: built });
+
+    // Act: pages of 4 lines, two of them across a member boundary (8-11, 20-23)
+    const pages = await pageForward(job, '4');
+    const cachedCalls = getObjectCalls(s3);
+    s3.resetHistory();
+    reader = aReader({ indexCacheEntries: 0, memberCacheBytes: 0 });
+    const uncachedPages = await pageForward(job, '4');
+
+    // Assess
+    assert.deepEqual(pages.flatMap((page) => page.lines), lines);
+    assert.deepEqual(pages, uncachedPages);
+    assert.equal(pages.length, 7);
+    assert.deepEqual(cachedCalls, [{ key: archiveIndexKey(job.id), range: undefined }, ...built.index.members.map((member) => memberGet(job, member))]);
+    assert.equal(getObjectCalls(s3).length, 2 * 7);
   });
 
   it('crosses a member boundary in one page with one ranged GET of both members', async () => {
@@ -109,6 +144,7 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     assert.deepEqual(body.lines, lines.slice(7, 17));
     const [first, second] = built.index.members;
     assert.deepEqual(getObjectCalls(s3)[1], { key: archiveKey(job.id), range: `bytes=${first!.offset}-${second!.offset + second!.bytes - 1}` });
+    assert.equal(getObjectCalls(s3).length, 2);
     assert.equal(body.complete, false);
   });
 
@@ -147,6 +183,11 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     assert.equal(tail.complete, true);
     assert.deepEqual([...earlier.reverse().flatMap((page) => page.lines), ...tail.lines], lines);
     assert.deepEqual(after, { lines: [], nextCursor: tail.nextCursor, complete: true, truncated: false });
+    // The index once; the tail's two members in one GET, then the first member the first time a page needs it.
+    assert.deepEqual(getObjectCalls(s3).slice(1), [
+      { key: archiveKey(job.id), range: `bytes=${built.index.members[1]!.offset}-${built.index.bytes - 1}` },
+      memberGet(job, built.index.members[0]!),
+    ]);
   });
 
   it('answers 410 LOG_EXPIRED, not a 500, for a job whose archive the lifecycle rule has removed', async () => {
@@ -161,6 +202,94 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     assert.equal(response.status, 410);
     assert.equal(response.body.error?.code, 'LOG_EXPIRED');
     assert.match(response.body.error?.message ?? '', /expired/);
+  });
+
+  it('evicts the least recently used member once the members kept pass their bound', async () => {
+    // Prepare: room for two members (the first is the smallest: its lines' numbers have one digit)
+    const lines = logLines(30);
+    const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
+    serveArchives(s3, BUCKET, { [job.id]: built });
+    reader = aReader({ memberCacheBytes: 2 * ndjsonBytes(lines.slice(10, 20)) });
+    const pageAt = async (line: number) => (await get(job, { cursor: encodeCursor({ line }), limit: '5' })).body.lines;
+
+    // Act: the first member read again before the third is read, so the second is the one evicted
+    const read = [await pageAt(0), await pageAt(10), await pageAt(0), await pageAt(20), await pageAt(0), await pageAt(10)];
+
+    // Assess
+    assert.deepEqual(read, [lines.slice(0, 5), lines.slice(10, 15), lines.slice(0, 5), lines.slice(20, 25), lines.slice(0, 5), lines.slice(10, 15)]);
+    const [first, second, third] = built.index.members as [ArchiveMember, ArchiveMember, ArchiveMember];
+    assert.deepEqual(getObjectCalls(s3).slice(1), [memberGet(job, first), memberGet(job, second), memberGet(job, third), memberGet(job, second)]);
+  });
+
+  it('keeps a member read by two requests at once once: both answer, and it leaves room for the next', async () => {
+    // Prepare: room for two members
+    const lines = logLines(30);
+    const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
+    serveArchives(s3, BUCKET, { [job.id]: built });
+    reader = aReader({ memberCacheBytes: 2 * ndjsonBytes(lines.slice(10, 20)) });
+    const pageAt = async (line: number) => (await get(job, { cursor: encodeCursor({ line }), limit: '5' })).body.lines;
+
+    // Act
+    const together = await Promise.all([pageAt(0), pageAt(0)]);
+    const gotTogether = getObjectCalls(s3).length;
+    const after = [await pageAt(10), await pageAt(0)];
+
+    // Assess
+    const [first, second] = built.index.members as [ArchiveMember, ArchiveMember];
+    assert.deepEqual(together, [lines.slice(0, 5), lines.slice(0, 5)]);
+    assert.equal(getObjectCalls(s3).filter((call) => call.range === memberGet(job, first).range).length, 2, 'both requests GET the member');
+    assert.deepEqual(after, [lines.slice(10, 15), lines.slice(0, 5)]);
+    assert.deepEqual(getObjectCalls(s3).slice(gotTogether), [memberGet(job, second)]);
+  });
+
+  for (const [name, breakMember] of [
+    ['a GET of the member that fails', (job: Job) => s3.on(GetObjectCommand, { Key: archiveKey(job.id) }).rejects(new Error('socket hang up'))],
+    [
+      'a member that does not gunzip',
+      (job: Job, built: BuiltArchive) => {
+        const first = built.index.members[0] as ArchiveMember;
+        const body = Buffer.from(built.body);
+        body.fill(0x41, first.offset, first.offset + first.bytes);
+        serveArchives(s3, BUCKET, { [job.id]: { ...built, body } });
+      },
+    ],
+  ] as const) {
+    it(`keeps nothing of ${name}: the next read GETs the member again`, async () => {
+      // Prepare
+      const lines = logLines(20);
+      const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
+      serveArchives(s3, BUCKET, { [job.id]: built });
+      breakMember(job, built);
+
+      // Act
+      const failed = await get(job, { limit: '5' });
+      s3.reset();
+      serveArchives(s3, BUCKET, { [job.id]: built });
+      const retried = await get(job, { limit: '5' });
+
+      // Assess
+      assert.equal(failed.status, 500);
+      assert.equal(retried.status, 200);
+      assert.deepEqual(retried.body.lines, lines.slice(0, 5));
+      assert.deepEqual(getObjectCalls(s3), [memberGet(job, built.index.members[0]!)], 'the index kept, the member read again');
+    });
+  }
+
+  it('answers 410 LOG_EXPIRED when the archive is gone after its index was kept', async () => {
+    // Prepare: a first page read (index and first member kept), then the lifecycle rule removes the archive
+    const lines = logLines(20);
+    const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
+    serveArchives(s3, BUCKET, { [job.id]: built });
+    await get(job, { limit: '5' });
+    s3.reset();
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+
+    // Act
+    const response = await get(job, { cursor: encodeCursor({ line: 10 }), limit: '5' });
+
+    // Assess
+    assert.equal(response.status, 410);
+    assert.equal(response.body.error?.code, 'LOG_EXPIRED');
   });
 
   it('says truncated on every page of an archive cut at its limit', async () => {
