@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey, S3Client, type GetObjectCommandInput } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ARCHIVE_MEMBER_MAX_LINES, archiveIndexKey, archiveKey, type ArchiveIndex, type LogArchive } from '#lib/domain/log-archive.ts';
 import type { LogLine } from '#lib/domain/ports.ts';
 
@@ -76,4 +77,23 @@ function rangeOf(object: Buffer, range: string): Buffer {
 /** The GetObject calls made, as (key, range) pairs. */
 export function getObjectCalls(s3: S3Mock): Array<{ key: string | undefined; range: string | undefined }> {
   return s3.commandCalls(GetObjectCommand).map((call) => ({ key: call.args[0].input.Key, range: call.args[0].input.Range }));
+}
+
+/**
+ * The API Gateway event of `GET /jobs/{id}/logs` (or `method`) with `query`, from a caller the
+ * authorizer let through with `profiles` (every profile unless given).
+ */
+export function logsEvent(jobId: string, query: Record<string, string> = {}, options: { method?: string; profiles?: string } = {}): APIGatewayProxyEventV2 {
+  const method = options.method ?? 'GET';
+  return {
+    version: '2.0',
+    routeKey: `${method} /jobs/{id}/logs`,
+    rawPath: `/jobs/${jobId}/logs`,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: {},
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    pathParameters: { id: jobId },
+    isBase64Encoded: false,
+    requestContext: { requestId: 'request-1', http: { method, path: `/jobs/${jobId}/logs` }, authorizer: { lambda: { caller: 'alice', profiles: options.profiles ?? '*' } } },
+  } as unknown as APIGatewayProxyEventV2;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { ArchivedLogReader, type ArchivedLogReaderOptions } from '#lib/adapters/aws/archived-log-reader.ts';
 import { encodeCursor } from '#lib/domain/cursor.ts';
 import type { Job, JobStatus } from '#lib/domain/job.ts';
@@ -15,7 +15,7 @@ import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobStore, LogLine } from '#lib/domain/ports.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { aJob } from '../helpers/jobs.ts';
-import { buildArchive, getObjectCalls, logLines, mockS3, serveArchives, type BuiltArchive } from '../helpers/log-archive.ts';
+import { buildArchive, getObjectCalls, logLines, mockS3, serveArchives, type BuiltArchive, logsEvent } from '../helpers/log-archive.ts';
 
 const BUCKET = 'fargate-jobs-test-logs';
 const s3 = mockS3();
@@ -34,19 +34,6 @@ function storeOf(jobs: Job[]): JobStore {
   return { get: async (jobId: string) => stored.get(jobId) } as unknown as JobStore;
 }
 
-function logsEvent(jobId: string, query: Record<string, string> = {}): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /jobs/{id}/logs',
-    rawPath: `/jobs/${jobId}/logs`,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    pathParameters: { id: jobId },
-    isBase64Encoded: false,
-    requestContext: { requestId: 'request-1', http: { method: 'GET' }, authorizer: { lambda: { caller: 'alice', profiles: '*' } } },
-  } as unknown as APIGatewayProxyEventV2;
-}
 
 /** A job that finished and was archived (finalized: stoppedAt set), or as `overrides` say. */
 function archivedJob(archive: (jobId: string) => BuiltArchive, overrides: Partial<Job> = {}): { job: Job; built: BuiltArchive } {

@@ -15,7 +15,7 @@ import { jobKey } from '#lib/adapters/aws/dynamodb-table.ts';
 import type { Job } from '#lib/domain/job.ts';
 import type { LogLine } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
-import { buildArchive, logLines, mockS3, serveArchives } from '../helpers/log-archive.ts';
+import { buildArchive, logLines, mockS3, serveArchives, logsEvent } from '../helpers/log-archive.ts';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'fargate-jobs-test-logs';
@@ -42,19 +42,6 @@ const s3 = mockS3();
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let handler: HttpHandler;
 
-function logsEvent(jobId: string, query: Record<string, string> = {}): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /jobs/{id}/logs',
-    rawPath: `/jobs/${jobId}/logs`,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    pathParameters: { id: jobId },
-    isBase64Encoded: false,
-    requestContext: { requestId: 'request-1', http: { method: 'GET', path: `/jobs/${jobId}/logs` }, authorizer: { lambda: { caller: 'alice', profiles: '*' } } },
-  } as unknown as APIGatewayProxyEventV2;
-}
 
 function stored(job: Job): void {
   dynamodb.on(GetCommand).resolves({ Item: { ...job, ...jobKey(job.id), gsi1pk: 'JOBS', gsi1sk: `${job.createdAt}#${job.id}` } });

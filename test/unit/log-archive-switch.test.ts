@@ -9,7 +9,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException, type GetLogEventsCommandInput, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { ArchivedLogReader } from '#lib/adapters/aws/archived-log-reader.ts';
 import { CloudWatchLogReader } from '#lib/adapters/aws/cloudwatch-log-reader.ts';
 import { archiveLogReads } from '#lib/domain/archive-log-reads.ts';
@@ -21,7 +21,7 @@ import { silentLogger } from '#lib/domain/logger.ts';
 import type { JobStore, LogLine, LogReader } from '#lib/domain/ports.ts';
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import { aJob } from '../helpers/jobs.ts';
-import { buildArchive, getObjectCalls, mockS3, serveArchives } from '../helpers/log-archive.ts';
+import { buildArchive, getObjectCalls, mockS3, serveArchives, logsEvent } from '../helpers/log-archive.ts';
 
 const BUCKET = 'fargate-jobs-test-logs';
 const logs = mockClient(CloudWatchLogsClient);
@@ -59,19 +59,6 @@ function asLines(written: OutputLogEvent[], attempt?: number): LogLine[] {
   return written.map((event) => ({ timestamp: new Date(event.timestamp ?? 0).toISOString(), message: event.message ?? '', ...(attempt === undefined ? {} : { attempt }) }));
 }
 
-function logsEvent(jobId: string, query: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /jobs/{id}/logs',
-    rawPath: `/jobs/${jobId}/logs`,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    pathParameters: { id: jobId },
-    isBase64Encoded: false,
-    requestContext: { requestId: 'request-1', http: { method: 'GET' }, authorizer: { lambda: { caller: 'alice', profiles: '*' } } },
-  } as unknown as APIGatewayProxyEventV2;
-}
 
 interface LogsBody {
   lines: LogLine[];

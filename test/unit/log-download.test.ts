@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { DOWNLOAD_LINK_SECONDS, S3LogDownloads } from '#lib/adapters/aws/s3-log-downloads.ts';
 import { logArchiveReads } from '#lib/composition/log-archive-reads.ts';
 import { s3Client } from '#lib/composition/s3-client.ts';
@@ -19,24 +19,11 @@ import type { BackwardLogPage, JobStore, LogDownloads, LogLine, LogPage, LogRead
 import { getJobLogsHandler } from '#lib/http/get-job-logs.ts';
 import type { HttpResponse } from '#lib/http/responses.ts';
 import { aJob } from '../helpers/jobs.ts';
-import { logLines } from '../helpers/log-archive.ts';
+import { logLines, logsEvent } from '../helpers/log-archive.ts';
 
 const BUCKET = 'fargate-jobs-test-logs';
 const CREDENTIALS = { accessKeyId: 'AKIAEXAMPLEEXAMPLE12', secretAccessKey: 'example-secret-access-key' };
 
-function logsEvent(jobId: string, query: Record<string, string>, options: { method?: string; profiles?: string } = {}): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: `${options.method ?? 'GET'} /jobs/{id}/logs`,
-    rawPath: `/jobs/${jobId}/logs`,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    queryStringParameters: query,
-    pathParameters: { id: jobId },
-    isBase64Encoded: false,
-    requestContext: { requestId: 'request-1', http: { method: options.method ?? 'GET' }, authorizer: { lambda: { caller: 'alice', profiles: options.profiles ?? '*' } } },
-  } as unknown as APIGatewayProxyEventV2;
-}
 
 function storeOf(job: Job): JobStore {
   return { get: async (jobId: string) => (jobId === job.id ? job : undefined) } as unknown as JobStore;
