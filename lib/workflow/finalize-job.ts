@@ -3,8 +3,9 @@
  * the job's Slack thread and webhook how it ended, and archives its whole log (archive-log.ts). The
  * last step when nothing fails: a delivery still pending throws NotificationPending (NotifyFinished
  * retries it), an archive not written LogArchivePending (the state retries this step, which then
- * only archives). When the job's retry rules call for another attempt, it records this one and
- * starts the next instead (retry-attempt.ts).
+ * only archives and delivers what is still pending, then goes on to NotifyFinished). When the job's
+ * retry rules call for another attempt, it records this one and starts the next instead
+ * (retry-attempt.ts).
  */
 import { classifyStop, deadlineStopOf, type StopOutcome } from '#lib/domain/classify-stop.ts';
 import { LogArchivePendingError, NotificationPendingError, RetryAttemptError, TaskNotFoundError } from '#lib/domain/errors.ts';
@@ -47,8 +48,10 @@ export function finalizeJobStep(ports: FinalizeJobPorts) {
           return false;
         },
       );
-      if (retry) throw new NotificationPendingError(final.id);
+      // An archive to retry first: the run again also tries again a delivery still pending, and
+      // NotifyFinished, where the state goes on after the last retry, keeps trying it.
       if (!archived) throw new LogArchivePendingError(final.id);
+      if (retry) throw new NotificationPendingError(final.id);
       return { jobId: final.id, status: final.status, exitCode: final.exitCode };
     });
 }

@@ -215,11 +215,35 @@ describe('run-job driven by task-state-change events', () => {
     assert.deepEqual(retried.outcome.states, EVENT_PATH);
     assert.equal(retried.record.logArchive?.lines, 1);
     assert.equal(givenUp.outcome.status, 'SUCCEEDED');
-    assert.deepEqual(givenUp.outcome.states, [...EVENT_PATH, 'Finished', 'Done']);
+    assert.deepEqual(givenUp.outcome.states, [...EVENT_PATH, 'NotifyFinished']);
     assert.equal(archived.length, 3, 'tried, then retried twice');
     assert.equal(givenUp.record.status, 'SUCCEEDED');
     assert.ok(givenUp.record.stoppedAt, 'finalized all the same');
     assert.equal(givenUp.record.logArchive, undefined);
+  });
+
+  test('an archive and a notification that both fail: the archive is retried and given up on, the notification still delivered by NotifyFinished', async () => {
+    let failuresLeft = 3;
+    const flaky: Notifier = {
+      notify: async (_job, event) => {
+        if (event !== 'job.finished') return { attempts: [], retry: false };
+        const delivered = failuresLeft-- <= 0;
+        return { attempts: [{ channel: 'webhook', event, attempt: 1, time: new Date().toISOString(), delivered }], retry: !delivered };
+      },
+    };
+    const broken: LogArchiver = {
+      archive: async () => {
+        throw new Error('S3 is unavailable');
+      },
+    };
+
+    const { outcome, record } = await play({ exitCode: 0 }, { notifier: flaky, logArchiver: broken });
+
+    assert.equal(outcome.status, 'SUCCEEDED');
+    assert.deepEqual(outcome.states, [...EVENT_PATH, 'NotifyFinished']);
+    // FinalizeJob's try and its two runs again, then NotifyFinished's first try delivers.
+    assert.deepEqual(record.notifications?.map((attempt) => attempt.delivered), [false, false, false, true]);
+    assert.equal(record.logArchive, undefined);
   });
 
   test('exit 3: FAILED USER_EXIT with exit code 3, on the same path', async () => {
