@@ -16,24 +16,12 @@ import type { Job } from '#lib/domain/job.ts';
 import type { LogLine } from '#lib/domain/ports.ts';
 import { aJob } from '../helpers/jobs.ts';
 import { buildArchive, logLines, mockS3, serveArchives, logsEvent } from '../helpers/log-archive.ts';
+import { REGION, STAGE_ENVIRONMENT } from '../helpers/aws-stage-environment.ts';
 
-const REGION = 'eu-west-1';
 const BUCKET = 'fargate-jobs-test-logs';
 const TASK_ARN = `arn:aws:ecs:${REGION}:123456789012:task/fargate-jobs-test/0f1e2d3c4b5a69788796a5b4c3d2e1f0`;
-const STAGE_ENVIRONMENT = {
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'example',
-  JOBS_TABLE: 'fargate-jobs-test-jobs',
-  ECS_CLUSTER: 'fargate-jobs-test',
-  TASK_SUBNETS: 'subnet-0a1b2c3d',
-  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
-  TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
-  TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
-  MAX_WAITS_PER_TOKEN: 'none',
-  LOG_ARCHIVE_BUCKET: BUCKET,
-  LOG_LEVEL: 'ERROR',
-};
+/** A stage with a log archive bucket, whose waits are not counted (no wait slots to mock). */
+const ARCHIVING_STAGE = { ...STAGE_ENVIRONMENT, MAX_WAITS_PER_TOKEN: 'none', LOG_ARCHIVE_BUCKET: BUCKET };
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -48,7 +36,7 @@ function stored(job: Job): void {
 }
 
 before(async () => {
-  Object.assign(process.env, STAGE_ENVIRONMENT);
+  Object.assign(process.env, ARCHIVING_STAGE);
   handler = (await import('#handlers/http/get-job-logs.ts')).handler as unknown as HttpHandler;
 });
 

@@ -13,27 +13,11 @@ import { s3Client } from '#lib/composition/s3-client.ts';
 import { archiveIndexKey, archiveKey } from '#lib/domain/log-archive.ts';
 import { fakeLogReader, plainLine } from '../helpers/fake-log-reader.ts';
 import { aJob } from '../helpers/jobs.ts';
+import { STAGE_ENVIRONMENT } from '../helpers/aws-stage-environment.ts';
 
 const s3 = mockClient(S3Client);
 const BUCKET = 'fargate-jobs-test-logarchivebucket-1a2b3c';
 
-const STAGE_ENVIRONMENT = {
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'example',
-  JOBS_TABLE: 'fargate-jobs-test-jobs',
-  ECS_CLUSTER: 'fargate-jobs-test',
-  TASK_SUBNETS: 'subnet-0a1b2c3d',
-  TASK_SECURITY_GROUPS: 'sg-0123456789abcdef0',
-  TASK_LOG_GROUP: '/fargate-jobs/test/tasks',
-  TASK_DEFINITION_PREFIX: 'fargate-jobs-test',
-  // FinalizeJob notifies: the notifying functions' settings (serverless.yml's notifierEnvironment).
-  FARGATE_JOBS_WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-webhook-secret-AbCdEf',
-  SLACK_BOT_TOKEN_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fargate-jobs-test-slack-bot-token-AbCdEf',
-  SLACK_API_URL: 'https://slack.com/api',
-  FARGATE_JOBS_WEBHOOK_ALLOW_HOSTS: '',
-  API_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
-};
 
 const savedEnvironment = { ...process.env };
 afterEach(() => {
