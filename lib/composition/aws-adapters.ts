@@ -53,8 +53,19 @@ export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, log
     client: new ECSClient({}),
     settings,
     logger,
-    network: async () => (await import('#lib/adapters/aws/ec2-network.ts')).createEc2NetworkResolver(),
+    network: lazyEc2NetworkResolver(),
   });
+}
+
+/** A resolver loaded by `load` on its first lookup, once. */
+export function lazyNetworkResolver(load: () => Promise<NetworkResolver>): NetworkResolver {
+  let resolver: Promise<NetworkResolver> | undefined;
+  return {
+    async resolve(eniId, privateIpFromAttachment) {
+      resolver ??= load();
+      return (await resolver).resolve(eniId, privateIpFromAttachment);
+    },
+  };
 }
 
 /**
@@ -62,13 +73,7 @@ export function ecsTaskRunnerWithNetwork(settings: AwsTaskSettingsByProfile, log
  * sees jobs without a public IP never loads it (and its cold start stays small).
  */
 export function lazyEc2NetworkResolver(): NetworkResolver {
-  let resolver: Promise<NetworkResolver> | undefined;
-  return {
-    async resolve(eniId, privateIpFromAttachment) {
-      resolver ??= import('#lib/adapters/aws/ec2-network.ts').then((module) => module.createEc2NetworkResolver());
-      return (await resolver).resolve(eniId, privateIpFromAttachment);
-    },
-  };
+  return lazyNetworkResolver(async () => (await import('#lib/adapters/aws/ec2-network.ts')).createEc2NetworkResolver());
 }
 
 /** One GetLogEvents per job at a time from this process (lib/domain/coalesced-log-reads.ts says where that matters). */

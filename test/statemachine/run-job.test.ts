@@ -650,7 +650,7 @@ const awsRunner: RunnerSetup = {
       taskRunner: new EcsTaskRunner({
         client: ecs,
         settings: AWS_TASK_SETTINGS,
-        network: async () => new Ec2NetworkResolver({ client: ec2 }),
+        network: new Ec2NetworkResolver({ client: ec2 }),
         logger: silentLogger,
       }),
       // Draining the logs takes ≥10 s of quiet: scenario time, not the test's.

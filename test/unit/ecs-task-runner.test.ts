@@ -38,6 +38,7 @@ import { fallbackCapacity } from '#lib/domain/capacity.ts';
 import { classifyStop } from '#lib/domain/classify-stop.ts';
 import { silentLogger } from '#lib/domain/logger.ts';
 import type { RunTaskRequest } from '#lib/domain/ports.ts';
+import { lazyNetworkResolver } from '#lib/composition/aws-adapters.ts';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -247,7 +248,7 @@ describe('EcsTaskRunner', () => {
   const runner = new EcsTaskRunner({
     client: ecs,
     settings,
-    network: async () => new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) }),
+    network: new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) }),
     logger: silentLogger,
   });
 
@@ -830,10 +831,10 @@ describe('EcsTaskRunner', () => {
       const lazy = new EcsTaskRunner({
         client: ecs,
         settings,
-        network: async () => {
+        network: lazyNetworkResolver(async () => {
           loads += 1;
           return new Ec2NetworkResolver({ client: new EC2Client({ region: REGION }) });
-        },
+        }),
         logger: silentLogger,
       });
       ecsMock.on(DescribeTasksCommand).resolves(describeTasksResponse([runningTask()]));

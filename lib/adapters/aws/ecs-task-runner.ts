@@ -17,23 +17,22 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { taskDefinitionFamilyOf, type AwsTaskSettings, type AwsTaskSettingsByProfile, type CapacityProvider } from '#lib/domain/aws-profile.ts';
-import type { Ec2NetworkResolver } from '#lib/adapters/aws/ec2-network.ts';
 import { TaskNotFoundError, TaskRunnerThrottledError } from '#lib/domain/errors.ts';
 import type { FailureCategory, JobFailure, JobNetwork } from '#lib/domain/job.ts';
 import type { Logger } from '#lib/domain/logger.ts';
 import { taskOverrides } from '#lib/domain/task-limits.ts';
 import { labelTags } from '#lib/domain/task-tags.ts';
-import type { DescribeTaskOptions, ExecRequest, ExecSession, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
+import type { DescribeTaskOptions, ExecRequest, ExecSession, NetworkResolver, RunTaskRequest, RunTaskResult, TaskLastStatus, TaskRunner, TaskSnapshot } from '#lib/domain/ports.ts';
 import { execRefusalOf, execSessionOf, execStateOf, execTarget, executeCommandInput } from './ecs-exec.ts';
 
 export interface EcsTaskRunnerOptions {
   client: ECSClient;
   settings: AwsTaskSettingsByProfile;
   /**
-   * Provides the EC2 resolver of public IPs, loaded on first use (the EC2 client is large); without
-   * it a snapshot's network carries only the private IP.
+   * The resolver of public IPs (EC2; the composition loads its large client on the first lookup);
+   * without it a snapshot's network carries only the private IP.
    */
-  network?: () => Promise<Ec2NetworkResolver>;
+  network?: NetworkResolver;
   logger: Logger;
 }
 
@@ -81,14 +80,13 @@ const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[^:]+:[^:]+:task\/([^/]+)\/([^/]+)
 export class EcsTaskRunner implements TaskRunner {
   readonly #client: ECSClient;
   readonly #settings: AwsTaskSettingsByProfile;
-  readonly #loadNetwork: (() => Promise<Ec2NetworkResolver>) | undefined;
-  #network: Promise<Ec2NetworkResolver> | undefined;
+  readonly #network: NetworkResolver | undefined;
   readonly #logger: Logger;
 
   constructor(options: EcsTaskRunnerOptions) {
     this.#client = options.client;
     this.#settings = options.settings;
-    this.#loadNetwork = options.network;
+    this.#network = options.network;
     this.#logger = options.logger;
   }
 
@@ -190,9 +188,8 @@ export class EcsTaskRunner implements TaskRunner {
   async #networkOf(task: Task, resolve: boolean): Promise<JobNetwork | undefined> {
     const eni = eniOf(task);
     if (!eni) return undefined;
-    if (!resolve || !this.#loadNetwork) return { ...eni, publicIp: null };
-    this.#network ??= this.#loadNetwork();
-    const resolver = await this.#network;
+    const resolver = this.#network;
+    if (!resolve || !resolver) return { ...eni, publicIp: null };
     const resolved = await throttleAware('DescribeNetworkInterfaces', () => resolver.resolve(eni.eniId, eni.privateIp));
     return { eniId: eni.eniId, ...resolved };
   }
