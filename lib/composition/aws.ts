@@ -20,7 +20,7 @@ import { EventBridgeScheduleTrigger } from '#lib/adapters/aws/scheduler-trigger.
 import { StepFunctionsWorkflow } from '#lib/adapters/aws/sfn-workflow.ts';
 import { CronerScheduleCalendar } from '#lib/adapters/croner-schedule-calendar.ts';
 import { requiredEnv, requiredLimit, webhookAllowHosts } from '#lib/config.ts';
-import type { CancelJobPorts, JobLogPorts, JobReadPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
+import type { CancelJobPorts, JobLogPorts, JobWaitPorts, SubmitJobPorts, WaitPorts } from '#lib/domain/job-service.ts';
 import type { JobListWaitPorts } from '#lib/domain/job-listing.ts';
 import type { LogDownloadPorts } from '#lib/domain/log-download.ts';
 import type { Logger } from '#lib/domain/logger.ts';

@@ -3,11 +3,11 @@
  * that only reads jobs is given only a store), the request and the caller; handlers parse and
  * respond, these decide.
  */
-import { mayUse, profilesVisibleTo, type Caller } from './caller.ts';
+import { mayUse, type Caller } from './caller.ts';
 import { ConflictError, JobNotFoundError, ValidationError, ProfileForbiddenError, ProfileRejectedError, TaskNotFoundError, TooManyActiveJobsError } from './errors.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId } from './ids.ts';
 import { ACTIVE_STATUSES, isFinalized, isTerminal, LOG_TAIL_LINES, type CallbackEvent, type Job, type JobStatus, type SlackThread } from './job.ts';
-import { clockOf, type Dependencies, type JobPage, type LogLine } from './ports.ts';
+import { clockOf, type Dependencies, type LogLine } from './ports.ts';
 import { connectHint, resolveJobRequest, type JobRequest } from './profile.ts';
 import { isSameRequest, requestHash } from './request-hash.ts';
 import { separateSecrets } from './secrets.ts';

@@ -5,7 +5,6 @@ import {
   COMMAND_DISPLAY_LIMIT,
   escapeSlackText,
   finalHeaderMessage,
-  fitLogLines,
   formatCommand,
   formatDuration,
   listMessage,
